@@ -1,0 +1,71 @@
+"""Meridian: patient session booking for acupuncture and TCM clinics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: layered config, extensions, blueprints, errors, CLI, logging."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    _load_config(app, test_config)
+
+    from booking.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    WTFormsHelpers(app)
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(Path(app.root_path).parent / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+
+    from booking import cli, db_hooks, errors, log, security, templating
+    from booking.blueprints import register_blueprints
+
+    with app.app_context():
+        db_hooks.install(db.engine)
+    log.register(app)
+    security.register(app)
+    templating.register(app)
+    register_blueprints(app)
+    errors.register(app)
+    cli.register(app)
+    return app
+
+
+def _load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    from booking.config import Defaults, check_config
+
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("BOOKING")
+    if test_config is not None:
+        app.config.update(test_config)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        # A relative SQLite path lives in the instance folder.
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        name = uri.removeprefix("sqlite:///")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / name}"
+    check_config(app.config)

@@ -1,0 +1,5 @@
+"""The api blueprint."""
+
+from booking.api.views import bp
+
+__all__ = ["bp"]

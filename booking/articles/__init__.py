@@ -1,0 +1,5 @@
+"""The articles blueprint."""
+
+from booking.articles.views import bp
+
+__all__ = ["bp"]

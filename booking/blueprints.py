@@ -1,0 +1,28 @@
+"""Every blueprint, registered in one place."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from booking.admin import bp as admin_bp
+    from booking.api import bp as api_bp
+    from booking.articles import bp as articles_bp
+    from booking.auth import bp as auth_bp
+    from booking.extensions import csrf
+    from booking.patient import bp as patient_bp
+    from booking.practitioner import bp as practitioner_bp
+    from booking.public import bp as public_bp
+    from booking.reception import bp as reception_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(patient_bp, url_prefix="/patient")
+    app.register_blueprint(practitioner_bp, url_prefix="/practitioner")
+    app.register_blueprint(reception_bp, url_prefix="/reception")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(articles_bp, url_prefix="/articles")
+    # The API ignores cookies and authenticates by bearer token, so CSRF does not apply.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -1,0 +1,62 @@
+"""Command-line tasks: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from booking.db_hooks import WRITE_TX
+from booking.extensions import db
+from booking.scheduling.errors import DomainError
+
+
+def register(app: Flask) -> None:
+    _register_outbox(app)
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create the demo clinic (idempotent) and print its sign-ins."""
+        from booking.security import password_cost
+        from booking.services.demo import seed_demo_clinic
+
+        WRITE_TX.set(True)
+        try:
+            sign_ins = seed_demo_clinic(cost=password_cost())
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        db.session.commit()
+        click.echo("Demo sign-ins (role, email, password):")
+        for sign_in in sign_ins:
+            click.echo(f"  {sign_in.role:<13} {sign_in.email:<32} {sign_in.password}")
+
+
+def _register_outbox(app: Flask) -> None:
+    @app.cli.command("send-outbox")
+    @click.option("--limit", default=50, show_default=True, help="Messages to claim per batch.")
+    def send_outbox(limit: int) -> None:
+        """Send due email from the outbox, retrying failures with back-off."""
+        from booking.clock import utcnow
+        from booking.services.outbox import SmtpSettings, claim_due, deliver
+
+        settings = SmtpSettings(
+            host=app.config["SMTP_HOST"],
+            port=int(app.config["SMTP_PORT"]),
+            sender=app.config["MAIL_FROM"],
+        )
+        WRITE_TX.set(True)
+        sent = failed = 0
+        while True:
+            ids = claim_due(now=utcnow(), limit=limit)
+            db.session.commit()
+            if not ids:
+                break
+            for message_id in ids:
+                if deliver(message_id, settings=settings, now=utcnow()):
+                    sent += 1
+                else:
+                    failed += 1
+                db.session.commit()
+            if failed:
+                break  # retry later with back-off rather than spinning on a dead server
+        click.echo(f"Sent {sent} message(s); {failed} failed and will be retried.")

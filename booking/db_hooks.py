@@ -1,0 +1,61 @@
+"""SQLite connection settings and write transactions (security.md §1).
+
+SQLite upgrades a deferred read transaction to a write lock only at the first write,
+and then fails at once with SQLITE_BUSY whatever the busy timeout. Requests that may
+write therefore open with BEGIN IMMEDIATE, which waits for the lock up front.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+# True while the current unit of work may write. CLI commands and scripts write.
+WRITE_TX: ContextVar[bool] = ContextVar("write_tx", default=True)
+
+
+def install(engine: Engine) -> None:
+    """Attach the SQLite pragmas and BEGIN hook to this app's engine only."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=FULL",
+            "foreign_keys=ON",
+            "busy_timeout=10000",
+        ):
+            dbapi_conn.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_TX.get() else "BEGIN")
+
+
+@contextmanager
+def write_unit() -> Iterator[Session]:
+    """A short write transaction for a request that otherwise only reads.
+
+    In a write request it joins the request's own session, so the write commits with it.
+    """
+    from booking.extensions import db
+
+    if WRITE_TX.get():
+        yield db.session
+        return
+    token = WRITE_TX.set(True)
+    try:
+        with Session(db.engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+    finally:
+        WRITE_TX.reset(token)

@@ -1,0 +1,122 @@
+"""One place that turns errors into pages or problem+json (architecture.md §6)."""
+
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+
+from booking.extensions import db
+from booking.scheduling.errors import (
+    DomainError,
+    HoldExpired,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    PolicyRefused,
+    SlotTaken,
+)
+
+STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    NotAllowed: 403,
+    SlotTaken: 409,
+    HoldExpired: 409,
+    PolicyRefused: 422,
+    InvalidInput: 422,
+}
+
+PAGE_TEMPLATES = {400, 403, 404, 405, 409, 413, 422, 429, 500, 503}
+
+TITLES = {
+    400: "Bad request",
+    401: "Sign in needed",
+    403: "You cannot view this page",
+    404: "Page not found",
+    405: "Method not allowed",
+    409: "That time is no longer free",
+    413: "What you sent is too large",
+    422: "We could not accept that",
+    429: "Too many requests",
+    500: "Sorry, there is a problem with the service",
+    503: "The service is busy",
+}
+
+
+def status_for(error: DomainError) -> int:
+    """The HTTP status of a domain error, by its most specific listed class."""
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 422
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, detail: str, *, title: str | None = None, **extra: object) -> Response:
+    """An RFC 9457 problem+json response."""
+    from flask import jsonify
+
+    body = {
+        "type": "about:blank",
+        "title": title or TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": g.get("request_id"),
+        **extra,
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _page(status: int, detail: str | None = None) -> tuple[str, int]:
+    template = f"errors/{status}.html" if status in PAGE_TEMPLATES else "errors/generic.html"
+    return (
+        render_template(template, status=status, title=TITLES.get(status, "Error"), detail=detail),
+        status,
+    )
+
+
+def register(app: Flask) -> None:
+    """Install the handlers for domain errors, HTTP errors, CSRF failures and crashes."""
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError) -> Response | tuple[str, int]:
+        db.session.rollback()
+        status = status_for(error)
+        if wants_problem_json():
+            return problem(status, error.message, code=error.code)
+        if isinstance(error, SlotTaken):
+            return render_template("errors/slot_taken.html", error=error), 409
+        return _page(status, error.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> Response | tuple[str, int]:
+        if wants_problem_json():
+            return problem(400, "The form could not be checked. Reload the page and try again.")
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response | tuple[str, int]:
+        status = error.code or 500
+        if wants_problem_json():
+            response = problem(status, error.description or TITLES.get(status, "Error"))
+            if status == 405 and error.get_response().headers.get("Allow"):
+                response.headers["Allow"] = error.get_response().headers["Allow"]
+            return response
+        return _page(status)
+
+    @app.errorhandler(Exception)
+    def _crash(error: Exception) -> Response | tuple[str, int]:
+        if isinstance(error, HTTPException):
+            return _http(error)
+        db.session.rollback()
+        app.logger.exception("unhandled error", exc_info=error)
+        if wants_problem_json():
+            return problem(500, "Something went wrong on our side.")
+        return _page(InternalServerError.code)

@@ -1,0 +1,54 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+
+from booking.models.api_token import ApiToken
+from booking.models.appointment import (
+    LIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    BookingSource,
+)
+from booking.models.audit import AuditEvent
+from booking.models.booking_draft import BookingDraft, EmailLink
+from booking.models.clinic import Clinic, LateCancelMode, Location, Room, RoomKind
+from booking.models.outbox import OutboxMessage, OutboxStatus
+from booking.models.patient import ContactPreference, PatientProfile
+from booking.models.practitioner import (
+    ExceptionKind,
+    Practitioner,
+    ScheduleException,
+    WorkingHours,
+    practitioner_session_type,
+)
+from booking.models.session_type import Audience, SessionType
+from booking.models.user import STAFF_ROLES, Role, User, UserSession
+
+__all__ = [
+    "ApiToken",
+    "LIVE_STATUSES",
+    "STAFF_ROLES",
+    "Appointment",
+    "AppointmentStatus",
+    "Audience",
+    "AuditEvent",
+    "BookingDraft",
+    "BookingSource",
+    "Clinic",
+    "ContactPreference",
+    "EmailLink",
+    "ExceptionKind",
+    "LateCancelMode",
+    "Location",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PatientProfile",
+    "Practitioner",
+    "Role",
+    "Room",
+    "RoomKind",
+    "ScheduleException",
+    "SessionType",
+    "User",
+    "UserSession",
+    "WorkingHours",
+    "practitioner_session_type",
+]

@@ -1,0 +1,5 @@
+"""The patient blueprint."""
+
+from booking.patient.views import bp
+
+__all__ = ["bp"]

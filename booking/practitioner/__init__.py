@@ -1,0 +1,5 @@
+"""The practitioner blueprint."""
+
+from booking.practitioner.views import bp
+
+__all__ = ["bp"]

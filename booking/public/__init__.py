@@ -1,0 +1,5 @@
+"""The public blueprint."""
+
+from booking.public.views import bp
+
+__all__ = ["bp"]

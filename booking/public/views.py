@@ -1,0 +1,43 @@
+"""Pages anyone can see: the booking start page and service information."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from booking.security import guard
+from booking.services.clinic import active_locations, active_session_types, get_clinic
+
+bp = Blueprint("public", __name__)
+guard(bp, roles=None)
+
+
+@bp.route("/")
+def start() -> str:
+    return render_template(
+        "public/start.html",
+        session_types=active_session_types(),
+        locations=active_locations(),
+        clinic=get_clinic(),
+    )
+
+
+@bp.route("/accessibility")
+def accessibility() -> str:
+    return render_template("public/accessibility.html")
+
+
+@bp.route("/privacy")
+def privacy() -> str:
+    return render_template("public/privacy.html")
+
+
+@bp.route("/cookies")
+def cookies() -> str:
+    return render_template("public/cookies.html")
+
+
+@bp.route("/help")
+def get_help() -> str:
+    return render_template(
+        "public/get_help.html", locations=active_locations(), clinic=get_clinic()
+    )

@@ -1,0 +1,25 @@
+"""The front desk: today's day sheet."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from booking.clock import utcnow
+from booking.security import guard
+from booking.services.clinic import appointments_between, clinic_zone, day_bounds, local_today
+
+bp = Blueprint("reception", __name__)
+guard(bp, roles=["receptionist"])
+
+
+@bp.route("/")
+def home() -> str:
+    zone = clinic_zone()
+    today = local_today(zone, now=utcnow())
+    start, end = day_bounds(today, zone)
+    return render_template(
+        "reception/home.html",
+        today=today,
+        zone=zone,
+        appointments=appointments_between(start, end),
+    )

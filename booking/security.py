@@ -1,0 +1,149 @@
+"""Request guards, safe redirects, security headers and the session-backed user loader."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
+from flask_login import current_user
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.wrappers import Response
+
+from booking.db_hooks import WRITE_TX
+from booking.extensions import db, login_manager
+
+T = TypeVar("T")
+
+SESSION_TOKEN_KEY = "sid"  # noqa: S105 - the name of a session key, not a secret
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
+
+CSP = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'; img-src 'self'; style-src 'self'; script-src 'self'"
+)
+
+
+def register(app: Flask) -> None:
+    """Install the app-wide request hooks and the Flask-Login loader."""
+    login_manager.session_protection = None  # server-side session rows do this job
+    login_manager.login_view = "auth.sign_in"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> Any:
+        from booking.clock import utcnow
+        from booking.services.users import load_session_user
+
+        return load_session_user(
+            user_id, session.get(SESSION_TOKEN_KEY), now=utcnow(), limits=session_limits()
+        )
+
+    @app.before_request
+    def _mark_write_transaction() -> None:
+        WRITE_TX.set(request.method not in READ_METHODS)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if current_user.is_authenticated or request.path.startswith("/manage/"):
+            headers["Cache-Control"] = "no-store"
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+def session_limits() -> Any:
+    """Idle and absolute session limits from config."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from booking.services.users import SessionLimits
+
+    cfg = current_app.config
+    return SessionLimits(
+        staff_idle=timedelta(minutes=cfg["STAFF_IDLE_MINUTES"]),
+        patient_idle=timedelta(minutes=cfg["PATIENT_IDLE_MINUTES"]),
+        absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
+    )
+
+
+def password_cost() -> tuple[int, int, int]:
+    """The configured argon2id (time, memory, parallelism) cost."""
+    from flask import current_app
+
+    cfg = current_app.config
+    return (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
+
+
+def guard(bp: Blueprint, *, roles: Iterable[str] | None, public: Iterable[str] = ()) -> None:
+    """Register the one role check for every view of a blueprint.
+
+    `roles=None` leaves the blueprint open; `public` names endpoints open to anyone.
+    Anonymous users are sent to sign in, other roles get 403.
+    """
+    allowed = frozenset(roles) if roles is not None else None
+    open_endpoints = frozenset(f"{bp.name}.{name}" for name in public)
+
+    @bp.before_request
+    def _guard() -> Response | None:
+        if allowed is None or request.endpoint in open_endpoints:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+        if current_user.role not in allowed:
+            abort(403)
+        return None
+
+
+def is_safe_next(target: str | None) -> bool:
+    """True for a same-site path that maps to a GET route of this app."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    decoded = unquote(target)
+    if _CONTROL.search(target) or _CONTROL.search(decoded) or decoded.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return False
+    adapter = _url_adapter()
+    try:
+        adapter.match(parts.path, method="GET")
+    except (NotFound, MethodNotAllowed):
+        return False
+    except Exception:  # a redirect or other routing outcome: not a plain page
+        return False
+    return True
+
+
+def _url_adapter() -> Any:
+    from flask import current_app
+
+    return current_app.url_map.bind("localhost")
+
+
+def safe_next_or(default: str) -> str:
+    """The `next` parameter when safe, else `default`."""
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_next(target) else default
+
+
+def get_owned_or_404(model: type[T], object_id: int, **owner: Any) -> T:
+    """Load a row by id that also matches the owner filters, or answer 404."""
+    obj = db.session.get(model, object_id)
+    if obj is None or any(getattr(obj, key) != value for key, value in owner.items()):
+        abort(404)
+    return obj
+
+
+def request_id() -> str | None:
+    """The current request's id, set by the logging hook."""
+    return g.get("request_id")

@@ -1,0 +1,165 @@
+"""Real Chromium (Debian's /usr/bin/chromium) via Playwright against a live server."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.conftest import IN_CI, base_config, seed_demo
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+WIDTHS = (1280, 320)
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _require_chromium() -> None:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail("CI=true but /usr/bin/chromium is missing: browser tests must run")
+        pytest.skip("/usr/bin/chromium missing: browser tests skipped locally")
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    from booking import create_app
+
+    path = tmp_path_factory.mktemp("live") / "live.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    app = create_app(base_config(f"sqlite:///{path}"))
+    seed_demo(app)
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(live_app)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class OffSiteRequests(list):
+    """Requests that tried to leave 127.0.0.1 (they are aborted)."""
+
+
+def new_page(browser: Any, server: LiveServer, *, width: int = 1280, js: bool = True) -> Any:
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, java_script_enabled=js, base_url=server.url
+    )
+    page = context.new_page()
+    page.off_site = OffSiteRequests()
+    page.console_errors = []
+
+    def _route(route: Any) -> None:
+        if route.request.url.startswith(server.url) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            page.off_site.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", _route)
+    page.on(
+        "console",
+        lambda message: (
+            page.console_errors.append(message.text) if message.type == "error" else None
+        ),
+    )
+    return page
+
+
+@pytest.fixture
+def page_factory(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    pages: list[Any] = []
+
+    def _make(width: int = 1280, js: bool = True) -> Any:
+        page = new_page(browser, live_server, width=width, js=js)
+        pages.append(page)
+        return page
+
+    yield _make
+    for page in pages:
+        page.context.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core with the six tags passed explicitly; return the violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in results.response["violations"]
+    ]
+
+
+def what_axe_misses(page: Any) -> list[str]:
+    """ux.md §9: markup rules axe does not check, each expected 0 times per page."""
+    checks = {
+        "[onclick]": "[onclick]",
+        "role=button on a non-button": "[role=button]:not(button)",
+        "positive tabindex": "[tabindex]:not([tabindex='0']):not([tabindex='-1'])",
+        "placeholder": "[placeholder]",
+        "draggable": "[draggable=true]",
+        "range input": "input[type=range]",
+        "required attribute": "[required]",
+        "form without novalidate": "form:not([novalidate])",
+    }
+    problems = [name for name, selector in checks.items() if page.locator(selector).count()]
+    if page.locator("h1").count() != 1:
+        problems.append("not exactly one h1")
+    return problems
+
+
+def sign_in_with_keyboard(page: Any, email: str, password: str) -> None:
+    """Fill and submit the sign-in form with only the keyboard."""
+    page.keyboard.press("Tab")
+    for _ in range(20):
+        focused = page.evaluate("document.activeElement && document.activeElement.id")
+        if focused == "email":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")

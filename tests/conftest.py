@@ -1,0 +1,251 @@
+"""Fixtures shared by every test: engines, apps, clients, sign-in and factories.
+
+The schema always comes from the migrations (the overlap guards live only there).
+SQLite: migrated once per worker into a template file, copied per test.
+PostgreSQL (TEST_DATABASE_URL): a database per worker, migrated once, truncated after each
+test. Without TEST_DATABASE_URL the PostgreSQL variants skip locally and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ENGINES = ("sqlite", "postgresql")
+# Cheap argon2 for speed; the hashing test checks the production parameters itself.
+CHEAP_COST = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+ROLES = ("anonymous", "patient", "practitioner", "receptionist", "admin")
+DEMO_EMAILS = {
+    "patient": "alex.morgan@meridian.example",
+    "practitioner": "mei.chen@meridian.example",
+    "receptionist": "reception@meridian.example",
+    "admin": "admin@meridian.example",
+}
+DEMO_PASSWORD = "meridian-demo-2026"
+
+
+def base_config(database_uri: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "SERVER_NAME": None,
+        **CHEAP_COST,
+    }
+
+
+def require_postgres() -> str:
+    """The PostgreSQL URL, or a skip (a failure in CI)."""
+    if not TEST_DATABASE_URL:
+        if IN_CI:
+            pytest.fail("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run")
+        pytest.skip("TEST_DATABASE_URL not set: PostgreSQL variant skipped locally")
+    return TEST_DATABASE_URL
+
+
+def migrate(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        from booking.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_name(request: pytest.FixtureRequest) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test."""
+    from booking import create_app
+
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    migrate(create_app(base_config(f"sqlite:///{path}")))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_name: str) -> Iterator[str]:
+    """A migrated PostgreSQL database for this worker."""
+    url = make_url(require_postgres())
+    name = f"test_{worker_name}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    worker_url = url.set(database=name).render_as_string(hide_password=False)
+    from booking import create_app
+
+    migrate(create_app(base_config(worker_url)))
+    yield worker_url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def truncate_all(app: Flask) -> None:
+    from booking.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@contextmanager
+def make_app(
+    engine_name: str, tmp_path: Path, request: pytest.FixtureRequest, **overrides: Any
+) -> Iterator[Flask]:
+    from booking import create_app
+
+    if engine_name == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "test.sqlite"
+        shutil.copyfile(template, path)
+        app = create_app({**base_config(f"sqlite:///{path}"), **overrides})
+        yield app
+        with app.app_context():
+            from booking.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+    else:
+        url = request.getfixturevalue("postgres_url")
+        app = create_app({**base_config(url), **overrides})
+        try:
+            yield app
+        finally:
+            truncate_all(app)
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The app on each engine, with an empty migrated database."""
+    with make_app(engine_name, tmp_path, request) as application:
+        yield application
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The app on SQLite only, for checks that do not depend on the engine."""
+    with make_app("sqlite", tmp_path, request) as application:
+        yield application
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+def seed_demo(app: Flask) -> None:
+    from booking.extensions import db
+    from booking.security import password_cost
+    from booking.services.demo import seed_demo_clinic
+
+    with app.app_context():
+        seed_demo_clinic(cost=password_cost())
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def demo(app: Flask) -> Flask:
+    """The app with the demo clinic seeded."""
+    seed_demo(app)
+    return app
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def fresh_csrf(client: FlaskClient, path: str = "/auth/sign-in") -> str:
+    """A CSRF token valid for this client's session, read from a page with a form."""
+    response = client.get(path, follow_redirects=True)
+    return csrf_from(response.get_data(as_text=True))
+
+
+def sign_in(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> Any:
+    token = fresh_csrf(client)
+    return client.post(
+        "/auth/sign-in", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture
+def login_as(demo: Flask) -> Callable[[str], FlaskClient]:
+    """A new client signed in as the demo user of a role ('anonymous' signs in nobody)."""
+
+    def _login(role: str) -> FlaskClient:
+        new_client = demo.test_client()
+        if role != "anonymous":
+            response = sign_in(new_client, DEMO_EMAILS[role])
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return new_client
+
+    return _login
+
+
+@contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements run on the app's engine inside the block."""
+    from booking.extensions import db
+
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def _listener(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _listener)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _listener)
+
+
+@pytest.fixture
+def query_counter(app: Flask) -> Callable[[], Any]:
+    return lambda: count_queries(app)
