@@ -68,7 +68,10 @@ def migrate(app: Flask) -> None:
 
 @pytest.fixture(scope="session")
 def worker_name(request: pytest.FixtureRequest) -> str:
-    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+    """This worker's name, unique per test run so parallel runs never share a database."""
+    workerinput = getattr(request.config, "workerinput", {})
+    run = workerinput.get("testrunuid", f"{os.getpid():x}")[:8]
+    return f"{workerinput.get('workerid', 'main')}_{run}"
 
 
 @pytest.fixture(scope="session")
