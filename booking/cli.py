@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import click
 from flask import Flask
 
@@ -12,6 +14,7 @@ from booking.scheduling.errors import DomainError
 
 def register(app: Flask) -> None:
     _register_outbox(app)
+    _register_articles(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -60,3 +63,29 @@ def _register_outbox(app: Flask) -> None:
             if failed:
                 break  # retry later with back-off rather than spinning on a dead server
         click.echo(f"Sent {sent} message(s); {failed} failed and will be retried.")
+
+
+def _register_articles(app: Flask) -> None:
+    @app.cli.command("import-articles")
+    @click.argument(
+        "directory", type=click.Path(exists=True, file_okay=False, path_type=pathlib.Path)
+    )
+    def import_articles(directory: pathlib.Path) -> None:
+        """Import every *.md file in DIRECTORY as an article (slug = file name); rerun updates."""
+        from booking.clock import utcnow
+        from booking.services.articles import import_articles as run_import
+
+        WRITE_TX.set(True)
+        try:
+            report = run_import(directory, now=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        db.session.commit()
+        for outcome in ("created", "updated", "unchanged"):
+            for slug in getattr(report, outcome):
+                click.echo(f"{outcome:<9} {slug}")
+        for name, reason in report.failed:
+            click.echo(f"failed    {name}: {reason}", err=True)
+        if report.failed:
+            raise SystemExit(1)

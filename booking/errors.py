@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -82,6 +83,13 @@ def _page(status: int, detail: str | None = None) -> tuple[str, int]:
     )
 
 
+def _is_lock_timeout(error: Exception) -> bool:
+    text = str(getattr(error, "orig", error)).lower()
+    return isinstance(error, OperationalError) and (
+        "database is locked" in text or "lock timeout" in text or "deadlock" in text
+    )
+
+
 def register(app: Flask) -> None:
     """Install the handlers for domain errors, HTTP errors, CSRF failures and crashes."""
 
@@ -116,6 +124,14 @@ def register(app: Flask) -> None:
         if isinstance(error, HTTPException):
             return _http(error)
         db.session.rollback()
+        if _is_lock_timeout(error):
+            # The database stayed busy past its timeout: a retry will work, so say so.
+            app.logger.warning("database busy", exc_info=error)
+            if wants_problem_json():
+                response = problem(503, "The service is busy. Try again in a moment.")
+            else:
+                response = _page(503, "The service is busy. Try again in a moment.")
+            return response
         app.logger.exception("unhandled error", exc_info=error)
         if wants_problem_json():
             return problem(500, "Something went wrong on our side.")
