@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format bench install install-dev chromium assets db clean
+.PHONY: run test lint format bench install install-dev chromium wrk assets db clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -54,9 +54,16 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 test: install-dev chromium lint
-	$(VENV)/bin/pytest -n auto
+	$(VENV)/bin/pytest -n auto --dist loadgroup
 
-bench: install-dev
+# wrk drives benchmarks/api_load.py (it falls back to a slower Python load generator).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		echo "Installing Debian's wrk for the API load benchmark"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; \
+	fi
+
+bench: install-dev wrk
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script --quick || exit 1; done
 
 # Rebuild static/govuk from the pinned govuk-frontend release (needs npm).

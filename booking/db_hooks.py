@@ -32,7 +32,7 @@ def install(engine: Engine) -> None:
             "journal_mode=WAL",
             "synchronous=FULL",
             "foreign_keys=ON",
-            "busy_timeout=10000",
+            "busy_timeout=30000",
         ):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 

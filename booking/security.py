@@ -84,22 +84,36 @@ def password_cost() -> tuple[int, int, int]:
     return (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
 
 
-def guard(bp: Blueprint, *, roles: Iterable[str] | None, public: Iterable[str] = ()) -> None:
+STAFF_ENDPOINT_ROLES = frozenset({"practitioner", "admin"})
+
+
+def guard(
+    bp: Blueprint,
+    *,
+    roles: Iterable[str] | None,
+    public: Iterable[str] = (),
+    staff: Iterable[str] = (),
+) -> None:
     """Register the one role check for every view of a blueprint.
 
-    `roles=None` leaves the blueprint open; `public` names endpoints open to anyone.
+    `roles=None` leaves the blueprint open; `public` names endpoints open to anyone;
+    `staff` names endpoints that need a practitioner or an admin, whatever `roles` says.
     Anonymous users are sent to sign in, other roles get 403.
     """
     allowed = frozenset(roles) if roles is not None else None
     open_endpoints = frozenset(f"{bp.name}.{name}" for name in public)
+    staff_endpoints = frozenset(f"{bp.name}.{name}" for name in staff)
 
     @bp.before_request
     def _guard() -> Response | None:
-        if allowed is None or request.endpoint in open_endpoints:
+        needed = allowed
+        if request.endpoint in staff_endpoints:
+            needed = STAFF_ENDPOINT_ROLES
+        elif allowed is None or request.endpoint in open_endpoints:
             return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
-        if current_user.role not in allowed:
+        if current_user.role not in needed:
             abort(403)
         return None
 

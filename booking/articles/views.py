@@ -1,15 +1,127 @@
-"""Educational articles: anyone reads published ones."""
+"""Educational articles: anyone reads published ones; practitioners and admins write them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
+from booking.articles.forms import ArticleForm, NewArticleForm, SearchForm
+from booking.clock import utcnow
+from booking.extensions import db
+from booking.forms import EmptyForm
+from booking.scheduling.errors import InvalidInput
 from booking.security import guard
+from booking.services import articles as service
 
 bp = Blueprint("articles", __name__)
-guard(bp, roles=None)
+guard(bp, roles=None, staff=("manage", "new", "edit", "publish"))
+bp.add_app_template_global(service.articles_for_session_types, "articles_for_session_types")
+bp.add_app_template_global(service.book_url, "book_url")
 
 
 @bp.route("/")
 def index() -> str:
-    return render_template("articles/index.html", articles=[])
+    form = SearchForm(formdata=request.args)
+    tag = service.get_tag(request.args["tag"]) if request.args.get("tag") else None
+    if request.args.get("tag") and tag is None:
+        abort(404)
+    query = form.q.data if form.validate() else None
+    articles = service.published_articles(tag=tag.slug if tag else None, query=query)
+    return render_template(
+        "articles/index.html",
+        form=form,
+        articles=articles,
+        tag=tag,
+        query=query,
+        tags=service.published_tags(),
+    )
+
+
+@bp.route("/manage")
+def manage() -> str:
+    return render_template(
+        "articles/manage.html",
+        articles=service.all_articles(),
+        can_edit=service.can_edit,
+        actor=current_user,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> str | Response:
+    form = NewArticleForm()
+    if form.validate_on_submit():
+        try:
+            data = _checked(form)
+            article = service.create_article(
+                data, slug=form.slug.data.strip(), actor=current_user, now=utcnow()
+            )
+        except InvalidInput as error:
+            _add_error(form, error)
+        else:
+            db.session.commit()
+            flash("Draft saved")
+            return redirect(url_for("articles.show", slug=article.slug))
+    return render_template("articles/new.html", form=form)
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+def edit(slug: str) -> str | Response:
+    article = service.get_editable_article(slug, actor=current_user)
+    form = ArticleForm()
+    if request.method == "GET":
+        tags = [tag.slug for tag in article.tags]
+        form.fill(article.title, article.summary, article.body, tags, article.references)
+    elif form.validate_on_submit():
+        try:
+            service.update_article(article, _checked(form), actor=current_user, now=utcnow())
+        except InvalidInput as error:
+            _add_error(form, error)
+        else:
+            db.session.commit()
+            flash("Article saved")
+            return redirect(url_for("articles.show", slug=article.slug))
+    return render_template("articles/edit.html", form=form, article=article)
+
+
+@bp.route("/<slug>/publish", methods=["POST"])
+def publish(slug: str) -> Response:
+    article = service.get_article(slug, actor=current_user)
+    if EmptyForm().validate_on_submit():
+        service.publish_article(article, actor=current_user, now=utcnow())
+        db.session.commit()
+        flash("Article published")
+    return redirect(url_for("articles.show", slug=article.slug))
+
+
+@bp.route("/<slug>")
+def show(slug: str) -> str:
+    article = service.get_article(slug, actor=current_user)
+    staff = service.can_preview(current_user)
+    return render_template(
+        "articles/show.html",
+        article=article,
+        body_html=service.article_html(article),
+        session_types=service.session_types_for(article),
+        related=service.related_articles(article),
+        staff=staff,
+        may_edit=staff and service.can_edit(article, current_user),
+        may_publish=staff and not article.is_published and service.can_publish(current_user),
+        publish_form=EmptyForm(),
+    )
+
+
+def _checked(form: ArticleForm) -> service.ArticleInput:
+    return service.check_input(
+        title=form.title.data,
+        summary=form.summary.data,
+        body=form.body.data,
+        tags=form.tag_list(),
+        references=form.reference_list(),
+    )
+
+
+def _add_error(form: ArticleForm, error: InvalidInput) -> None:
+    field = getattr(form, error.field or "", None) or form.title
+    field.errors = [*field.errors, error.message]

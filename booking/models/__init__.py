@@ -7,6 +7,7 @@ from booking.models.appointment import (
     AppointmentStatus,
     BookingSource,
 )
+from booking.models.article import Article, ArticleStatus, Tag, article_tag
 from booking.models.audit import AuditEvent
 from booking.models.booking_draft import BookingDraft, EmailLink
 from booking.models.clinic import Clinic, LateCancelMode, Location, Room, RoomKind
@@ -24,6 +25,10 @@ from booking.models.user import STAFF_ROLES, Role, User, UserSession
 
 __all__ = [
     "ApiToken",
+    "Article",
+    "ArticleStatus",
+    "Tag",
+    "article_tag",
     "LIVE_STATUSES",
     "STAFF_ROLES",
     "Appointment",

@@ -1,16 +1,18 @@
-"""A signed-in patient's own pages."""
+"""A signed-in patient's own pages: their sessions, and changing or cancelling one (ux.md §5)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+
+from flask import Blueprint, abort, render_template
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
-from booking.extensions import db
-from booking.models import Appointment, AppointmentStatus, PatientProfile
-from booking.security import guard
+from booking.models import Appointment, AppointmentStatus
+from booking.public import manage_flow as flow
+from booking.security import get_owned_or_404, guard
+from booking.services.patients import profile_for_user, sessions_of
 
 bp = Blueprint("patient", __name__)
 guard(bp, roles=["patient"])
@@ -18,29 +20,60 @@ guard(bp, roles=["patient"])
 
 @bp.route("/")
 def home() -> str:
-    profile = db.session.scalar(
-        select(PatientProfile).where(PatientProfile.user_id == current_user.id)
-    )
-    appointments: list[Appointment] = []
-    if profile is not None:
-        appointments = list(
-            db.session.scalars(
-                select(Appointment)
-                .where(
-                    Appointment.patient_id == profile.id,
-                    Appointment.status != AppointmentStatus.held,
-                )
-                .options(
-                    selectinload(Appointment.practitioner),
-                    selectinload(Appointment.session_type),
-                    selectinload(Appointment.location),
-                )
-                .order_by(Appointment.starts_at)
-            )
-        )
+    profile = profile_for_user(current_user.id)
+    appointments = sessions_of(profile.id) if profile is not None else []
     now = utcnow()
-    upcoming = [a for a in appointments if a.ends_at > now and a.status != "cancelled"]
+    upcoming = [
+        a for a in appointments if a.ends_at > now and a.status != AppointmentStatus.cancelled
+    ]
     past = [a for a in appointments if a not in upcoming]
     return render_template(
         "patient/home.html", profile=profile, upcoming=upcoming, past=list(reversed(past))
     )
+
+
+def load(appointment_id: int) -> tuple[Appointment, flow.Links]:
+    """The signed-in patient's own appointment, or 404 (another patient's included)."""
+    profile = profile_for_user(current_user.id)
+    if profile is None:
+        abort(404)
+    appointment = get_owned_or_404(Appointment, appointment_id, patient_id=profile.id)
+    if appointment.status == AppointmentStatus.held:
+        abort(404)
+    return appointment, flow.Links("patient.session", {"appointment_id": appointment_id})
+
+
+@bp.route("/sessions/<int:appointment_id>")
+def session(appointment_id: int) -> Any:
+    return flow.show(*load(appointment_id))
+
+
+@bp.route("/sessions/<int:appointment_id>/day", methods=["GET", "POST"])
+def session_day(appointment_id: int) -> Any:
+    return flow.day(*load(appointment_id))
+
+
+@bp.route("/sessions/<int:appointment_id>/time", methods=["GET", "POST"])
+def session_time(appointment_id: int) -> Any:
+    return flow.time(*load(appointment_id))
+
+
+@bp.route("/sessions/<int:appointment_id>/check", methods=["GET", "POST"])
+def session_check(appointment_id: int) -> Any:
+    return flow.check(*load(appointment_id))
+
+
+@bp.route("/sessions/<int:appointment_id>/cancel", methods=["GET", "POST"])
+def session_cancel(appointment_id: int) -> Any:
+    return flow.cancel(*load(appointment_id))
+
+
+@bp.route("/sessions/<int:appointment_id>/done")
+def session_done(appointment_id: int) -> Any:
+    return flow.done(*load(appointment_id))
+
+
+@bp.route("/sessions/<int:appointment_id>/calendar.ics")
+def session_calendar(appointment_id: int) -> Response:
+    appointment, _links = load(appointment_id)
+    return flow.calendar(appointment)

@@ -1,11 +1,15 @@
-"""A practitioner's own day and calendar."""
+"""A practitioner's own day and calendar, weekly hours and time off."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from typing import Any
+
+from flask import Blueprint, abort, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
+from booking.admin import schedule_views
 from booking.clock import utcnow
 from booking.extensions import db
 from booking.models import Practitioner
@@ -16,13 +20,19 @@ bp = Blueprint("practitioner", __name__)
 guard(bp, roles=["practitioner"])
 
 
-@bp.route("/")
-def home() -> str:
+def _me() -> Practitioner:
+    """The signed-in practitioner's own row: every page here works on it alone."""
     practitioner = db.session.scalar(
         select(Practitioner).where(Practitioner.user_id == current_user.id)
     )
     if practitioner is None:
         abort(404)
+    return practitioner
+
+
+@bp.route("/")
+def home() -> str:
+    practitioner = _me()
     zone = clinic_zone()
     today = local_today(zone, now=utcnow())
     start, end = day_bounds(today, zone)
@@ -34,3 +44,39 @@ def home() -> str:
         zone=zone,
         appointments=appointments,
     )
+
+
+# ---- Own weekly hours and time off (the admin pages' flow and templates) ---------------------
+
+
+@bp.route("/hours", methods=["GET", "POST"])
+def hours() -> ResponseReturnValue:
+    return schedule_views.hours_page(
+        _me(),
+        template="practitioner/hours.html",
+        page_url=url_for("practitioner.hours"),
+        remove_url=lambda hours_id: url_for("practitioner.hours_remove", hours_id=hours_id),
+    )
+
+
+@bp.route("/hours/<int:hours_id>/remove", methods=["POST"])
+def hours_remove(hours_id: int) -> Any:
+    # Another practitioner's hours are not found for this one: 404, nothing removed.
+    return schedule_views.remove_hours(_me(), hours_id, url_for("practitioner.hours"))
+
+
+@bp.route("/time-off", methods=["GET", "POST"])
+def time_off() -> ResponseReturnValue:
+    return schedule_views.time_off_page(
+        _me(),
+        template="practitioner/time_off.html",
+        page_url=url_for("practitioner.time_off"),
+        remove_url=lambda exception_id: url_for(
+            "practitioner.time_off_remove", exception_id=exception_id
+        ),
+    )
+
+
+@bp.route("/time-off/<int:exception_id>/remove", methods=["POST"])
+def time_off_remove(exception_id: int) -> Any:
+    return schedule_views.remove_exception(_me(), exception_id, url_for("practitioner.time_off"))

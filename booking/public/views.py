@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from booking.security import guard
+from booking.services.articles import articles_for_session_types
 from booking.services.clinic import active_locations, active_session_types, get_clinic
 
 bp = Blueprint("public", __name__)
@@ -12,10 +14,15 @@ guard(bp, roles=None)
 
 
 @bp.route("/")
-def start() -> str:
+def start() -> Response | str:
+    slug = request.args.get("type")
+    if slug:  # "Book a session" on an article: start a booking of that type
+        return redirect(url_for("public.book", type=slug[:100]))
+    session_types = active_session_types()
     return render_template(
         "public/start.html",
-        session_types=active_session_types(),
+        session_types=session_types,
+        articles=articles_for_session_types([t.slug for t in session_types]),
         locations=active_locations(),
         clinic=get_clinic(),
     )

@@ -21,7 +21,7 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.scheduling.errors import NotAllowed
+from booking.scheduling.errors import InvalidInput, NotAllowed
 from booking.services.users import hash_password
 
 DEMO_PASSWORD = "meridian-demo-2026"  # noqa: S105 - published demo sign-in, demo clinics only
@@ -312,4 +312,17 @@ def seed_demo_clinic(*, cost: tuple[int, int, int]) -> list[DemoSignIn]:
         )
     sign_ins.append(DemoSignIn("patient", f"alex.morgan@{DOMAIN}", DEMO_PASSWORD))
     db.session.flush()
+    _import_demo_articles()
     return sign_ins
+
+
+def _import_demo_articles() -> None:
+    """The 5 demo articles, published; rerunning changes nothing unless a file changed."""
+    from pathlib import Path
+
+    from booking.clock import utcnow
+    from booking.services.articles import import_articles
+
+    report = import_articles(Path(__file__).resolve().parent.parent / "demo_articles", now=utcnow())
+    if report.failed:
+        raise InvalidInput("; ".join(f"{name}: {reason}" for name, reason in report.failed))

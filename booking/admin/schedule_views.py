@@ -1,0 +1,319 @@
+"""Practitioners, weekly hours, time off, extra hours, closures and holidays (admin).
+
+`hours_page`, `time_off_page` and `remove_*` also serve the practitioner's own pages
+(`booking.practitioner.views`), so both share one flow and one set of templates.
+Changes never move appointments: each page lists the sessions now outside open hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from booking.admin.forms import (
+    ClosureForm,
+    HoursForm,
+    NewPractitionerForm,
+    PractitionerForm,
+    TimeOffForm,
+)
+from booking.admin.views import _actor, _form, _refused, bp
+from booking.clock import utcnow
+from booking.extensions import db
+from booking.forms import EmptyForm
+from booking.models import Appointment, Practitioner, ScheduleException
+from booking.scheduling.errors import DomainError
+from booking.security import password_cost
+from booking.services import schedule_setup as schedule
+
+
+def _outside(**scope: Any) -> dict[str, Any]:
+    """The sessions now outside open hours, and a link to each one's day if a day view exists."""
+    appointments = schedule.appointments_now_outside_hours(now=utcnow(), **scope)
+    return {"outside": appointments, "day_link": _day_link()}
+
+
+def _day_link() -> Callable[[Appointment], str] | None:
+    # Only practitioners have a dated day view (ux.md P1); admins have none to link to.
+    if current_user.role != "practitioner" or "practitioner.day" not in current_app.view_functions:
+        return None
+
+    def link(appointment: Appointment) -> str:
+        local = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
+        return url_for("practitioner.day", date=local.date().isoformat())
+
+    return link
+
+
+def _write(
+    form: Any,
+    template: str,
+    save: Callable[..., Any],
+    banner: Callable[[Any], str],
+    done_url: str | Callable[[Any], str],
+    context: Callable[[], dict[str, Any]],
+) -> ResponseReturnValue:
+    """POST/redirect/GET for a form shown above a list: the list is read after any rollback.
+
+    `done_url` may depend on the saved row (a callable).
+    """
+    if form.validate_on_submit():
+        try:
+            saved = save(form.values(), actor=_actor(), now=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            return _refused(form, error, template, **context())
+        db.session.commit()
+        flash(banner(saved))
+        return redirect(done_url(saved) if callable(done_url) else done_url)
+    return render_template(template, form=form, **context())
+
+
+def _remove(remove: Callable[..., Any], banner: Callable[[Any], str], done_url: str) -> Any:
+    """A POST button: CSRF-checked, then the service (NotFound → 404), commit, back to the list."""
+    form = EmptyForm()
+    if not form.validate_on_submit():  # only a missing or stale CSRF token gets here
+        return redirect(done_url)
+    removed = remove(actor=_actor(), now=utcnow())
+    db.session.commit()
+    flash(banner(removed))
+    return redirect(done_url)
+
+
+def _exception_banner(verb: str, row: ScheduleException) -> str:
+    what = {
+        "time_off": "Time off",
+        "extra_hours": "Extra hours",
+        "closure": "Closure",
+        "holiday": "Public holiday",
+    }[row.kind.value]
+    return f"{what} on {_long_date(row.on_date)} {verb}"
+
+
+def _long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+# ---- Shared with the practitioner's own pages -----------------------------------------------
+
+
+def hours_page(
+    practitioner: Practitioner,
+    *,
+    template: str,
+    page_url: str,
+    remove_url: Callable[[int], str],
+    **extra: Any,
+) -> ResponseReturnValue:
+    """A practitioner's weekly hours by location and weekday, the sessions outside them, and a
+    form to add an interval."""
+    form = HoursForm(locations=schedule.location_choices())
+
+    def context() -> dict[str, Any]:
+        return {
+            "practitioner": practitioner,
+            "groups": schedule.hours_by_location(practitioner.id),
+            "remove_url": remove_url,
+            "action": page_url,
+            **_outside(practitioner_id=practitioner.id),
+            **extra,
+        }
+
+    names = schedule.location_names
+    return _write(
+        form,
+        template,
+        partial(schedule.add_hours, practitioner.id),
+        lambda hours: f"Hours added: {schedule.describe_hours(hours, names()[hours.location_id])}",
+        page_url,
+        context,
+    )
+
+
+def remove_hours(practitioner: Practitioner, hours_id: int, page_url: str) -> Any:
+    return _remove(
+        partial(schedule.remove_hours, practitioner.id, hours_id),
+        lambda described: f"Hours removed: {described}",
+        page_url,
+    )
+
+
+def time_off_page(
+    practitioner: Practitioner,
+    *,
+    template: str,
+    page_url: str,
+    remove_url: Callable[[int], str],
+    **extra: Any,
+) -> ResponseReturnValue:
+    """Upcoming time off, extra hours and closures, the sessions outside hours, and a form."""
+    locations = schedule.location_choices()
+    form = TimeOffForm(locations=locations)
+
+    def context() -> dict[str, Any]:
+        today = schedule.clinic_today(utcnow())
+        return {
+            "practitioner": practitioner,
+            "exceptions": schedule.upcoming_exceptions(practitioner.id, today=today),
+            "location_names": schedule.location_names(),
+            "remove_url": remove_url,
+            "action": page_url,
+            **_outside(practitioner_id=practitioner.id),
+            **extra,
+        }
+
+    return _write(
+        form,
+        template,
+        partial(schedule.add_exception, practitioner.id),
+        partial(_exception_banner, "added"),
+        page_url,
+        context,
+    )
+
+
+def remove_exception(practitioner: Practitioner, exception_id: int, page_url: str) -> Any:
+    return _remove(
+        partial(schedule.remove_exception, practitioner.id, exception_id),
+        partial(_exception_banner, "removed"),
+        page_url,
+    )
+
+
+# ---- Practitioners ---------------------------------------------------------------------------
+
+
+def practitioner_data(practitioner: Practitioner) -> dict[str, Any]:
+    return {
+        "display_name": practitioner.display_name,
+        "bio": practitioner.bio,
+        "session_type_ids": [str(t.id) for t in practitioner.session_types],
+        "can_review_articles": "yes" if practitioner.can_review_articles else "no",
+        "is_active": "yes" if practitioner.is_active else "no",
+    }
+
+
+@bp.route("/practitioners")
+def practitioners() -> str:
+    return render_template("admin/practitioners.html", practitioners=schedule.practitioners())
+
+
+@bp.route("/practitioners/new", methods=["GET", "POST"])
+def practitioner_new() -> ResponseReturnValue:
+    form = NewPractitionerForm()
+    save = partial(schedule.create_practitioner, cost=password_cost())
+    return _write(
+        form,
+        "admin/practitioner_new.html",
+        save,
+        lambda p: f"{p.display_name} added. Now choose the sessions they offer",
+        lambda p: url_for("admin.practitioner_edit", practitioner_id=p.id),
+        dict,
+    )
+
+
+@bp.route("/practitioners/<int:practitioner_id>", methods=["GET", "POST"])
+def practitioner_edit(practitioner_id: int) -> ResponseReturnValue:
+    practitioner = db.get_or_404(Practitioner, practitioner_id)
+    saved = practitioner_data(practitioner)
+    chosen = [int(i) for i in saved["session_type_ids"]]
+    form = _form(PractitionerForm, saved, session_types=schedule.session_type_choices(chosen))
+    return _write(
+        form,
+        "admin/practitioner_edit.html",
+        partial(schedule.update_practitioner, practitioner.id),
+        lambda p: f"Changes to {p.display_name} saved",
+        url_for("admin.practitioners"),
+        lambda: {"practitioner": practitioner},
+    )
+
+
+# ---- Hours and time off of any practitioner --------------------------------------------------
+
+
+@bp.route("/practitioners/<int:practitioner_id>/hours", methods=["GET", "POST"])
+def practitioner_hours(practitioner_id: int) -> ResponseReturnValue:
+    practitioner = db.get_or_404(Practitioner, practitioner_id)
+    return hours_page(
+        practitioner,
+        template="admin/practitioner_hours.html",
+        page_url=url_for("admin.practitioner_hours", practitioner_id=practitioner.id),
+        remove_url=lambda hours_id: url_for(
+            "admin.practitioner_hours_remove", practitioner_id=practitioner.id, hours_id=hours_id
+        ),
+    )
+
+
+@bp.route("/practitioners/<int:practitioner_id>/hours/<int:hours_id>/remove", methods=["POST"])
+def practitioner_hours_remove(practitioner_id: int, hours_id: int) -> Any:
+    practitioner = db.get_or_404(Practitioner, practitioner_id)
+    page = url_for("admin.practitioner_hours", practitioner_id=practitioner.id)
+    return remove_hours(practitioner, hours_id, page)
+
+
+@bp.route("/practitioners/<int:practitioner_id>/time-off", methods=["GET", "POST"])
+def practitioner_time_off(practitioner_id: int) -> ResponseReturnValue:
+    practitioner = db.get_or_404(Practitioner, practitioner_id)
+    return time_off_page(
+        practitioner,
+        template="admin/practitioner_time_off.html",
+        page_url=url_for("admin.practitioner_time_off", practitioner_id=practitioner.id),
+        remove_url=lambda exception_id: url_for(
+            "admin.practitioner_time_off_remove",
+            practitioner_id=practitioner.id,
+            exception_id=exception_id,
+        ),
+    )
+
+
+@bp.route(
+    "/practitioners/<int:practitioner_id>/time-off/<int:exception_id>/remove", methods=["POST"]
+)
+def practitioner_time_off_remove(practitioner_id: int, exception_id: int) -> Any:
+    practitioner = db.get_or_404(Practitioner, practitioner_id)
+    page = url_for("admin.practitioner_time_off", practitioner_id=practitioner.id)
+    return remove_exception(practitioner, exception_id, page)
+
+
+# ---- Closures and holidays -------------------------------------------------------------------
+
+
+@bp.route("/closures", methods=["GET", "POST"])
+def closures() -> ResponseReturnValue:
+    form = ClosureForm(locations=schedule.location_choices())
+
+    def context() -> dict[str, Any]:
+        upcoming = schedule.upcoming_closures(today=schedule.clinic_today(utcnow()))
+        return {
+            "closures": upcoming,
+            "location_names": schedule.location_names(),
+            "remove_url": lambda exception_id: url_for(
+                "admin.closure_remove", exception_id=exception_id
+            ),
+            **_outside(on_dates={c.on_date for c in upcoming}),
+        }
+
+    return _write(
+        form,
+        "admin/closures.html",
+        schedule.add_closure,
+        partial(_exception_banner, "added"),
+        url_for("admin.closures"),
+        context,
+    )
+
+
+@bp.route("/closures/<int:exception_id>/remove", methods=["POST"])
+def closure_remove(exception_id: int) -> Any:
+    return _remove(
+        partial(schedule.remove_closure, exception_id),
+        partial(_exception_banner, "removed"),
+        url_for("admin.closures"),
+    )

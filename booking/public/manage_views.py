@@ -1,0 +1,91 @@
+"""The manage link: `/manage/<token>` pages for patients without an account (ux.md §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from booking.clock import utcnow
+from booking.extensions import db
+from booking.models import Appointment
+from booking.public import manage_flow as flow
+from booking.public.forms import NewLinkForm
+from booking.public.views import bp
+from booking.scheduling.errors import NotFound
+from booking.services.appointments import by_manage_token
+from booking.services.patients import send_manage_links
+
+TOKEN_MAX = 100
+
+
+def bad_link(form: NewLinkForm | None = None) -> Response:
+    """404 "This link has expired or is not valid", with a form for a new link."""
+    html = render_template("public/manage_bad_link.html", form=form or NewLinkForm())
+    return make_response(html, 404)
+
+
+def load(token: str) -> tuple[Appointment, flow.Links]:
+    try:
+        appointment = by_manage_token(token[: TOKEN_MAX + 1], now=utcnow())
+    except NotFound:
+        abort(bad_link())
+    return appointment, flow.Links("public.manage", {"token": token})
+
+
+@bp.route("/manage/<token>")
+def manage(token: str) -> Any:
+    return flow.show(*load(token))
+
+
+@bp.route("/manage/<token>/day", methods=["GET", "POST"])
+def manage_day(token: str) -> Any:
+    return flow.day(*load(token))
+
+
+@bp.route("/manage/<token>/time", methods=["GET", "POST"])
+def manage_time(token: str) -> Any:
+    return flow.time(*load(token))
+
+
+@bp.route("/manage/<token>/check", methods=["GET", "POST"])
+def manage_check(token: str) -> Any:
+    return flow.check(*load(token))
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+def manage_cancel(token: str) -> Any:
+    return flow.cancel(*load(token))
+
+
+@bp.route("/manage/<token>/done")
+def manage_done(token: str) -> Any:
+    return flow.done(*load(token))
+
+
+@bp.route("/manage/<token>/calendar.ics")
+def manage_calendar(token: str) -> Response:
+    appointment, _links = load(token)
+    return flow.calendar(appointment)
+
+
+@bp.route("/manage-link", methods=["GET", "POST"])
+def manage_link() -> Any:
+    """Send a fresh manage link for each upcoming session; the same reply for any address."""
+    form = NewLinkForm()
+    if form.validate_on_submit():
+        send_manage_links(
+            form.normalised_email,
+            base_url=request.url_root,
+            clinic_name=current_app.config["CLINIC_NAME"],
+            now=utcnow(),
+        )
+        db.session.commit()
+        return redirect(url_for("public.manage_link_sent"), 303)
+    return render_template("public/manage_link.html", form=form)
+
+
+@bp.route("/manage-link/sent")
+def manage_link_sent() -> str:
+    return render_template("public/manage_link_sent.html")

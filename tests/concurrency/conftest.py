@@ -1,0 +1,185 @@
+"""A real gunicorn with 4 workers on 127.0.0.1, on SQLite or PostgreSQL, and HTTP clients."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+
+from tests.conftest import CHEAP_COST, base_config, seed_demo
+from tests.smtp import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKERS = 4
+
+
+@dataclass
+class Gunicorn:
+    url: str
+    port: int
+    database_uri: str
+    app: Flask
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def gunicorn_server(
+    engine_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Gunicorn]:
+    """Migrated, demo-seeded database served by `gunicorn -w 4 wsgi:app`."""
+    from booking import create_app
+
+    if engine_name == "sqlite":
+        path = tmp_path / "race.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        uri = f"sqlite:///{path}"
+    else:
+        uri = request.getfixturevalue("postgres_url")
+    app = create_app(base_config(uri))
+    seed_demo(app)
+    port = free_port()
+    env = {
+        **os.environ,
+        "BOOKING_SECRET_KEY": "race-secret-key-long-enough-for-the-check-0123456789",
+        "BOOKING_SQLALCHEMY_DATABASE_URI": uri,
+        **{f"BOOKING_{key}": str(value) for key, value in CHEAP_COST.items()},
+    }
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(WORKERS),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "60",
+                "--error-logfile",
+                "-",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Gunicorn(f"http://127.0.0.1:{port}", port, uri, app, process, log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/help")
+            if conn.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail(f"gunicorn did not start:\n{server.log()}")
+    try:
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if engine_name == "postgresql":
+            from tests.conftest import truncate_all
+
+            truncate_all(app)
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass
+class Client:
+    """A browser-like HTTP client: its own cookies, no automatic redirects."""
+
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    last_body: str = ""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], str]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        all_headers = dict(headers or {})
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if data is not None:
+            body = urlencode(data, doseq=True)
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=all_headers)
+        response = conn.getresponse()
+        text = response.read().decode(errors="replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookie = SimpleCookie()
+            cookie.load(header)
+            for key, morsel in cookie.items():
+                self.cookies[key] = morsel.value
+        conn.close()
+        self.last_body = text
+        return response.status, dict(response.headers), text
+
+    def get(self, path: str) -> tuple[int, dict[str, str], str]:
+        return self.request("GET", path)
+
+    def csrf(self) -> str:
+        match = _CSRF.search(self.last_body)
+        assert match, "no CSRF token on the last page"
+        return match.group(1)
+
+    def post_form(self, path: str, data: dict[str, Any]) -> tuple[int, dict[str, str], str]:
+        """GET the page for its CSRF token, then POST the form."""
+        status, _, _ = self.get(path)
+        assert status == 200, (path, status)
+        return self.request("POST", path, {"csrf_token": self.csrf(), **data})
+
+
+OVERLAPPING_PAIRS = """
+SELECT COUNT(*) FROM appointment a JOIN appointment b ON a.id < b.id
+WHERE a.status IN ('held', 'booked', 'checked_in', 'completed')
+  AND b.status IN ('held', 'booked', 'checked_in', 'completed')
+  AND a.busy_from < b.busy_until AND b.busy_from < a.busy_until
+  AND (a.practitioner_id = b.practitioner_id
+       OR (a.room_id = b.room_id AND a.room_place = b.room_place))
+"""
+
+
+def overlapping_live_pairs(app: Flask) -> int:
+    """Whole-table self-join: live rows of one practitioner or one room place that overlap."""
+    from sqlalchemy import text
+
+    from booking.extensions import db
+
+    with app.app_context():
+        count = db.session.execute(text(OVERLAPPING_PAIRS)).scalar_one()
+        db.session.remove()
+        return count

@@ -1,0 +1,399 @@
+"""Holding, booking, changing and cancelling through the services, with the emails they send."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from flask import Flask
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    Clinic,
+    LateCancelMode,
+    Location,
+    OutboxMessage,
+    PatientProfile,
+    Practitioner,
+    SessionType,
+)
+from booking.scheduling.errors import HoldExpired, PolicyRefused, SlotTaken
+from booking.services.appointments import (
+    book_hold,
+    by_manage_token,
+    cancel_appointment,
+    extend_hold,
+    hold_slot,
+    reschedule_appointment,
+)
+from booking.services.availability import AvailabilityQuery, find_slots
+from booking.services.outbox import SmtpSettings, claim_due, deliver
+from tests.conftest import seed_demo
+from tests.smtp import Inbox, smtp_server
+
+NOW = datetime(2027, 4, 12, 7, 0, tzinfo=UTC)  # Monday 12 April 2027, 08:00 in London
+DAY = date(2027, 4, 14)  # Wednesday
+BASE = "http://127.0.0.1:5000"
+CLINIC = "Meridian Acupuncture"
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    seed_demo(app)
+    with app.app_context():
+        yield app
+
+
+def _ids(slug: str = "follow-up-acupuncture") -> tuple[int, int, int]:
+    st = db.session.scalar(select(SessionType).where(SessionType.slug == slug))
+    loc = db.session.scalar(select(Location).where(Location.slug == "islington"))
+    mei = db.session.scalar(select(Practitioner).where(Practitioner.display_name == "Mei Lin Chen"))
+    return st.id, loc.id, mei.id
+
+
+def _slots(
+    practitioner_id: int | None = None, slug: str = "follow-up-acupuncture", now: datetime = NOW
+) -> list:
+    st, loc, mei = _ids(slug)
+    query = AvailabilityQuery(
+        session_type_id=st,
+        location_id=loc,
+        date_from=DAY,
+        date_to=DAY,
+        practitioner_id=mei if practitioner_id is None else practitioner_id,
+    )
+    return find_slots(query, now=now)
+
+
+def _hold(start: datetime, owner: str = "owner-a", now: datetime = NOW) -> Appointment:
+    st, loc, mei = _ids()
+    return hold_slot(
+        session_type_id=st,
+        location_id=loc,
+        practitioner_id=mei,
+        starts_at=start,
+        hold_owner=owner,
+        now=now,
+    )
+
+
+def _retake(start: datetime) -> dict:
+    st, loc, mei = _ids()
+    return {"session_type_id": st, "location_id": loc, "practitioner_id": mei, "starts_at": start}
+
+
+def _patient(index: int = 1) -> PatientProfile:
+    return db.session.scalars(select(PatientProfile).order_by(PatientProfile.id)).all()[index]
+
+
+def _book(start: datetime, owner: str = "owner-a", now: datetime = NOW, index: int = 1):
+    hold = _hold(start, owner, now)
+    db.session.commit()
+    booked = book_hold(
+        hold_id=hold.id,
+        hold_owner=owner,
+        retake=_retake(start),
+        patient=_patient(index),
+        now=now,
+        base_url=BASE,
+        clinic_name=CLINIC,
+    )
+    db.session.commit()
+    return booked
+
+
+def test_a_hold_hides_the_time_from_everyone_else(ctx: Flask) -> None:
+    first = _slots()[0]
+    _hold(first.starts_at)
+    db.session.commit()
+    assert first.starts_at not in {s.starts_at for s in _slots()}
+    with pytest.raises(SlotTaken):
+        _hold(first.starts_at, owner="owner-b")
+
+
+def test_an_expired_hold_is_ignored_without_any_job(ctx: Flask) -> None:
+    first = _slots()[0]
+    _hold(first.starts_at)
+    db.session.commit()
+    later = NOW + timedelta(minutes=11)
+    assert first.starts_at in {s.starts_at for s in _slots(now=later)}
+    taken = _hold(first.starts_at, owner="owner-b", now=later)
+    db.session.commit()
+    assert taken.hold_owner == "owner-b"
+    assert db.session.scalar(select(func.count(Appointment.id))) == 1
+
+
+def test_extending_a_hold_is_capped_at_30_minutes(ctx: Flask) -> None:
+    hold = _hold(_slots()[0].starts_at)
+    for minutes in (8, 16, 24, 29):
+        extend_hold(hold_id=hold.id, hold_owner="owner-a", now=NOW + timedelta(minutes=minutes))
+    assert hold.hold_expires_at == NOW + timedelta(minutes=30)
+    with pytest.raises(HoldExpired):
+        extend_hold(hold_id=hold.id, hold_owner="owner-a", now=NOW + timedelta(minutes=31))
+
+
+def test_booking_confirms_once_and_queues_one_confirmation(ctx: Flask) -> None:
+    start = _slots()[0].starts_at
+    booked = _book(start)
+    assert booked.manage_token
+    assert booked.appointment.status == AppointmentStatus.booked
+    again = book_hold(
+        hold_id=booked.appointment.id,
+        hold_owner="owner-a",
+        retake=_retake(start),
+        patient=_patient(),
+        now=NOW,
+        base_url=BASE,
+        clinic_name=CLINIC,
+    )
+    assert again.appointment.id == booked.appointment.id
+    assert again.manage_token is None
+    db.session.commit()
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
+    assert by_manage_token(booked.manage_token, now=NOW).id == booked.appointment.id
+
+
+@pytest.mark.matrix("B7")
+def test_confirming_after_expiry_retakes_the_time_if_free(ctx: Flask) -> None:
+    start = _slots()[0].starts_at
+    hold = _hold(start)
+    db.session.commit()
+    later = NOW + timedelta(minutes=12)
+    booked = book_hold(
+        hold_id=hold.id,
+        hold_owner="owner-a",
+        retake=_retake(start),
+        patient=_patient(),
+        now=later,
+        base_url=BASE,
+        clinic_name=CLINIC,
+    )
+    db.session.commit()
+    assert booked.appointment.status == AppointmentStatus.booked
+    assert booked.appointment.starts_at == start
+
+
+@pytest.mark.matrix("B7")
+def test_confirming_after_expiry_changes_nothing_when_the_time_was_taken(ctx: Flask) -> None:
+    start = _slots()[0].starts_at
+    hold_id = _hold(start).id
+    db.session.commit()
+    later = NOW + timedelta(minutes=12)
+    _book(start, owner="owner-b", now=later, index=2)
+    before = db.session.scalar(select(func.count(Appointment.id)))
+    with pytest.raises(HoldExpired):
+        book_hold(
+            hold_id=hold_id,
+            hold_owner="owner-a",
+            retake=_retake(start),
+            patient=_patient(),
+            now=later,
+            base_url=BASE,
+            clinic_name=CLINIC,
+        )
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Appointment.id))) == before
+    winner = db.session.scalar(select(Appointment).where(Appointment.status == "booked"))
+    assert winner.patient_id == _patient(2).id
+
+
+def test_manage_links_fail_when_tampered_or_after_the_session(ctx: Flask) -> None:
+    from booking.scheduling.errors import NotFound
+
+    booked = _book(_slots()[0].starts_at)
+    with pytest.raises(NotFound):
+        by_manage_token(booked.manage_token[:-1] + "x", now=NOW)
+    with pytest.raises(NotFound):
+        by_manage_token(booked.manage_token, now=booked.appointment.ends_at)
+
+
+def test_cancel_outside_the_cutoff(ctx: Flask) -> None:
+    appointment = _book(_slots()[0].starts_at).appointment
+    cancel_appointment(
+        appointment,
+        now=NOW + timedelta(hours=1),
+        actor=None,
+        by_staff=False,
+        reason=None,
+        base_url=BASE,
+        clinic_name=CLINIC,
+    )
+    db.session.commit()
+    assert appointment.status == AppointmentStatus.cancelled
+    assert appointment.late_cancel is False
+    assert appointment.ics_sequence == 1
+
+
+@pytest.mark.parametrize("mode", [LateCancelMode.call, LateCancelMode.record])
+def test_cancel_inside_the_cutoff_follows_the_clinic_policy(ctx: Flask, mode: str) -> None:
+    db.session.scalar(select(Clinic)).late_cancel_mode = mode
+    db.session.commit()
+    appointment = _book(_slots()[0].starts_at).appointment
+    late = appointment.starts_at - timedelta(hours=3)
+    if mode == LateCancelMode.call:
+        with pytest.raises(PolicyRefused):
+            cancel_appointment(
+                appointment,
+                now=late,
+                actor=None,
+                by_staff=False,
+                reason=None,
+                base_url=BASE,
+                clinic_name=CLINIC,
+            )
+        db.session.rollback()
+        assert db.session.get(Appointment, appointment.id).status == AppointmentStatus.booked
+    else:
+        cancel_appointment(
+            appointment,
+            now=late,
+            actor=None,
+            by_staff=False,
+            reason=None,
+            base_url=BASE,
+            clinic_name=CLINIC,
+        )
+        db.session.commit()
+        assert appointment.status == AppointmentStatus.cancelled
+        assert appointment.late_cancel is True
+
+
+def test_changes_in_the_first_15_minutes_are_never_late(ctx: Flask) -> None:
+    slots = _slots(now=datetime(2027, 4, 14, 5, 0, tzinfo=UTC))
+    start = slots[0].starts_at
+    now = start - timedelta(hours=4)  # inside the 24-hour cut-off
+    appointment = _book(start, now=now).appointment
+    cancel_appointment(
+        appointment,
+        now=now + timedelta(minutes=10),
+        actor=None,
+        by_staff=False,
+        reason=None,
+        base_url=BASE,
+        clinic_name=CLINIC,
+    )
+    assert appointment.status == AppointmentStatus.cancelled
+    assert appointment.late_cancel is False
+
+
+def test_reschedule_moves_the_same_row_and_refuses_a_taken_time(ctx: Flask) -> None:
+    slots = _slots()
+    appointment = _book(slots[0].starts_at).appointment
+    other = _book(slots[-1].starts_at, owner="owner-b", index=2).appointment
+    uid = appointment.ics_uid
+    new_start = slots[len(slots) // 2].starts_at
+    reschedule_appointment(
+        appointment,
+        starts_at=new_start,
+        hold_owner="owner-a",
+        now=NOW,
+        actor=None,
+        by_staff=False,
+        base_url=BASE,
+        clinic_name=CLINIC,
+    )
+    db.session.commit()
+    assert appointment.starts_at == new_start
+    assert appointment.ics_uid == uid
+    assert appointment.ics_sequence == 1
+    with pytest.raises(SlotTaken):
+        reschedule_appointment(
+            appointment,
+            starts_at=other.starts_at,
+            hold_owner="owner-a",
+            now=NOW,
+            actor=None,
+            by_staff=False,
+            base_url=BASE,
+            clinic_name=CLINIC,
+        )
+    db.session.rollback()
+    assert db.session.get(Appointment, appointment.id).starts_at == new_start
+
+
+def test_no_preference_assigns_the_practitioner_with_fewest_booked_minutes(ctx: Flask) -> None:
+    st, loc, _mei = _ids("community-acupuncture")
+    query = AvailabilityQuery(session_type_id=st, location_id=loc, date_from=DAY, date_to=DAY)
+    slots = find_slots(query, now=NOW)
+    shared = sorted(
+        {s.starts_at for s in slots if sum(x.starts_at == s.starts_at for x in slots) > 1}
+    )
+    assert shared, "Tom and Sam share community times on Wednesdays"
+    start = shared[0]
+    hold = hold_slot(
+        session_type_id=st,
+        location_id=loc,
+        practitioner_id=None,
+        starts_at=start,
+        hold_owner="o1",
+        now=NOW,
+    )
+    free = sorted(s.practitioner_id for s in slots if s.starts_at == start)
+    assert hold.practitioner_id == free[0]  # nobody has bookings: lowest id wins the tie
+
+
+@pytest.mark.matrix("D4")
+def test_confirmation_change_and_cancellation_emails_arrive_once_with_ics(ctx: Flask) -> None:
+    slots = _slots()
+    booked = _book(slots[0].starts_at)
+    appointment = booked.appointment
+    reschedule_appointment(
+        appointment,
+        starts_at=slots[3].starts_at,
+        hold_owner="owner-a",
+        now=NOW,
+        actor=None,
+        by_staff=False,
+        base_url=BASE,
+        clinic_name=CLINIC,
+    )
+    db.session.commit()
+    cancel_appointment(
+        appointment,
+        now=NOW,
+        actor=None,
+        by_staff=False,
+        reason=None,
+        base_url=BASE,
+        clinic_name=CLINIC,
+    )
+    db.session.commit()
+    with smtp_server() as (inbox, port):
+        settings = SmtpSettings(host="127.0.0.1", port=port, sender="clinic@meridian.example")
+        for _round in range(2):  # a second run sends nothing more
+            ids = claim_due(now=NOW)
+            db.session.commit()
+            for message_id in ids:
+                assert deliver(message_id, settings=settings, now=NOW)
+                db.session.commit()
+        messages = list(inbox.messages)
+    assert [m["Subject"].split(" – ")[0] for m in messages] == [
+        "Your session is booked",
+        "Your session has changed",
+        "Your session is cancelled",
+    ]
+    expected = [
+        ("REQUEST", 0, slots[0].starts_at),
+        ("REQUEST", 1, slots[3].starts_at),
+        ("CANCEL", 2, slots[3].starts_at),
+    ]
+    for message, (method, sequence, start) in zip(messages, expected, strict=True):
+        assert message["To"] == _patient().email
+        body = message.get_body(("plain",)).get_content() if hasattr(message, "get_body") else ""
+        parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+        assert len(parts) == 1
+        calendar = Calendar.from_ical(parts[0].get_payload(decode=True))
+        assert str(calendar["METHOD"]) == method
+        event = calendar.walk("VEVENT")[0]
+        assert str(event["UID"]) == appointment.ics_uid
+        assert int(event["SEQUENCE"]) == sequence
+        assert event.decoded("DTSTART") == start
+        assert "Follow-up acupuncture" in str(event["SUMMARY"])
+        del body
+    assert BASE + "/manage/" + booked.manage_token in messages[0].as_string()
+    assert isinstance(inbox, Inbox)
