@@ -89,4 +89,3 @@ def _register_articles(app: Flask) -> None:
             click.echo(f"failed    {name}: {reason}", err=True)
         if report.failed:
             raise SystemExit(1)
-

@@ -19,6 +19,7 @@ T = TypeVar("T")
 
 SESSION_TOKEN_KEY = "sid"  # noqa: S105 - the name of a session key, not a secret
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DRAFT_WRITING_PATHS = ("/book", "/manage", "/intake")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
 CSP = (
@@ -43,7 +44,11 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def _mark_write_transaction() -> None:
-        WRITE_TX.set(request.method not in READ_METHODS)
+        # Journey pages save the server-side draft even on GET, so on SQLite they take the
+        # write lock up front instead of failing when a read transaction tries to upgrade.
+        WRITE_TX.set(
+            request.method not in READ_METHODS or request.path.startswith(DRAFT_WRITING_PATHS)
+        )
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
