@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -46,9 +47,18 @@ def register(app: Flask) -> None:
     def _mark_write_transaction() -> None:
         # Journey pages save the server-side draft even on GET, so on SQLite they take the
         # write lock up front instead of failing when a read transaction tries to upgrade.
-        WRITE_TX.set(
+        g.write_tx_token = WRITE_TX.set(
             request.method not in READ_METHODS or request.path.startswith(DRAFT_WRITING_PATHS)
         )
+
+    @app.teardown_request
+    def _reset_write_transaction(_exc: BaseException | None) -> None:
+        # The test client runs requests in the caller's context: do not leak the mode into it.
+        token = g.pop("write_tx_token", None)
+        if token is not None:
+            # Torn down in another context (ValueError): then nothing leaked into ours.
+            with contextlib.suppress(ValueError):
+                WRITE_TX.reset(token)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

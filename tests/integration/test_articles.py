@@ -170,6 +170,8 @@ def test_a_stale_cache_is_rendered_again_and_stored(ctx: Flask) -> None:
     db.session.expire_all()
     article = db.session.get(Article, article.id)
     assert ">Fresh</h2>" in service.article_html(article)
+    # The render is stored by its own short transaction: end ours so the next read sees it.
+    db.session.commit()
     db.session.expire_all()
     stored = db.session.get(Article, article.id)
     assert stored.rendered_revision == 7
