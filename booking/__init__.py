@@ -46,6 +46,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         db_hooks.install(db.engine)
     log.register(app)
+    from booking.api.ratelimit import init_limiter
+
+    # Before the other request hooks that may open a database transaction, so a limit check
+    # never waits behind the request's own SQLite write lock.
+    init_limiter(app)
     security.register(app)
     templating.register(app)
     register_blueprints(app)

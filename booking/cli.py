@@ -15,6 +15,7 @@ from booking.scheduling.errors import DomainError
 def register(app: Flask) -> None:
     _register_outbox(app)
     _register_articles(app)
+    _register_api_tokens(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -89,3 +90,73 @@ def _register_articles(app: Flask) -> None:
             click.echo(f"failed    {name}: {reason}", err=True)
         if report.failed:
             raise SystemExit(1)
+
+
+def _register_api_tokens(app: Flask) -> None:
+    @app.cli.group("api-token")
+    def api_token() -> None:
+        """Create, list and revoke bearer tokens for the JSON API."""
+
+    @api_token.command("create")
+    @click.option("--email", required=True, help="An existing staff user's email address.")
+    @click.option("--name", required=True, help="What the token is for, e.g. 'clinic website'.")
+    def create(email: str, name: str) -> None:
+        """Create a token; the token itself is printed once, alone on the last line."""
+        from booking.clock import utcnow
+        from booking.services.api_tokens import create_token
+
+        WRITE_TX.set(True)
+        try:
+            token, plaintext = create_token(email=email, name=name, now=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        db.session.commit()
+        click.echo(
+            f"Created API token {token.id} ({token.name}) for {token.user.email}, "
+            f"acting as {token.user.role}. It is shown only this once:"
+        )
+        click.echo(plaintext)
+
+    @api_token.command("list")
+    def list_() -> None:
+        """List tokens: id, prefix, user, role, name, last used, revoked."""
+        from booking.services.api_tokens import list_tokens
+
+        tokens = list_tokens()
+        if not tokens:
+            click.echo("No API tokens.")
+            return
+        for token in tokens:
+            used = (
+                token.last_used_at.isoformat(timespec="minutes") if token.last_used_at else "never"
+            )
+            state = (
+                f"revoked {token.revoked_at.isoformat(timespec='minutes')}"
+                if token.revoked_at
+                else "active"
+            )
+            click.echo(
+                f"{token.id:>4}  {token.prefix}…  {token.user.email:<32} {token.user.role!s:<13} "
+                f"{token.name}  last used {used}  {state}"
+            )
+
+    @api_token.command("revoke")
+    @click.argument("token_id", type=int)
+    def revoke(token_id: int) -> None:
+        """Revoke token TOKEN_ID at once (revoking twice changes nothing)."""
+        from booking.clock import utcnow
+        from booking.services.api_tokens import revoke_token
+
+        WRITE_TX.set(True)
+        try:
+            token, changed = revoke_token(token_id, now=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
+        db.session.commit()
+        click.echo(
+            f"Revoked API token {token.id}."
+            if changed
+            else f"API token {token.id} was already revoked."
+        )

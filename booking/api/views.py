@@ -1,30 +1,74 @@
-"""JSON API v1: bearer-token authentication and problem+json errors."""
+"""JSON API v1: bearer-token authentication, problem+json errors, public lists and bookings.
+
+Public endpoints (lists, availability, the OpenAPI document) need no token; the rest act
+with the token's user and role. Every error answers application/problem+json
+(booking/errors.py); refused fields are listed in `errors`.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
+from booking.api import schemas
+from booking.api.openapi import openapi_document
+from booking.api.ratelimit import (
+    bearer_key,
+    has_no_bearer,
+    ip_key,
+    ip_limit,
+    token_limit,
+    too_many,
+)
 from booking.clock import utcnow
 from booking.db_hooks import write_unit
 from booking.errors import problem
-from booking.extensions import db
-from booking.models import STAFF_ROLES, ApiToken, User
+from booking.extensions import db, limiter
+from booking.models import STAFF_ROLES, ApiToken, Clinic, Location, PatientProfile, User
+from booking.scheduling.errors import InvalidInput, NotFound, PolicyRefused
+from booking.services import api_booking, api_catalogue, api_idempotency
+from booking.services.appointments import cancel_appointment
 from booking.services.audit import record_event
+from booking.services.patients import create_patient
 
 bp = Blueprint("api", __name__)
 
-# Endpoints open without a token (public availability arrives with the API issue).
-PUBLIC_ENDPOINTS: frozenset[str] = frozenset()
+# Endpoints open without a token.
+PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
+    {
+        "api.locations",
+        "api.practitioners",
+        "api.session_types",
+        "api.availability",
+        "api.openapi",
+    }
+)
+# Service field names that differ from the API's.
+FIELD_NAMES = {"starts_at": "start", "date_to": "to", "date_from": "from"}
+
+limiter.shared_limit(
+    token_limit,
+    scope="api-token",
+    key_func=bearer_key,
+    exempt_when=has_no_bearer,
+    on_breach=too_many,
+)(bp)
+limiter.shared_limit(ip_limit, scope="api-ip", key_func=ip_key, on_breach=too_many)(bp)
 
 
-def _token_user() -> User | None:
+def _token_row() -> ApiToken | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
         return None
     digest = hashlib.sha256(token.strip().encode()).hexdigest()
     row = db.session.scalar(
@@ -45,7 +89,7 @@ def _token_user() -> User | None:
             request_id=g.get("request_id"),
             session=unit,
         )
-    return row.user
+    return row
 
 
 @bp.before_request
@@ -53,16 +97,297 @@ def _guard() -> Response | None:
     """The API's one guard: a valid bearer token of a staff user."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    user = _token_user()
-    if user is None:
-        response = problem(401, "Send a valid API token as 'Authorization: Bearer <token>'.")
+    row = _token_row()
+    if row is None:
+        response = problem(401, "Send a staff user's API token as 'Authorization: Bearer <token>'.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="meridian"'
         return response
-    g.api_user = user
+    g.api_user = row.user
+    g.api_token_id = row.id
     return None
+
+
+@bp.errorhandler(schemas.RequestRefused)
+def _refused(error: schemas.RequestRefused) -> Response:
+    db.session.rollback()
+    return problem(error.status, error.detail, errors=error.errors)
+
+
+@bp.errorhandler(InvalidInput)
+@bp.errorhandler(PolicyRefused)
+def _unprocessable(error: InvalidInput | PolicyRefused) -> Response:
+    db.session.rollback()
+    field = getattr(error, "field", None) or ("start" if error.code.startswith("too_") else "")
+    errors = [{"field": FIELD_NAMES.get(field, field), "detail": error.message}] if field else []
+    return problem(422, error.message, code=error.code, errors=errors)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(error: RateLimitExceeded) -> Response:
+    return error.response or problem(429, "Too many requests. Try again later.")
+
+
+def _page(items: list[Any], limit: int, key: Callable[[Any], list[Any]]) -> dict[str, Any]:
+    more = len(items) > limit
+    shown = items[:limit]
+    return {
+        "items": shown,
+        "next_cursor": schemas.encode_cursor(key(shown[-1])) if more and shown else None,
+    }
+
+
+def _finish(payload: dict[str, Any], status: int) -> Response:
+    """Commit once, storing the answer under the request's Idempotency-Key if it has one."""
+    body = json.dumps(payload)
+    claimed = g.pop("idempotency_row", None)
+    if claimed is not None:
+        api_idempotency.store_answer(claimed, status_code=status, body=body)
+    db.session.commit()
+    return current_app.response_class(body, status=status, mimetype="application/json")
+
+
+def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Honour an optional Idempotency-Key: replay a stored answer, refuse a reused key."""
+
+    @wraps(view)
+    def wrapper(**kwargs: Any) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view(**kwargs)
+        if not 1 <= len(key) <= 255 or not key.isprintable():
+            return problem(400, "Idempotency-Key must be 1 to 255 printable characters.")
+        fingerprint = api_idempotency.request_hash(request.method, request.path, request.get_data())
+        row, is_new = api_idempotency.claim_key(
+            token_id=g.api_token_id, key=key, fingerprint=fingerprint, now=utcnow()
+        )
+        if not is_new:
+            db.session.commit()
+            if row.request_hash != fingerprint:
+                return problem(422, "This Idempotency-Key was used with a different request.")
+            response = current_app.response_class(
+                row.response_body, status=row.status_code, mimetype="application/json"
+            )
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+        g.idempotency_row = row
+        return view(**kwargs)
+
+    return wrapper
+
+
+def _zone(location_id: int) -> ZoneInfo:
+    return ZoneInfo(db.session.get(Location, location_id).timezone)
 
 
 @bp.route("/me")
 def me() -> Response:
     user: User = g.api_user
     return jsonify({"id": user.id, "email": user.email, "role": str(user.role)})
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.get("/locations")
+def locations() -> Response:
+    page = schemas.page_args(request.args)
+    rows = api_catalogue.locations_page(after=page.after and page.after[0], limit=page.limit)
+    items = [
+        {
+            "id": row.id,
+            "name": row.name,
+            "slug": row.slug,
+            "timezone": row.timezone,
+            "address": row.address,
+            "phone": row.phone,
+        }
+        for row in rows
+    ]
+    return jsonify(_page(items, page.limit, lambda item: [item["id"]]))
+
+
+@bp.get("/practitioners")
+def practitioners() -> Response:
+    page = schemas.page_args(request.args)
+    rows = api_catalogue.practitioners_page(after=page.after and page.after[0], limit=page.limit)
+    items = [
+        {
+            "id": row.practitioner.id,
+            "name": row.practitioner.display_name,
+            "location_id": row.location_id,
+            "location_ids": row.location_ids,
+            "session_type_ids": row.session_type_ids,
+        }
+        for row in rows
+    ]
+    return jsonify(_page(items, page.limit, lambda item: [item["id"]]))
+
+
+@bp.get("/session-types")
+def session_types() -> Response:
+    page = schemas.page_args(request.args)
+    rows = api_catalogue.session_types_page(after=page.after and page.after[0], limit=page.limit)
+    items = [
+        {
+            "id": row.id,
+            "name": row.name,
+            "slug": row.slug,
+            "duration_minutes": row.duration_minutes,
+            "buffer_before_minutes": row.buffer_before_minutes,
+            "buffer_after_minutes": row.buffer_after_minutes,
+            "price_pence": row.price_pence,
+            "room_kind": None if row.room_kind is None else str(row.room_kind),
+        }
+        for row in rows
+    ]
+    return jsonify(_page(items, page.limit, lambda item: [item["id"]]))
+
+
+@bp.get("/availability")
+def availability() -> Response:
+    args = schemas.availability_args(request.args)
+    found = api_catalogue.free_times(
+        session_type_id=args.session_type_id,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        practitioner_id=args.practitioner_id,
+        location_id=args.location_id,
+        now=utcnow(),
+    )
+    if args.page.after is not None:
+        after = tuple(args.page.after)
+        found = [p for p in found if p.sort_key > after]
+    items = [
+        {
+            "start": schemas.instant(p.slot.starts_at, p.zone),
+            "end": schemas.instant(p.slot.ends_at, p.zone),
+            "practitioner_id": p.slot.practitioner_id,
+            "room_id": p.slot.room_id,
+            "location_id": p.location_id,
+            "_key": [p.slot.starts_at.isoformat(), p.slot.practitioner_id, p.location_id],
+        }
+        for p in found[: args.page.limit + 1]
+    ]
+    body = _page(items, args.page.limit, lambda item: item["_key"])
+    for item in body["items"]:
+        del item["_key"]
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.post("/appointments")
+@idempotent
+def create_appointment() -> Response:
+    api_booking.check_may_manage(g.api_user)
+    body = schemas.json_object(request.get_json(silent=True))
+    args = schemas.booking_args(body, today=utcnow().date())
+    patient = _patient_for(args)
+    booked = api_booking.book_directly(
+        session_type_id=args.session_type_id,
+        practitioner_id=args.practitioner_id,
+        location_id=args.location_id,
+        starts_at=args.starts_at,
+        patient=patient,
+        actor=g.api_user,
+        now=utcnow(),
+        base_url=current_app.config["BASE_URL"],
+        clinic_name=_clinic_name(),
+    )
+    appointment = booked.appointment
+    response = _finish(schemas.appointment_json(appointment, _zone(appointment.location_id)), 201)
+    response.headers["Location"] = f"{request.path}/{appointment.id}"
+    return response
+
+
+def _patient_for(args: schemas.BookingArgs) -> PatientProfile:
+    if args.patient_id is not None:
+        patient = db.session.get(PatientProfile, args.patient_id)
+        if patient is None:
+            raise schemas.RequestRefused(
+                422,
+                "Check the field: patient.id.",
+                [{"field": "patient.id", "detail": "No patient has that id."}],
+            )
+        return patient
+    details = cast(schemas.NewPatient, args.new_patient)  # booking_args gives one or the other
+    return create_patient(
+        given_name=details.given_name,
+        family_name=details.family_name,
+        date_of_birth=details.date_of_birth,
+        email=details.email,
+        phone=details.phone,
+        contact_preference="email",
+        now=utcnow(),
+    )
+
+
+def _clinic_name() -> str:
+    name = db.session.scalar(select(Clinic.name).order_by(Clinic.id).limit(1))
+    return name or current_app.config["CLINIC_NAME"]
+
+
+def _appointment_id(appointment_id: int) -> int:
+    if appointment_id > schemas.MAX_ID:
+        raise NotFound("That appointment does not exist.")
+    return appointment_id
+
+
+@bp.get("/appointments/<int:appointment_id>")
+def get_appointment(appointment_id: int) -> Response:
+    appointment = api_booking.get_for_actor(_appointment_id(appointment_id), actor=g.api_user)
+    return jsonify(schemas.appointment_json(appointment, _zone(appointment.location_id)))
+
+
+@bp.post("/appointments/<int:appointment_id>/cancel")
+@idempotent
+def cancel(appointment_id: int) -> Response:
+    appointment = api_booking.get_for_actor(_appointment_id(appointment_id), actor=g.api_user)
+    raw = request.get_json(silent=True) if request.get_data() else None
+    reason = schemas.cancel_reason(schemas.json_object(raw, optional=True))
+    cancel_appointment(
+        appointment,
+        now=utcnow(),
+        actor=g.api_user,
+        by_staff=True,
+        reason=reason,
+        base_url=current_app.config["BASE_URL"],
+        clinic_name=_clinic_name(),
+    )
+    return _finish(schemas.appointment_json(appointment, _zone(appointment.location_id)), 200)
+
+
+@bp.get("/appointments")
+def list_appointments() -> Response:
+    args = schemas.appointment_list_args(request.args)
+    clinic_zone = ZoneInfo(db.session.scalar(select(Clinic.timezone).limit(1)) or "UTC")
+    first = args.date_from or utcnow().astimezone(clinic_zone).date()
+    last = args.date_to or first + timedelta(days=30)
+    if last < first or (last - first).days + 1 > schemas.MAX_LIST_DAYS:
+        raise schemas.RequestRefused(
+            400,
+            "Check the field: to.",
+            [{"field": "to", "detail": "to must be within 92 days of from."}],
+        )
+    rows = api_booking.list_for_actor(
+        actor=g.api_user,
+        starts_from=api_booking.day_start(first, clinic_zone.key),
+        starts_before=api_booking.day_start(last + timedelta(days=1), clinic_zone.key),
+        practitioner_id=args.practitioner_id,
+        after=tuple(args.page.after) if args.page.after else None,
+        limit=args.page.limit + 1,
+    )
+    zones = {
+        loc: ZoneInfo(tz) for loc, tz in db.session.execute(select(Location.id, Location.timezone))
+    }
+    items = [schemas.appointment_json(row, zones[row.location_id]) for row in rows]
+    return jsonify(
+        _page(items, args.page.limit, lambda item: [_utc_start(rows, item["id"]), item["id"]])
+    )
+
+
+def _utc_start(rows: list[Any], appointment_id: int) -> str:
+    return next(r.starts_at.isoformat() for r in rows if r.id == appointment_id)

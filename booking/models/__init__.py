@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from booking.models.api_support import ApiIdempotencyKey, RateLimitCounter
 from booking.models.api_token import ApiToken
 from booking.models.appointment import (
     LIVE_STATUSES,
@@ -24,7 +25,9 @@ from booking.models.session_type import Audience, SessionType
 from booking.models.user import STAFF_ROLES, Role, User, UserSession
 
 __all__ = [
+    "ApiIdempotencyKey",
     "ApiToken",
+    "RateLimitCounter",
     "Article",
     "ArticleStatus",
     "Tag",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.web.access.roles import AD, PR, A, P, R, api_staff, everyone, only
+from tests.web.access.roles import AD, PR, A, P, R, everyone, only
 
 URL_ARGS: dict[str, dict[str, object]] = {}
 POST_DATA: dict[str, dict[str, str]] = {}
@@ -24,5 +24,4 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("reception.home", "GET"): only(R),
     ("admin.home", "GET"): only(AD),
     ("articles.index", "GET"): everyone(200),
-    ("api.me", "GET"): api_staff(),
 }

@@ -1,0 +1,49 @@
+"""The API load benchmark runs end to end at a tiny size and ends with its JSON line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "api_load.py"
+KEYS = {
+    "cores",
+    "availability_rps",
+    "availability_p50_ms",
+    "availability_p99_ms",
+    "hello_rps",
+    "availability_to_hello_ratio",
+    "booking_post_p99_ms_50c",
+}
+
+
+@pytest.mark.parametrize("tool", ["auto", "python"])
+def test_tiny_api_load_benchmark(tool: str) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--tiny", "--tool", tool],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-2000:])
+    assert "p99 ms" in result.stdout  # the human table comes first
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary.keys() >= KEYS
+    assert summary["appointments"] == 300
+    assert summary["cores"] >= 1
+    assert summary["hello_rps"] > 0
+    assert summary["availability_rps"] > 0
+    assert summary["availability_p99_ms"] >= summary["availability_p50_ms"] > 0
+    assert summary["booking_post_p99_ms_50c"] > 0
+    assert 0 < summary["availability_to_hello_ratio"] < 10
+    assert summary["server_errors"] == 0
+    assert summary["server_tracebacks"] == 0
+    assert set(summary["availability_statuses"]) == {"200"}
+    assert set(summary["booking_post_statuses"]) <= {"201", "409"}

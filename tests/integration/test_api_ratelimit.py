@@ -1,0 +1,151 @@
+"""Rate limits on the API: per token and per address, on a store every worker shares.
+
+The default store is the database (`meridiandb://`); Redis when configured. A breach answers
+429 problem+json with Retry-After.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from booking.extensions import db, limiter
+from booking.models import RateLimitCounter
+from tests.conftest import IN_CI, make_app, seed_demo
+from tests.web.test_api import bearer, conforms, make_tokens
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def limited(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The demo app with small limits: 3 per address, 2 per token, per minute."""
+    config = {"API_RATELIMIT_PER_IP": "3/minute", "API_RATELIMIT_PER_TOKEN": "2/minute"}
+    with make_app(engine_name, tmp_path, request, **config) as app:
+        seed_demo(app)
+        yield app
+
+
+def _get(app: Flask, path: str, **headers: str) -> Any:
+    return app.test_client().get(path, headers=headers)
+
+
+def test_the_fourth_request_from_one_address_is_429(limited: Flask) -> None:
+    for _ in range(3):
+        assert _get(limited, "/api/v1/locations").status_code == 200
+    refused = _get(limited, "/api/v1/locations")
+    assert refused.status_code == 429
+    assert refused.mimetype == "application/problem+json"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61  # the window, rounded up
+    body = conforms(refused, "/locations")
+    assert body["status"] == 429
+    # Another address still gets through.
+    other = limited.test_client().get(
+        "/api/v1/locations", environ_overrides={"REMOTE_ADDR": "192.0.2.7"}
+    )
+    assert other.status_code == 200
+
+
+def test_each_token_has_its_own_budget(limited: Flask) -> None:
+    tokens = make_tokens(limited)
+    addresses = iter(f"192.0.2.{n}" for n in range(10, 40))
+
+    def me(token: str) -> int:
+        client = limited.test_client()
+        return client.get(
+            "/api/v1/me",
+            headers=bearer(token),
+            environ_overrides={"REMOTE_ADDR": next(addresses)},
+        ).status_code
+
+    assert [me(tokens["receptionist"]) for _ in range(3)] == [200, 200, 429]
+    assert me(tokens["practitioner"]) == 200
+
+
+def test_counters_live_in_the_database(limited: Flask) -> None:
+    _get(limited, "/api/v1/locations")
+    _get(limited, "/api/v1/locations")
+    with limited.app_context():
+        rows = db.session.scalars(select(RateLimitCounter)).all()
+        assert len(rows) == 1
+        assert rows[0].hits == 2
+        assert "api-ip" in rows[0].key
+
+
+def test_database_storage_counts_expires_and_clears(app: Flask) -> None:
+    from booking.api.ratelimit import DatabaseStorage
+
+    storage = DatabaseStorage("meridiandb://")
+    with app.app_context():
+        assert storage.check()
+        assert storage.get("k") == 0
+        assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3]
+        assert storage.get("k") == 3
+        assert storage.get_expiry("k") > 0
+        # An expired window starts again at the amount.
+        assert storage.incr("short", 0) == 1
+        assert storage.incr("short", 0) == 1
+        storage.clear("k")
+        assert storage.get("k") == 0
+        storage.incr("k", 60)
+        assert storage.reset() == 2
+        assert db.session.scalar(select(func.count()).select_from(RateLimitCounter)) == 0
+
+
+def _redis_or_skip() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.exceptions.ConnectionError:
+        if IN_CI:
+            pytest.fail(f"CI=true but Redis is not reachable at {REDIS_URL}")
+        pytest.skip("Redis not reachable")
+
+
+def test_redis_is_used_when_configured(
+    sqlite_app: Flask, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    _redis_or_skip()
+    import redis
+
+    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    config = {"RATELIMIT_STORAGE_URI": REDIS_URL, "API_RATELIMIT_PER_IP": "2/minute"}
+    (tmp_path / "redis").mkdir()
+    with make_app("sqlite", tmp_path / "redis", request, **config) as app:
+        seed_demo(app)
+        client = redis.Redis.from_url(REDIS_URL)
+        client.delete(*client.keys(f"*ip:{address}/*") or ["-"])
+        statuses = [
+            app.test_client()
+            .get("/api/v1/locations", environ_overrides={"REMOTE_ADDR": address})
+            .status_code
+            for _ in range(3)
+        ]
+        assert statuses == [200, 200, 429]
+        keys = client.keys(f"*ip:{address}/*")
+        assert keys
+        client.delete(*keys)
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(RateLimitCounter)) == 0
+    limiter.init_app(sqlite_app)  # back to the database store for later tests in this worker
+
+
+def test_memory_storage_is_refused_outside_tests(tmp_path: Path) -> None:
+    from booking import create_app
+
+    with pytest.raises(SystemExit, match="memory://"):
+        create_app(
+            {
+                "SECRET_KEY": "x" * 40,
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite'}",
+                "RATELIMIT_STORAGE_URI": "memory://",
+            }
+        )
