@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.articles import bp as articles_bp
     from booking.auth import bp as auth_bp
     from booking.extensions import csrf
+    from booking.intake import bp as intake_bp
     from booking.patient import bp as patient_bp
     from booking.practitioner import bp as practitioner_bp
     from booking.public import bp as public_bp
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reception_bp, url_prefix="/reception")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(articles_bp, url_prefix="/articles")
+    app.register_blueprint(intake_bp, url_prefix="/intake")
     # The API ignores cookies and authenticates by bearer token, so CSRF does not apply.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

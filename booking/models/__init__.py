@@ -12,6 +12,17 @@ from booking.models.article import Article, ArticleStatus, Tag, article_tag
 from booking.models.audit import AuditEvent
 from booking.models.booking_draft import BookingDraft, EmailLink
 from booking.models.clinic import Clinic, LateCancelMode, Location, Room, RoomKind
+from booking.models.intake import (
+    Consent,
+    ConsentMethod,
+    ConsentText,
+    FlagSeverity,
+    IntakeResponse,
+    IntakeStatus,
+    Modality,
+    PatientFlag,
+    QuestionnaireVersion,
+)
 from booking.models.outbox import OutboxMessage, OutboxStatus
 from booking.models.patient import ContactPreference, PatientProfile
 from booking.models.practitioner import (
@@ -41,7 +52,16 @@ __all__ = [
     "BookingDraft",
     "BookingSource",
     "Clinic",
+    "Consent",
+    "ConsentMethod",
+    "ConsentText",
     "ContactPreference",
+    "FlagSeverity",
+    "IntakeResponse",
+    "IntakeStatus",
+    "Modality",
+    "PatientFlag",
+    "QuestionnaireVersion",
     "EmailLink",
     "ExceptionKind",
     "LateCancelMode",

@@ -1,0 +1,218 @@
+"""Staff pages on intake (reception and practitioners): every read writes one audit row.
+
+The routes live in each blueprint (`reception/intake_views.py`, `practitioner/intake_views.py`)
+so each keeps its own guard; the work is shared here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from booking.clock import utcnow
+from booking.db_hooks import write_unit
+from booking.extensions import db
+from booking.forms import EmptyForm
+from booking.intake import summary
+from booking.intake.forms import PaperConsentForm, ReviewForm
+from booking.models import (
+    Appointment,
+    ConsentMethod,
+    IntakeStatus,
+    Modality,
+    PatientProfile,
+    Role,
+)
+from booking.scheduling.errors import DomainError, NotFound
+from booking.scheduling.intake_rules import FLAG_CATALOGUE, URGENT_ADVICE
+from booking.security import request_id
+from booking.services import consent as consent_service
+from booking.services import intake as service
+from booking.services.audit import record_event
+
+
+def audit_read(action: str, *, object_type: str, object_id: int, patient_id: int) -> None:
+    """One audit row for a staff read, committed before the page goes out."""
+    with write_unit() as session:
+        record_event(
+            action,
+            actor=current_user,
+            now=utcnow(),
+            object_type=object_type,
+            object_id=object_id,
+            patient_id=patient_id,
+            ip_address=request.remote_addr,
+            request_id=request_id(),
+            session=session,
+        )
+
+
+def flag_rows(patient_id: int) -> list[dict[str, Any]]:
+    flags = service.active_flags([patient_id])[patient_id]
+    return [
+        {
+            "label": service.flag_label(
+                flag, flag.intake.questionnaire.definition if flag.intake else None
+            ),
+            "advice": _advice(flag),
+            "severity": flag.severity.value.replace("_", " "),
+            "since": flag.created_at,
+        }
+        for flag in flags
+    ]
+
+
+def _advice(flag: Any) -> str:
+    info = FLAG_CATALOGUE.get(flag.code)
+    return info.advice if info else URGENT_ADVICE
+
+
+def intake_page(intake_id: int, *, endpoint: str, record_endpoint: str, reviewable: bool) -> Any:
+    """An intake's answers with its flags; reception may mark it reviewed (POST)."""
+    intake = service.intake_for_staff(intake_id, actor=current_user)
+    form = ReviewForm() if reviewable and intake.status != IntakeStatus.reviewed else None
+    if form is not None and form.validate_on_submit():
+        try:
+            service.review_intake(intake, form.comment.data, actor=current_user, now=utcnow())
+        except DomainError as error:
+            form.comment.errors = [error.message]
+        else:
+            db.session.commit()
+            flash(f"Health questions of {intake.patient.full_name} marked as reviewed")
+            return redirect(url_for("reception.intake_queue"), 303)
+    audit_read(
+        "intake.read", object_type="intake", object_id=intake.id, patient_id=intake.patient_id
+    )
+    return render_template(
+        "intake/staff_intake.html",
+        intake=intake,
+        patient=intake.patient,
+        sections=summary.sections(intake),
+        peg3=summary.peg3(intake),
+        flags=flag_rows(intake.patient_id),
+        form=form,
+        record_url=url_for(record_endpoint, patient_id=intake.patient_id),
+        queue_url=url_for("reception.intake_queue") if reviewable else None,
+    )
+
+
+def record_page(patient_id: int, *, intake_endpoint: str, consent_endpoint: str) -> str:
+    """A patient's health record: flags, current consents, intakes (one audit row)."""
+    patient = service.patient_for_staff(patient_id, actor=current_user)
+    audit_read("flags.read", object_type="patient", object_id=patient.id, patient_id=patient.id)
+    consents = consent_service.current_consents(patient.id)
+    return render_template(
+        "intake/staff_record.html",
+        patient=patient,
+        flags=flag_rows(patient.id),
+        consents=[
+            (consent_service.MODALITY_LABELS[modality], consents.get(modality))
+            for modality in Modality
+        ],
+        method_labels=consent_service.METHOD_LABELS,
+        intakes=service.intakes_of_patient(patient.id),
+        intake_endpoint=intake_endpoint,
+        consent_url=url_for(consent_endpoint, patient_id=patient.id),
+    )
+
+
+def consent_page(patient_id: int, *, record_endpoint: str) -> Response | str:
+    """Record consent a patient gave on paper or verbally, against the current text."""
+    patient: PatientProfile = service.patient_for_staff(patient_id, actor=current_user)
+    form = PaperConsentForm()
+    form.modality.choices = [
+        (modality.value, label) for modality, label in consent_service.MODALITY_LABELS.items()
+    ]
+    if form.validate_on_submit():
+        consent_service.record_consent(
+            patient,
+            Modality(form.modality.data),
+            method=ConsentMethod(form.method.data),
+            actor=current_user,
+            now=utcnow(),
+        )
+        db.session.commit()
+        label = consent_service.MODALITY_LABELS[Modality(form.modality.data)]
+        flash(f"Consent to {label.lower()} recorded for {patient.full_name}")
+        return redirect(url_for(record_endpoint, patient_id=patient.id), 303)
+    return render_template(
+        "intake/staff_consent.html",
+        patient=patient,
+        form=form,
+        back_url=url_for(record_endpoint, patient_id=patient.id),
+    )
+
+
+def queue_page() -> str:
+    """Reception's queue: intakes to review (urgent first) and first visits still to answer."""
+    now = utcnow()
+    awaiting = service.awaiting_completion(now=now)
+    return render_template(
+        "intake/staff_queue.html",
+        queue=service.review_queue(),
+        awaiting=awaiting,
+        started=service.intakes_for_appointments([a.id for a in awaiting]),
+        reminder_open_at=lambda intake: (
+            intake.reminded_at + service.REMINDER_GAP if intake and intake.reminded_at else None
+        ),
+        now=now,
+        remind_form=EmptyForm(),
+    )
+
+
+def remind(appointment_id: int) -> Response:
+    """Email the patient a reminder to answer the health questions (via the outbox)."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.patient is None:
+        raise NotFound("That session does not exist.")
+    service.send_reminder(
+        appointment,
+        actor=current_user,
+        now=utcnow(),
+        secret=current_app.config["SECRET_KEY"],
+        base_url=current_app.config.get("BASE_URL") or request.url_root,
+        clinic_name=current_app.config["CLINIC_NAME"],
+    )
+    db.session.commit()
+    flash(f"Reminder sent to {appointment.patient.full_name}")
+    return redirect(url_for("reception.intake_queue"), 303)
+
+
+INTAKE_WORDS = {
+    IntakeStatus.draft: "Started, not sent",
+    IntakeStatus.submitted: "Sent, to review",
+    IntakeStatus.reviewed: "Reviewed",
+}
+
+
+def appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]:
+    """Flags and intake status as words for each row of a day view (ux.md §6 D1, P1)."""
+    flags = service.active_flags(a.patient_id for a in appointments if a.patient_id)
+    intakes = service.intakes_for_appointments([a.id for a in appointments])
+    role = getattr(current_user, "role", None)
+    prefix = {Role.receptionist: "reception", Role.practitioner: "practitioner"}.get(role)
+    notes: dict[int, dict[str, Any]] = {}
+    for appointment in appointments:
+        intake = intakes.get(appointment.id)
+        labels = [
+            service.flag_label(flag, flag.intake.questionnaire.definition if flag.intake else None)
+            for flag in flags.get(appointment.patient_id or 0, [])
+        ]
+        if intake is not None:
+            status = ("Urgent: " if intake.urgent else "") + INTAKE_WORDS[intake.status]
+        else:
+            status = "Not started" if appointment.is_first_visit else "None"
+        notes[appointment.id] = {
+            "flags": labels,
+            "intake": status,
+            "intake_url": url_for(f"{prefix}.intake_detail", intake_id=intake.id)
+            if prefix and intake is not None
+            else None,
+            "record_url": url_for(f"{prefix}.patient_health", patient_id=appointment.patient_id)
+            if prefix and appointment.patient_id
+            else None,
+        }
+    return notes

@@ -1,0 +1,298 @@
+"""A patient's health questions: one topic per page, saved on every Continue (ux.md §5 M6).
+
+Who may answer: the signed-in patient who owns the intake, or a guest whose browser opened
+the appointment's intake link (see booking.services.intake). Staff get 403 here: they read
+intakes on their own pages, where each read is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from booking.clock import utcnow
+from booking.extensions import db
+from booking.intake import summary
+from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
+from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
+from booking.public.journey import browser_key
+from booking.scheduling import intake_rules as rules
+from booking.scheduling.errors import InvalidInput, NotFound
+from booking.security import guard
+from booking.services import intake as service
+from booking.services.patients import profile_for_user
+
+bp = Blueprint("intake", __name__)
+# Pages a guest with the intake link may use; each checks who may answer (`_intake`).
+GUEST_PAGES = ("start_guest", "resume", "page", "urgent", "saved", "check", "sent", "answers")
+guard(bp, roles=["patient"], public=GUEST_PAGES)
+bp.add_app_template_global(field_params, "field_params")
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Health answers, and guests' pages too: never kept by a browser or shared cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _actor() -> Any:
+    return current_user if current_user.is_authenticated else None
+
+
+def _guest_hash(*, create: bool = False) -> str | None:
+    key = browser_key(create=create)
+    return service.browser_key_hash(key) if key else None
+
+
+def _refuse_staff() -> None:
+    if current_user.is_authenticated and current_user.role != Role.patient:
+        abort(403)
+
+
+def _intake(intake_id: int) -> IntakeResponse | Response:
+    """The intake if this browser may answer it; anonymous → sign in; otherwise 404."""
+    _refuse_staff()
+    intake = db.session.get(IntakeResponse, intake_id)
+    if intake is not None and service.may_answer(
+        intake, user=_actor(), guest_key_hash=_guest_hash()
+    ):
+        return intake
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in", next=request.path))
+    raise NotFound("There are no health questions here.")
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:  # another tab saved this intake first
+        db.session.rollback()
+        abort(409)
+
+
+# ---- Starting ---------------------------------------------------------------------------------
+
+
+@bp.route("/")
+def index() -> str:
+    profile = profile_for_user(current_user.id)
+    now = utcnow()
+    intakes = service.intakes_of_patient(profile.id) if profile else []
+    upcoming = service.upcoming_without_intake(profile.id, now=now) if profile else []
+    return render_template(
+        "intake/index.html", intakes=intakes, upcoming=upcoming, form=StartForm()
+    )
+
+
+@bp.route("/start/<int:appointment_id>", methods=["POST"])
+def start(appointment_id: int) -> Response:
+    profile = profile_for_user(current_user.id)
+    appointment = db.session.get(Appointment, appointment_id)
+    if (
+        profile is None
+        or appointment is None
+        or appointment.patient_id != profile.id
+        or appointment.status not in (AppointmentStatus.booked, AppointmentStatus.checked_in)
+    ):
+        abort(404)
+    intake = service.start_intake(appointment, now=utcnow(), actor=current_user)
+    _commit()
+    return redirect(url_for("intake.resume", intake_id=intake.id), 303)
+
+
+@bp.route("/start/<int:appointment_id>/<token>", methods=["GET", "POST"])
+def start_guest(appointment_id: int, token: str) -> Response | str:
+    _refuse_staff()
+    now = utcnow()
+    appointment = service.appointment_for_link(
+        appointment_id, token, secret=current_app.config["SECRET_KEY"], now=now
+    )
+    form = StartForm()
+    if form.validate_on_submit():
+        intake = service.start_intake(
+            appointment, now=now, actor=_actor(), guest_key_hash=_guest_hash(create=True)
+        )
+        _commit()
+        return redirect(url_for("intake.resume", intake_id=intake.id), 303)
+    existing = service.intake_for_appointment(appointment.id)
+    return render_template(
+        "intake/start_guest.html", form=form, appointment=appointment, existing=existing
+    )
+
+
+@bp.route("/<int:intake_id>")
+def resume(intake_id: int) -> Response:
+    intake = _intake(intake_id)
+    if isinstance(intake, Response):
+        return intake
+    if intake.status != IntakeStatus.draft:
+        return redirect(url_for("intake.answers", intake_id=intake.id))
+    return redirect(_page_url(intake, service.resume_page(intake)))
+
+
+def _page_url(intake: IntakeResponse, page_key: str, **kwargs: Any) -> str:
+    if page_key == service.CHECK_PAGE:
+        return url_for("intake.check", intake_id=intake.id)
+    return url_for("intake.page", intake_id=intake.id, page_key=page_key, **kwargs)
+
+
+# ---- Question pages ---------------------------------------------------------------------------
+
+
+def _values(page: Any, form: Any) -> dict[str, Any]:
+    return {q["key"]: getattr(form, q["key"]).data for q in page["questions"]}
+
+
+def _raw_values(page: Any) -> dict[str, Any]:
+    """What was typed, unvalidated, for "Save and come back later" (bad values are dropped)."""
+    found: dict[str, Any] = {}
+    for question in page["questions"]:
+        key = question["key"]
+        if question["type"] == "checkboxes":
+            found[key] = request.form.getlist(key)
+        else:
+            found[key] = request.form.get(key, "").strip()
+    return found
+
+
+@bp.route("/<int:intake_id>/<page_key>", methods=["GET", "POST"])
+def page(intake_id: int, page_key: str) -> Response | str:
+    intake = _intake(intake_id)
+    if isinstance(intake, Response):
+        return intake
+    if intake.status != IntakeStatus.draft:
+        return redirect(url_for("intake.answers", intake_id=intake.id))
+    questions = service.page_questions(intake, page_key)
+    keys = service.flow(intake)
+    first_open = service.resume_page(intake)
+    if first_open in keys and keys.index(page_key) > keys.index(first_open):
+        return redirect(_page_url(intake, first_open))
+    now = utcnow()
+    answers = intake.answers or {}
+    form = page_form(
+        questions, data={q["key"]: answers.get(q["key"]) for q in questions["questions"]}
+    )
+    if request.method == "POST" and "save_later" in request.form:
+        service.save_page(
+            intake, page_key, _raw_values(questions), complete=False, actor=_actor(), now=now
+        )
+        _commit()
+        return redirect(url_for("intake.saved", intake_id=intake.id), 303)
+    if form.validate_on_submit():
+        raised = service.save_page(
+            intake, page_key, _values(questions, form), complete=True, actor=_actor(), now=now
+        )
+        _commit()
+        if raised:
+            return redirect(url_for("intake.urgent", intake_id=intake.id), 303)
+        if request.args.get("change") == "check":
+            return redirect(url_for("intake.check", intake_id=intake.id), 303)
+        return redirect(_page_url(intake, service.next_page(intake, page_key)), 303)
+    previous = service.previous_page(intake, page_key)
+    return render_template(
+        "intake/page.html",
+        intake=intake,
+        page=questions,
+        form=form,
+        back_url=_page_url(intake, previous) if previous else None,
+        number=keys.index(page_key) + 1,
+        total=len(keys),
+    )
+
+
+@bp.route("/<int:intake_id>/urgent")
+def urgent(intake_id: int) -> Response | str:
+    intake = _intake(intake_id)
+    if isinstance(intake, Response):
+        return intake
+    current = intake.current_page or service.resume_page(intake)
+    raised = rules.red_flag_answers(intake.questionnaire.definition, intake.answers or {})
+    return render_template(
+        "intake/urgent.html",
+        intake=intake,
+        advice=rules.URGENT_ADVICE,
+        raised=bool(raised),
+        back_url=_page_url(intake, current),
+        continue_url=_page_url(intake, service.next_page(intake, current))
+        if intake.status == IntakeStatus.draft
+        else url_for("intake.answers", intake_id=intake.id),
+    )
+
+
+@bp.route("/<int:intake_id>/saved")
+def saved(intake_id: int) -> Response | str:
+    intake = _intake(intake_id)
+    if isinstance(intake, Response):
+        return intake
+    return render_template(
+        "intake/saved.html",
+        intake=intake,
+        resume_url=url_for("intake.resume", intake_id=intake.id),
+        signed_in=current_user.is_authenticated,
+    )
+
+
+# ---- Check, send, read back -------------------------------------------------------------------
+
+
+@bp.route("/<int:intake_id>/check", methods=["GET", "POST"])
+def check(intake_id: int) -> Response | str:
+    intake = _intake(intake_id)
+    if isinstance(intake, Response):
+        return intake
+    if intake.status != IntakeStatus.draft:
+        return redirect(url_for("intake.answers", intake_id=intake.id))
+    missing = service.missing_pages(intake)
+    if missing:
+        return redirect(_page_url(intake, missing[0]))
+    form = SubmitAnswersForm()
+    if form.validate_on_submit():
+        try:
+            service.submit_intake(intake, actor=_actor(), now=utcnow())
+        except InvalidInput as error:  # a page was emptied meanwhile (another tab)
+            db.session.rollback()
+            return redirect(_page_url(intake, error.field or service.resume_page(intake)))
+        _commit()
+        return redirect(url_for("intake.sent", intake_id=intake.id), 303)
+    return render_template(
+        "intake/check.html",
+        intake=intake,
+        form=form,
+        sections=summary.sections(intake),
+        prefilled=intake.prefilled_from_id is not None,
+        change_url=lambda key: _page_url(intake, key, change="check"),
+        back_url=_page_url(intake, service.previous_page(intake, service.CHECK_PAGE) or ""),
+    )
+
+
+@bp.route("/<int:intake_id>/sent")
+def sent(intake_id: int) -> Response | str:
+    intake = _intake(intake_id)
+    if isinstance(intake, Response):
+        return intake
+    if intake.status == IntakeStatus.draft:
+        return redirect(url_for("intake.resume", intake_id=intake.id))
+    return render_template("intake/sent.html", intake=intake)
+
+
+@bp.route("/<int:intake_id>/answers")
+def answers(intake_id: int) -> Response | str:
+    intake = _intake(intake_id)
+    if isinstance(intake, Response):
+        return intake
+    return render_template("intake/answers.html", intake=intake, sections=summary.sections(intake))
+
+
+def _appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]:
+    from booking.intake.staff import appointment_notes
+
+    return appointment_notes(appointments)
+
+
+# The day view and day sheet table (templates/_macros/appointments.html) shows these.
+bp.add_app_template_global(_appointment_notes, "appointment_notes")
