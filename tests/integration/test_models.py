@@ -95,6 +95,35 @@ def test_utc_datetime_round_trips_as_aware_utc(app: Flask) -> None:
         assert loaded.created_at.utcoffset() == timedelta(0)
 
 
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        # SQLAlchemy's own format, read by the fast path.
+        ("2027-07-01 10:30:00.250000", datetime(2027, 7, 1, 10, 30, 0, 250000, tzinfo=UTC)),
+        # Text written by hand or by SQL (no fraction): the general path still reads it.
+        ("2027-07-01 10:30:00", datetime(2027, 7, 1, 10, 30, tzinfo=UTC)),
+    ],
+)
+def test_utc_datetime_reads_sqlite_text_as_aware_utc(
+    sqlite_app: Flask, stored: str, expected: datetime
+) -> None:
+    from sqlalchemy import text
+
+    with sqlite_app.app_context():
+        db.session.add(
+            User(email="t@example.com", password_hash="x", role="admin", display_name="T")
+        )
+        db.session.flush()
+        db.session.execute(
+            text("UPDATE user SET created_at = :stored WHERE email = 't@example.com'"),
+            {"stored": stored},
+        )
+        db.session.expire_all()
+        loaded = db.session.scalar(select(User).where(User.email == "t@example.com"))
+        assert loaded.created_at == expected
+        assert loaded.created_at.utcoffset() == timedelta(0)
+
+
 @pytest.mark.parametrize("minutes", [19, 41, 50])
 def test_session_type_duration_check_refuses_outside_20_to_40(app: Flask, minutes: int) -> None:
     with app.app_context():
