@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -186,7 +186,7 @@ class Journey:
 
     @cached_property
     def hold(self) -> Appointment | None:
-        return current_hold(self.owner, now=self.now)
+        return current_hold(self.owner)
 
     @property
     def hold_is_live(self) -> bool:
@@ -210,7 +210,7 @@ class Journey:
     def first_visit(self) -> bool:
         if self.patient is None:
             return True
-        return is_first_visit(self.patient.id, before=self.now + timedelta(days=3650))
+        return is_first_visit(self.patient.id)
 
     @cached_property
     def several_locations(self) -> bool:

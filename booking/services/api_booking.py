@@ -9,8 +9,7 @@ do not book (domain.md §6).
 from __future__ import annotations
 
 import secrets
-import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Select, and_, or_, select, union
 
@@ -32,10 +31,9 @@ from booking.scheduling import Slot
 from booking.scheduling.errors import NotAllowed, NotFound, SlotTaken
 from booking.services.appointments import (
     Booked,
-    _clear_expired_holds,
-    _email,
-    guarded_write,
+    insert_live,
     is_first_visit,
+    queue_patient_email,
     token_hash,
 )
 from booking.services.audit import record_event
@@ -133,69 +131,43 @@ def book_directly(
     if db.session.get(Practitioner, practitioner_id) is None:
         raise NotFound("That practitioner does not exist.")
     candidates = [location_id] if location_id is not None else working_location_ids(practitioner_id)
-    for attempt in range(2):
-        where, slot = _checked_slot(
+    manage_token = secrets.token_urlsafe(32)
+    appointment = insert_live(
+        lambda: _checked_slot(
             session_type_id=session_type_id,
             practitioner_id=practitioner_id,
             location_ids=candidates,
             starts_at=starts_at,
             now=now,
-        )
-        _clear_expired_holds(
-            practitioner_id=practitioner_id,
-            room_id=slot.room_id,
-            start=slot.busy_from,
-            end=slot.busy_until,
-            now=now,
-        )
-        manage_token = secrets.token_urlsafe(32)
-        appointment = Appointment(
-            status=AppointmentStatus.booked,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            busy_from=slot.busy_from,
-            busy_until=slot.busy_until,
-            practitioner_id=practitioner_id,
-            location_id=where,
-            room_id=slot.room_id,
-            room_place=slot.room_place,
-            patient_id=patient.id,
-            session_type_id=session_type_id,
-            source=BookingSource.api,
-            booked_at=now,
-            manage_token_hash=token_hash(manage_token),
-            is_first_visit=is_first_visit(patient.id, before=now + timedelta(days=3650)),
-            ics_uid=f"{uuid.uuid4()}@meridian",
-            created_at=now,
-            updated_at=now,
-        )
-        try:
-            with guarded_write():
-                db.session.add(appointment)
-        except SlotTaken as taken:
-            # Two writers may pick the same room place on PostgreSQL: retry once.
-            if taken.code == "taken_room" and attempt == 0:
-                continue
-            raise
-        _email(
-            appointment,
-            kind="confirmation",
-            manage_token=manage_token,
-            base_url=base_url,
-            clinic_name=clinic_name,
-            now=now,
-        )
-        record_event(
-            "appointment.book",
-            actor=actor,
-            now=now,
-            object_type="appointment",
-            object_id=appointment.id,
-            patient_id=patient.id,
-            detail="api",
-        )
-        return Booked(appointment, manage_token)
-    raise SlotTaken("That time has just been taken.")  # pragma: no cover - loop returns
+        ),
+        practitioner_id=practitioner_id,
+        now=now,
+        status=AppointmentStatus.booked,
+        patient_id=patient.id,
+        session_type_id=session_type_id,
+        source=BookingSource.api,
+        booked_at=now,
+        manage_token_hash=token_hash(manage_token),
+        is_first_visit=is_first_visit(patient.id),
+    )
+    queue_patient_email(
+        appointment,
+        kind="confirmation",
+        manage_token=manage_token,
+        base_url=base_url,
+        clinic_name=clinic_name,
+        now=now,
+    )
+    record_event(
+        "appointment.book",
+        actor=actor,
+        now=now,
+        object_type="appointment",
+        object_id=appointment.id,
+        patient_id=patient.id,
+        detail="api",
+    )
+    return Booked(appointment, manage_token)
 
 
 def get_for_actor(appointment_id: int, *, actor: User) -> Appointment:

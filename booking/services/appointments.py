@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +31,7 @@ from booking.models import (
     PatientProfile,
     User,
 )
+from booking.scheduling import Slot
 from booking.scheduling.errors import HoldExpired, NotFound, PolicyRefused, SlotTaken
 from booking.services import outbox
 from booking.services.audit import record_event
@@ -188,8 +189,9 @@ def hold_slot(
             zone=ZoneInfo(location.timezone),
         )
     _release_holds(hold_owner)
-    for attempt in range(2):
-        slot = validate_start(
+
+    def pick() -> tuple[int, Slot]:
+        return location_id, validate_start(
             session_type_id=session_type_id,
             location_id=location_id,
             practitioner_id=practitioner_id,
@@ -197,6 +199,30 @@ def hold_slot(
             now=now,
             ignore_hold_owner=hold_owner,
         )
+
+    return insert_live(
+        pick,
+        practitioner_id=practitioner_id,
+        now=now,
+        status=AppointmentStatus.held,
+        session_type_id=session_type_id,
+        source=BookingSource.online,
+        hold_owner=hold_owner,
+        hold_created_at=now,
+        hold_expires_at=now + timedelta(minutes=hold_minutes),
+    )
+
+
+def insert_live(
+    pick: Callable[[], tuple[int, Slot]], *, practitioner_id: int, now: datetime, **fields: Any
+) -> Appointment:
+    """Insert a hold or booking on the slot `pick` validates, under the overlap guards.
+
+    `pick` returns (location_id, slot) and is called again for one retry when a concurrent
+    writer took the same room place on PostgreSQL; any other refusal is raised (SlotTaken).
+    """
+    for attempt in range(2):
+        location_id, slot = pick()
         _clear_expired_holds(
             practitioner_id=practitioner_id,
             room_id=slot.room_id,
@@ -204,8 +230,7 @@ def hold_slot(
             end=slot.busy_until,
             now=now,
         )
-        hold = Appointment(
-            status=AppointmentStatus.held,
+        row = Appointment(
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
             busy_from=slot.busy_from,
@@ -214,24 +239,19 @@ def hold_slot(
             location_id=location_id,
             room_id=slot.room_id,
             room_place=slot.room_place,
-            session_type_id=session_type_id,
-            source=BookingSource.online,
-            hold_owner=hold_owner,
-            hold_created_at=now,
-            hold_expires_at=now + timedelta(minutes=hold_minutes),
             ics_uid=f"{uuid.uuid4()}@meridian",
             created_at=now,
             updated_at=now,
+            **fields,
         )
         try:
             with guarded_write():
-                db.session.add(hold)
+                db.session.add(row)
         except SlotTaken as taken:
-            # Two writers may pick the same room place on PostgreSQL: retry once.
             if taken.code == "taken_room" and attempt == 0:
                 continue
             raise
-        return hold
+        return row
     raise SlotTaken("That time has just been taken.")  # pragma: no cover - loop returns
 
 
@@ -252,7 +272,7 @@ def extend_hold(
     return hold
 
 
-def current_hold(hold_owner: str, *, now: datetime) -> Appointment | None:
+def current_hold(hold_owner: str) -> Appointment | None:
     """This browser's hold, live or expired."""
     return db.session.scalar(
         select(Appointment).where(
@@ -261,7 +281,8 @@ def current_hold(hold_owner: str, *, now: datetime) -> Appointment | None:
     )
 
 
-def is_first_visit(patient_id: int, *, before: datetime) -> bool:
+def is_first_visit(patient_id: int) -> bool:
+    """True while the patient has no booked, attended or completed session at all."""
     earlier = db.session.scalar(
         select(func.count(Appointment.id)).where(
             Appointment.patient_id == patient_id,
@@ -272,7 +293,6 @@ def is_first_visit(patient_id: int, *, before: datetime) -> bool:
                     AppointmentStatus.completed,
                 ]
             ),
-            Appointment.starts_at < before,
         )
     )
     return not earlier
@@ -312,7 +332,7 @@ def book_hold(
         "patient_id": patient.id,
         "booked_at": now,
         "manage_token_hash": token_hash(token),
-        "is_first_visit": is_first_visit(patient.id, before=now + timedelta(days=3650)),
+        "is_first_visit": is_first_visit(patient.id),
         "source": source,
         "updated_at": now,
     }
@@ -354,7 +374,7 @@ def book_hold(
             )
     appointment = db.session.get(Appointment, hold_id)
     db.session.refresh(appointment)
-    _email(
+    queue_patient_email(
         appointment,
         kind="confirmation",
         manage_token=token,
@@ -429,7 +449,7 @@ def cancel_appointment(
     appointment.late_cancel = late
     appointment.ics_sequence += 1
     appointment.updated_at = now
-    _email(
+    queue_patient_email(
         appointment,
         kind="cancellation",
         manage_token=None,
@@ -493,7 +513,7 @@ def reschedule_appointment(
         appointment.ics_sequence += 1
         appointment.late_cancel = appointment.late_cancel or late
         appointment.updated_at = now
-    _email(
+    queue_patient_email(
         appointment,
         kind="change",
         manage_token=None,
@@ -531,7 +551,7 @@ SUBJECTS = {
 }
 
 
-def _email(
+def queue_patient_email(
     appointment: Appointment,
     *,
     kind: str,
