@@ -36,18 +36,29 @@ from booking.services.audit import record_event
 
 def audit_read(action: str, *, object_type: str, object_id: int, patient_id: int) -> None:
     """One audit row for a staff read, committed before the page goes out."""
+    audit_reads(action, object_type=object_type, patient_ids=[patient_id], object_id=object_id)
+
+
+def audit_reads(
+    action: str, *, object_type: str, patient_ids: list[int], object_id: int | None = None
+) -> None:
+    """One audit row per patient whose clinical data a page shows, in one short write."""
+    if not patient_ids:
+        return
+    now, ip_address, rid = utcnow(), request.remote_addr, request_id()
     with write_unit() as session:
-        record_event(
-            action,
-            actor=current_user,
-            now=utcnow(),
-            object_type=object_type,
-            object_id=object_id,
-            patient_id=patient_id,
-            ip_address=request.remote_addr,
-            request_id=request_id(),
-            session=session,
-        )
+        for patient_id in patient_ids:
+            record_event(
+                action,
+                actor=current_user,
+                now=now,
+                object_type=object_type,
+                object_id=patient_id if object_id is None else object_id,
+                patient_id=patient_id,
+                ip_address=ip_address,
+                request_id=rid,
+                session=session,
+            )
 
 
 def flag_rows(patient_id: int) -> list[dict[str, Any]]:
@@ -191,6 +202,10 @@ INTAKE_WORDS = {
 def appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]:
     """Flags and intake status as words for each row of a day view (ux.md §6 D1, P1)."""
     flags = service.active_flags(a.patient_id for a in appointments if a.patient_id)
+    # The flags are clinical data: each patient whose flags the day view shows is audited.
+    audit_reads(
+        "flags.read", object_type="patient", patient_ids=sorted(pid for pid in flags if flags[pid])
+    )
     intakes = service.intakes_for_appointments([a.id for a in appointments])
     role = getattr(current_user, "role", None)
     prefix = {Role.receptionist: "reception", Role.practitioner: "practitioner"}.get(role)

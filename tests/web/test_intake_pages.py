@@ -81,7 +81,11 @@ def submit(client: FlaskClient, intake_id: int) -> None:
 
 def _audit_rows(app: Flask, action: str) -> list[AuditEvent]:
     with app.app_context():
-        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        return list(
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        )
 
 
 # ---- The confirmation hook --------------------------------------------------------------------
@@ -434,11 +438,16 @@ def test_flags_show_as_text_on_day_sheet_day_view_and_record(
                 intake, page_key, values, complete=True, actor=None, now=datetime.now(UTC)
             )
         db.session.commit()
-    for page, expected in (
-        (login_as("receptionist").get("/reception/"), "/reception/intake/"),
-        (login_as("practitioner").get("/practitioner/"), "/practitioner/intake/"),
+    for role, path, expected in (
+        ("receptionist", "/reception/", "/reception/intake/"),
+        ("practitioner", "/practitioner/", "/practitioner/intake/"),
     ):
-        html = page.get_data(as_text=True)
+        seen = len(_audit_rows(demo, "flags.read"))
+        html = login_as(role).get(path).get_data(as_text=True)
+        # Showing a patient's flags is a read of clinical data: one audit row per patient.
+        rows = _audit_rows(demo, "flags.read")
+        assert len(rows) == seen + 1
+        assert (rows[-1].patient_id, rows[-1].actor_role) == (booked.patient_id, role)
         assert '<th scope="col" class="govuk-table__header">Flags</th>' in html
         assert "Bleeding risk (precaution)" in html
         assert "No electro-acupuncture (contraindication)" in html
