@@ -518,6 +518,28 @@ def settle(engine: str, target: str) -> None:
 
     with psycopg.connect(target, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) appointment")
+        # Rows were loaded with explicit ids: move each id sequence past them, so the app's own
+        # inserts (the API benchmark books through the server) do not collide with them.
+        conn.execute(RESET_SEQUENCES)
+
+
+RESET_SEQUENCES = """
+DO $$
+DECLARE t record;
+BEGIN
+    FOR t IN
+        SELECT table_name FROM information_schema.columns
+        WHERE table_schema = current_schema() AND column_name = 'id'
+          AND pg_get_serial_sequence(quote_ident(table_name), 'id') IS NOT NULL
+    LOOP
+        EXECUTE format(
+            'SELECT setval(pg_get_serial_sequence(%L, ''id''), '
+            'COALESCE((SELECT max(id) FROM %I), 0) + 1, false)',
+            quote_ident(t.table_name), t.table_name
+        );
+    END LOOP;
+END $$;
+"""
 
 
 def load(engine: str, target: str, rows: Sequence[Row], ids: Sequence[int]) -> None:
