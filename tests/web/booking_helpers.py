@@ -54,8 +54,12 @@ class Demo:
     dublin: int
     mei: int
     tom: int
+    sam: int
+    aoife: int
     first_type: int
+    follow_up: int
     community_type: int
+    patient: int  # the first demo patient (Alex Morgan)
 
 
 def demo_ids(app: Flask) -> Demo:
@@ -77,8 +81,12 @@ def demo_ids(app: Flask) -> Demo:
             dublin=loc("dublin"),
             mei=who("Mei Lin Chen"),
             tom=who("Tom Okafor"),
+            sam=who("Sam Patel"),
+            aoife=who("Aoife Byrne"),
             first_type=st("first-acupuncture-session"),
+            follow_up=st("follow-up-acupuncture"),
             community_type=st("community-acupuncture"),
+            patient=db.session.scalar(select(PatientProfile.id).order_by(PatientProfile.id)),
         )
 
 

@@ -7,7 +7,6 @@ Every response checked here is also validated against the OpenAPI document the A
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,15 +24,13 @@ from booking.models import (
     ApiToken,
     Appointment,
     AuditEvent,
-    Location,
     OutboxMessage,
     PatientProfile,
-    Practitioner,
-    SessionType,
     User,
 )
 from booking.services.api_tokens import create_token, hash_token
 from tests.conftest import DEMO_EMAILS, count_queries
+from tests.web.booking_helpers import Demo, demo_ids
 
 # Monday 1 March 2027, 8am in London (GMT): the demo's hours and no appointments.
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
@@ -43,49 +40,6 @@ BANNED = ("please", "sorry", "valid", "invalid", "required")
 
 
 # --- helpers shared with the other API test modules -------------------------------------
-
-
-@dataclass(frozen=True)
-class Ids:
-    islington: int
-    dublin: int
-    mei: int
-    tom: int
-    sam: int
-    aoife: int
-    first_type: int
-    follow_up: int
-    community: int
-    patient: int
-
-
-def demo_ids(app: Flask) -> Ids:
-    with app.app_context():
-
-        def loc(slug: str) -> int:
-            return db.session.scalar(select(Location.id).where(Location.slug == slug))
-
-        def who(name: str) -> int:
-            return db.session.scalar(
-                select(Practitioner.id).where(Practitioner.display_name == name)
-            )
-
-        def kind(slug: str) -> int:
-            return db.session.scalar(select(SessionType.id).where(SessionType.slug == slug))
-
-        patient = db.session.scalar(select(PatientProfile.id).order_by(PatientProfile.id))
-        return Ids(
-            islington=loc("islington"),
-            dublin=loc("dublin"),
-            mei=who("Mei Lin Chen"),
-            tom=who("Tom Okafor"),
-            sam=who("Sam Patel"),
-            aoife=who("Aoife Byrne"),
-            first_type=kind("first-acupuncture-session"),
-            follow_up=kind("follow-up-acupuncture"),
-            community=kind("community-acupuncture"),
-            patient=patient,
-        )
 
 
 def make_tokens(app: Flask) -> dict[str, str]:
@@ -123,7 +77,7 @@ def new_patient(**overrides: Any) -> dict[str, Any]:
     }
 
 
-def booking_body(ids: Ids, **overrides: Any) -> dict[str, Any]:
+def booking_body(ids: Demo, **overrides: Any) -> dict[str, Any]:
     return {
         "session_type_id": ids.follow_up,
         "practitioner_id": ids.mei,
@@ -184,7 +138,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
 
 
 @pytest.fixture
-def ids(demo: Flask) -> Ids:
+def ids(demo: Flask) -> Demo:
     return demo_ids(demo)
 
 
@@ -265,7 +219,7 @@ def test_bad_paging_is_refused_with_400(api: FlaskClient, query: str, field: str
     assert [e["field"] for e in body["errors"]] == [field]
 
 
-def test_practitioners_name_their_main_location(api: FlaskClient, ids: Ids) -> None:
+def test_practitioners_name_their_main_location(api: FlaskClient, ids: Demo) -> None:
     items = {p["id"]: p for p in api.get("/api/v1/practitioners").get_json()["items"]}
     assert items[ids.mei]["location_id"] == ids.islington
     assert items[ids.aoife]["location_id"] == ids.dublin
@@ -275,7 +229,7 @@ def test_practitioners_name_their_main_location(api: FlaskClient, ids: Ids) -> N
     assert ids.follow_up in items[ids.mei]["session_type_ids"]
 
 
-def test_session_types_carry_duration(api: FlaskClient, ids: Ids) -> None:
+def test_session_types_carry_duration(api: FlaskClient, ids: Demo) -> None:
     items = {t["id"]: t for t in api.get("/api/v1/session-types").get_json()["items"]}
     assert items[ids.follow_up]["duration_minutes"] == 30
     assert items[ids.first_type]["duration_minutes"] == 40
@@ -292,14 +246,14 @@ def test_list_query_count_does_not_grow_with_rows(demo: Flask, api: FlaskClient)
 # --- availability -----------------------------------------------------------------------
 
 
-def availability(api: FlaskClient, ids: Ids, **params: Any) -> TestResponse:
+def availability(api: FlaskClient, ids: Demo, **params: Any) -> TestResponse:
     query = {"session_type_id": ids.follow_up, "from": DAY, "to": DAY, **params}
     return api.get(
         "/api/v1/availability", query_string={k: v for k, v in query.items() if v is not None}
     )
 
 
-def test_availability_lists_sessions_with_offsets(api: FlaskClient, ids: Ids) -> None:
+def test_availability_lists_sessions_with_offsets(api: FlaskClient, ids: Demo) -> None:
     response = availability(api, ids, practitioner_id=ids.mei)
     assert response.status_code == 200
     body = conforms(response, "/availability")
@@ -317,7 +271,7 @@ def test_availability_lists_sessions_with_offsets(api: FlaskClient, ids: Ids) ->
     assert [i["start"] for i in items] == sorted(i["start"] for i in items)
 
 
-def test_summer_times_carry_the_summer_offset(api: FlaskClient, ids: Ids) -> None:
+def test_summer_times_carry_the_summer_offset(api: FlaskClient, ids: Demo) -> None:
     response = availability(
         api, ids, practitioner_id=ids.mei, **{"from": "2027-04-07", "to": "2027-04-07"}
     )
@@ -326,7 +280,7 @@ def test_summer_times_carry_the_summer_offset(api: FlaskClient, ids: Ids) -> Non
 
 
 def test_any_practitioner_gives_one_item_per_start_and_practitioner(
-    api: FlaskClient, ids: Ids
+    api: FlaskClient, ids: Demo
 ) -> None:
     items = conforms(availability(api, ids), "/availability")["items"]
     at_ten = [i for i in items if i["start"] == START]
@@ -338,7 +292,7 @@ def test_any_practitioner_gives_one_item_per_start_and_practitioner(
 
 
 def test_availability_without_location_uses_the_practitioners_places(
-    api: FlaskClient, ids: Ids
+    api: FlaskClient, ids: Demo
 ) -> None:
     # Friday 5 March: Sam works in Dublin.
     items = availability(
@@ -356,7 +310,7 @@ def test_availability_without_location_uses_the_practitioners_places(
     assert dublin_only.get_json()["items"] == []
 
 
-def test_availability_pages_with_a_cursor(api: FlaskClient, ids: Ids) -> None:
+def test_availability_pages_with_a_cursor(api: FlaskClient, ids: Demo) -> None:
     everything = availability(api, ids, to="2027-03-05", limit=500).get_json()["items"]
     assert everything[-1]["start"].startswith("2027-03-05")
     assert len(everything) > 10
@@ -386,7 +340,7 @@ def test_availability_pages_with_a_cursor(api: FlaskClient, ids: Ids) -> None:
     ],
 )
 def test_bad_availability_queries_are_400(
-    api: FlaskClient, ids: Ids, params: dict[str, Any], fields: list[str]
+    api: FlaskClient, ids: Demo, params: dict[str, Any], fields: list[str]
 ) -> None:
     response = availability(api, ids, **params)
     if params == {"to": "2027-04-02"}:
@@ -398,21 +352,21 @@ def test_bad_availability_queries_are_400(
     assert [e["field"] for e in body["errors"]] == fields
 
 
-def test_a_range_over_31_days_is_refused(api: FlaskClient, ids: Ids) -> None:
+def test_a_range_over_31_days_is_refused(api: FlaskClient, ids: Demo) -> None:
     response = availability(api, ids, **{"from": "2027-03-01", "to": "2027-04-01"})
     assert response.status_code == 400
     assert "31 days" in conforms(response, "/availability")["errors"][0]["detail"]
 
 
 @pytest.mark.parametrize("param", ["session_type_id", "practitioner_id", "location_id"])
-def test_unknown_ids_in_availability_are_404(api: FlaskClient, ids: Ids, param: str) -> None:
+def test_unknown_ids_in_availability_are_404(api: FlaskClient, ids: Demo, param: str) -> None:
     response = availability(api, ids, **{param: 999_999})
     assert response.status_code == 404
     conforms(response, "/availability")
 
 
 def test_etag_answers_304_until_a_booking_changes_the_times(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     first = availability(api, ids, practitioner_id=ids.mei)
     etag = first.headers["ETag"]
@@ -430,7 +384,7 @@ def test_etag_answers_304_until_a_booking_changes_the_times(
 
 
 def test_booking_returns_201_with_the_appointment(
-    demo: Flask, api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     response = book(api, tokens, booking_body(ids))
     assert response.status_code == 201, response.get_json()
@@ -459,7 +413,7 @@ def test_booking_returns_201_with_the_appointment(
 
 
 def test_booking_an_existing_patient_by_id(
-    demo: Flask, api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     response = book(api, tokens, booking_body(ids, patient={"id": ids.patient}))
     assert conforms(response, "/appointments", "post")["patient_id"] == ids.patient
@@ -468,7 +422,7 @@ def test_booking_an_existing_patient_by_id(
 
 
 def test_the_location_follows_the_practitioners_hours(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     body = booking_body(ids, practitioner_id=ids.sam, start="2027-03-05T10:00:00+00:00")
     response = book(api, tokens, body)
@@ -476,7 +430,7 @@ def test_the_location_follows_the_practitioners_hours(
 
 
 def test_a_taken_time_is_409_problem_json(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     assert book(api, tokens, booking_body(ids)).status_code == 201
     again = book(api, tokens, booking_body(ids, patient=new_patient(email="other@example.com")))
@@ -487,7 +441,7 @@ def test_a_taken_time_is_409_problem_json(
 
 
 def test_overlapping_a_longer_session_is_409(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     # A 40-minute first session at 10:00 (+10 min after) blocks a 10:30 follow-up.
     assert book(api, tokens, booking_body(ids, session_type_id=ids.first_type)).status_code == 201
@@ -495,20 +449,20 @@ def test_overlapping_a_longer_session_is_409(
     assert later.status_code == 409
 
 
-def test_outside_hours_is_409(api: FlaskClient, ids: Ids, tokens: dict[str, str]) -> None:
+def test_outside_hours_is_409(api: FlaskClient, ids: Demo, tokens: dict[str, str]) -> None:
     response = book(api, tokens, booking_body(ids, start="2027-03-03T13:15:00+00:00"))
     assert response.status_code == 409
     assert conforms(response, "/appointments", "post")["code"] == "outside_hours"
 
 
-def test_too_soon_is_422_naming_start(api: FlaskClient, ids: Ids, tokens: dict[str, str]) -> None:
+def test_too_soon_is_422_naming_start(api: FlaskClient, ids: Demo, tokens: dict[str, str]) -> None:
     response = book(api, tokens, booking_body(ids, start="2027-03-01T09:00:00+00:00"))
     assert response.status_code == 422
     body = conforms(response, "/appointments", "post")
     assert body["errors"][0]["field"] == "start"
 
 
-def test_422_names_each_refused_field(api: FlaskClient, ids: Ids, tokens: dict[str, str]) -> None:
+def test_422_names_each_refused_field(api: FlaskClient, ids: Demo, tokens: dict[str, str]) -> None:
     body = {
         "practitioner_id": "one",
         "start": "2027-03-03T10:00:00",
@@ -542,7 +496,7 @@ def test_422_names_each_refused_field(api: FlaskClient, ids: Ids, tokens: dict[s
     ],
 )
 def test_422_for_each_patient_problem(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str], patient: Any, field: str
+    api: FlaskClient, ids: Demo, tokens: dict[str, str], patient: Any, field: str
 ) -> None:
     response = book(api, tokens, booking_body(ids, patient=patient))
     assert response.status_code == 422
@@ -554,7 +508,7 @@ def test_422_for_each_patient_problem(
     [("session_type_id", 999_999), ("practitioner_id", 999_999), ("location_id", 999_999)],
 )
 def test_unknown_references_are_404(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str], key: str, value: int
+    api: FlaskClient, ids: Demo, tokens: dict[str, str], key: str, value: int
 ) -> None:
     response = book(api, tokens, booking_body(ids, **{key: value}))
     assert response.status_code == 404
@@ -570,7 +524,7 @@ def test_a_body_that_is_not_json_is_400(api: FlaskClient, tokens: dict[str, str]
 
 
 def test_extra_fields_change_nothing(
-    demo: Flask, api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     body = booking_body(
         ids, status="completed", source="online", patient_id=ids.patient, room_id=999
@@ -593,7 +547,7 @@ def test_extra_fields_change_nothing(
 def test_booking_needs_a_staff_token(
     demo: Flask,
     api: FlaskClient,
-    ids: Ids,
+    ids: Demo,
     tokens: dict[str, str],
     role: str,
     headers: dict[str, str] | None,
@@ -635,7 +589,7 @@ def test_token_use_is_recorded_and_audited(
 
 
 def test_practitioners_book_only_their_own_calendar(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     # The demo practitioner's token belongs to Mei Lin Chen.
     theirs = book(api, tokens, booking_body(ids, practitioner_id=ids.tom), role="practitioner")
@@ -649,7 +603,7 @@ def test_practitioners_book_only_their_own_calendar(
 
 
 @pytest.fixture
-def booked(api: FlaskClient, ids: Ids, tokens: dict[str, str]) -> dict[str, Any]:
+def booked(api: FlaskClient, ids: Demo, tokens: dict[str, str]) -> dict[str, Any]:
     response = book(api, tokens, booking_body(ids, practitioner_id=ids.tom))
     assert response.status_code == 201
     return response.get_json()
@@ -705,7 +659,7 @@ def test_cancel_with_a_reason_is_idempotent(
 
 
 def test_cancel_frees_the_time(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str], booked: dict[str, Any]
+    api: FlaskClient, ids: Demo, tokens: dict[str, str], booked: dict[str, Any]
 ) -> None:
     api.post(f"/api/v1/appointments/{booked['id']}/cancel", headers=bearer(tokens["receptionist"]))
     rebook = book(
@@ -763,7 +717,7 @@ STARTS = [
 
 
 def _book_many(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str], count: int
+    api: FlaskClient, ids: Demo, tokens: dict[str, str], count: int
 ) -> list[dict[str, Any]]:
     """`count` sessions from Wednesday 3 March: Mei's follow-ups, Tom's community sessions."""
     made = []
@@ -773,7 +727,7 @@ def _book_many(
         body = booking_body(
             ids,
             practitioner_id=ids.mei if n % 2 == 0 else ids.tom,
-            session_type_id=ids.follow_up if n % 2 == 0 else ids.community,
+            session_type_id=ids.follow_up if n % 2 == 0 else ids.community_type,
             start=when.isoformat(),
             patient={"id": ids.patient + n},
         )
@@ -783,7 +737,7 @@ def _book_many(
     return made
 
 
-def test_staff_list_filters_and_pages(api: FlaskClient, ids: Ids, tokens: dict[str, str]) -> None:
+def test_staff_list_filters_and_pages(api: FlaskClient, ids: Demo, tokens: dict[str, str]) -> None:
     made = _book_many(api, ids, tokens, 6)
     response = api.get(
         "/api/v1/appointments?from=2027-03-01&to=2027-03-31", headers=bearer(tokens["receptionist"])
@@ -816,7 +770,7 @@ def test_staff_list_filters_and_pages(api: FlaskClient, ids: Ids, tokens: dict[s
 
 
 def test_staff_list_defaults_to_the_next_30_days(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     made = _book_many(api, ids, tokens, 1)
     body = conforms(
@@ -826,7 +780,7 @@ def test_staff_list_defaults_to_the_next_30_days(
 
 
 def test_practitioners_list_only_their_own(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     _book_many(api, ids, tokens, 4)
     mine = api.get(
@@ -859,7 +813,7 @@ def test_staff_list_refuses_bad_ranges(
 
 
 def test_staff_list_query_count_does_not_grow(
-    demo: Flask, api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     _book_many(api, ids, tokens, 20)
     path = "/api/v1/appointments?from=2027-03-01&to=2027-05-31&limit="
@@ -880,7 +834,7 @@ def test_staff_list_query_count_does_not_grow(
 
 
 def test_a_retry_with_the_same_key_replays_the_first_answer(
-    demo: Flask, api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     first = book(api, tokens, booking_body(ids), **{"Idempotency-Key": "retry-1"})
     again = book(api, tokens, booking_body(ids), **{"Idempotency-Key": "retry-1"})
@@ -893,7 +847,7 @@ def test_a_retry_with_the_same_key_replays_the_first_answer(
 
 
 def test_the_same_key_with_another_request_is_refused(
-    api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     assert book(api, tokens, booking_body(ids), **{"Idempotency-Key": "k"}).status_code == 201
     other = book(
@@ -907,7 +861,7 @@ def test_the_same_key_with_another_request_is_refused(
 
 
 def test_keys_are_per_token_and_expire_after_a_day(
-    demo: Flask, api: FlaskClient, clock: list[datetime], ids: Ids, tokens: dict[str, str]
+    demo: Flask, api: FlaskClient, clock: list[datetime], ids: Demo, tokens: dict[str, str]
 ) -> None:
     assert book(api, tokens, booking_body(ids), **{"Idempotency-Key": "k"}).status_code == 201
     # Mei's own token, same key: not a replay, so the taken time is a 409.
@@ -922,7 +876,7 @@ def test_keys_are_per_token_and_expire_after_a_day(
 
 
 def test_failed_requests_are_not_stored(
-    demo: Flask, api: FlaskClient, ids: Ids, tokens: dict[str, str]
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     assert book(api, tokens, {"bad": 1}, **{"Idempotency-Key": "k"}).status_code == 422
     with demo.app_context():
