@@ -725,7 +725,32 @@ class HoursForm(FlaskForm):
         )
 
 
-class TimeOffForm(FlaskForm):
+def _reason_field(description: str) -> StringField:
+    return StringField(
+        "Reason (optional)",
+        widget=GovTextInput(),
+        description=description,
+        validators=[
+            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer")
+        ],
+    )
+
+
+class _ExceptionForm(FlaskForm):
+    """Time off, extra hours and closures: one dated exception, the same values."""
+
+    def values(self) -> ExceptionValues:
+        return ExceptionValues(
+            kind=_text(self.kind),
+            on_date=self.on_date.data,
+            start_time=self.start_time.data,
+            end_time=self.end_time.data,
+            location_id=_int_or_none(self.location_id),
+            reason=_text(self.reason),
+        )
+
+
+class TimeOffForm(_ExceptionForm):
     kind = radios(
         "What do you want to add?",
         [("time_off", "Time off"), ("extra_hours", "Extra hours")],
@@ -737,32 +762,15 @@ class TimeOffForm(FlaskForm):
     location_id = optional_radios(
         "Where are the extra hours? (optional)", "Select where the extra hours are"
     )
-    reason = StringField(
-        "Reason (optional)",
-        widget=GovTextInput(),
-        description="Only staff see it.",
-        validators=[
-            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer")
-        ],
-    )
+    reason = _reason_field("Only staff see it.")
     submit = SubmitField("Add", widget=GovSubmitInput())
 
     def __init__(self, *args: Any, locations: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.location_id.choices = choices([(str(i), name) for i, name in locations])
 
-    def values(self) -> ExceptionValues:
-        return ExceptionValues(
-            kind=_text(self.kind),
-            on_date=self.on_date.data,
-            start_time=self.start_time.data,
-            end_time=self.end_time.data,
-            location_id=_int_or_none(self.location_id),
-            reason=_text(self.reason),
-        )
 
-
-class ClosureForm(FlaskForm):
+class ClosureForm(_ExceptionForm):
     kind = radios(
         "What is it?",
         [("closure", "Closure"), ("holiday", "Public holiday")],
@@ -772,28 +780,11 @@ class ClosureForm(FlaskForm):
     on_date = DatePartsField("Date", noun="Date", blank="Enter the date")
     start_time = ClockTimeField("Start time (optional)", message=START_TIME_MESSAGE, optional=True)
     end_time = ClockTimeField("End time (optional)", message=END_TIME_MESSAGE, optional=True)
-    reason = StringField(
-        "Reason (optional)",
-        widget=GovTextInput(),
-        description="For example, staff training. Only staff see it.",
-        validators=[
-            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer")
-        ],
-    )
+    reason = _reason_field("For example, staff training. Only staff see it.")
     submit = SubmitField("Add closure", widget=GovSubmitInput())
 
     def __init__(self, *args: Any, locations: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.location_id.choices = choices(
             [("", "Every location"), *((str(i), name) for i, name in locations)]
-        )
-
-    def values(self) -> ExceptionValues:
-        return ExceptionValues(
-            kind=_text(self.kind),
-            on_date=self.on_date.data,
-            start_time=self.start_time.data,
-            end_time=self.end_time.data,
-            location_id=_int_or_none(self.location_id),
-            reason=_text(self.reason),
         )
