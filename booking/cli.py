@@ -19,13 +19,16 @@ def register(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
-        """Create the demo clinic (idempotent) and print its sign-ins."""
+        """Create the demo clinic and its activity (idempotent) and print its sign-ins."""
+        from booking.clock import utcnow
         from booking.security import password_cost
         from booking.services.demo import seed_demo_clinic
+        from booking.services.demo_activity import seed_demo_activity
 
         WRITE_TX.set(True)
         try:
             sign_ins = seed_demo_clinic(cost=password_cost())
+            seed_demo_activity(now=utcnow())
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from None

@@ -1,4 +1,8 @@
-"""The demo clinic of domain.md §8, created idempotently by natural keys."""
+"""The demo clinic of domain.md §8, created idempotently by natural keys.
+
+Its activity (sessions, time off, a closure, intakes) is `demo_activity.seed_demo_activity`,
+which `flask seed-demo` runs next; the tests' `demo` fixture seeds an empty calendar.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,398 @@
+"""The demo clinic's activity (domain.md §8) on both engines: sessions, time off, intakes."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import delete, func, select, text
+
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    AuditEvent,
+    BookingSource,
+    Clinic,
+    Consent,
+    ExceptionKind,
+    IntakeResponse,
+    IntakeStatus,
+    Location,
+    Modality,
+    OutboxMessage,
+    PatientFlag,
+    Practitioner,
+    ScheduleException,
+    SessionType,
+    WorkingHours,
+)
+from booking.scheduling.errors import NotAllowed
+from booking.security import password_cost
+from booking.services import consent as consent_service
+from booking.services import intake as intake_service
+from booking.services.availability import AvailabilityQuery, find_slots
+from booking.services.demo import seed_demo_clinic
+from booking.services.demo_activity import seed_demo_activity
+from tests.conftest import seed_demo
+
+NOW = datetime(2027, 1, 13, 11, 20, tzinfo=UTC)  # Wednesday 11:20 GMT: all four work
+SUNDAY = datetime(2027, 1, 17, 11, 0, tzinfo=UTC)  # nobody works on Sundays
+LONDON = ZoneInfo("Europe/London")
+TODAY = NOW.astimezone(LONDON).date()  # Dublin shares London's date and clock
+FIRST = "first-acupuncture-session"
+FOLLOW_UP = "follow-up-acupuncture"
+CUPPING = "cupping-and-moxibustion"
+COMMUNITY = "community-acupuncture"
+ATTENDED = (AppointmentStatus.booked, AppointmentStatus.checked_in, AppointmentStatus.completed)
+# Whole-table self-join: live rows of one practitioner, room place or patient that overlap.
+OVERLAPPING_PAIRS = """
+SELECT COUNT(*) FROM appointment a JOIN appointment b ON a.id < b.id
+WHERE a.status IN ('held', 'booked', 'checked_in', 'completed')
+  AND b.status IN ('held', 'booked', 'checked_in', 'completed')
+  AND ((a.busy_from < b.busy_until AND b.busy_from < a.busy_until
+        AND (a.practitioner_id = b.practitioner_id
+             OR (a.room_id = b.room_id AND a.room_place = b.room_place)))
+    OR (a.patient_id = b.patient_id
+        AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at))
+"""
+ACTIVITY_MODELS = (
+    Appointment,
+    ScheduleException,
+    IntakeResponse,
+    PatientFlag,
+    Consent,
+    OutboxMessage,
+    AuditEvent,
+)
+
+
+def _seed(app: Flask, now: datetime) -> None:
+    seed_demo(app)
+    with app.app_context():
+        result = seed_demo_activity(now=now)
+        assert result.added
+        db.session.commit()
+
+
+@pytest.fixture
+def seeded(app: Flask) -> Iterator[Flask]:
+    """The demo clinic with its activity as of NOW, inside an app context."""
+    _seed(app, NOW)
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+def _appointments() -> list[Appointment]:
+    return list(db.session.scalars(select(Appointment).order_by(Appointment.starts_at)))
+
+
+def _location(slug: str) -> int:
+    return db.session.scalar(select(Location.id).where(Location.slug == slug))
+
+
+def _practitioner(name: str) -> int:
+    return db.session.scalar(select(Practitioner.id).where(Practitioner.display_name == name))
+
+
+def _type(slug: str) -> int:
+    return db.session.scalar(select(SessionType.id).where(SessionType.slug == slug))
+
+
+def _slots(slug: str, location: str, first: date, last: date, who: str | None = None) -> list:
+    return find_slots(
+        AvailabilityQuery(
+            session_type_id=_type(slug),
+            location_id=_location(location),
+            date_from=first,
+            date_to=last,
+            practitioner_id=_practitioner(who) if who else None,
+        ),
+        now=NOW,
+    )
+
+
+def _counts() -> dict[str, int]:
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in ACTIVITY_MODELS
+    }
+
+
+def test_sixty_sessions_with_the_named_statuses_from_two_weeks_back_to_three_ahead(
+    seeded: Flask,
+) -> None:
+    rows = _appointments()
+    statuses = Counter(row.status for row in rows)
+    assert len(rows) == 60
+    assert statuses[AppointmentStatus.no_show] == 2
+    assert statuses[AppointmentStatus.cancelled] == 3
+    assert statuses[AppointmentStatus.checked_in] == 1
+    assert statuses[AppointmentStatus.held] == 0
+    assert statuses[AppointmentStatus.completed] >= 10
+    assert statuses[AppointmentStatus.booked] >= 20
+    late = [row for row in rows if row.late_cancel]
+    assert len(late) == 1
+    assert late[0].status == AppointmentStatus.cancelled
+    assert late[0].starts_at - timedelta(hours=24) < late[0].cancelled_at < late[0].starts_at
+    start = datetime.combine(TODAY - timedelta(days=14), time(0), LONDON)
+    end = datetime.combine(TODAY + timedelta(days=22), time(0), LONDON)
+    for row in rows:
+        assert start <= row.starts_at < end
+        assert row.patient_id is not None
+        assert row.manage_token_hash
+        assert row.source in (BookingSource.online, BookingSource.staff)
+        assert row.booked_at <= NOW
+        if row.status in (AppointmentStatus.completed, AppointmentStatus.no_show):
+            assert row.ends_at <= NOW
+        if row.status == AppointmentStatus.booked:
+            assert row.starts_at >= NOW + timedelta(hours=2)  # passed the notice rule
+    (checked_in,) = [row for row in rows if row.status == AppointmentStatus.checked_in]
+    assert checked_in.starts_at.astimezone(LONDON).date() == TODAY
+    # Every practitioner and session type is in use; no email is queued for seeded sessions.
+    assert len({row.practitioner_id for row in rows}) == 4
+    assert len({row.session_type_id for row in rows}) == 4
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_first_visits_are_each_patients_first_attended_session(seeded: Flask) -> None:
+    by_patient: dict[int, list[Appointment]] = defaultdict(list)
+    for row in _appointments():
+        by_patient[row.patient_id].append(row)
+    assert len(by_patient) == 30
+    for rows in by_patient.values():
+        for index, row in enumerate(rows):
+            earlier = any(other.status in ATTENDED for other in rows[:index])
+            assert row.is_first_visit is not earlier
+        first = [row for row in rows if row.is_first_visit]
+        assert len(first) == 1
+        assert first[0].session_type.slug in (FIRST, COMMUNITY)
+    follow_ups = [row for row in _appointments() if row.session_type.slug in (FOLLOW_UP, CUPPING)]
+    assert follow_ups
+    assert not any(row.is_first_visit for row in follow_ups)
+
+
+def test_the_demo_patient_account_has_sessions_behind_and_ahead(seeded: Flask) -> None:
+    rows = [row for row in _appointments() if row.patient.email == "alex.morgan@meridian.example"]
+    assert [row.status for row in rows] == [
+        AppointmentStatus.completed,
+        AppointmentStatus.completed,
+        AppointmentStatus.booked,
+    ]
+    assert [row.is_first_visit for row in rows] == [True, False, False]
+
+
+def test_no_live_sessions_overlap(seeded: Flask) -> None:
+    assert db.session.execute(text(OVERLAPPING_PAIRS)).scalar_one() == 0
+
+
+def test_aoife_is_off_for_a_week_and_dublin_closes_for_a_day(seeded: Flask) -> None:
+    aoife = _practitioner("Aoife Byrne")
+    off = db.session.scalars(
+        select(ScheduleException)
+        .where(ScheduleException.kind == ExceptionKind.time_off)
+        .order_by(ScheduleException.on_date)
+    ).all()
+    days = [row.on_date for row in off]
+    assert {row.practitioner_id for row in off} == {aoife}
+    assert all(row.start_time is None and row.end_time is None for row in off)
+    monday = days[0]
+    assert monday.weekday() == 0
+    assert 22 <= (monday - TODAY).days <= 28
+    assert days == [monday + timedelta(days=n) for n in range(7)]
+    assert _slots(FIRST, "dublin", monday, monday + timedelta(days=6), "Aoife Byrne") == []
+    week_before = monday - timedelta(days=7)
+    assert _slots(FIRST, "dublin", week_before, monday - timedelta(days=1), "Aoife Byrne")
+
+    (closure,) = db.session.scalars(
+        select(ScheduleException).where(ScheduleException.kind == ExceptionKind.closure)
+    ).all()
+    assert closure.location_id == _location("dublin")
+    assert closure.practitioner_id is None
+    assert closure.start_time is None
+    day = closure.on_date
+    assert 35 <= (day - TODAY).days <= 37
+    assert day.weekday() < 5
+    for slug in (FIRST, FOLLOW_UP, CUPPING):
+        assert _slots(slug, "dublin", day, day) == []
+    assert _slots(FIRST, "dublin", day + timedelta(days=7), day + timedelta(days=7))
+    assert _slots(FIRST, "islington", day, day)  # only Dublin is closed
+
+
+def test_every_session_type_has_free_times_every_week_for_90_days(seeded: Flask) -> None:
+    horizon = TODAY + timedelta(days=90)
+    windows = ((TODAY, TODAY + timedelta(days=61)), (TODAY + timedelta(days=62), horizon))
+    for slug in (FIRST, FOLLOW_UP, CUPPING, COMMUNITY):
+        free_days = {
+            slot.starts_at.astimezone(LONDON).date()
+            for location in ("islington", "dublin")
+            for first, last in windows
+            for slot in _slots(slug, location, first, last)
+        }
+        for week in range(13):
+            start = TODAY + timedelta(weeks=week)
+            week_days = {start + timedelta(days=n) for n in range(7)}
+            assert free_days & week_days, f"{slug}: no free time in week {week}"
+
+
+def test_six_sent_intakes_with_the_named_flags_and_a_draft_stopped_on_page_4(
+    seeded: Flask,
+) -> None:
+    intakes = db.session.scalars(select(IntakeResponse).order_by(IntakeResponse.id)).all()
+    by_status = Counter(intake.status for intake in intakes)
+    assert by_status == {IntakeStatus.submitted: 6, IntakeStatus.draft: 1}
+    for intake in intakes:
+        appointment = intake.appointment
+        assert appointment.is_first_visit
+        assert appointment.status == AppointmentStatus.booked
+        assert appointment.starts_at > NOW
+        assert appointment.patient_id == intake.patient_id
+        assert intake.created_at <= NOW
+    sent = [intake for intake in intakes if intake.status == IntakeStatus.submitted]
+    for intake in sent:
+        assert intake_service.missing_pages(intake) == []
+        consents = consent_service.current_consents(intake.patient_id)
+        assert Modality.needling in consents
+
+    flags = db.session.scalars(select(PatientFlag).where(PatientFlag.cleared_at.is_(None))).all()
+    by_code = {flag.code: flag for flag in flags}
+    assert set(by_code) == {"rf_saddle_numbness", "bleeding_risk", "no_electro"}
+    assert str(by_code["rf_saddle_numbness"].severity) == "red_flag"
+    assert str(by_code["bleeding_risk"].severity) == "precaution"
+    assert str(by_code["no_electro"].severity) == "contraindication"
+    assert len({flag.patient_id for flag in flags}) == 3
+
+    queue = intake_service.review_queue()
+    assert len(queue) == 6
+    assert [intake.urgent for intake in queue] == [True] + [False] * 5
+    assert queue[0].patient_id == by_code["rf_saddle_numbness"].patient_id
+
+    (draft,) = [intake for intake in intakes if intake.status == IntakeStatus.draft]
+    pages = intake_service.flow(draft)
+    assert intake_service.resume_page(draft) == pages[3] == "daily_life"
+    assert draft.completed_pages == pages[:3]
+    assert draft.current_page == "daily_life"
+    assert not draft.urgent
+
+
+def test_a_rerun_adds_nothing(seeded: Flask) -> None:
+    before = _counts()
+    seed_demo_clinic(cost=password_cost())
+    again = seed_demo_activity(now=NOW + timedelta(days=3))
+    db.session.commit()
+    assert not again.added
+    assert _counts() == before
+
+
+def _snapshot() -> dict[str, Any]:
+    appointments = sorted(
+        (
+            row.patient.email,
+            row.practitioner.display_name,
+            row.location.slug,
+            row.session_type.slug,
+            row.starts_at,
+            row.ends_at,
+            row.busy_from,
+            row.busy_until,
+            row.room.name if row.room else None,
+            row.room_place,
+            str(row.status),
+            row.is_first_visit,
+            row.late_cancel,
+            str(row.source),
+            row.booked_at,
+            row.cancelled_at,
+            row.cancel_reason,
+        )
+        for row in _appointments()
+    )
+    exceptions = sorted(
+        (str(row.kind), row.on_date, row.practitioner_id, row.location_id, row.reason)
+        for row in db.session.scalars(select(ScheduleException))
+    )
+    intakes = sorted(
+        (
+            row.patient.email,
+            row.appointment.starts_at,
+            str(row.status),
+            row.urgent,
+            sorted(row.answers.items()),
+            row.completed_pages,
+            row.current_page,
+            row.submitted_at,
+        )
+        for row in db.session.scalars(select(IntakeResponse))
+    )
+    flags = sorted(
+        (row.intake.patient.email, row.code, str(row.severity))
+        for row in db.session.scalars(select(PatientFlag))
+    )
+    return {
+        "appointments": appointments,
+        "exceptions": exceptions,
+        "intakes": intakes,
+        "flags": flags,
+    }
+
+
+def test_the_same_now_gives_the_same_activity(seeded: Flask) -> None:
+    first = _snapshot()
+    for model in (PatientFlag, Consent, IntakeResponse, Appointment, ScheduleException):
+        db.session.execute(delete(model))
+    db.session.commit()
+    assert seed_demo_activity(now=NOW).added
+    db.session.commit()
+    db.session.expire_all()
+    assert _snapshot() == first
+
+
+def test_no_check_in_on_a_day_nobody_works(app: Flask) -> None:
+    _seed(app, SUNDAY)
+    with app.app_context():
+        statuses = Counter(row.status for row in _appointments())
+        assert sum(statuses.values()) == 60
+        assert statuses[AppointmentStatus.checked_in] == 0
+        assert statuses[AppointmentStatus.no_show] == 2
+        assert statuses[AppointmentStatus.cancelled] == 3
+        assert db.session.scalar(select(func.count()).where(Appointment.late_cancel)) == 1
+
+
+def test_seed_demo_adds_the_activity_once_and_prints_the_same_lines(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    with app.app_context():
+        counts = _counts()
+        statuses = Counter(row.status for row in _appointments())
+        today = datetime.now(UTC).astimezone(LONDON).date()
+        works_today = db.session.scalar(
+            select(func.count()).where(WorkingHours.weekday == today.weekday())
+        )
+        db.session.remove()
+    assert counts["Appointment"] == 60
+    assert counts["IntakeResponse"] == 7
+    assert counts["ScheduleException"] == 8
+    assert counts["OutboxMessage"] == 0
+    assert statuses[AppointmentStatus.checked_in] == (1 if works_today else 0)
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert second.output == first.output
+    with app.app_context():
+        assert _counts() == counts
+
+
+def test_the_activity_is_never_added_to_a_real_clinic(app: Flask) -> None:
+    with app.app_context():
+        db.session.add(Clinic(name="Real clinic", timezone="Europe/London", is_demo=False))
+        db.session.commit()
+        with pytest.raises(NotAllowed):
+            seed_demo_activity(now=NOW)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
