@@ -101,6 +101,7 @@ def book_first_visit(
     starts_at: datetime | None = None,
     session_type: str = FIRST_TYPE,
     first_visit: bool = True,
+    location: str = "islington",
 ) -> Booked:
     """A booked session inserted directly (the booking journey has its own tests)."""
     with app.app_context():
@@ -109,7 +110,7 @@ def book_first_visit(
         who = db.session.scalar(
             select(Practitioner).where(Practitioner.display_name == practitioner)
         )
-        where = db.session.scalar(select(Location).where(Location.slug == "islington"))
+        where = db.session.scalar(select(Location).where(Location.slug == location))
         manage = secrets.token_urlsafe(32)
         end = start + timedelta(minutes=st.duration_minutes)
         appointment = Appointment(

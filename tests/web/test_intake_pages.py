@@ -351,6 +351,35 @@ def test_each_staff_read_writes_one_audit_row(
     assert len(_audit_rows(demo, action)) == 2
 
 
+@pytest.mark.parametrize(
+    ("location", "practitioner", "present", "absent"),
+    [
+        ("islington", "Mei Lin Chen", ("999", "NHS 111", "GP"), ("112",)),
+        ("dublin", "Aoife Byrne", ("112", "999", "GP out-of-hours"), ("NHS 111",)),
+    ],
+)
+def test_urgent_advice_names_the_services_of_the_patients_country(
+    demo: Flask, location: str, practitioner: str, present: tuple, absent: tuple
+) -> None:
+    # NHS 111 does not exist in Ireland: a Dublin patient is sent to 112/999 and out-of-hours.
+    client = demo.test_client()
+    booked = book_first_visit(
+        demo, new_guest_patient(demo), practitioner=practitioner, location=location
+    )
+    intake_id = start_as_guest(client, booked.start_url)
+    answer_all(client, intake_id, PAGE_ORDER[:4])
+    answer(client, intake_id, "warning_signs", {**CALM_ANSWERS["warning_signs"], "rf_fever": "yes"})
+    pages = [client.get(f"/intake/{intake_id}/urgent").get_data(as_text=True)]
+    answer_all(client, intake_id, PAGE_ORDER[5:])
+    submit(client, intake_id)
+    pages.append(client.get(f"/intake/{intake_id}/sent").get_data(as_text=True))
+    for html in pages:
+        for words in present:
+            assert words in html
+        for words in absent:
+            assert words not in html
+
+
 # ---- Reception: review, reminders, paper consent -------------------------------------------------
 
 
