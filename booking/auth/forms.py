@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, HiddenField, PasswordField, SubmitField
-from wtforms.validators import Length
+from wtforms.validators import Length, StopValidation
 
 from booking.forms import Present
+from booking.models import Role
+from booking.scheduling.errors import InvalidInput
+from booking.services.users import SAME_AS_CURRENT, check_new_password
 
 
 class SignInForm(FlaskForm):
@@ -27,3 +32,49 @@ class SignInForm(FlaskForm):
     )
     next = HiddenField()
     submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    """Current, new and confirmed new password; the new one meets the signed-in role's rule."""
+
+    current_password = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[
+            Present("Enter your current password"),
+            Length(max=128, message="Password must be 128 characters or fewer"),
+        ],
+    )
+    new_password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        validators=[
+            Present("Enter a new password"),
+            Length(max=128, message="Password must be 128 characters or fewer"),
+        ],
+    )
+    confirm_password = PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[
+            Present("Confirm your new password"),
+            Length(max=128, message="Password must be 128 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+    def __init__(self, *args: Any, role: Role, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role = role
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        try:
+            check_new_password(field.data or "", role=self.role)
+        except InvalidInput as error:
+            raise StopValidation(error.message) from error
+        if field.data == self.current_password.data:
+            raise StopValidation(SAME_AS_CURRENT)
+
+    def validate_confirm_password(self, field: PasswordField) -> None:
+        if field.data != self.new_password.data:
+            raise StopValidation("The passwords do not match")

@@ -1,6 +1,8 @@
-"""Sign in, sign out and "stay signed in" for every role."""
+"""Sign in, sign out, "stay signed in" and changing one's password, for every role."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from flask import (
     Blueprint,
@@ -15,20 +17,30 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from booking.auth.forms import SignInForm
+from booking.auth.forms import ChangePasswordForm, SignInForm
 from booking.clock import utcnow
+from booking.errors import status_for
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.models import Role
+from booking.scheduling.errors import InvalidInput
 from booking.security import (
     SESSION_TOKEN_KEY,
     guard,
     is_safe_next,
     password_cost,
+    request_id,
     safe_next_or,
 )
 from booking.services.audit import record_event
-from booking.services.users import authenticate, end_session, start_session
+from booking.services.clinic import clinic_zone, get_clinic
+from booking.services.users import (
+    authenticate,
+    change_password,
+    end_session,
+    password_minimum,
+    start_session,
+)
 
 bp = Blueprint("auth", __name__)
 guard(bp, roles=None)
@@ -98,6 +110,57 @@ def stay_signed_in() -> Response | tuple[str, int]:
     if request.headers.get("Sec-Fetch-Mode") == "cors":
         return "", 204
     return redirect(safe_next_or(home_url()))
+
+
+@bp.route("/change-password", methods=["GET", "POST"], endpoint="change_password")
+def change_password_page() -> Response | str | tuple[str, int]:
+    # The blueprint is open to anyone (sign-in lives here), so this page checks for itself,
+    # as sign-out and stay-signed-in do.
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in", next=url_for("auth.change_password")))
+    user = current_user._get_current_object()  # the User row, not the request-bound proxy
+    form = ChangePasswordForm(role=user.role)
+    page = partial(
+        render_template,
+        "auth/change_password.html",
+        form=form,
+        minimum=password_minimum(user.role),
+        home=home_url(),
+    )
+    if not form.validate_on_submit():
+        return page()
+    now = utcnow()
+    clinic = get_clinic()
+    try:
+        token = change_password(
+            form.current_password.data,
+            form.new_password.data,
+            actor=user,
+            now=now,
+            cost=password_cost(),
+            ip_address=request.remote_addr,
+            request_id=request_id(),
+            clinic_name=current_app.config["CLINIC_NAME"],
+            zone=clinic_zone(),
+            phone=clinic.phone if clinic else None,
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        getattr(form, error.field or "current_password").errors.append(error.message)
+        if error.field == "current_password":
+            record_event(
+                "auth.password_change_failed",
+                actor=user,
+                now=now,
+                ip_address=request.remote_addr,
+                request_id=request_id(),
+            )
+            db.session.commit()
+        return page(), status_for(error)
+    db.session.commit()
+    session[SESSION_TOKEN_KEY] = token
+    flash("Your password has been changed")
+    return redirect(home_url(), 303)
 
 
 @bp.app_context_processor
