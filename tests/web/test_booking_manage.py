@@ -179,7 +179,8 @@ def test_a_tampered_manage_link_is_refused(demo: Flask, clock: Clock, token: str
     page = client.get(f"/manage/{token}")
     assert "This link has expired or is not valid" in text(page)
     assert post(client, f"/manage/{token}/cancel").status_code == 404
-    assert post(client, f"/manage/{good[:-1]}x/cancel").status_code == 404
+    tampered = good[:-1] + ("y" if good.endswith("x") else "x")
+    assert post(client, f"/manage/{tampered}/cancel").status_code == 404
     assert counts(demo) == before
     assert appointment_row(demo).status == AppointmentStatus.booked
 
