@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -75,12 +75,22 @@ def problem(status: int, detail: str, *, title: str | None = None, **extra: obje
     return response
 
 
-def _page(status: int, detail: str | None = None) -> tuple[str, int]:
+def _page(status: int, detail: str | None = None, **context: object) -> tuple[str, int]:
     template = f"errors/{status}.html" if status in PAGE_TEMPLATES else "errors/generic.html"
     return (
-        render_template(template, status=status, title=TITLES.get(status, "Error"), detail=detail),
+        render_template(
+            template, status=status, title=TITLES.get(status, "Error"), detail=detail, **context
+        ),
         status,
     )
+
+
+def too_many_requests_page(retry_after: int) -> Response:
+    """The 429 page for a rate limit on forms, with Retry-After in seconds."""
+    body, status = _page(429, retry_after=retry_after)
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _is_lock_timeout(error: Exception) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from functools import partial
 
 from flask import (
@@ -14,13 +16,16 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter import RequestLimit
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from booking.api.ratelimit import ip_key
 from booking.auth.forms import ChangePasswordForm, SignInForm
 from booking.clock import utcnow
-from booking.errors import status_for
-from booking.extensions import db
+from booking.errors import status_for, too_many_requests_page
+from booking.extensions import db, limiter
 from booking.forms import EmptyForm
 from booking.models import Role
 from booking.scheduling.errors import InvalidInput
@@ -54,6 +59,28 @@ HOME_ENDPOINTS = {
 SIGN_IN_FAILED = "Enter a correct email address and password"
 # Browser-session keys that survive signing in (the booking draft lives server-side under it).
 KEPT_SESSION_KEYS = ("booking_key",)
+# security.md §3: password POSTs per address, counted in the limiter's shared store.
+DEFAULT_AUTH_RATELIMIT_PER_IP = "20/minute"
+
+
+def _auth_ip_limit() -> str:
+    return str(current_app.config.get("AUTH_RATELIMIT_PER_IP", DEFAULT_AUTH_RATELIMIT_PER_IP))
+
+
+def _too_many(limit: RequestLimit) -> Response:
+    return too_many_requests_page(max(1, math.ceil(limit.reset_at - time.time())))
+
+
+# The forms that check a password share one budget per address. Signing out and "stay signed
+# in" check none and are not limited: refusing a sign-out would leave a session open.
+password_form_limit = limiter.shared_limit(
+    _auth_ip_limit, scope="auth-ip", key_func=ip_key, methods=["POST"], on_breach=_too_many
+)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(error: RateLimitExceeded) -> Response:
+    return error.response or too_many_requests_page(60)
 
 
 def home_url() -> str:
@@ -61,6 +88,7 @@ def home_url() -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@password_form_limit
 def sign_in() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(home_url())
@@ -69,8 +97,10 @@ def sign_in() -> Response | str | tuple[str, int]:
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         now = utcnow()
-        user = authenticate(form.email.data, form.password.data, cost=password_cost())
+        user = authenticate(form.email.data, form.password.data, now=now, cost=password_cost())
         if user is None:
+            # Wrong password, unknown email or locked out: one answer (security.md §3). The
+            # failure counter commits with the audit row.
             form.password.errors.append(SIGN_IN_FAILED)
             record_event("auth.sign_in_failed", actor=None, now=now, ip_address=request.remote_addr)
             db.session.commit()
@@ -113,6 +143,7 @@ def stay_signed_in() -> Response | tuple[str, int]:
 
 
 @bp.route("/change-password", methods=["GET", "POST"], endpoint="change_password")
+@password_form_limit
 def change_password_page() -> Response | str | tuple[str, int]:
     # The blueprint is open to anyone (sign-in lives here), so this page checks for itself,
     # as sign-out and stay-signed-in do.
@@ -145,7 +176,10 @@ def change_password_page() -> Response | str | tuple[str, int]:
             phone=clinic.phone if clinic else None,
         )
     except InvalidInput as error:
-        db.session.rollback()
+        if error.field != "current_password":
+            db.session.rollback()
+        # A wrong current password stays counted against the account (security.md §3): the
+        # service wrote nothing else, so that, with the audit row, is what commits.
         getattr(form, error.field or "current_password").errors.append(error.message)
         if error.field == "current_password":
             record_event(

@@ -33,6 +33,7 @@ from booking.models.practitioner import (
     practitioner_session_type,
 )
 from booking.models.session_type import Audience, SessionType
+from booking.models.sign_in_throttle import SignInThrottle
 from booking.models.user import STAFF_ROLES, Role, User, UserSession
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "RoomKind",
     "ScheduleException",
     "SessionType",
+    "SignInThrottle",
     "User",
     "UserSession",
     "WorkingHours",

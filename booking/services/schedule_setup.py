@@ -36,7 +36,7 @@ from booking.scheduling.errors import InvalidInput, NotFound
 from booking.services.audit import record_event
 from booking.services.clinic import DEFAULT_ZONE, get_clinic
 from booking.services.setup import NAME_MAX
-from booking.services.users import hash_password
+from booking.services.users import COMMON_PASSWORD, hash_password, is_common_password
 
 WEEKDAYS = engine.WEEKDAY_NAMES
 BIO_MAX = 2000
@@ -265,13 +265,15 @@ def normalise_email(text: str) -> str:
 
 
 def check_password(password: str) -> None:
-    """Raises InvalidInput unless the password is 15 to 128 characters long."""
+    """Raises InvalidInput unless the password is 15 to 128 characters long and not common."""
     if not password:
         raise InvalidInput("Enter a password", field="password")
     if len(password) < PASSWORD_MIN:
         raise InvalidInput(f"Password must be {PASSWORD_MIN} characters or more", field="password")
     if len(password) > PASSWORD_MAX:
         raise InvalidInput(f"Password must be {PASSWORD_MAX} characters or fewer", field="password")
+    if is_common_password(password):
+        raise InvalidInput(COMMON_PASSWORD, field="password")
 
 
 def _reason(text: str) -> str:

@@ -6,15 +6,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from booking.db_hooks import write_unit
 from booking.extensions import db
-from booking.models import Role, User, UserSession
+from booking.models import Role, SignInThrottle, User, UserSession
 from booking.scheduling.errors import InvalidInput
 from booking.services import outbox
 from booking.services.audit import record_event
@@ -54,12 +55,29 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def authenticate(email: str, password: str, *, cost: tuple[int, int, int]) -> User | None:
+def authenticate(
+    email: str, password: str, *, now: datetime, cost: tuple[int, int, int]
+) -> User | None:
     """Return the enabled user with this email and password, else None.
 
+    Counts against the email's brute-force counter (account or not): while it is locked out
+    the password is not checked and the answer is None, as for a wrong password. A failure
+    is added to the session and a success clears the counter; the caller commits either.
     Unknown emails still verify a dummy hash so timing does not reveal which accounts exist.
-    A hash made with older parameters is upgraded in place (caller commits).
+    A hash made with older parameters is upgraded in place.
     """
+    attempt = PasswordAttempt(email, now=now)
+    if attempt.locked:
+        return None
+    user = _check_credentials(email, password, cost=cost)
+    if user is None:
+        attempt.failed()
+    else:
+        attempt.succeeded()
+    return user
+
+
+def _check_credentials(email: str, password: str, *, cost: tuple[int, int, int]) -> User | None:
     hasher, dummy = _hasher(cost)
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     try:
@@ -71,6 +89,100 @@ def authenticate(email: str, password: str, *, cost: tuple[int, int, int]) -> Us
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     return user
+
+
+# ---- Brute force: failures per normalised email, account or not (security.md §3) -----------
+
+FAILURE_LIMIT = 5  # failures within FAILURE_WINDOW that lock the email out
+FAILURE_WINDOW = timedelta(minutes=15)  # counted from the window's first failure
+LOCKOUT = timedelta(minutes=15)  # from the failure that reached FAILURE_LIMIT
+SWEEP_BATCH = 100  # stale counter rows deleted per recorded failure, at most
+
+
+def throttle_key(email: str) -> str:
+    """The counter's key for an email: SHA-256 of the normalised address, never the address."""
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+class PasswordAttempt:
+    """One password check against an email's failure counter, in the request's transaction.
+
+    Creating it upserts the counter row, which holds that row's lock until the transaction
+    ends: on PostgreSQL concurrent attempts for one email queue behind each other (SQLite
+    serialises every write transaction anyway), so every worker sees every earlier failure
+    and no burst of parallel guesses gets more than FAILURE_LIMIT password checks.
+    """
+
+    def __init__(self, email: str, *, now: datetime) -> None:
+        self.now = now
+        self.row = _claim_counter(throttle_key(email), now)
+        if not self.locked and (
+            self.row.locked_until is not None or now - self.row.window_started_at >= FAILURE_WINDOW
+        ):
+            # The window or the lock-out has passed: count afresh.
+            self.row.failures = 0
+            self.row.window_started_at = now
+            self.row.locked_until = None
+
+    @property
+    def locked(self) -> bool:
+        """True while a lock-out runs: refuse without checking the password."""
+        return self.row.locked_until is not None and self.now < self.row.locked_until
+
+    def failed(self) -> None:
+        """Count a wrong password; the FAILURE_LIMIT-th in the window starts the lock-out."""
+        self.row.failures += 1
+        if self.row.failures >= FAILURE_LIMIT:
+            self.row.locked_until = self.now + LOCKOUT
+        db.session.flush()
+        _sweep_counters(keep=self.row.email_hash, now=self.now)
+
+    def succeeded(self) -> None:
+        """A right password clears the counter."""
+        db.session.delete(self.row)
+        db.session.flush()
+
+
+def _claim_counter(key: str, now: datetime) -> SignInThrottle:
+    """This key's counter row, inserted if absent, locked until the transaction ends."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = (
+        insert(SignInThrottle)
+        .values(email_hash=key, failures=0, window_started_at=now, locked_until=None)
+        # A no-op update: it takes the row lock and lets RETURNING give the stored row.
+        .on_conflict_do_update(
+            index_elements=[SignInThrottle.email_hash],
+            set_={"failures": SignInThrottle.failures},
+        )
+        .returning(SignInThrottle)
+    )
+    return db.session.scalars(stmt, execution_options={"populate_existing": True}).one()
+
+
+def _sweep_counters(*, keep: str, now: datetime) -> None:
+    """Delete a batch of rows whose window and lock-out have both passed.
+
+    Rows another transaction holds are skipped (PostgreSQL SKIP LOCKED), so the sweep never
+    waits; SQLite ignores the clause and needs it not.
+    """
+    stale = (
+        select(SignInThrottle.email_hash)
+        .where(
+            SignInThrottle.email_hash != keep,
+            SignInThrottle.window_started_at <= now - FAILURE_WINDOW,
+            or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until <= now),
+        )
+        .limit(SWEEP_BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    db.session.execute(
+        delete(SignInThrottle)
+        .where(SignInThrottle.email_hash.in_(stale))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _token_hash(token: str) -> str:
@@ -158,6 +270,11 @@ def session_expires_at(token: str | None, user: User, *, limits: SessionLimits) 
 PATIENT_PASSWORD_MIN = 8
 WRONG_CURRENT_PASSWORD = "Enter your current password correctly"  # noqa: S105 - a message
 SAME_AS_CURRENT = "New password must be different from your current password"
+COMMON_PASSWORD = (
+    "Choose a password that is harder to guess: this one is in a list of common passwords"  # noqa: S105
+)
+# security.md §3 asks for a bundled list of at least 3,000: zxcvbn's most frequent 10,000.
+COMMON_PASSWORDS_CHECKED = 10_000
 
 
 def password_minimum(role: Role) -> int:
@@ -167,11 +284,25 @@ def password_minimum(role: Role) -> int:
     return PATIENT_PASSWORD_MIN if role == Role.patient else PASSWORD_MIN
 
 
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    ranked = FREQUENCY_LISTS["passwords"][:COMMON_PASSWORDS_CHECKED]
+    return frozenset(word.lower() for word in ranked)
+
+
+def is_common_password(password: str) -> bool:
+    """True when the password, ignoring case, is one of the most common passwords."""
+    return password.lower() in _common_passwords()
+
+
 def check_new_password(password: str, *, role: Role) -> None:
     """Raises InvalidInput (field `new_password`) unless the password meets the role's rule.
 
     Staff get the one staff rule, `schedule_setup.check_password` (15 to 128 characters, as on
-    the "Add a practitioner" form); patients 8 to 128. No composition rules, no truncation.
+    the "Add a practitioner" form); patients 8 to 128. Neither may be a common password. No
+    composition rules, no truncation.
     """
     from booking.services.schedule_setup import PASSWORD_MAX, check_password
 
@@ -184,6 +315,8 @@ def check_new_password(password: str, *, role: Role) -> None:
             raise InvalidInput(f"Password must be {PATIENT_PASSWORD_MIN} characters or more")
         elif len(password) > PASSWORD_MAX:
             raise InvalidInput(f"Password must be {PASSWORD_MAX} characters or fewer")
+        elif is_common_password(password):
+            raise InvalidInput(COMMON_PASSWORD)
     except InvalidInput as error:
         raise InvalidInput(error.message, field="new_password") from error
 
@@ -211,13 +344,21 @@ def change_password(
 ) -> str:
     """Replace the actor's own password; return a new session token for the browser that asked.
 
-    Raises InvalidInput with `field` `current_password` when `current` is wrong, `new_password`
-    when `new` breaks the role's rule or equals `current`; nothing is written then. On success
+    The current password counts against the actor's brute-force counter, as at sign-in.
+    Raises InvalidInput with `field` `current_password` when `current` is wrong (code
+    `wrong_password`: the failure is in the session, for the caller to commit) or the account
+    is locked out (code `locked_out`: not checked); `new_password` when `new` breaks the role's
+    rule or equals `current`, and the caller rolls back. On success the counter is cleared,
     every session of the actor is revoked (this browser's too: it gets the returned token), an
     `auth.password_changed` audit row is added and an email saying so is queued, with no password.
     """
+    attempt = PasswordAttempt(actor.email, now=now)
+    if attempt.locked:
+        raise InvalidInput(WRONG_CURRENT_PASSWORD, "locked_out", field="current_password")
     if not verify_password(actor, current, cost=cost):
-        raise InvalidInput(WRONG_CURRENT_PASSWORD, field="current_password")
+        attempt.failed()
+        raise InvalidInput(WRONG_CURRENT_PASSWORD, "wrong_password", field="current_password")
+    attempt.succeeded()
     check_new_password(new, role=actor.role)
     if new == current:
         raise InvalidInput(SAME_AS_CURRENT, field="new_password")
