@@ -48,7 +48,8 @@ def test_public_pages_have_no_axe_violations(page_factory: Any, path: str, width
 def test_sign_in_error_state_has_no_axe_violations(page_factory: Any, width: int) -> None:
     page = page_factory(width=width)
     page.goto("/auth/sign-in")
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
     assert page.title().startswith("Error: ")
     assert page.locator(".govuk-error-summary").is_visible()
     _check_page(page)
