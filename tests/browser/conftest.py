@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,23 +50,38 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def live_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def make_live_app(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Flask:
+    """A demo-seeded app on its own copy of the migrated SQLite template."""
     from booking import create_app
 
-    path = tmp_path_factory.mktemp("live") / "live.sqlite"
+    path = tmp_path_factory.mktemp(name) / "live.sqlite"
     shutil.copyfile(sqlite_template, path)
     app = create_app(base_config(f"sqlite:///{path}"))
     seed_demo(app)
     return app
 
 
+@contextmanager
+def serving(app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return make_live_app(sqlite_template, tmp_path_factory, "live")
+
+
 @pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[LiveServer]:
-    server = LiveServer(live_app)
-    server.start()
-    yield server
-    server.stop()
+    with serving(live_app) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -108,18 +124,32 @@ def new_page(browser: Any, server: LiveServer, *, width: int = 1280, js: bool = 
     return page
 
 
-@pytest.fixture
-def page_factory(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+@contextmanager
+def opening_pages(
+    browser: Any, server: LiveServer, *, stay_on_site: bool = False
+) -> Iterator[Callable[..., Any]]:
+    """Yield `open(width=, js=)` making pages on `server`; close them all afterwards.
+
+    With `stay_on_site`, a page that tried to load anything off 127.0.0.1 fails the test.
+    """
     pages: list[Any] = []
 
     def _make(width: int = 1280, js: bool = True) -> Any:
-        page = new_page(browser, live_server, width=width, js=js)
+        page = new_page(browser, server, width=width, js=js)
         pages.append(page)
         return page
 
     yield _make
     for page in pages:
+        if stay_on_site:
+            assert page.off_site == []
         page.context.close()
+
+
+@pytest.fixture
+def page_factory(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    with opening_pages(browser, live_server) as open_page:
+        yield open_page
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ must never reach the shared live app other browser tests sign in to.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,13 @@ from tests.browser.conftest import (
     WIDTHS,
     LiveServer,
     axe_violations,
-    new_page,
+    make_live_app,
+    opening_pages,
+    serving,
     sign_in_with_keyboard,
     what_axe_misses,
 )
-from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD, base_config, seed_demo
+from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -39,36 +40,19 @@ NEW_PASSWORD = "lantern orchard pebble 47"
 
 @pytest.fixture(scope="module")
 def password_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    from booking import create_app
-
-    path = tmp_path_factory.mktemp("password_live") / "live.sqlite"
-    shutil.copyfile(sqlite_template, path)
-    app = create_app(base_config(f"sqlite:///{path}"))
-    seed_demo(app)
-    return app
+    return make_live_app(sqlite_template, tmp_path_factory, "password_live")
 
 
 @pytest.fixture(scope="module")
 def password_server(password_app: Flask) -> Iterator[LiveServer]:
-    server = LiveServer(password_app)
-    server.start()
-    yield server
-    server.stop()
+    with serving(password_app) as server:
+        yield server
 
 
 @pytest.fixture
 def open_page(browser: Any, password_server: LiveServer) -> Iterator[Any]:
-    pages: list[Any] = []
-
-    def _make(width: int = 1280, js: bool = True) -> Any:
-        page = new_page(browser, password_server, width=width, js=js)
-        pages.append(page)
-        return page
-
-    yield _make
-    for page in pages:
-        assert page.off_site == []
-        page.context.close()
+    with opening_pages(browser, password_server, stay_on_site=True) as open_:
+        yield open_
 
 
 def _check_page(page: Any) -> None:
