@@ -39,7 +39,6 @@ from booking.scheduling.errors import InvalidInput
 from booking.services.schedule_setup import (
     BIO_MAX,
     EMAIL_MAX,
-    PASSWORD_MAX,
     PASSWORD_MIN,
     REASON_MAX,
     WEEKDAYS,
@@ -60,6 +59,7 @@ from booking.services.setup import (
     RoomValues,
     SessionTypeValues,
 )
+from booking.services.users import PASSWORD_MAX
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 STEP_CHOICES = [(str(step), f"Every {step} minutes") for step in SLOT_STEPS]

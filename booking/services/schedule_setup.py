@@ -36,14 +36,17 @@ from booking.scheduling.errors import InvalidInput, NotFound
 from booking.services.audit import record_event
 from booking.services.clinic import DEFAULT_ZONE, get_clinic
 from booking.services.setup import NAME_MAX
-from booking.services.users import COMMON_PASSWORD, hash_password, is_common_password
+from booking.services.users import (
+    STAFF_PASSWORD_MIN,
+    check_password_rule,
+    hash_password,
+)
 
 WEEKDAYS = engine.WEEKDAY_NAMES
 BIO_MAX = 2000
 REASON_MAX = 200
 EMAIL_MAX = 254
-PASSWORD_MIN = 15
-PASSWORD_MAX = 128
+PASSWORD_MIN = STAFF_PASSWORD_MIN
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 PRACTITIONER_KINDS = frozenset({ExceptionKind.time_off, ExceptionKind.extra_hours})
 CLINIC_KINDS = frozenset({ExceptionKind.closure, ExceptionKind.holiday})
@@ -266,14 +269,7 @@ def normalise_email(text: str) -> str:
 
 def check_password(password: str) -> None:
     """Raises InvalidInput unless the password is 15 to 128 characters long and not common."""
-    if not password:
-        raise InvalidInput("Enter a password", field="password")
-    if len(password) < PASSWORD_MIN:
-        raise InvalidInput(f"Password must be {PASSWORD_MIN} characters or more", field="password")
-    if len(password) > PASSWORD_MAX:
-        raise InvalidInput(f"Password must be {PASSWORD_MAX} characters or fewer", field="password")
-    if is_common_password(password):
-        raise InvalidInput(COMMON_PASSWORD, field="password")
+    check_password_rule(password, minimum=PASSWORD_MIN, field="password")
 
 
 def _reason(text: str) -> str:

@@ -189,8 +189,8 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(user: User, *, now: datetime, ip_address: str | None) -> str:
-    """Create a server-side session row and return the raw token for the cookie."""
+def _add_session(user: User, *, now: datetime, ip_address: str | None) -> str:
+    """Add a server-side session row; return the raw token for the cookie."""
     token = secrets.token_urlsafe(32)
     db.session.add(
         UserSession(
@@ -201,6 +201,12 @@ def start_session(user: User, *, now: datetime, ip_address: str | None) -> str:
             ip_address=ip_address,
         )
     )
+    return token
+
+
+def start_session(user: User, *, now: datetime, ip_address: str | None) -> str:
+    """Create a server-side session row at sign-in and return the raw token for the cookie."""
+    token = _add_session(user, now=now, ip_address=ip_address)
     user.last_sign_in_at = now
     db.session.flush()
     return token
@@ -266,8 +272,10 @@ def session_expires_at(token: str | None, user: User, *, limits: SessionLimits) 
 
 # ---- Changing one's own password ------------------------------------------------------------
 
-# security.md §3: patients need 8 characters; staff keep the 15 of schedule_setup.check_password.
+# security.md §3: staff passwords 15 to 128 characters, patients' 8 to 128.
+STAFF_PASSWORD_MIN = 15
 PATIENT_PASSWORD_MIN = 8
+PASSWORD_MAX = 128
 WRONG_CURRENT_PASSWORD = "Enter your current password correctly"  # noqa: S105 - a message
 SAME_AS_CURRENT = "New password must be different from your current password"
 COMMON_PASSWORD = (
@@ -279,9 +287,7 @@ COMMON_PASSWORDS_CHECKED = 10_000
 
 def password_minimum(role: Role) -> int:
     """The fewest characters a new password for this role may have."""
-    from booking.services.schedule_setup import PASSWORD_MIN  # it imports this module
-
-    return PATIENT_PASSWORD_MIN if role == Role.patient else PASSWORD_MIN
+    return PATIENT_PASSWORD_MIN if role == Role.patient else STAFF_PASSWORD_MIN
 
 
 @lru_cache(maxsize=1)
@@ -297,28 +303,24 @@ def is_common_password(password: str) -> bool:
     return password.lower() in _common_passwords()
 
 
-def check_new_password(password: str, *, role: Role) -> None:
-    """Raises InvalidInput (field `new_password`) unless the password meets the role's rule.
+def check_password_rule(password: str, *, minimum: int, field: str) -> None:
+    """Raises InvalidInput on `field` unless `minimum` to 128 characters and not common.
 
-    Staff get the one staff rule, `schedule_setup.check_password` (15 to 128 characters, as on
-    the "Add a practitioner" form); patients 8 to 128. Neither may be a common password. No
-    composition rules, no truncation.
+    No composition rules, no truncation.
     """
-    from booking.services.schedule_setup import PASSWORD_MAX, check_password
+    if not password:
+        raise InvalidInput("Enter a password", field=field)
+    if len(password) < minimum:
+        raise InvalidInput(f"Password must be {minimum} characters or more", field=field)
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInput(f"Password must be {PASSWORD_MAX} characters or fewer", field=field)
+    if is_common_password(password):
+        raise InvalidInput(COMMON_PASSWORD, field=field)
 
-    try:
-        if role != Role.patient:
-            check_password(password)
-        elif not password:
-            raise InvalidInput("Enter a password")
-        elif len(password) < PATIENT_PASSWORD_MIN:
-            raise InvalidInput(f"Password must be {PATIENT_PASSWORD_MIN} characters or more")
-        elif len(password) > PASSWORD_MAX:
-            raise InvalidInput(f"Password must be {PASSWORD_MAX} characters or fewer")
-        elif is_common_password(password):
-            raise InvalidInput(COMMON_PASSWORD)
-    except InvalidInput as error:
-        raise InvalidInput(error.message, field="new_password") from error
+
+def check_new_password(password: str, *, role: Role) -> None:
+    """Raises InvalidInput (field `new_password`) unless the password meets the role's rule."""
+    check_password_rule(password, minimum=password_minimum(role), field="new_password")
 
 
 def verify_password(user: User, password: str, *, cost: tuple[int, int, int]) -> bool:
@@ -364,16 +366,7 @@ def change_password(
         raise InvalidInput(SAME_AS_CURRENT, field="new_password")
     actor.password_hash = hash_password(new, cost=cost)
     end_all_sessions(actor.id, now=now)
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        UserSession(
-            user_id=actor.id,
-            token_hash=_token_hash(token),
-            created_at=now,
-            last_seen_at=now,
-            ip_address=ip_address,
-        )
-    )
+    token = _add_session(actor, now=now, ip_address=ip_address)
     record_event(
         "auth.password_changed",
         actor=actor,
