@@ -31,13 +31,10 @@ from booking.models import (
     AppointmentStatus,
     BookingSource,
     Clinic,
-    ConsentText,
     IntakeResponse,
     Location,
-    Modality,
     PatientProfile,
     Practitioner,
-    QuestionnaireVersion,
     Room,
     ScheduleException,
     SessionType,
@@ -47,7 +44,6 @@ from booking.models import (
 from booking.scheduling import intake_rules as rules
 from booking.scheduling.dst import require_aware
 from booking.scheduling.errors import InvalidInput, NotAllowed, PolicyRefused, SlotTaken
-from booking.scheduling.intake_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
 from booking.services import intake as intake_service
 from booking.services.appointments import insert_live, is_first_visit, token_hash
 from booking.services.availability import effective_policy, validate_start
@@ -65,8 +61,6 @@ VISIT_COUNTS = (1,) * 8 + (2,) * 14 + (3,) * 8
 HOMES = (("mei.chen", 9), ("tom.okafor", 8), ("aoife.byrne", 8), ("sam.patel", 5))
 COMMUNITY_TRACK = frozenset({"tom.okafor", "sam.patel"})
 DAY_SEARCH = (0, 1, -1, 2, -2, 3, -3)
-# The intake migration's version 1, restored if a database lost it (see _ensure_intake_v1).
-V1_PUBLISHED_AT = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -564,38 +558,6 @@ def _cancel(row: Appointment, *, at: datetime, late: bool, reason: str | None) -
 # ---- Intakes ------------------------------------------------------------------------------
 
 
-def _ensure_intake_v1() -> None:
-    """Version 1 of the intake and consent texts, as the intake migration publishes them.
-
-    Every migrated database has them; this only restores them in one emptied by hand.
-    """
-    key = FIRST_VISIT_INTAKE_V1["key"]
-    published = select(QuestionnaireVersion.id).where(QuestionnaireVersion.key == key)
-    if db.session.scalar(published) is None:
-        db.session.add(
-            QuestionnaireVersion(
-                key=key,
-                version=FIRST_VISIT_INTAKE_V1["version"],
-                definition=FIRST_VISIT_INTAKE_V1,
-                published_at=V1_PUBLISHED_AT,
-            )
-        )
-    for name, text in CONSENT_TEXTS_V1.items():
-        modality = Modality(name)
-        text_id = db.session.scalar(select(ConsentText.id).where(ConsentText.modality == modality))
-        if text_id is None:
-            db.session.add(
-                ConsentText(
-                    modality=modality,
-                    version=1,
-                    title=text["title"],
-                    body=text["body"],
-                    published_at=V1_PUBLISHED_AT,
-                )
-            )
-    db.session.flush()
-
-
 def _seed_intakes(context: _Context, patients: list[_Patient]) -> None:
     """6 sent intakes and a draft, for the soonest booked first visits (first sessions)."""
     first_visits = sorted(
@@ -611,7 +573,7 @@ def _seed_intakes(context: _Context, patients: list[_Patient]) -> None:
     )
     if not first_visits:
         return
-    _ensure_intake_v1()
+    intake_service.publish_v1_if_missing()
     for appointment, answers in zip(first_visits, INTAKES, strict=False):
         _answer(appointment, answers, at=appointment.booked_at + timedelta(hours=2))
 

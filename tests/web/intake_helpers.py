@@ -195,29 +195,8 @@ def restore_published_v1(app: Flask) -> None:
     The migration publishes them, but the PostgreSQL harness TRUNCATEs every table after
     each test, migration data included; SQLite copies keep them and this does nothing.
     """
-    from booking.models import ConsentText, Modality, QuestionnaireVersion
-    from booking.scheduling.intake_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
+    from booking.services.intake import publish_v1_if_missing
 
-    published = datetime(2026, 11, 25, tzinfo=UTC)
     with app.app_context():
-        if db.session.scalar(select(QuestionnaireVersion.id).limit(1)) is None:
-            db.session.add(
-                QuestionnaireVersion(
-                    key="first_visit_intake",
-                    version=1,
-                    definition=FIRST_VISIT_INTAKE_V1,
-                    published_at=published,
-                )
-            )
-        if db.session.scalar(select(ConsentText.id).limit(1)) is None:
-            for modality, text in CONSENT_TEXTS_V1.items():
-                db.session.add(
-                    ConsentText(
-                        modality=Modality(modality),
-                        version=1,
-                        title=text["title"],
-                        body=text["body"],
-                        published_at=published,
-                    )
-                )
+        publish_v1_if_missing()
         db.session.commit()
