@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app wsgi
 PYTHON ?= python3
+PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint format bench install install-dev chromium wrk assets db clean
@@ -36,8 +37,8 @@ db: install instance/config.py
 
 run: db
 	$(FLASK) seed-demo
-	@echo "Serving Meridian on http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "Serving Meridian on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
+	BOOKING_BASE_URL="$${BOOKING_BASE_URL:-http://127.0.0.1:$(PORT)}" $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,21 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: layered config, extensions, blueprints, errors, CLI, logging."""
+def create_app(
+    test_config: Mapping[str, Any] | None = None,
+    *,
+    instance_path: str | os.PathLike[str] | None = None,
+) -> Flask:
+    """Build the app: layered config, extensions, blueprints, errors, CLI, logging.
+
+    The instance folder (config.py, the SQLite file) is `instance_path`, else the
+    `BOOKING_INSTANCE_PATH` environment variable, else the checkout's `instance/`: tests give
+    every app their own so nothing a developer ran before changes a test's result.
+    """
+    chosen = instance_path or os.environ.get("BOOKING_INSTANCE_PATH") or None
     app = Flask(
         __name__,
+        instance_path=str(Path(chosen).resolve()) if chosen else None,
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",

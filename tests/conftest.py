@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,51 @@ DEMO_EMAILS = {
     "admin": "admin@meridian.example",
 }
 DEMO_PASSWORD = "meridian-demo-2026"
+ROOT = Path(__file__).resolve().parents[1]
+CHECKOUT_INSTANCE = ROOT / "instance"
+
+
+def instance_snapshot(folder: Path = CHECKOUT_INSTANCE) -> dict[str, tuple[int, int]]:
+    """Every file below the folder with its size and mtime, to spot a test that wrote there."""
+    if not folder.exists():
+        return {}
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point every app a test builds, here or in a subprocess, away from the checkout's instance/.
+
+    `make run` writes instance/config.py and the demo database there; a test that read them would
+    pass or fail depending on what the developer ran before.
+    """
+    if not os.environ.get("BOOKING_INSTANCE_PATH", "").startswith(tempfile.gettempdir()):
+        os.environ["BOOKING_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="meridian-instance-")
+    if not hasattr(config, "workerinput"):
+        config.stash[_INSTANCE_BEFORE] = instance_snapshot()
+
+
+_INSTANCE_BEFORE = pytest.StashKey[dict[str, tuple[int, int]]]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when any test created, changed or removed a file in the checkout's instance/."""
+    before = session.config.stash.get(_INSTANCE_BEFORE, None)
+    if before is None:
+        return
+    after = instance_snapshot()
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        line = f"FAILED: tests wrote to the checkout's instance/ folder: {', '.join(changed)}"
+        if reporter is not None:
+            reporter.write_line(line, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def base_config(database_uri: str) -> dict[str, Any]:
@@ -126,7 +172,9 @@ def make_app(
         template = request.getfixturevalue("sqlite_template")
         path = tmp_path / "test.sqlite"
         shutil.copyfile(template, path)
-        app = create_app({**base_config(f"sqlite:///{path}"), **overrides})
+        app = create_app(
+            {**base_config(f"sqlite:///{path}"), **overrides}, instance_path=tmp_path / "instance"
+        )
         yield app
         with app.app_context():
             from booking.extensions import db
@@ -135,7 +183,7 @@ def make_app(
             db.engine.dispose()
     else:
         url = request.getfixturevalue("postgres_url")
-        app = create_app({**base_config(url), **overrides})
+        app = create_app({**base_config(url), **overrides}, instance_path=tmp_path / "instance")
         try:
             yield app
         finally:

@@ -20,8 +20,7 @@ from booking.models import (
     User,
     WorkingHours,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT, base_config, instance_snapshot
 
 
 def _counts(app: Flask) -> dict[str, int]:
@@ -75,12 +74,13 @@ def test_seed_demo_refuses_a_real_clinic(app: Flask) -> None:
     assert len(result.output.strip().splitlines()) == 1
 
 
-def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _start(env: dict[str, str], instance: Path) -> subprocess.CompletedProcess[str]:
+    """Start the app in a fresh interpreter with only `env` and its own instance folder."""
     code = "from booking import create_app; create_app(); print('started')"
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=env,
+        env={"BOOKING_INSTANCE_PATH": str(instance), **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -90,7 +90,7 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_missing_secret_key_stops_start_up_with_one_line(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "BOOKING_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"}
-    result = _start(env)
+    result = _start(env, tmp_path / "instance")
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [result.stderr.strip().splitlines()[-1]]
     assert "SECRET_KEY is not set" in result.stderr
@@ -102,7 +102,7 @@ def test_short_secret_key_stops_start_up(tmp_path: Path) -> None:
         "BOOKING_SECRET_KEY": "short",
         "BOOKING_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
     }
-    result = _start(env)
+    result = _start(env, tmp_path / "instance")
     assert result.returncode != 0
     assert "at least 32 characters" in result.stderr
 
@@ -121,7 +121,7 @@ def test_environment_overrides_defaults(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=env,
+        env={"BOOKING_INSTANCE_PATH": str(tmp_path / "instance"), **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -134,3 +134,27 @@ def test_environment_overrides_defaults(tmp_path: Path) -> None:
 def test_test_config_wins_over_environment(sqlite_app: Flask) -> None:
     assert sqlite_app.config["TESTING"] is True
     assert sqlite_app.config["ARGON2_TIME_COST"] == 1
+
+
+def test_the_instance_folder_is_chosen_by_argument_then_environment(tmp_path: Path) -> None:
+    from booking import create_app
+
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "config.py").write_text('CLINIC_NAME = "Read from its own instance folder"\n')
+    app = create_app(base_config(f"sqlite:///{tmp_path}/x.db"), instance_path=own)
+    assert app.instance_path == str(own)
+    assert app.config["CLINIC_NAME"] == "Read from its own instance folder"
+    # Under pytest the environment points every other app away from the checkout's folder.
+    assert create_app(base_config(f"sqlite:///{tmp_path}/y.db")).instance_path != str(
+        ROOT / "instance"
+    )
+
+
+def test_instance_snapshot_sees_a_new_or_changed_file(tmp_path: Path) -> None:
+    before = instance_snapshot(tmp_path)
+    (tmp_path / "meridian.sqlite").write_bytes(b"x")
+    created = instance_snapshot(tmp_path)
+    assert created != before
+    (tmp_path / "meridian.sqlite").write_bytes(b"xy")
+    assert instance_snapshot(tmp_path) != created
