@@ -12,7 +12,9 @@ class Defaults:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = "sqlite:///meridian.sqlite"  # made absolute in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's values (names, emails) never reach a log line;
+    # finish_config() keeps it when a config replaces these options.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
     MAX_CONTENT_LENGTH = 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None
@@ -34,6 +36,13 @@ class Defaults:
     SMTP_PORT = 1025
     MAIL_FROM = "Meridian Acupuncture <bookings@meridian.example>"
     LOG_LEVEL = "INFO"
+
+
+def finish_config(config: dict[str, Any]) -> None:
+    """Settings that follow from others, whichever layer set them."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["hide_parameters"] = True
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def check_config(config: dict[str, Any]) -> None:
