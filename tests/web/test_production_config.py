@@ -33,7 +33,7 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _start(env: dict[str, str], instance: Path) -> subprocess.CompletedProcess[str]:
     code = (
         "from booking import create_app; a = create_app(); "
         "print(a.config['SESSION_COOKIE_NAME'], a.config['TRUSTED_HOSTS'], a.config['BASE_URL'])"
@@ -41,7 +41,8 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=env,
+        # Its own instance folder: a developer's instance/config.py must not change the result.
+        env={"BOOKING_INSTANCE_PATH": str(instance), **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -51,7 +52,7 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.matrix("C3")
 def test_a_complete_production_config_starts(tmp_path: Path) -> None:
-    result = _start(_production_env(tmp_path))
+    result = _start(_production_env(tmp_path), tmp_path / "instance")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["__Host-session", f"['{SITE}']", f"https://{SITE}"]
 
@@ -116,7 +117,7 @@ def test_each_unsafe_production_setting_stops_start_up_with_one_line(
             env.pop(key, None)
         else:
             env[key] = value
-    result = _start(env)
+    result = _start(env, tmp_path / "instance")
     assert result.returncode != 0
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -133,14 +134,14 @@ def test_a_development_install_starts_on_loopback_http(tmp_path: Path) -> None:
         "BOOKING_SECRET_KEY": "d" * 40,
         "BOOKING_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/dev.db",
     }
-    result = _start(env)
+    result = _start(env, tmp_path / "instance")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["session", "None", "http://127.0.0.1:5000"]
 
 
 def test_trusted_hosts_from_the_environment_may_be_a_comma_list(tmp_path: Path) -> None:
     env = {**_production_env(tmp_path), "BOOKING_TRUSTED_HOSTS": f"{SITE}, www.example-clinic.com"}
-    result = _start(env)
+    result = _start(env, tmp_path / "instance")
     assert result.returncode == 0, result.stderr
     assert f"['{SITE}', 'www.example-clinic.com']" in result.stdout
 
