@@ -3,7 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-FLASK := $(VENV)/bin/flask --app wsgi
+# The demo is a development server on loopback HTTP: BOOKING_DEVELOPMENT=true skips the production
+# start-up checks (https:// BOOKING_BASE_URL, TRUSTED_HOSTS, Secure cookie, no debug mode); it is
+# also passed here for instance/config.py files written before that line was added.
+FLASK := BOOKING_DEVELOPMENT=true $(VENV)/bin/flask --app wsgi
 PYTHON ?= python3
 PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -30,6 +33,7 @@ install-dev: $(VENV)/.installed-dev
 instance/config.py:
 	@mkdir -p instance
 	@echo "SECRET_KEY = \"$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')\"" > $@
+	@echo "DEVELOPMENT = True  # a developer's machine: no production start-up checks" >> $@
 	@echo "Wrote $@ with a new SECRET_KEY"
 
 db: install instance/config.py

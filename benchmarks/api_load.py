@@ -489,6 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seeded = clock.perf_counter() - began
             env = {
                 **os.environ,
+                "BOOKING_DEVELOPMENT": "true",  # loopback HTTP: no production checks
                 "BOOKING_SECRET_KEY": secrets.token_hex(32),
                 "BOOKING_SQLALCHEMY_DATABASE_URI": url,
                 "BOOKING_RATELIMIT_STORAGE_URI": args.ratelimit_storage,

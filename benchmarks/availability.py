@@ -634,6 +634,7 @@ def make_app(url: str) -> Any:
 
     return create_app(
         {
+            "DEVELOPMENT": True,  # a local measurement, not a production start
             "SECRET_KEY": secrets.token_hex(32),
             "SQLALCHEMY_DATABASE_URI": url,
             "LOG_LEVEL": "WARNING",

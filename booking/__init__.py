@@ -72,7 +72,7 @@ def create_app(
 
 
 def _load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
-    from booking.config import Defaults, check_config
+    from booking.config import Defaults, check_config, finish_config
 
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
@@ -85,4 +85,5 @@ def _load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         name = uri.removeprefix("sqlite:///")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / name}"
+    finish_config(app.config)
     check_config(app.config)

@@ -1,10 +1,26 @@
-"""Configuration defaults and the start-up check that refuses unsafe settings."""
+"""Configuration defaults and the start-up check that refuses unsafe settings.
+
+Production is every start that is neither a test (`TESTING`) nor marked as a developer's
+machine (`DEVELOPMENT`, `BOOKING_DEVELOPMENT=true`; `make run` sets it). Unmarked means
+production, so a forgotten setting fails closed: production refuses debug mode, a missing
+or non-HTTPS `BOOKING_BASE_URL`, missing `TRUSTED_HOSTS` and a session cookie without Secure.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
+
+from flask.helpers import get_debug_flag
+
+# Emailed links on a developer's machine or in tests, where no BOOKING_BASE_URL is needed.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+# `__Host-`: the browser accepts it only with Secure, Path=/ and no Domain, so no other
+# host or path can plant or shadow the session cookie (security.md §3).
+SECURE_SESSION_COOKIE = "__Host-session"
 
 
 class Defaults:
@@ -12,7 +28,9 @@ class Defaults:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = "sqlite:///meridian.sqlite"  # made absolute in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: a failed statement's values (names, emails) never reach a log line;
+    # finish_config() keeps it when a config replaces these options.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
     MAX_CONTENT_LENGTH = 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None
@@ -21,7 +39,11 @@ class Defaults:
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     CLINIC_NAME = "Meridian Acupuncture"
-    BASE_URL = "http://127.0.0.1:5000"
+    # Where emailed links point; production must set it (DEVELOPMENT_BASE_URL otherwise).
+    BASE_URL: str | None = None
+    # Host names the app answers to (Flask checks the Host header); production must set them.
+    TRUSTED_HOSTS: list[str] | None = None
+    DEVELOPMENT = False
     # Idle and absolute limits for server-side sessions (security.md §3).
     STAFF_IDLE_MINUTES = 15
     PATIENT_IDLE_MINUTES = 30
@@ -36,15 +58,91 @@ class Defaults:
     LOG_LEVEL = "INFO"
 
 
+def is_production(config: dict[str, Any]) -> bool:
+    return not config.get("TESTING") and not config.get("DEVELOPMENT")
+
+
+def finish_config(config: dict[str, Any]) -> None:
+    """Settings that follow from others, whichever layer set them."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["hide_parameters"] = True
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if not config.get("BASE_URL") and not is_production(config):
+        config["BASE_URL"] = DEVELOPMENT_BASE_URL
+    hosts = config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):  # BOOKING_TRUSTED_HOSTS="a.example, b.example"
+        hosts = re.split(r"[\s,]+", hosts)
+    # Flask treats an empty list as "any host": keep None for "not set".
+    listed = [str(host).strip() for host in hosts or []]
+    config["TRUSTED_HOSTS"] = [host for host in listed if host] or None
+    if config.get("SESSION_COOKIE_SECURE"):
+        config["SESSION_COOKIE_NAME"] = SECURE_SESSION_COOKIE
+        config["SESSION_COOKIE_PATH"] = "/"
+        config["SESSION_COOKIE_DOMAIN"] = None
+
+
 def check_config(config: dict[str, Any]) -> None:
-    """Stop start-up with one clear line when a setting would be unsafe outside dev/tests."""
-    if config.get("TESTING") or config.get("DEBUG"):
+    """Stop start-up with one clear line when a setting would be unsafe."""
+    if config.get("TESTING"):
         return
-    secret = config.get("SECRET_KEY")
-    if not secret:
+    production = is_production(config)
+    # `flask run` turns the Werkzeug debugger on from FLASK_DEBUG whatever the config says.
+    debug = bool(config.get("DEBUG")) or get_debug_flag()
+    if production and debug:
         sys.exit(
-            "Meridian: SECRET_KEY is not set. Set BOOKING_SECRET_KEY "
-            "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            "Meridian: debug mode is on (FLASK_DEBUG or BOOKING_DEBUG); turn it off in "
+            "production (BOOKING_DEVELOPMENT=true marks a developer's machine)."
         )
-    if len(str(secret)) < 32:
-        sys.exit("Meridian: SECRET_KEY must be at least 32 characters long.")
+    if not debug:
+        secret = config.get("SECRET_KEY")
+        if not secret:
+            sys.exit(
+                "Meridian: SECRET_KEY is not set. Set BOOKING_SECRET_KEY "
+                "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if len(str(secret)) < 32:
+            sys.exit("Meridian: SECRET_KEY must be at least 32 characters long.")
+    if production:
+        _check_production(config)
+
+
+def _check_production(config: dict[str, Any]) -> None:
+    base_url = config.get("BASE_URL")
+    if not base_url:
+        sys.exit(
+            "Meridian: BOOKING_BASE_URL is not set; set it to this site's https:// address "
+            "(emailed links use it)."
+        )
+    parts = urlsplit(str(base_url))
+    if parts.scheme != "https" or not parts.hostname:
+        sys.exit(
+            "Meridian: BOOKING_BASE_URL must be an https:// address with a host name, "
+            "e.g. https://book.example-clinic.com."
+        )
+    hosts = config.get("TRUSTED_HOSTS")
+    if not hosts:
+        sys.exit(
+            "Meridian: TRUSTED_HOSTS is not set; set BOOKING_TRUSTED_HOSTS to the host names "
+            "this site answers to, e.g. book.example-clinic.com."
+        )
+    if not _host_is_listed(parts.hostname, hosts):
+        sys.exit(
+            f"Meridian: the host of BOOKING_BASE_URL ({parts.hostname}) is not in TRUSTED_HOSTS."
+        )
+    if not config.get("SESSION_COOKIE_SECURE"):
+        sys.exit(
+            "Meridian: the session cookie is not Secure; set BOOKING_SESSION_COOKIE_SECURE=true "
+            "(production is served over HTTPS)."
+        )
+
+
+def _host_is_listed(host: str, trusted: list[str]) -> bool:
+    """Werkzeug's rule: an entry matches exactly, or as a suffix when it starts with a dot."""
+    host = host.lower()
+    for entry in (item.lower() for item in trusted):
+        if entry.startswith("."):
+            if host == entry[1:] or host.endswith(entry):
+                return True
+        elif host == entry:
+            return True
+    return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
 
 from booking.extensions import db
@@ -118,6 +118,13 @@ def register(app: Flask) -> None:
         if wants_problem_json():
             return problem(400, "The form could not be checked. Reload the page and try again.")
         return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(_error: SecurityError) -> Response | tuple[str, int, dict[str, str]]:
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page template.
+        if wants_problem_json():
+            return problem(400, "The Host header names a host this site does not serve.")
+        return "Bad request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response | tuple[str, int]:

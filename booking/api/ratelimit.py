@@ -126,7 +126,7 @@ def _counter_engine() -> Engine:
         return engine
     twin = _SQLITE_ENGINES.get(engine)
     if twin is None:
-        twin = create_engine(engine.url)
+        twin = create_engine(engine.url, hide_parameters=True)
 
         @event.listens_for(twin, "connect")
         def _connect(dbapi_conn: Any, _record: Any) -> None:

@@ -92,7 +92,8 @@ def intake_page(intake_id: int, *, endpoint: str, record_endpoint: str, reviewab
             form.comment.errors = [error.message]
         else:
             db.session.commit()
-            flash(f"Health questions of {intake.patient.full_name} marked as reviewed")
+            # Flashes travel in the signed, readable session cookie: they never name the patient.
+            flash("Health questions marked as reviewed")
             return redirect(url_for("reception.intake_queue"), 303)
     audit_read(
         "intake.read", object_type="intake", object_id=intake.id, patient_id=intake.patient_id
@@ -147,7 +148,7 @@ def consent_page(patient_id: int, *, record_endpoint: str) -> Response | str:
         )
         db.session.commit()
         label = consent_service.MODALITY_LABELS[Modality(form.modality.data)]
-        flash(f"Consent to {label.lower()} recorded for {patient.full_name}")
+        flash(f"Consent to {label.lower()} recorded")
         return redirect(url_for(record_endpoint, patient_id=patient.id), 303)
     return render_template(
         "intake/staff_consent.html",
@@ -188,7 +189,7 @@ def remind(appointment_id: int) -> Response:
         clinic_name=current_app.config["CLINIC_NAME"],
     )
     db.session.commit()
-    flash(f"Reminder sent to {appointment.patient.full_name}")
+    flash("Reminder sent to answer the health questions")
     return redirect(url_for("reception.intake_queue"), 303)
 
 

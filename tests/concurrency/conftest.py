@@ -57,6 +57,8 @@ def gunicorn_server(
     port = free_port()
     env = {
         **os.environ,
+        # Loopback HTTP, not production: plain cookies, any Host (security.md §7).
+        "BOOKING_DEVELOPMENT": "true",
         "BOOKING_SECRET_KEY": "race-secret-key-long-enough-for-the-check-0123456789",
         "BOOKING_SQLALCHEMY_DATABASE_URI": uri,
         **{f"BOOKING_{key}": str(value) for key, value in CHEAP_COST.items()},

@@ -110,6 +110,7 @@ def test_short_secret_key_stops_start_up(tmp_path: Path) -> None:
 def test_environment_overrides_defaults(tmp_path: Path) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
+        "BOOKING_DEVELOPMENT": "true",  # no production settings needed to read these back
         "BOOKING_SECRET_KEY": "k" * 40,
         "BOOKING_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/env.db",
         "BOOKING_CLINIC_NAME": "Elm Street Acupuncture",
