@@ -199,7 +199,14 @@ SCHEMAS: dict[str, Any] = {
             "phone": _nullable({"type": "string", "maxLength": 30, "example": "+442079460321"}),
         },
     },
-    "PatientRef": {"type": "object", "required": ["id"], "properties": {"id": ID}},
+    "PatientRef": {
+        "type": "object",
+        "description": "An existing patient. Receptionists may book any patient; a practitioner "
+        "only one she already treats (a booked, checked-in or completed session with her). "
+        "Any other id is refused with 422 naming `patient.id`, as for an unknown id.",
+        "required": ["id"],
+        "properties": {"id": ID},
+    },
     "NewAppointment": {
         "type": "object",
         "required": ["session_type_id", "practitioner_id", "start", "patient"],
@@ -339,7 +346,10 @@ def _paths() -> dict[str, Any]:
                     },
                     "404": _problem("Unknown session type, practitioner or location."),
                     "409": CONFLICT,
-                    "422": _problem("A field was refused; `errors` names each one."),
+                    "422": _problem(
+                        "A field was refused; `errors` names each one (`patient.id` for an "
+                        "unknown patient or one this practitioner does not treat)."
+                    ),
                     **COMMON,
                     **AUTHED,
                 },

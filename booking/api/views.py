@@ -305,7 +305,8 @@ def create_appointment() -> Response:
 
 def _patient_for(args: schemas.BookingArgs) -> PatientProfile:
     if args.patient_id is not None:
-        patient = db.session.get(PatientProfile, args.patient_id)
+        # A patient the token's user may not book is answered like one that does not exist.
+        patient = api_booking.patient_to_book(args.patient_id, actor=g.api_user)
         if patient is None:
             raise schemas.RequestRefused(
                 422,

@@ -83,8 +83,9 @@ class ScheduleException:
 class BusyRange:
     """An occupied range (live appointment or hold) of a practitioner and/or a room place.
 
-    A hold whose `hold_expires_at` is at or before `now` is ignored. A room range with no place
-    counts as place 1.
+    A hold (`is_hold`) whose `hold_expires_at` is at or before `now` is ignored; any other
+    range blocks whatever its `hold_expires_at` says (only holds expire). A room range with no
+    place counts as place 1.
     """
 
     practitioner_id: int | None
@@ -93,6 +94,7 @@ class BusyRange:
     busy_from: datetime
     busy_until: datetime
     hold_expires_at: datetime | None = None
+    is_hold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,8 +270,13 @@ class _Engine:
             end = ceil(busy_until.timestamp())
             if start >= win_hi or end <= win_lo or start >= end:
                 continue
+            # Only holds expire: a booking keeps its range whatever hold_expires_at says.
             expires = item.hold_expires_at
-            if expires is not None and require_aware(expires, "hold_expires_at") <= now:
+            if (
+                item.is_hold
+                and expires is not None
+                and require_aware(expires, "hold_expires_at") <= now
+            ):
                 continue
             if pid in practitioner_ids:
                 by_practitioner[pid].append((start, end))

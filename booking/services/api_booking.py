@@ -3,7 +3,8 @@
 API bookings skip the hold: after the expired-hold cleanup the row is inserted as `booked`
 inside the overlap guard (security.md §1), with its confirmation email and audit row in the
 same transaction. Receptionists act on every calendar, practitioners on their own; admins
-do not book (domain.md §6).
+do not book (domain.md §6). By patient id, a practitioner books only a patient she already
+treats (`patient_to_book`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from booking.models import (
 )
 from booking.scheduling import Slot
 from booking.scheduling.errors import NotAllowed, NotFound, SlotTaken
+from booking.services import care
 from booking.services.appointments import (
     Booked,
     insert_live,
@@ -42,9 +44,23 @@ from booking.services.availability import validate_start
 
 def own_practitioner_id(actor: User) -> int | None:
     """The practitioner row of a practitioner's account (None for other roles)."""
-    if actor.role != Role.practitioner:
+    return care.practitioner_id_of(actor)
+
+
+def patient_to_book(patient_id: int, *, actor: User) -> PatientProfile | None:
+    """An existing patient the actor may book by id; None when missing or not theirs.
+
+    Receptionists book anyone. A practitioner books by id only a patient she already treats
+    (`care.treats`): otherwise booking then cancelling would open a stranger's record. Both
+    refusals are None so the caller answers as for an unknown id, revealing nothing.
+    """
+    patient = db.session.get(PatientProfile, patient_id)
+    if patient is None or actor.role == Role.receptionist:
+        return patient
+    own = own_practitioner_id(actor)
+    if own is None or not care.treats(own, patient_id):
         return None
-    return db.session.scalar(select(Practitioner.id).where(Practitioner.user_id == actor.id))
+    return patient
 
 
 def check_may_manage(actor: User, practitioner_id: int | None = None) -> None:

@@ -335,6 +335,8 @@ def book_hold(
         "is_first_visit": is_first_visit(patient.id),
         "source": source,
         "updated_at": now,
+        # Only holds expire: a booking with an expiry left set would be offered again.
+        "hold_expires_at": None,
     }
     updated = 0
     if hold_id is not None:

@@ -516,7 +516,13 @@ def _busy_statement(with_rooms: bool, ignore_owner: bool, ignore_id: bool) -> Se
     if ignore_id:
         conditions.append(a.id != bindparam("appointment_id"))
     return select(
-        a.practitioner_id, a.room_id, a.room_place, a.busy_from, a.busy_until, a.hold_expires_at
+        a.practitioner_id,
+        a.room_id,
+        a.room_place,
+        a.busy_from,
+        a.busy_until,
+        a.hold_expires_at,
+        a.status,
     ).where(*conditions)
 
 
@@ -552,7 +558,10 @@ def _load_busy(
         bool(room_ids), ignore_hold_owner is not None, ignore_appointment_id is not None
     )
     # all() fetches in one call; iterating would fetch row by row.
-    return [BusyRange(*row) for row in db.session.execute(statement, params).all()]
+    return [
+        BusyRange(*row[:6], is_hold=row[6] == "held")
+        for row in db.session.execute(statement, params).all()
+    ]
 
 
 __all__ = [

@@ -31,7 +31,6 @@ from booking.models import (
     Modality,
     PatientFlag,
     PatientProfile,
-    Practitioner,
     QuestionnaireVersion,
     Role,
     User,
@@ -39,8 +38,8 @@ from booking.models import (
 from booking.scheduling import intake_rules as rules
 from booking.scheduling.errors import InvalidInput, NotFound, PolicyRefused
 from booking.scheduling.intake_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
+from booking.services import care, outbox
 from booking.services import consent as consent_service
-from booking.services import outbox
 from booking.services.audit import record_event
 
 INTAKE_KEY = "first_visit_intake"
@@ -492,30 +491,12 @@ def upcoming_without_intake(patient_id: int, *, now: datetime) -> list[Appointme
 # ---- Staff ------------------------------------------------------------------------------------
 
 
-def practitioner_of(user: User) -> Practitioner | None:
-    return db.session.scalar(select(Practitioner).where(Practitioner.user_id == user.id))
-
-
 def staff_may_read(patient_id: int, *, actor: User) -> bool:
-    """Receptionists read every patient's intake; practitioners those they see; admins none."""
-    if actor.role == Role.receptionist:
-        return True
-    if actor.role != Role.practitioner:
-        return False
-    practitioner = practitioner_of(actor)
-    if practitioner is None:
-        return False
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Appointment.patient_id == patient_id,
-                    Appointment.practitioner_id == practitioner.id,
-                    Appointment.status != AppointmentStatus.held,
-                )
-            )
-        )
-    )
+    """Receptionists read every patient's intake; practitioners those they treat; admins none.
+
+    The rule lives in `care.may_read_patient` (a cancelled or no-show session grants nothing).
+    """
+    return care.may_read_patient(patient_id, actor=actor)
 
 
 def intake_for_staff(intake_id: int, *, actor: User) -> IntakeResponse:

@@ -158,6 +158,18 @@ def test_booking_confirms_once_and_queues_one_confirmation(ctx: Flask) -> None:
     assert by_manage_token(booked.manage_token, now=NOW).id == booked.appointment.id
 
 
+def test_a_booked_hold_stays_busy_after_the_hold_would_have_expired(ctx: Flask) -> None:
+    # Issue 13.1: booking left hold_expires_at set, so the time was offered again 10 min later.
+    start = _slots()[0].starts_at
+    booked = _book(start)
+    later = NOW + timedelta(minutes=11)
+    assert start not in {s.starts_at for s in _slots(now=later)}
+    with pytest.raises(SlotTaken):
+        _hold(start, owner="owner-b", now=later)
+    db.session.refresh(booked.appointment)
+    assert booked.appointment.hold_expires_at is None
+
+
 @pytest.mark.matrix("B7")
 def test_confirming_after_expiry_retakes_the_time_if_free(ctx: Flask) -> None:
     start = _slots()[0].starts_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,14 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text, update
 
 from booking.extensions import db
+from booking.models import Appointment, Location, Practitioner, SessionType
+from booking.services.appointments import hold_slot
+from booking.services.availability import AvailabilityQuery, find_slots
+from booking.services.demo_activity import seed_demo_activity
+from tests.conftest import seed_demo
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -50,3 +56,59 @@ def test_models_match_migrations(app: Flask) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
+
+
+def test_the_hold_expiry_repair_clears_it_on_every_row_but_holds(app: Flask) -> None:
+    # Issue 13.1: bookings made from holds kept hold_expires_at and were offered again.
+    seed_demo(app)
+    stale = datetime(2027, 4, 12, 7, 10, tzinfo=UTC)
+    with app.app_context():
+        now = datetime(2027, 4, 12, 7, 0, tzinfo=UTC)
+        seed_demo_activity(now=now)  # booked, completed, cancelled and no-show rows
+        st, loc, mei = (
+            db.session.scalar(
+                select(SessionType.id).where(SessionType.slug == "follow-up-acupuncture")
+            ),
+            db.session.scalar(select(Location.id).where(Location.slug == "islington")),
+            db.session.scalar(
+                select(Practitioner.id).where(Practitioner.display_name == "Mei Lin Chen")
+            ),
+        )
+        query = AvailabilityQuery(
+            session_type_id=st,
+            location_id=loc,
+            date_from=date(2027, 4, 14),
+            date_to=date(2027, 4, 14),
+            practitioner_id=mei,
+        )
+        start = find_slots(query, now=now)[0].starts_at
+        hold = hold_slot(
+            session_type_id=st,
+            location_id=loc,
+            practitioner_id=mei,
+            starts_at=start,
+            hold_owner="owner-a",
+            now=now,
+        )
+        hold_id = hold.id
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="20261126_throttle")
+        # Rows as the old code left them: every non-held status with an expiry set.
+        with db.engine.begin() as conn:
+            conn.execute(
+                update(Appointment)
+                .where(Appointment.status != "held")
+                .values(hold_expires_at=stale)
+            )
+        upgrade()
+        db.engine.dispose()
+        rows = db.session.execute(
+            select(Appointment.id, Appointment.status, Appointment.hold_expires_at)
+        ).all()
+    statuses = {str(status) for _, status, _ in rows}
+    assert {"booked", "completed", "cancelled", "no_show"} <= statuses
+    assert [r for r in rows if r.status != "held" and r.hold_expires_at is not None] == []
+    assert [(r.id, r.hold_expires_at) for r in rows if r.status == "held"] == [
+        (hold_id, now + timedelta(minutes=10))
+    ]

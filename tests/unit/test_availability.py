@@ -66,6 +66,7 @@ def booked(
     place: int | None = None,
     day: date = DAY,
     hold_expires_at: datetime | None = None,
+    is_hold: bool = False,
 ) -> BusyRange:
     return BusyRange(
         practitioner_id=practitioner_id,
@@ -74,6 +75,7 @@ def booked(
         busy_from=at(start, day),
         busy_until=at(end, day),
         hold_expires_at=hold_expires_at,
+        is_hold=is_hold,
     )
 
 
@@ -481,8 +483,23 @@ def test_reversed_dates_are_refused() -> None:
     ],
 )
 def test_holds(hold_expires_at: datetime | None, offered: bool) -> None:
-    slots = run(busy=[booked("10:00", "10:20", hold_expires_at=hold_expires_at)])
+    slots = run(busy=[booked("10:00", "10:20", hold_expires_at=hold_expires_at, is_hold=True)])
     assert ("10:00" in starts(slots)) is offered
+
+
+@pytest.mark.parametrize(
+    "hold_expires_at",
+    [
+        NOW - timedelta(minutes=1),  # a booked hold whose expiry was never cleared (issue 13.1)
+        NOW,  # the expiry is exactly now
+        NOW + timedelta(minutes=5),  # not yet passed
+        None,  # cleared when it was booked
+    ],
+)
+def test_only_holds_expire(hold_expires_at: datetime | None) -> None:
+    slots = run(busy=[booked("10:00", "10:20", hold_expires_at=hold_expires_at)])
+    assert "10:00" not in starts(slots)
+    assert "10:20" in starts(slots)
 
 
 # --- durations and inputs --------------------------------------------------------------------

@@ -76,7 +76,8 @@ class Scenario:
         return compute_slots(**self.kwargs())  # type: ignore[arg-type]
 
     def live(self, item: BusyRange) -> bool:
-        return item.hold_expires_at is None or item.hold_expires_at > self.now
+        # Only holds expire (issue 13.1): a booking blocks whatever its hold_expires_at says.
+        return not item.is_hold or item.hold_expires_at is None or item.hold_expires_at > self.now
 
 
 def _wall(minutes: int) -> time:
@@ -146,6 +147,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 busy_from=start,
                 busy_until=start + timedelta(minutes=5 * draw(st.integers(2, 18))),
                 hold_expires_at=None if hold is None else now + timedelta(minutes=hold),
+                # Mostly holds when an expiry is set; sometimes a booking that kept one.
+                is_hold=hold is not None and draw(st.sampled_from([True, True, False])),
             )
         )
     rooms = (

@@ -129,6 +129,23 @@ def test_the_race_loser_gets_the_just_taken_page_with_nearest_times(
     assert counts(demo)["appointments"] == {"held": 2}
 
 
+def test_a_time_booked_through_the_pages_is_not_offered_after_the_hold_time(
+    demo: Flask, clock: Clock
+) -> None:
+    # Issue 13.1: every booked session was offered again once its hold would have expired.
+    ids = demo_ids(demo)
+    book(demo.test_client(), ids)
+    clock.advance(minutes=11)
+    later = demo.test_client()
+    to_time(later, ids)
+    page = later.get(f"/book/time?day={DAY}")
+    assert page.status_code == 200
+    assert f'value="{START}"' not in page.get_data(as_text=True)
+    assert "9am to 9:40am" in text(page)  # other times that day are still offered
+    assert hold(later).headers["Location"].endswith("/book/taken")
+    assert counts(demo)["appointments"] == {"booked": 1}
+
+
 def test_an_expired_hold_is_taken_again_when_still_free(demo: Flask, clock: Clock) -> None:
     ids = demo_ids(demo)
     client = demo.test_client()
