@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
 from booking.extensions import db
+from booking.links import base_url
 from booking.models import Appointment, PatientProfile, Practitioner, Role, SessionType
 from booking.public.forms import (
     BookForm,
@@ -621,7 +622,7 @@ def book_find_you(journey: Journey) -> Response | str:
         send_find_you_link(
             form.normalised_email,
             draft_key_hash=journey.owner,
-            base_url=request.url_root,
+            base_url=base_url(),
             clinic_name=clinic_name(),
             now=journey.now,
         )
@@ -817,7 +818,7 @@ def confirm(journey: Journey) -> Response:
             },
             patient=patient,
             now=journey.now,
-            base_url=request.url_root,
+            base_url=base_url(),
             clinic_name=clinic_name(),
             actor=actor if actor is not None and actor.role == Role.patient else None,
         )
@@ -870,7 +871,7 @@ def book_confirmation() -> str:
         appointment=appointment,
         starts=appointment.starts_at.astimezone(zone),
         ends=appointment.ends_at.astimezone(zone),
-        manage_url=url_for("public.manage", token=token, _external=True) if token else None,
+        manage_url=url_for("public.manage", token=token) if token else None,
         calendar_url=url_for("public.manage_calendar", token=token) if token else None,
         next_step=next_step,
         articles=articles_for_session_type(appointment.session_type.slug),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
 from booking.extensions import db
+from booking.links import base_url
 from booking.models import Appointment
 from booking.public import manage_flow as flow
 from booking.public.forms import NewLinkForm
@@ -77,7 +78,7 @@ def manage_link() -> Any:
     if form.validate_on_submit():
         send_manage_links(
             form.normalised_email,
-            base_url=request.url_root,
+            base_url=base_url(),
             clinic_name=current_app.config["CLINIC_NAME"],
             now=utcnow(),
         )

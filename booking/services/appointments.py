@@ -20,6 +20,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from booking.extensions import db
+from booking.links import external_url
 from booking.models import (
     LIVE_STATUSES,
     Appointment,
@@ -584,7 +585,8 @@ def queue_patient_email(
         "",
     ]
     if manage_token:
-        body += ["Change or cancel online:", f"{base_url.rstrip('/')}/manage/{manage_token}", ""]
+        link = external_url("public.manage", base=base_url, token=manage_token)
+        body += ["Change or cancel online:", link, ""]
     body += [f"Questions? Call {appointment.location.phone}.", "", clinic_name]
     method = "CANCEL" if kind == "cancellation" else "REQUEST"
     outbox.enqueue(

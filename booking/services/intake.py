@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from booking.extensions import db
+from booking.links import external_url
 from booking.models import (
     Appointment,
     AppointmentStatus,
@@ -676,11 +677,12 @@ def send_reminder(
     from zoneinfo import ZoneInfo
 
     start = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
-    link = (
-        f"{base_url.rstrip('/')}/intake/start/{appointment.id}/{token}"
-        if token
-        else f"{base_url.rstrip('/')}/intake/"
-    )
+    if token:
+        link = external_url(
+            "intake.start_guest", base=base_url, appointment_id=appointment.id, token=token
+        )
+    else:
+        link = external_url("intake.index", base=base_url)
     body = [
         f"Hello {patient.given_name},",
         "",

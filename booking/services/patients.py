@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from booking.extensions import db
+from booking.links import external_url
 from booking.models import Appointment, AppointmentStatus, ContactPreference, PatientProfile
 from booking.services import outbox
 from booking.services.appointments import token_hash
@@ -67,7 +68,7 @@ def send_find_you_link(
         "Hello,",
         "",
         "Use this link to carry on booking your session. It works once, for 20 minutes:",
-        f"{base_url.rstrip('/')}/book/find-you/{token}",
+        external_url("public.book_find_you_link", base=base_url, token=token),
         "",
         "If you did not ask for this, you can ignore this email.",
         "",
@@ -123,7 +124,7 @@ def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datet
             "",
             f"Here is a new link for your {appointment.session_type.name} on "
             f"{format_date(start)} at {format_time(start)}:",
-            f"{base_url.rstrip('/')}/manage/{token}",
+            external_url("public.manage", base=base_url, token=token),
             "",
             "Your earlier link no longer works.",
             "",
