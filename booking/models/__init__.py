@@ -23,6 +23,7 @@ from booking.models.intake import (
     PatientFlag,
     QuestionnaireVersion,
 )
+from booking.models.manage_link import ManageLink
 from booking.models.outbox import OutboxMessage, OutboxStatus
 from booking.models.patient import ContactPreference, PatientProfile
 from booking.models.practitioner import (
@@ -66,6 +67,7 @@ __all__ = [
     "EmailLink",
     "ExceptionKind",
     "LateCancelMode",
+    "ManageLink",
     "Location",
     "OutboxMessage",
     "OutboxStatus",

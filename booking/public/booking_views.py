@@ -42,6 +42,7 @@ from booking.public.journey import (
     need,
     practitioners_offering,
 )
+from booking.public.link_limits import email_link_ip_limit, may_send_to_address
 from booking.public.slot_pages import (
     day_label,
     day_page,
@@ -612,6 +613,7 @@ def book_returning(journey: Journey) -> Response | str:
 
 
 @bp.route("/book/find-you", methods=["GET", "POST"])
+@email_link_ip_limit
 @step("find_you")
 def book_find_you(journey: Journey) -> Response | str:
     form = FindYouForm()
@@ -619,13 +621,14 @@ def book_find_you(journey: Journey) -> Response | str:
         lost = keep_hold(journey)
         if lost is not None:
             return lost
-        send_find_you_link(
-            form.normalised_email,
-            draft_key_hash=journey.owner,
-            base_url=base_url(),
-            clinic_name=clinic_name(),
-            now=journey.now,
-        )
+        if may_send_to_address():  # over the limit: the same answer, nothing sent
+            send_find_you_link(
+                form.normalised_email,
+                draft_key_hash=journey.owner,
+                base_url=base_url(),
+                clinic_name=clinic_name(),
+                now=journey.now,
+            )
         save(journey, find_you_email=form.normalised_email)
         db.session.commit()
         return redirect(url_for("public.book_find_you_sent"), 303)

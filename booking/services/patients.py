@@ -13,7 +13,7 @@ from booking.extensions import db
 from booking.links import external_url
 from booking.models import Appointment, AppointmentStatus, ContactPreference, PatientProfile
 from booking.services import outbox
-from booking.services.appointments import token_hash
+from booking.services.appointments import add_manage_link, token_hash
 from booking.services.drafts import FIND_YOU, create_email_link, key_hash
 
 
@@ -107,17 +107,18 @@ def upcoming_for_email(email: str, *, now: datetime) -> list[Appointment]:
 
 
 def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datetime) -> int:
-    """Email a fresh manage link for each upcoming session of this address; the old link stops.
+    """Email a fresh manage link for each upcoming session of this address.
 
-    Sends nothing for an unknown address (the page says the same either way).
+    The link in use keeps working until the new one is first used (`by_manage_token`):
+    anyone may ask, so asking alone must not stop a patient's link. Sends nothing for an
+    unknown address (the page says the same either way).
     """
     from booking.templating import format_date, format_time
 
     sent = 0
     for appointment in upcoming_for_email(email, now=now):
         token = secrets.token_urlsafe(32)
-        appointment.manage_token_hash = token_hash(token)
-        appointment.updated_at = now
+        add_manage_link(appointment, token, now=now)
         start = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
         body = [
             f"Hello {appointment.patient.given_name},",
@@ -126,7 +127,7 @@ def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datet
             f"{format_date(start)} at {format_time(start)}:",
             external_url("public.manage", base=base_url, token=token),
             "",
-            "Your earlier link no longer works.",
+            "Your earlier link keeps working until you use this one.",
             "",
             clinic_name,
         ]
