@@ -23,6 +23,7 @@ from booking.models.intake import (
     PatientFlag,
     QuestionnaireVersion,
 )
+from booking.models.intake_browser import IntakeBrowser
 from booking.models.manage_link import ManageLink
 from booking.models.outbox import OutboxMessage, OutboxStatus
 from booking.models.patient import ContactPreference, PatientProfile
@@ -59,6 +60,7 @@ __all__ = [
     "ConsentText",
     "ContactPreference",
     "FlagSeverity",
+    "IntakeBrowser",
     "IntakeResponse",
     "IntakeStatus",
     "Modality",

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from booking.extensions import db
 from booking.models import Appointment, AuditEvent, IntakeResponse, PatientProfile, User
 from booking.services import intake as intake_service
-from tests.conftest import DEMO_EMAILS, csrf_from
+from tests.conftest import DEMO_EMAILS, csrf_from, fresh_csrf
 from tests.web.intake_helpers import (
     CALM_ANSWERS,
     PAGE_ORDER,
@@ -59,11 +59,10 @@ def first_browser_answers(app: Flask, booked: Booked, *, send: bool) -> tuple[Fl
 
 
 def prove(client: FlaskClient, booked: Booked, born: date) -> object:
-    page = client.get(booked.start_url, follow_redirects=True)
     return client.post(
         f"{booked.start_url}/prove",
         data={
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "csrf_token": fresh_csrf(client),
             "dob_day": str(born.day),
             "dob_month": str(born.month),
             "dob_year": str(born.year),
