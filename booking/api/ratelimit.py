@@ -194,3 +194,18 @@ def token_limit() -> str:
 
 def ip_limit() -> str:
     return str(current_app.config["API_RATELIMIT_PER_IP"])
+
+
+# --- counting by hand, for limits a decorator cannot key --------------------------------
+
+
+def hit_limit(limit: str, scope: str, key: str) -> bool:
+    """Count one hit for `key` against `limit` in the shared store; False once it is spent.
+
+    Call it before the request's own transaction starts: on SQLite the store's short write
+    would otherwise wait behind the request's write lock.
+    """
+    from limits import parse
+
+    prefix = str(current_app.config["RATELIMIT_KEY_PREFIX"])
+    return limiter.limiter.hit(parse(limit), prefix, key, scope)

@@ -33,6 +33,7 @@ from booking.clock import utcnow
 from booking.db_hooks import write_unit
 from booking.errors import problem
 from booking.extensions import db, limiter
+from booking.links import base_url
 from booking.models import STAFF_ROLES, ApiToken, Clinic, Location, PatientProfile, User
 from booking.scheduling.errors import InvalidInput, NotFound, PolicyRefused
 from booking.services import api_booking, api_catalogue, api_idempotency
@@ -294,7 +295,7 @@ def create_appointment() -> Response:
         patient=patient,
         actor=g.api_user,
         now=utcnow(),
-        base_url=current_app.config["BASE_URL"],
+        base_url=base_url(),
         clinic_name=_clinic_name(),
     )
     appointment = booked.appointment
@@ -355,7 +356,7 @@ def cancel(appointment_id: int) -> Response:
         actor=g.api_user,
         by_staff=True,
         reason=reason,
-        base_url=current_app.config["BASE_URL"],
+        base_url=base_url(),
         clinic_name=_clinic_name(),
     )
     return _finish(schemas.appointment_json(appointment, _zone(appointment.location_id)), 200)

@@ -18,6 +18,7 @@ from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.intake import summary
 from booking.intake.forms import PaperConsentForm, ReviewForm
+from booking.links import base_url
 from booking.models import (
     Appointment,
     ConsentMethod,
@@ -185,7 +186,7 @@ def remind(appointment_id: int) -> Response:
         actor=current_user,
         now=utcnow(),
         secret=current_app.config["SECRET_KEY"],
-        base_url=current_app.config.get("BASE_URL") or request.url_root,
+        base_url=base_url(),
         clinic_name=current_app.config["CLINIC_NAME"],
     )
     db.session.commit()

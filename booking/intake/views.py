@@ -7,6 +7,7 @@ intakes on their own pages, where each read is audited.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -19,16 +20,30 @@ from booking.extensions import db
 from booking.intake import summary
 from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
+from booking.public.forms import DateOfBirthForm
 from booking.public.journey import browser_key
 from booking.scheduling import intake_rules as rules
-from booking.scheduling.errors import InvalidInput, NotFound
-from booking.security import guard
+from booking.scheduling.errors import InvalidInput, NotFound, PolicyRefused
+from booking.security import guard, request_id
 from booking.services import intake as service
+from booking.services.clinic import get_clinic
 from booking.services.patients import profile_for_user
 
 bp = Blueprint("intake", __name__)
 # Pages a guest with the intake link may use; each checks who may answer (`_intake`).
-GUEST_PAGES = ("start_guest", "resume", "page", "urgent", "saved", "check", "sent", "answers")
+GUEST_PAGES = (
+    "start_guest",
+    "prove",
+    "resume",
+    "page",
+    "urgent",
+    "saved",
+    "check",
+    "sent",
+    "answers",
+)
+# Said when a new browser's date of birth is wrong (the form's own errors cover bad dates).
+NO_MATCH = "Date of birth does not match the one we have for this booking"
 guard(bp, roles=["patient"], public=GUEST_PAGES)
 bp.add_app_template_global(field_params, "field_params")
 
@@ -107,22 +122,92 @@ def start(appointment_id: int) -> Response:
 
 @bp.route("/start/<int:appointment_id>/<token>", methods=["GET", "POST"])
 def start_guest(appointment_id: int, token: str) -> Response | str:
+    """The emailed link. The first browser binds the intake; any other proves who it is."""
     _refuse_staff()
     now = utcnow()
     appointment = service.appointment_for_link(
         appointment_id, token, secret=current_app.config["SECRET_KEY"], now=now
     )
+    existing = service.intake_for_appointment(appointment.id)
+    if existing is not None and service.needs_proof(
+        existing, user=_actor(), guest_key_hash=_guest_hash()
+    ):
+        return redirect(url_for("intake.prove", appointment_id=appointment.id, token=token), 303)
     form = StartForm()
     if form.validate_on_submit():
+        # Another account holding the link binds nothing: its pages answer 404.
+        other_account = _signed_in_elsewhere(appointment)
         intake = service.start_intake(
-            appointment, now=now, actor=_actor(), guest_key_hash=_guest_hash(create=True)
+            appointment,
+            now=now,
+            actor=_actor(),
+            guest_key_hash=None if other_account else _guest_hash(create=True),
         )
         _commit()
         return redirect(url_for("intake.resume", intake_id=intake.id), 303)
-    existing = service.intake_for_appointment(appointment.id)
     return render_template(
         "intake/start_guest.html", form=form, appointment=appointment, existing=existing
     )
+
+
+def _signed_in_elsewhere(appointment: Appointment) -> bool:
+    patient = appointment.patient
+    return current_user.is_authenticated and (patient is None or patient.user_id != current_user.id)
+
+
+@bp.route("/start/<int:appointment_id>/<token>/prove", methods=["GET", "POST"])
+def prove(appointment_id: int, token: str) -> Response | str | tuple[str, int]:
+    """A new browser on the link gives the date of birth before it sees anything.
+
+    Right for a draft: this browser may carry on answering. Right for sent answers: a page
+    saying they arrived, never the answers. 5 misses a day, then refused (429).
+    """
+    _refuse_staff()
+    now = utcnow()
+    appointment = service.appointment_for_link(
+        appointment_id, token, secret=current_app.config["SECRET_KEY"], now=now
+    )
+    if _signed_in_elsewhere(appointment):
+        raise NotFound("There are no health questions here.")
+    intake = service.intake_for_appointment(appointment.id)
+    if intake is None or not service.needs_proof(
+        intake, user=_actor(), guest_key_hash=_guest_hash()
+    ):
+        return redirect(url_for("intake.start_guest", appointment_id=appointment.id, token=token))
+    page = partial(render_template, "intake/prove.html", phone=_clinic_phone(appointment))
+    if intake.patient.date_of_birth is None:
+        return page(state="no_record")
+    if service.proof_attempts_left(intake, now=now) <= 0:
+        return page(state="locked"), 429
+    form = DateOfBirthForm(today=now.date())
+    if form.validate_on_submit() and form.date_of_birth is not None:
+        try:
+            matched = service.prove_link_browser(
+                intake,
+                date_of_birth=form.date_of_birth,
+                guest_key_hash=_guest_hash(create=True) or "",
+                now=now,
+                ip_address=request.remote_addr,
+                request_id=request_id(),
+            )
+        except PolicyRefused:  # the last attempt went in another tab meanwhile
+            db.session.rollback()
+            return page(state="locked"), 429
+        _commit()
+        if matched and intake.status == IntakeStatus.draft:
+            return redirect(url_for("intake.resume", intake_id=intake.id), 303)
+        if matched:
+            return render_template("intake/received.html", intake=intake)
+        if service.proof_attempts_left(intake, now=now) <= 0:
+            return page(state="locked"), 429
+        form.parts_in_error = ["dob_day", "dob_month", "dob_year"]
+        form.dob_day.errors = [NO_MATCH]
+    return page(state="ask", form=form)
+
+
+def _clinic_phone(appointment: Appointment) -> str:
+    clinic = get_clinic()
+    return appointment.location.phone or (clinic.phone if clinic else "") or ""
 
 
 @bp.route("/<int:intake_id>")

@@ -23,6 +23,8 @@ from booking.models.intake import (
     PatientFlag,
     QuestionnaireVersion,
 )
+from booking.models.intake_browser import IntakeBrowser
+from booking.models.manage_link import ManageLink
 from booking.models.outbox import OutboxMessage, OutboxStatus
 from booking.models.patient import ContactPreference, PatientProfile
 from booking.models.practitioner import (
@@ -58,6 +60,7 @@ __all__ = [
     "ConsentText",
     "ContactPreference",
     "FlagSeverity",
+    "IntakeBrowser",
     "IntakeResponse",
     "IntakeStatus",
     "Modality",
@@ -66,6 +69,7 @@ __all__ = [
     "EmailLink",
     "ExceptionKind",
     "LateCancelMode",
+    "ManageLink",
     "Location",
     "OutboxMessage",
     "OutboxStatus",

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
 from booking.extensions import db
+from booking.links import base_url
 from booking.models import Appointment, PatientProfile, Practitioner, Role, SessionType
 from booking.public.forms import (
     BookForm,
@@ -41,6 +42,7 @@ from booking.public.journey import (
     need,
     practitioners_offering,
 )
+from booking.public.link_limits import email_link_ip_limit, may_send_to_address
 from booking.public.slot_pages import (
     day_label,
     day_page,
@@ -611,6 +613,7 @@ def book_returning(journey: Journey) -> Response | str:
 
 
 @bp.route("/book/find-you", methods=["GET", "POST"])
+@email_link_ip_limit
 @step("find_you")
 def book_find_you(journey: Journey) -> Response | str:
     form = FindYouForm()
@@ -618,13 +621,14 @@ def book_find_you(journey: Journey) -> Response | str:
         lost = keep_hold(journey)
         if lost is not None:
             return lost
-        send_find_you_link(
-            form.normalised_email,
-            draft_key_hash=journey.owner,
-            base_url=request.url_root,
-            clinic_name=clinic_name(),
-            now=journey.now,
-        )
+        if may_send_to_address():  # over the limit: the same answer, nothing sent
+            send_find_you_link(
+                form.normalised_email,
+                draft_key_hash=journey.owner,
+                base_url=base_url(),
+                clinic_name=clinic_name(),
+                now=journey.now,
+            )
         save(journey, find_you_email=form.normalised_email)
         db.session.commit()
         return redirect(url_for("public.book_find_you_sent"), 303)
@@ -817,7 +821,7 @@ def confirm(journey: Journey) -> Response:
             },
             patient=patient,
             now=journey.now,
-            base_url=request.url_root,
+            base_url=base_url(),
             clinic_name=clinic_name(),
             actor=actor if actor is not None and actor.role == Role.patient else None,
         )
@@ -870,7 +874,7 @@ def book_confirmation() -> str:
         appointment=appointment,
         starts=appointment.starts_at.astimezone(zone),
         ends=appointment.ends_at.astimezone(zone),
-        manage_url=url_for("public.manage", token=token, _external=True) if token else None,
+        manage_url=url_for("public.manage", token=token) if token else None,
         calendar_url=url_for("public.manage_calendar", token=token) if token else None,
         next_step=next_step,
         articles=articles_for_session_type(appointment.session_type.slug),

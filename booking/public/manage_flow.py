@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
 from booking.extensions import db
+from booking.links import base_url
 from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role
 from booking.public.forms import CancelForm, ChangeForm, DayForm, TimeForm
 from booking.public.journey import hold_owner
@@ -220,7 +221,7 @@ def check(appointment: Appointment, links: Links) -> Response | str:
                 now=now,
                 actor=actor(),
                 by_staff=False,
-                base_url=request.url_root,
+                base_url=base_url(),
                 clinic_name=current_app.config["CLINIC_NAME"],
             )
         except SlotTaken:
@@ -264,7 +265,7 @@ def cancel(appointment: Appointment, links: Links) -> Response | tuple[str, int]
                 actor=actor(),
                 by_staff=False,
                 reason=None,
-                base_url=request.url_root,
+                base_url=base_url(),
                 clinic_name=current_app.config["CLINIC_NAME"],
             )
         except PolicyRefused:

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, make_response, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
 from booking.extensions import db
+from booking.links import base_url
 from booking.models import Appointment
 from booking.public import manage_flow as flow
 from booking.public.forms import NewLinkForm
+from booking.public.link_limits import email_link_ip_limit, may_send_to_address, register
 from booking.public.views import bp
 from booking.scheduling.errors import NotFound
 from booking.services.appointments import by_manage_token
 from booking.services.patients import send_manage_links
 
 TOKEN_MAX = 100
+register(bp)
 
 
 def bad_link(form: NewLinkForm | None = None) -> Response:
@@ -31,6 +34,9 @@ def load(token: str) -> tuple[Appointment, flow.Links]:
         appointment = by_manage_token(token[: TOKEN_MAX + 1], now=utcnow())
     except NotFound:
         abort(bad_link())
+    # The first use of a newer link retires the older ones (issue 13): that holds even when
+    # the page itself writes nothing or refuses the form.
+    db.session.commit()
     return appointment, flow.Links("public.manage", {"token": token})
 
 
@@ -71,17 +77,22 @@ def manage_calendar(token: str) -> Response:
 
 
 @bp.route("/manage-link", methods=["GET", "POST"])
+@email_link_ip_limit
 def manage_link() -> Any:
-    """Send a fresh manage link for each upcoming session; the same reply for any address."""
+    """Send a fresh manage link for each upcoming session; the same reply for any address.
+
+    Over the address's limit nothing is sent, and the reply is still the same.
+    """
     form = NewLinkForm()
     if form.validate_on_submit():
-        send_manage_links(
-            form.normalised_email,
-            base_url=request.url_root,
-            clinic_name=current_app.config["CLINIC_NAME"],
-            now=utcnow(),
-        )
-        db.session.commit()
+        if may_send_to_address():
+            send_manage_links(
+                form.normalised_email,
+                base_url=base_url(),
+                clinic_name=current_app.config["CLINIC_NAME"],
+                now=utcnow(),
+            )
+            db.session.commit()
         return redirect(url_for("public.manage_link_sent"), 303)
     return render_template("public/manage_link.html", form=form)
 

@@ -20,6 +20,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from booking.extensions import db
+from booking.links import external_url
 from booking.models import (
     LIVE_STATUSES,
     Appointment,
@@ -28,6 +29,7 @@ from booking.models import (
     Clinic,
     LateCancelMode,
     Location,
+    ManageLink,
     PatientProfile,
     User,
 )
@@ -535,15 +537,81 @@ def reschedule_appointment(
 
 
 def by_manage_token(token: str, *, now: datetime) -> Appointment:
-    """The appointment a manage link points to, while the session has not ended."""
+    """The appointment a manage link points to, while the session has not ended.
+
+    A newer link asked for by email (`ManageLink`) becomes the appointment's link on its
+    first use, which retires the link in use and every older waiting one; newer waiting
+    links keep working. That is a write: the caller commits. Raises NotFound for any other
+    token.
+    """
     if not token or len(token) > 100:
         raise NotFound("This link has expired or is not valid.")
+    hashed = token_hash(token)
     appointment = db.session.scalar(
-        select(Appointment).where(Appointment.manage_token_hash == token_hash(token))
+        select(Appointment).where(Appointment.manage_token_hash == hashed)
     )
+    if appointment is None:
+        appointment = _first_use_of_new_link(hashed, now=now)
     if appointment is None or appointment.ends_at <= now:
         raise NotFound("This link has expired or is not valid.")
     return appointment
+
+
+# Waiting links kept per appointment; older unused ones beyond this are dropped (the link in
+# use never is), so repeated asking cannot grow the table without bound.
+MANAGE_LINKS_WAITING = 20
+
+
+def add_manage_link(appointment: Appointment, token: str, *, now: datetime) -> ManageLink:
+    """Store a new manage link for `appointment`; the link in use keeps working meanwhile."""
+    link = ManageLink(appointment_id=appointment.id, token_hash=token_hash(token), created_at=now)
+    db.session.add(link)
+    db.session.flush()
+    keep = (
+        select(ManageLink.id)
+        .where(ManageLink.appointment_id == appointment.id)
+        .order_by(ManageLink.id.desc())
+        .limit(MANAGE_LINKS_WAITING)
+    )
+    db.session.execute(
+        delete(ManageLink)
+        .where(ManageLink.appointment_id == appointment.id, ManageLink.id.not_in(keep))
+        .execution_options(synchronize_session=False)
+    )
+    return link
+
+
+def _first_use_of_new_link(hashed: str, *, now: datetime) -> Appointment | None:
+    """Make a waiting link the appointment's link on its first use; None if there is none.
+
+    Its own row is deleted first: if a newer link was used meanwhile, that use already
+    deleted this row, so this older link is refused rather than brought back. The caller
+    commits, on GET too (opening the link is its use).
+    """
+    link = db.session.scalar(select(ManageLink).where(ManageLink.token_hash == hashed))
+    if link is None:
+        return None
+    appointment_id = link.appointment_id
+    spent = db.session.execute(
+        delete(ManageLink)
+        .where(ManageLink.id == link.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not spent:
+        return None
+    db.session.execute(
+        delete(ManageLink)
+        .where(ManageLink.appointment_id == appointment_id, ManageLink.id < link.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expunge(link)
+    db.session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment_id)
+        .values(manage_token_hash=hashed, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.get(Appointment, appointment_id)
 
 
 SUBJECTS = {
@@ -586,7 +654,8 @@ def queue_patient_email(
         "",
     ]
     if manage_token:
-        body += ["Change or cancel online:", f"{base_url.rstrip('/')}/manage/{manage_token}", ""]
+        link = external_url("public.manage", base=base_url, token=manage_token)
+        body += ["Change or cancel online:", link, ""]
     body += [f"Questions? Call {appointment.location.phone}.", "", clinic_name]
     method = "CANCEL" if kind == "cancellation" else "REQUEST"
     outbox.enqueue(

@@ -5,6 +5,12 @@ is HMAC-SHA256(SECRET_KEY, appointment id + the appointment's manage-token hash)
 stored; the link dies with the manage link (a new manage link or the session ending), and the
 database alone cannot forge it. Starting binds the intake to the browser's random key (its
 SHA-256 is kept), so later pages carry no token.
+
+Only the first browser binds that way, and it keeps the binding. Once an intake has a browser,
+a saved page or has been sent, any other browser opening the link must first give the
+patient's date of birth (`prove_link_browser`, 5 misses a day): a draft then gains that
+browser too; a sent intake gains nothing, as its answers are never shown through the link
+to a new browser (issue 13).
 """
 
 from __future__ import annotations
@@ -13,19 +19,22 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from booking.extensions import db
+from booking.links import external_url
 from booking.models import (
     Appointment,
     AppointmentStatus,
+    AuditEvent,
     BookingDraft,
     ConsentMethod,
     ConsentText,
+    IntakeBrowser,
     IntakeResponse,
     IntakeStatus,
     Modality,
@@ -47,6 +56,11 @@ CONSENT_PAGE_PREFIX = "consent-"
 CHECK_PAGE = "check"
 REMINDER_GAP = timedelta(hours=24)
 BAD_LINK = "This link has expired or is not valid."
+# Wrong dates of birth allowed on a guest link in a new browser, per intake, in a sliding
+# window; each is an audit row, which is also what is counted.
+PROOF_ATTEMPTS = 5
+PROOF_WINDOW = timedelta(hours=24)
+PROOF_FAILED = "intake.link_proof_failed"
 
 
 # ---- Versions and the page flow ---------------------------------------------------------------
@@ -181,9 +195,92 @@ def may_answer(intake: IntakeResponse, *, user: Any, guest_key_hash: str | None)
         return True
     if signed_in and owner_user_id is not None:
         return False
-    return guest_key_hash is not None and hmac.compare_digest(
-        intake.guest_key_hash or "", guest_key_hash
+    if guest_key_hash is None:
+        return False
+    if hmac.compare_digest(intake.guest_key_hash or "", guest_key_hash):
+        return True
+    return (
+        db.session.scalar(
+            select(IntakeBrowser.id).where(
+                IntakeBrowser.intake_id == intake.id, IntakeBrowser.key_hash == guest_key_hash
+            )
+        )
+        is not None
     )
+
+
+def is_unclaimed(intake: IntakeResponse) -> bool:
+    """No browser holds it, nobody has saved a page and it is not sent: the link may bind it.
+
+    An intake a reminder created, or one a signed-in patient opened without answering.
+    """
+    return (
+        intake.guest_key_hash is None
+        and intake.status == IntakeStatus.draft
+        and intake.current_page is None
+    )
+
+
+def needs_proof(intake: IntakeResponse, *, user: Any, guest_key_hash: str | None) -> bool:
+    """True when this browser opened the link but may not answer, and may not bind it either."""
+    if may_answer(intake, user=user, guest_key_hash=guest_key_hash):
+        return False
+    return not is_unclaimed(intake)
+
+
+def proof_attempts_left(intake: IntakeResponse, *, now: datetime) -> int:
+    """Wrong dates of birth still allowed on this intake's link in the current window."""
+    misses = db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.patient_id == intake.patient_id,
+            AuditEvent.action == PROOF_FAILED,
+            AuditEvent.object_id == intake.id,
+            AuditEvent.occurred_at > now - PROOF_WINDOW,
+        )
+    )
+    return max(0, PROOF_ATTEMPTS - int(misses or 0))
+
+
+def prove_link_browser(
+    intake: IntakeResponse,
+    *,
+    date_of_birth: date,
+    guest_key_hash: str,
+    now: datetime,
+    ip_address: str | None = None,
+    request_id: str | None = None,
+) -> bool:
+    """Check the date of birth a new browser gave on the guest link; True when it matches.
+
+    A match lets the browser answer a draft (the first browser keeps its access); a sent
+    intake gains no browser, so its answers stay unseen there. A miss is counted.
+    Raises PolicyRefused once PROOF_ATTEMPTS misses fall in PROOF_WINDOW, and NotFound
+    when no date of birth is on record (nothing to check against).
+    """
+    born = intake.patient.date_of_birth
+    if born is None:
+        raise NotFound("We do not hold a date of birth to check.")
+    if proof_attempts_left(intake, now=now) <= 0:
+        raise PolicyRefused("Too many wrong dates of birth.", code="proof_locked")
+    matched = born == date_of_birth
+    if (
+        matched
+        and intake.status == IntakeStatus.draft
+        and not may_answer(intake, user=None, guest_key_hash=guest_key_hash)
+    ):
+        db.session.add(IntakeBrowser(intake_id=intake.id, key_hash=guest_key_hash, created_at=now))
+    record_event(
+        "intake.link_proof_passed" if matched else PROOF_FAILED,
+        actor=None,
+        now=now,
+        object_type="intake",
+        object_id=intake.id,
+        patient_id=intake.patient_id,
+        ip_address=ip_address,
+        request_id=request_id,
+    )
+    db.session.flush()
+    return matched
 
 
 # ---- Starting ---------------------------------------------------------------------------------
@@ -233,7 +330,7 @@ def start_intake(
     actor: User | None = None,
     guest_key_hash: str | None = None,
 ) -> IntakeResponse:
-    """The appointment's intake, created on first use and bound to a guest browser if given.
+    """The appointment's intake, created on first use; bound to a guest browser if unclaimed.
 
     A returning patient's copy is prefilled from their last answers (red flags and
     pregnancy excepted); a first-visit "none apply" at booking prefills the red-flag
@@ -274,7 +371,8 @@ def start_intake(
             object_id=intake.id,
             patient_id=intake.patient_id,
         )
-    if guest_key_hash is not None:
+    if guest_key_hash is not None and is_unclaimed(intake):
+        # Only the first browser binds; later ones prove who they are (`prove_link_browser`).
         intake.guest_key_hash = guest_key_hash
     return intake
 
@@ -657,11 +755,12 @@ def send_reminder(
     from zoneinfo import ZoneInfo
 
     start = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
-    link = (
-        f"{base_url.rstrip('/')}/intake/start/{appointment.id}/{token}"
-        if token
-        else f"{base_url.rstrip('/')}/intake/"
-    )
+    if token:
+        link = external_url(
+            "intake.start_guest", base=base_url, appointment_id=appointment.id, token=token
+        )
+    else:
+        link = external_url("intake.index", base=base_url)
     body = [
         f"Hello {patient.given_name},",
         "",

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from booking.extensions import db
+from booking.links import external_url
 from booking.models import Appointment, AppointmentStatus, ContactPreference, PatientProfile
 from booking.services import outbox
-from booking.services.appointments import token_hash
+from booking.services.appointments import add_manage_link, token_hash
 from booking.services.drafts import FIND_YOU, create_email_link, key_hash
 
 
@@ -67,7 +68,7 @@ def send_find_you_link(
         "Hello,",
         "",
         "Use this link to carry on booking your session. It works once, for 20 minutes:",
-        f"{base_url.rstrip('/')}/book/find-you/{token}",
+        external_url("public.book_find_you_link", base=base_url, token=token),
         "",
         "If you did not ask for this, you can ignore this email.",
         "",
@@ -106,26 +107,27 @@ def upcoming_for_email(email: str, *, now: datetime) -> list[Appointment]:
 
 
 def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datetime) -> int:
-    """Email a fresh manage link for each upcoming session of this address; the old link stops.
+    """Email a fresh manage link for each upcoming session of this address.
 
-    Sends nothing for an unknown address (the page says the same either way).
+    The link in use keeps working until the new one is first used (`by_manage_token`):
+    anyone may ask, so asking alone must not stop a patient's link. Sends nothing for an
+    unknown address (the page says the same either way).
     """
     from booking.templating import format_date, format_time
 
     sent = 0
     for appointment in upcoming_for_email(email, now=now):
         token = secrets.token_urlsafe(32)
-        appointment.manage_token_hash = token_hash(token)
-        appointment.updated_at = now
+        add_manage_link(appointment, token, now=now)
         start = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
         body = [
             f"Hello {appointment.patient.given_name},",
             "",
             f"Here is a new link for your {appointment.session_type.name} on "
             f"{format_date(start)} at {format_time(start)}:",
-            f"{base_url.rstrip('/')}/manage/{token}",
+            external_url("public.manage", base=base_url, token=token),
             "",
-            "Your earlier link no longer works.",
+            "Your earlier link keeps working until you use this one.",
             "",
             clinic_name,
         ]

@@ -249,3 +249,70 @@ def test_U1_every_intake_page_and_error_state_passes_axe(  # noqa: N802 - ux.md 
     sign_in(patient, DEMO_EMAILS["patient"])
     patient.goto("/intake/")
     check(patient, "patient index")
+
+
+def claimed_elsewhere(app: Flask, name: str, *, born: Any, sent: bool = False) -> str:
+    """A guest link whose intake another browser already holds; returns the link's path."""
+    from datetime import UTC, datetime
+
+    from booking.extensions import db
+    from booking.models import Appointment, IntakeStatus, PatientProfile
+    from booking.services import intake as service
+
+    patient_id = new_guest_patient(app, "Jo", name)
+    booked = book_first_visit(app, patient_id)
+    with app.app_context():
+        now = datetime.now(UTC)
+        db.session.get(PatientProfile, patient_id).date_of_birth = born
+        appointment = db.session.get(Appointment, booked.appointment_id)
+        intake = service.start_intake(appointment, now=now, guest_key_hash="f" * 64)
+        if sent:
+            intake.status, intake.submitted_at = IntakeStatus.submitted, now
+        db.session.commit()
+    return booked.start_url
+
+
+def give_date_of_birth(page: Any, day: str, month: str, year: str) -> None:
+    page.fill("#dob_day", day)
+    page.fill("#dob_month", month)
+    page.fill("#dob_year", year)
+    continue_(page)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_U1_new_device_proof_pages_pass_axe(  # noqa: N802 - ux.md §10 goal IDs
+    intake_app: Flask, open_page: Any, width: int
+) -> None:
+    from datetime import date
+
+    born = date(1980, 1, 3)
+    page = open_page(width=width)
+    page.goto(claimed_elsewhere(intake_app, f"Draft{width}", born=born))
+    assert page.locator("h1").inner_text() == "What is your date of birth?"
+    check(page, "proof")
+    continue_(page)
+    assert page.title().startswith("Error: ")
+    check(page, "proof error")
+    give_date_of_birth(page, "1", "3", "1980")
+    assert "does not match" in page.content()
+    check(page, "proof no match")
+    give_date_of_birth(page, "3", "1", "1980")
+    assert page.url.endswith("/concern"), page.url
+
+    sent = open_page(width=width)
+    sent.goto(claimed_elsewhere(intake_app, f"Sent{width}", born=born, sent=True))
+    give_date_of_birth(sent, "3", "1", "1980")
+    assert sent.locator("h1").inner_text() == "We have your answers"
+    check(sent, "received")
+
+    locked = open_page(width=width)
+    locked.goto(claimed_elsewhere(intake_app, f"Locked{width}", born=born))
+    for day in ("1", "2", "4", "5", "6"):
+        give_date_of_birth(locked, day, "1", "1980")
+    assert locked.locator("h1").inner_text() == "You cannot use this link on this device for now"
+    check(locked, "locked")
+
+    unknown = open_page(width=width)
+    unknown.goto(claimed_elsewhere(intake_app, f"Unknown{width}", born=None))
+    assert unknown.locator("h1").inner_text() == "We cannot check who you are on this device"
+    check(unknown, "no date of birth")

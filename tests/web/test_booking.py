@@ -355,7 +355,8 @@ def test_a_returning_patient_finds_their_details_by_email_link(demo: Flask, cloc
                 func.lower(OutboxMessage.recipient) == "priya.shah@meridian.example"
             )
         )
-        link = message.body_text.split("http://localhost")[1].split()[0]
+        # Emailed links are on BASE_URL, never the request's host (issue 13).
+        link = message.body_text.split(demo.config["BASE_URL"])[1].split()[0]
     assert client.get(link).status_code == 200  # GET does not spend it
     response = post(client, link)
     assert response.headers["Location"] == "/book/safety"  # no earlier visit: first visit

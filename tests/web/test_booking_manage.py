@@ -205,13 +205,15 @@ def test_a_new_link_is_sent_for_upcoming_sessions_only_to_known_addresses(
     known = post(client, "/manage-link", {"email": "jo@example.com"})
     assert unknown.headers["Location"] == known.headers["Location"] == "/manage-link/sent"
     assert counts(demo)["outbox"] == before + 1
-    assert client.get(f"/manage/{old}").status_code == 404  # the old link stops working
+    # Issue 13: the old link works until the new one is first used, then stops.
+    assert client.get(f"/manage/{old}").status_code == 200
     with demo.app_context():
         message = db.session.scalar(
             select(OutboxMessage).where(OutboxMessage.kind == "appointment.manage_link")
         )
         new = message.body_text.split("/manage/")[1].split()[0]
     assert client.get(f"/manage/{new}").status_code == 200
+    assert client.get(f"/manage/{old}").status_code == 404
     bad = post(client, "/manage-link", {"email": "not an email"})
     assert bad.status_code == 200
     assert "correct format" in text(bad)

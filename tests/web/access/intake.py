@@ -17,6 +17,7 @@ _GUEST_LINK = {A: 404, P: 404, PR: 403, R: 403, AD: 403}
 URL_ARGS: dict[str, dict[str, object]] = {
     "intake.start": {"appointment_id": MISSING},
     "intake.start_guest": {"appointment_id": MISSING, "token": "not-a-real-token"},
+    "intake.prove": {"appointment_id": MISSING, "token": "not-a-real-token"},
     "intake.resume": INTAKE,
     "intake.page": {"intake_id": MISSING, "page_key": "concern"},
     "intake.urgent": INTAKE,
@@ -43,6 +44,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("intake.start", "POST"): only(P, 404),
     ("intake.start_guest", "GET"): _GUEST_LINK,
     ("intake.start_guest", "POST"): _GUEST_LINK,
+    ("intake.prove", "GET"): _GUEST_LINK,
+    ("intake.prove", "POST"): _GUEST_LINK,
     ("intake.resume", "GET"): _PATIENT_SIDE,
     ("intake.page", "GET"): _PATIENT_SIDE,
     ("intake.page", "POST"): _PATIENT_SIDE,
