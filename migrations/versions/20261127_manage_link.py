@@ -1,7 +1,7 @@
 """Manage links asked for again wait for their first use before the old link stops (issue 13)
 
 Revision ID: 20261127_manage_link
-Revises: 20261126_throttle
+Revises: 20261127_holds_expire
 Create Date: 2026-11-27 09:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261127_manage_link"
-down_revision = "20261126_throttle"
+down_revision = "20261127_holds_expire"
 branch_labels = None
 depends_on = None
 
