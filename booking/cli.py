@@ -8,8 +8,8 @@ import click
 from flask import Flask
 
 from booking.db_hooks import WRITE_TX
+from booking.domain.errors import DomainError
 from booking.extensions import db
-from booking.scheduling.errors import DomainError
 
 
 def register(app: Flask) -> None:

@@ -1,13 +1,15 @@
-"""Template helpers: navigation per role, dates and times in words."""
+"""Template helpers: navigation per role, and the date and time filters."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
 from flask_login import current_user
+
+from booking.domain.formatting import format_date, format_time
 
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "patient": [("patient.home", "Your sessions")],
@@ -15,18 +17,6 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "receptionist": [("reception.home", "Day sheet")],
     "admin": [("admin.home", "Clinic set-up")],
 }
-
-
-def format_date(value: date | datetime) -> str:
-    """'Tuesday 14 April 2027'."""
-    return f"{value:%A} {value.day} {value:%B %Y}"
-
-
-def format_time(value: datetime | Any) -> str:
-    """'10:30am', '2pm'."""
-    hour = value.hour % 12 or 12
-    suffix = "am" if value.hour < 12 else "pm"
-    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
 
 
 def in_zone(value: datetime, zone: str | ZoneInfo) -> datetime:

@@ -32,10 +32,10 @@ from wtforms import (
 )
 from wtforms.validators import Length, StopValidation
 
+from booking.domain.errors import InvalidInput
 from booking.forms import Present
 from booking.models.clinic import SLOT_STEPS
 from booking.public.forms import MONTHS
-from booking.scheduling.errors import InvalidInput
 from booking.services.schedule_setup import (
     BIO_MAX,
     EMAIL_MAX,

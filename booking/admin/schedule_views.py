@@ -26,10 +26,10 @@ from booking.admin.forms import (
 )
 from booking.admin.views import _actor, _form, _refused, bp
 from booking.clock import utcnow
+from booking.domain.errors import DomainError
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.models import Appointment, Practitioner, ScheduleException
-from booking.scheduling.errors import DomainError
 from booking.security import password_cost
 from booking.services import schedule_setup as schedule
 

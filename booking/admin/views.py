@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from booking.admin.forms import LocationForm, PolicyForm, RoomForm, SessionTypeForm
 from booking.clock import utcnow
+from booking.domain.errors import DomainError
 from booking.errors import status_for
 from booking.extensions import db
 from booking.models import Clinic, Location, Practitioner, Room, SessionType, User
-from booking.scheduling.errors import DomainError
 from booking.security import guard
 from booking.services import setup
 from booking.services.clinic import get_clinic

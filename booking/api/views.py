@@ -31,10 +31,10 @@ from booking.api.ratelimit import (
 )
 from booking.clock import utcnow
 from booking.db_hooks import write_unit
+from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
 from booking.errors import problem
 from booking.extensions import db, limiter
 from booking.models import STAFF_ROLES, ApiToken, Clinic, Location, PatientProfile, User
-from booking.scheduling.errors import InvalidInput, NotFound, PolicyRefused
 from booking.services import api_booking, api_catalogue, api_idempotency
 from booking.services.appointments import cancel_appointment
 from booking.services.audit import record_event

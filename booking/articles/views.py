@@ -8,9 +8,9 @@ from werkzeug.wrappers import Response
 
 from booking.articles.forms import ArticleForm, NewArticleForm, SearchForm
 from booking.clock import utcnow
+from booking.domain.errors import InvalidInput
 from booking.extensions import db
 from booking.forms import EmptyForm
-from booking.scheduling.errors import InvalidInput
 from booking.security import guard
 from booking.services import articles as service
 

@@ -7,9 +7,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import Length, StopValidation
 
+from booking.domain.errors import InvalidInput
 from booking.forms import Present
 from booking.models import Role
-from booking.scheduling.errors import InvalidInput
 from booking.services.users import SAME_AS_CURRENT, check_new_password
 
 

@@ -24,11 +24,11 @@ from werkzeug.wrappers import Response
 from booking.api.ratelimit import ip_key
 from booking.auth.forms import ChangePasswordForm, SignInForm
 from booking.clock import utcnow
+from booking.domain.errors import InvalidInput
 from booking.errors import status_for, too_many_requests_page
 from booking.extensions import db, limiter
 from booking.forms import EmptyForm
 from booking.models import Role
-from booking.scheduling.errors import InvalidInput
 from booking.security import (
     SESSION_TOKEN_KEY,
     guard,

@@ -24,8 +24,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from booking.domain.intake.rules import SCALE_VALUES
 from booking.forms import Present
-from booking.scheduling.intake_rules import SCALE_VALUES
 
 
 class Checkboxes(SelectMultipleField):

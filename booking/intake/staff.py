@@ -14,6 +14,8 @@ from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
 from booking.db_hooks import write_unit
+from booking.domain.errors import DomainError, NotFound
+from booking.domain.intake.rules import FLAG_CATALOGUE, URGENT_ADVICE
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.intake import summary
@@ -26,8 +28,6 @@ from booking.models import (
     PatientProfile,
     Role,
 )
-from booking.scheduling.errors import DomainError, NotFound
-from booking.scheduling.intake_rules import FLAG_CATALOGUE, URGENT_ADVICE
 from booking.security import request_id
 from booking.services import consent as consent_service
 from booking.services import intake as service

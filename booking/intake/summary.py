@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from booking.domain.intake import rules
 from booking.models import IntakeResponse
-from booking.scheduling import intake_rules as rules
 from booking.services import consent as consent_service
 from booking.services import intake as service
 

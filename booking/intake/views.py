@@ -15,13 +15,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
+from booking.domain.errors import InvalidInput, NotFound
+from booking.domain.intake import rules
 from booking.extensions import db
 from booking.intake import summary
 from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
 from booking.public.journey import browser_key
-from booking.scheduling import intake_rules as rules
-from booking.scheduling.errors import InvalidInput, NotFound
 from booking.security import guard
 from booking.services import intake as service
 from booking.services.patients import profile_for_user

@@ -13,6 +13,15 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
+from booking.domain.errors import (
+    DomainError,
+    HoldExpired,
+    InvalidInput,
+    NotFound,
+    PolicyRefused,
+    SlotTaken,
+)
+from booking.domain.formatting import format_date, format_time
 from booking.extensions import db
 from booking.models import Appointment, PatientProfile, Practitioner, Role, SessionType
 from booking.public.forms import (
@@ -53,14 +62,6 @@ from booking.public.slot_pages import (
     zone_line,
 )
 from booking.public.views import bp
-from booking.scheduling.errors import (
-    DomainError,
-    HoldExpired,
-    InvalidInput,
-    NotFound,
-    PolicyRefused,
-    SlotTaken,
-)
 from booking.security import is_safe_next
 from booking.services import appointments as service
 from booking.services.articles import articles_for_session_type, articles_for_session_types
@@ -69,7 +70,6 @@ from booking.services.drafts import FIND_YOU, peek_email_link, save_answers, spe
 from booking.services.drafts import start_draft as create_draft
 from booking.services.intake_hook import next_step_after_booking
 from booking.services.patients import create_patient, find_by_email, send_find_you_link
-from booking.templating import format_date, format_time
 
 ENDPOINTS = {
     "type": "public.book_type",

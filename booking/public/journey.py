@@ -12,6 +12,7 @@ from flask import session
 from flask_login import current_user
 from sqlalchemy import select, true
 
+from booking.domain.errors import NotFound
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -27,7 +28,6 @@ from booking.models import (
     practitioner_session_type,
 )
 from booking.public.slot_pages import Booking, parse_day, parse_start
-from booking.scheduling.errors import NotFound
 from booking.services.appointments import current_hold, is_first_visit
 from booking.services.availability import AvailabilityQuery
 from booking.services.clinic import get_clinic

@@ -15,6 +15,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
+from booking.domain.errors import DomainError, PolicyRefused, SlotTaken
+from booking.domain.formatting import format_date, format_time
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role
 from booking.public.forms import CancelForm, ChangeForm, DayForm, TimeForm
@@ -29,13 +31,11 @@ from booking.public.slot_pages import (
     time_groups,
     zone_line,
 )
-from booking.scheduling.errors import DomainError, PolicyRefused, SlotTaken
 from booking.services import appointments as service
 from booking.services.articles import articles_for_session_type
 from booking.services.availability import AvailabilityQuery
 from booking.services.calendar import appointment_ics
 from booking.services.clinic import get_clinic
-from booking.templating import format_date, format_time
 
 
 @dataclass(frozen=True)

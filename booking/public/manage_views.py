@@ -8,12 +8,12 @@ from flask import abort, current_app, make_response, redirect, render_template, 
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
+from booking.domain.errors import NotFound
 from booking.extensions import db
 from booking.models import Appointment
 from booking.public import manage_flow as flow
 from booking.public.forms import NewLinkForm
 from booking.public.views import bp
-from booking.scheduling.errors import NotFound
 from booking.services.appointments import by_manage_token
 from booking.services.patients import send_manage_links
 

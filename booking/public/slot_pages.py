@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from booking.domain.formatting import format_date, format_time
+from booking.domain.scheduling.values import Slot
 from booking.models import Clinic, Location
-from booking.scheduling import Slot
 from booking.services.availability import (
     AvailabilityQuery,
     effective_policy,
     find_slots,
     nearest_free,
 )
-from booking.templating import format_date, format_time
 
 CHUNK_DAYS = 60
 MORNING, AFTERNOON, EVENING = "Morning", "Afternoon", "Evening"

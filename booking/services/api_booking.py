@@ -13,6 +13,8 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, and_, or_, select, union
 
+from booking.domain.errors import NotAllowed, NotFound, SlotTaken
+from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -27,8 +29,6 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.scheduling import Slot
-from booking.scheduling.errors import NotAllowed, NotFound, SlotTaken
 from booking.services.appointments import (
     Booked,
     insert_live,

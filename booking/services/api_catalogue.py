@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from booking.domain.errors import NotFound
+from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import Location, Practitioner, SessionType, WorkingHours
-from booking.scheduling import Slot
-from booking.scheduling.errors import NotFound
 from booking.services.api_booking import working_location_ids
 from booking.services.availability import AvailabilityQuery, find_slots
 

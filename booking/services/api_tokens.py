@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.models import STAFF_ROLES, ApiToken, User
-from booking.scheduling.errors import InvalidInput, NotFound
 from booking.services.audit import record_event
 
 TOKEN_PREFIX = "mrd_"  # noqa: S105 - a label marking Meridian tokens, not a secret

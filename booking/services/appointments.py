@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from booking.domain.errors import HoldExpired, NotFound, PolicyRefused, SlotTaken
+from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import (
     LIVE_STATUSES,
@@ -31,8 +33,6 @@ from booking.models import (
     PatientProfile,
     User,
 )
-from booking.scheduling import Slot
-from booking.scheduling.errors import HoldExpired, NotFound, PolicyRefused, SlotTaken
 from booking.services import outbox
 from booking.services.audit import record_event
 from booking.services.availability import AvailabilityQuery, find_slots, validate_start
@@ -561,7 +561,7 @@ def queue_patient_email(
     now: datetime,
 ) -> None:
     """Queue the patient's email; only time, place, practitioner and session type."""
-    from booking.templating import format_date, format_time
+    from booking.domain.formatting import format_date, format_time
 
     patient = appointment.patient
     if patient is None:

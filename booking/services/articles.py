@@ -23,10 +23,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from booking.db_hooks import write_unit
+from booking.domain.errors import InvalidInput, NotAllowed, NotFound
 from booking.extensions import db
 from booking.models import Article, ArticleStatus, Practitioner, Role, SessionType, Tag
 from booking.models.article import article_tag
-from booking.scheduling.errors import InvalidInput, NotAllowed, NotFound
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Paths under /articles/ that are pages of their own, so no article may take them as a slug.

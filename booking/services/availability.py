@@ -4,7 +4,7 @@ Every call runs the same five Core selects whatever the date range or the number
 practitioners (the query-count test pins it): location, clinic policy, session type and the
 chosen practitioner in one row; weekly hours; exceptions; rooms; busy ranges. The statements
 are built once with bind parameters. Rows become the engine's frozen dataclasses and
-`booking.scheduling` does the maths.
+`booking.domain.scheduling` does the maths.
 """
 
 from __future__ import annotations
@@ -18,6 +18,23 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, bindparam, exists, func, null, or_, select, true
 
+from booking.domain.errors import InvalidInput, NotFound
+from booking.domain.scheduling.availability import check_slot, compute_slots, nearest_slots
+from booking.domain.scheduling.dst import (
+    SECONDS_PER_DAY,
+    from_utc_seconds,
+    get_zone,
+    require_aware,
+    wall_to_utc,
+)
+from booking.domain.scheduling.policy import Policy, SessionTypeSpec
+from booking.domain.scheduling.values import (
+    BusyRange,
+    RoomInfo,
+    ScheduleException,
+    Slot,
+    WeeklyHours,
+)
 from booking.extensions import db
 from booking.models import (
     LIVE_STATUSES,
@@ -31,33 +48,12 @@ from booking.models import (
     practitioner_session_type,
 )
 from booking.models import ScheduleException as ExceptionRow
-from booking.scheduling import (
-    BusyRange,
-    InvalidInput,
-    NotFound,
-    Policy,
-    RoomInfo,
-    ScheduleException,
-    SessionTypeSpec,
-    Slot,
-    WeeklyHours,
-    check_slot,
-    compute_slots,
-    nearest_slots,
-)
-from booking.scheduling.dst import (
-    SECONDS_PER_DAY,
-    from_utc_seconds,
-    get_zone,
-    require_aware,
-    wall_to_utc,
-)
 
 MAX_RANGE_DAYS = 62
 # The longest busy range is 30 + 40 + 30 minutes, so a range starting more than 3 hours before
 # the window cannot reach it: this bounds the index range scan (as the overlap guards do).
 BUSY_SCAN = timedelta(hours=3)
-# Widest buffer either side of a session (booking.scheduling.policy.MAX_BUFFER_MINUTES).
+# Widest buffer either side of a session (booking.domain.scheduling.policy.MAX_BUFFER_MINUTES).
 MAX_BUFFER = timedelta(minutes=30)
 NEAREST_WIDEN_DAYS = 14
 

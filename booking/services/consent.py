@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from booking.domain.errors import InvalidInput
 from booking.extensions import db
 from booking.models import (
     Consent,
@@ -16,7 +17,6 @@ from booking.models import (
     PatientProfile,
     User,
 )
-from booking.scheduling.errors import InvalidInput
 from booking.services.audit import record_event
 
 MODALITY_LABELS = {

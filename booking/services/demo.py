@@ -11,6 +11,7 @@ from datetime import date, time
 
 from sqlalchemy import select
 
+from booking.domain.errors import InvalidInput, NotAllowed
 from booking.extensions import db
 from booking.models import (
     Audience,
@@ -25,7 +26,6 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.scheduling.errors import InvalidInput, NotAllowed
 from booking.services.users import hash_password
 
 DEMO_PASSWORD = "meridian-demo-2026"  # noqa: S105 - published demo sign-in, demo clinics only

@@ -25,6 +25,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from booking.domain.errors import InvalidInput, NotAllowed, PolicyRefused, SlotTaken
+from booking.domain.intake import rules
+from booking.domain.scheduling.dst import require_aware
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -41,9 +44,6 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.scheduling import intake_rules as rules
-from booking.scheduling.dst import require_aware
-from booking.scheduling.errors import InvalidInput, NotAllowed, PolicyRefused, SlotTaken
 from booking.services import intake as intake_service
 from booking.services.appointments import insert_live, is_first_visit, token_hash
 from booking.services.availability import effective_policy, validate_start

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from booking.domain.errors import NotFound
 from booking.extensions import db
 from booking.models import BookingDraft, EmailLink
-from booking.scheduling.errors import NotFound
 
 DRAFT_LIFETIME = timedelta(hours=3)
 LINK_LIFETIME = timedelta(minutes=20)

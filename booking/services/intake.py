@@ -19,6 +19,9 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
+from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
+from booking.domain.intake import rules
+from booking.domain.intake.questionnaire_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -36,9 +39,6 @@ from booking.models import (
     Role,
     User,
 )
-from booking.scheduling import intake_rules as rules
-from booking.scheduling.errors import InvalidInput, NotFound, PolicyRefused
-from booking.scheduling.intake_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
 from booking.services import consent as consent_service
 from booking.services import outbox
 from booking.services.audit import record_event
@@ -662,7 +662,7 @@ def send_reminder(
     Raises PolicyRefused when answers were already sent or a reminder went in the last day,
     NotFound for a session that is not upcoming.
     """
-    from booking.templating import format_date, format_time
+    from booking.domain.formatting import format_date, format_time
 
     if appointment.status != AppointmentStatus.booked or appointment.starts_at <= now:
         raise NotFound("That session is not coming up.")

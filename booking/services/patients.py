@@ -110,7 +110,7 @@ def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datet
 
     Sends nothing for an unknown address (the page says the same either way).
     """
-    from booking.templating import format_date, format_time
+    from booking.domain.formatting import format_date, format_time
 
     sent = 0
     for appointment in upcoming_for_email(email, now=now):

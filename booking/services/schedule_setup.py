@@ -18,6 +18,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from booking.domain.errors import InvalidInput, NotFound
+from booking.domain.scheduling import values as engine
+from booking.domain.scheduling.hours import (
+    WEEKDAY_NAMES,
+    appointments_outside_hours,
+    validate_weekly_hours,
+)
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -31,8 +38,6 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.scheduling import availability as engine
-from booking.scheduling.errors import InvalidInput, NotFound
 from booking.services.audit import record_event
 from booking.services.clinic import DEFAULT_ZONE, get_clinic
 from booking.services.setup import NAME_MAX
@@ -42,7 +47,7 @@ from booking.services.users import (
     hash_password,
 )
 
-WEEKDAYS = engine.WEEKDAY_NAMES
+WEEKDAYS = WEEKDAY_NAMES
 BIO_MAX = 2000
 REASON_MAX = 200
 EMAIL_MAX = 254
@@ -431,7 +436,7 @@ def add_hours(
     )
     specs = [_spec(h, practitioner_id) for h in existing]
     new = _spec(values, practitioner_id)
-    if len(engine.validate_weekly_hours([*specs, new])) > len(engine.validate_weekly_hours(specs)):
+    if len(validate_weekly_hours([*specs, new])) > len(validate_weekly_hours(specs)):
         clash = next(
             (
                 h
@@ -634,7 +639,7 @@ def appointments_now_outside_hours(
 
     Either one practitioner's sessions, or everyone's on the given local dates (at most a day
     either side is loaded, then each session's date is read in its location's zone). Uses
-    `booking.scheduling.availability.appointments_outside_hours`; loads in at most 7 queries.
+    `booking.domain.scheduling.hours.appointments_outside_hours`; loads in at most 7 queries.
     Raises InvalidInput for a naive `now`.
     """
     if now.tzinfo is None:
@@ -715,7 +720,7 @@ def appointments_now_outside_hours(
     ]
     zones = {a.location_id: a.location.timezone for a in appointments}
     outside = set(
-        engine.appointments_outside_hours(
+        appointments_outside_hours(
             hours=hours,
             exceptions=exceptions,
             timezone=zones,

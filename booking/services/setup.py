@@ -17,6 +17,7 @@ import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.models import (
     LIVE_STATUSES,
@@ -33,7 +34,6 @@ from booking.models import (
     practitioner_session_type,
 )
 from booking.models.clinic import SLOT_STEPS
-from booking.scheduling.errors import InvalidInput, NotFound
 from booking.services.audit import record_event
 
 MODALITIES = ("needling", "electro_acupuncture", "cupping", "moxibustion", "gua_sha")

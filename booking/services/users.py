@@ -14,9 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
 
 from booking.db_hooks import write_unit
+from booking.domain.errors import InvalidInput
 from booking.extensions import db
 from booking.models import Role, SignInThrottle, User, UserSession
-from booking.scheduling.errors import InvalidInput
 from booking.services import outbox
 from booking.services.audit import record_event
 
@@ -384,7 +384,7 @@ def change_password(
 def _queue_password_changed_email(
     user: User, *, now: datetime, clinic_name: str, zone: ZoneInfo, phone: str | None
 ) -> None:
-    from booking.templating import format_date, format_time
+    from booking.domain.formatting import format_date, format_time
 
     local = now.astimezone(zone)
     contact = f"call us on {phone}" if phone else "contact the clinic"

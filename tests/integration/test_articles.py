@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from booking.domain.errors import InvalidInput, NotAllowed, NotFound
 from booking.extensions import db
 from booking.models import Article, ArticleStatus, Practitioner, User
-from booking.scheduling.errors import InvalidInput, NotAllowed, NotFound
 from booking.services import articles as service
 from tests.conftest import DEMO_EMAILS
 

@@ -12,6 +12,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from booking.domain.errors import InvalidInput, NotFound, PolicyRefused, SlotTaken
+from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -27,7 +29,6 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.scheduling import InvalidInput, NotFound, PolicyRefused, Slot, SlotTaken
 from booking.services.availability import (
     AvailabilityQuery,
     find_slots,

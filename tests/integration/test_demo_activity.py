@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select, text
 
+from booking.domain.errors import NotAllowed
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -32,7 +33,6 @@ from booking.models import (
     SessionType,
     WorkingHours,
 )
-from booking.scheduling.errors import NotAllowed
 from booking.security import password_cost
 from booking.services import consent as consent_service
 from booking.services import intake as intake_service

@@ -17,6 +17,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from booking.domain.errors import InvalidInput, NotFound
+from booking.domain.scheduling.hours import validate_weekly_hours
+from booking.domain.scheduling.values import WeeklyHours
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -29,8 +32,6 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.scheduling.availability import WeeklyHours, validate_weekly_hours
-from booking.scheduling.errors import InvalidInput, NotFound
 from booking.services import schedule_setup as schedule
 from booking.services.availability import AvailabilityQuery, find_slots
 from booking.services.schedule_setup import (

@@ -10,6 +10,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from booking.domain.errors import InvalidInput, PolicyRefused
+from booking.domain.intake.questionnaire_v1 import FIRST_VISIT_INTAKE_V1
 from booking.extensions import db
 from booking.intake import summary
 from booking.models import (
@@ -25,8 +27,6 @@ from booking.models import (
     Role,
     User,
 )
-from booking.scheduling.errors import InvalidInput, PolicyRefused
-from booking.scheduling.intake_v1 import FIRST_VISIT_INTAKE_V1
 from booking.services import consent as consent_service
 from booking.services import intake as service
 from tests.web.intake_helpers import (
@@ -389,7 +389,7 @@ def test_link_token_is_tied_to_the_manage_link(demo: Flask) -> None:
             booked.appointment_id, booked.token, secret=secret, now=NOW
         )
         assert found.id == booked.appointment_id
-        from booking.scheduling.errors import NotFound
+        from booking.domain.errors import NotFound
 
         # Change the last character to a different one (it may already be "A").
         altered = booked.token[:-1] + ("B" if booked.token.endswith("A") else "A")

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.models import AuditEvent, Practitioner, Role, SessionType, User
-from booking.scheduling.errors import InvalidInput, NotFound
 from booking.services import setup
 from booking.services.setup import (
     LocationValues,

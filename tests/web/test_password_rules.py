@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from booking.domain.errors import InvalidInput
 from booking.models import Role
-from booking.scheduling.errors import InvalidInput
 from booking.services.schedule_setup import check_password
 from booking.services.users import (
     COMMON_PASSWORD,

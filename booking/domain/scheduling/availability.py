@@ -10,212 +10,39 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 from math import ceil, floor
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from booking.scheduling.dst import (
+from booking.domain.errors import InvalidInput, SlotTaken
+from booking.domain.scheduling.calendar import Calendar, ceil_seconds, floor_seconds
+from booking.domain.scheduling.dst import (
     SECONDS_PER_DAY,
     from_utc_seconds,
     get_zone,
     local_day_start,
+    local_today,
     require_aware,
-    second_of_day,
-    wall_to_utc,
 )
-from booking.scheduling.errors import InvalidInput, SlotTaken
-from booking.scheduling.intervals import BlockIndex, Span, merge, subtract
-from booking.scheduling.policy import (
+from booking.domain.scheduling.intervals import BlockIndex, Span
+from booking.domain.scheduling.policy import (
     Policy,
     SessionTypeSpec,
     check_limits,
     check_policy,
     check_session_type,
-    local_today,
+)
+from booking.domain.scheduling.values import (
+    BusyRange,
+    RoomInfo,
+    ScheduleException,
+    Slot,
+    WeeklyHours,
 )
 
-EXCEPTION_KINDS = frozenset({"time_off", "extra_hours", "closure", "holiday"})
 # Time off, closures and holidays beat extra hours: they are subtracted after the union.
 BLOCKING_KINDS = frozenset({"time_off", "closure", "holiday"})
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-@dataclass(frozen=True, slots=True)
-class WeeklyHours:
-    """A practitioner's recurring hours at a location on one weekday (0 = Monday)."""
-
-    practitioner_id: int
-    location_id: int
-    weekday: int
-    start_time: time
-    end_time: time
-    valid_from: date | None = None  # inclusive
-    valid_until: date | None = None  # inclusive
-
-    def valid_on(self, day: date) -> bool:
-        """Return whether these hours apply on local `day`. Raises nothing."""
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_until is None or day <= self.valid_until
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleException:
-    """A dated change to hours; no times means the whole day.
-
-    A closure or holiday with only `location_id` applies to everyone there; with neither id it
-    is clinic-wide. Extra hours need a practitioner; without `location_id` they apply at any
-    location the engine is asked about.
-    """
-
-    kind: str
-    on_date: date
-    practitioner_id: int | None = None
-    location_id: int | None = None
-    start_time: time | None = None
-    end_time: time | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BusyRange:
-    """An occupied range (live appointment or hold) of a practitioner and/or a room place.
-
-    A hold whose `hold_expires_at` is at or before `now` is ignored. A room range with no place
-    counts as place 1.
-    """
-
-    practitioner_id: int | None
-    room_id: int | None
-    room_place: int | None
-    busy_from: datetime
-    busy_until: datetime
-    hold_expires_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RoomInfo:
-    """A room and how many sessions it takes at once."""
-
-    room_id: int
-    location_id: int
-    kind: str
-    capacity: int
-    sort_order: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """A bookable time: the session `[starts_at, ends_at)` and its busy range, all aware UTC."""
-
-    starts_at: datetime
-    ends_at: datetime
-    busy_from: datetime
-    busy_until: datetime
-    practitioner_id: int
-    room_id: int | None
-    room_place: int | None
-
-    def local_start(self, zone: str) -> datetime:
-        """Return the start in the IANA zone `zone`. Raises InvalidInput for an unknown zone."""
-        return self.starts_at.astimezone(get_zone(zone))
-
-    def label(self, zone: str, *, with_date: bool = False) -> str:
-        """Return the start as shown to people, e.g. `09:00 GMT`.
-
-        Raises InvalidInput for an unknown zone.
-        """
-        return local_label(self.starts_at, zone, with_date=with_date)
-
-
-class AppointmentSpan(NamedTuple):
-    """An existing appointment, as `appointments_outside_hours` reads it (a plain tuple works)."""
-
-    appointment_id: int
-    practitioner_id: int
-    location_id: int
-    starts_at: datetime
-    ends_at: datetime
-
-
-def _wall_span(start: time | None, end: time | None) -> tuple[int, int]:
-    # Sub-second parts round inwards so an open interval never grows.
-    start_s = 0 if start is None else second_of_day(start, round_up=True)
-    end_s = SECONDS_PER_DAY if end is None else second_of_day(end)
-    return start_s, end_s
-
-
-class _Calendar:
-    """Open UTC spans per (practitioner, local date) at one location (domain.md §3 rules 1–2)."""
-
-    def __init__(
-        self,
-        location_id: int,
-        zone: ZoneInfo,
-        hours: Iterable[WeeklyHours],
-        exceptions: Iterable[ScheduleException],
-    ) -> None:
-        self.zone = zone
-        self.hours: dict[tuple[int, int], list[WeeklyHours]] = defaultdict(list)
-        for item in hours:
-            if item.location_id == location_id and item.start_time < item.end_time:
-                self.hours[item.practitioner_id, item.weekday].append(item)
-        self.extra: dict[tuple[int, date], list[tuple[int, int]]] = defaultdict(list)
-        self.blocking: dict[date, list[tuple[int | None, tuple[int, int]]]] = defaultdict(list)
-        for exc in exceptions:
-            if exc.kind not in EXCEPTION_KINDS:
-                raise InvalidInput(f"Unknown schedule exception kind {exc.kind!r}.", field="kind")
-            if exc.location_id is not None and exc.location_id != location_id:
-                continue
-            span = _wall_span(exc.start_time, exc.end_time)
-            if exc.kind == "extra_hours":
-                if exc.practitioner_id is not None:
-                    self.extra[exc.practitioner_id, exc.on_date].append(span)
-            else:
-                self.blocking[exc.on_date].append((exc.practitioner_id, span))
-
-    def _to_utc(self, ordinal: int, spans: Iterable[tuple[int, int]]) -> list[Span]:
-        zone = self.zone
-        return merge(
-            (wall_to_utc(ordinal, start, zone, 0), wall_to_utc(ordinal, end, zone, 1))
-            for start, end in spans
-            if start < end
-        )
-
-    def open_spans(self, practitioner_id: int, day: date) -> list[Span]:
-        """Return sorted disjoint open UTC spans of one practitioner on local `day`."""
-        wall = [
-            _wall_span(h.start_time, h.end_time)
-            for h in self.hours.get((practitioner_id, day.weekday()), ())
-            if h.valid_on(day)
-        ]
-        wall.extend(self.extra.get((practitioner_id, day), ()))
-        if not wall:
-            return []
-        ordinal = day.toordinal()
-        spans = self._to_utc(ordinal, wall)
-        blocks = [
-            span
-            for who, span in self.blocking.get(day, ())
-            if who is None or who == practitioner_id
-        ]
-        if blocks:
-            spans = subtract(spans, self._to_utc(ordinal, blocks))
-        return spans
-
-
-_EPOCH = from_utc_seconds(0)
-_SECOND = timedelta(seconds=1)
-
-
-def _floor_seconds(value: datetime) -> int:
-    return int((value - _EPOCH) // _SECOND)
-
-
-def _ceil_seconds(value: datetime) -> int:
-    return -int((_EPOCH - value) // _SECOND)
 
 
 class _Engine:
@@ -236,7 +63,7 @@ class _Engine:
         now: datetime,
         window: Span,
     ) -> None:
-        self.calendar = _Calendar(location_id, zone, hours, exceptions)
+        self.calendar = Calendar(location_id, zone, hours, exceptions)
         self.duration = session_type.duration_minutes * 60
         self.before = session_type.buffer_before_minutes * 60
         self.after = session_type.buffer_after_minutes * 60
@@ -399,7 +226,7 @@ def compute_slots(
     zone = _prepare(session_type=session_type, timezone=timezone, policy=policy, now=now)
     if date_to < date_from:
         raise InvalidInput("The end date is before the start date.", field="date_to")
-    today = local_today(now, zone)
+    today = local_today(zone, now=now)
     horizon = today + timedelta(days=policy.max_advance_days)
     first, last = max(date_from, today), min(date_to, horizon)
     pids = sorted(set(practitioner_ids))
@@ -424,7 +251,7 @@ def compute_slots(
     )
     if engine.needs_room and not engine.rooms:
         return []
-    earliest = _ceil_seconds(now) + policy.min_notice_minutes * 60
+    earliest = ceil_seconds(now) + policy.min_notice_minutes * 60
     latest = local_day_start(horizon + timedelta(days=1), zone)
     calendar = engine.calendar
     rows: list[tuple[int, int]] = []
@@ -480,7 +307,7 @@ def check_slot(
     """
     zone = _prepare(session_type=session_type, timezone=timezone, policy=policy, now=now)
     require_aware(starts_at, "starts_at")
-    start = _floor_seconds(starts_at)
+    start = floor_seconds(starts_at)
     if from_utc_seconds(start) != starts_at:
         raise InvalidInput("That is not an offered time.", field="starts_at")
     if not override_limits:
@@ -526,101 +353,6 @@ def check_slot(
     return _SlotMaker(engine)(start, practitioner_id, room)
 
 
-def validate_weekly_hours(hours: Iterable[WeeklyHours]) -> list[str]:
-    """Return a message per problem in a set of weekly hours; an empty list means valid.
-
-    Finds start not before end, weekdays outside 0–6, validity ending before it begins, and
-    intervals of one practitioner on the same weekday that overlap while both are valid, across
-    locations too (touching is fine). Raises nothing.
-    """
-    problems: list[str] = []
-    by_key: dict[tuple[int, int], list[WeeklyHours]] = defaultdict(list)
-    ordered = sorted(
-        hours,
-        key=lambda h: (h.practitioner_id, h.weekday, h.start_time, h.end_time, h.location_id),
-    )
-    for item in ordered:
-        where = f"practitioner {item.practitioner_id}, location {item.location_id}"
-        if not 0 <= item.weekday <= 6:
-            problems.append(f"{where}: weekday {item.weekday} is not 0 (Monday) to 6 (Sunday).")
-            continue
-        day = WEEKDAY_NAMES[item.weekday]
-        if item.start_time >= item.end_time:
-            problems.append(
-                f"{where}, {day}: {_hhmm(item.start_time)} must be before {_hhmm(item.end_time)}."
-            )
-            continue
-        if item.valid_from and item.valid_until and item.valid_until < item.valid_from:
-            problems.append(f"{where}, {day}: valid until is before valid from.")
-            continue
-        by_key[item.practitioner_id, item.weekday].append(item)
-    for (pid, weekday), items in by_key.items():
-        for i, a in enumerate(items):
-            for b in items[i + 1 :]:
-                if b.start_time >= a.end_time:
-                    break
-                if _validity_overlaps(a, b):
-                    problems.append(
-                        f"Practitioner {pid}, {WEEKDAY_NAMES[weekday]}: "
-                        f"{_hhmm(a.start_time)}–{_hhmm(a.end_time)} at location {a.location_id} "
-                        f"overlaps {_hhmm(b.start_time)}–{_hhmm(b.end_time)} "
-                        f"at location {b.location_id}."
-                    )
-    return problems
-
-
-def _validity_overlaps(a: WeeklyHours, b: WeeklyHours) -> bool:
-    lo = max(a.valid_from or date.min, b.valid_from or date.min)
-    hi = min(a.valid_until or date.max, b.valid_until or date.max)
-    return lo <= hi
-
-
-def _hhmm(value: time) -> str:
-    return value.strftime("%H:%M")
-
-
-def appointments_outside_hours(
-    *,
-    hours: Iterable[WeeklyHours],
-    exceptions: Iterable[ScheduleException],
-    timezone: str | Mapping[int, str],
-    appointments: Iterable[tuple[int, int, int, datetime, datetime]],
-) -> list[int]:
-    """Return ids of appointments whose session no longer lies inside open hours, ascending.
-
-    Used after staff edit hours or exceptions: appointments are never moved, only listed.
-    `timezone` is one zone or a map location id → zone; each item is (appointment id,
-    practitioner id, location id, starts_at, ends_at). Buffers may spill outside hours.
-    Raises InvalidInput for an unknown zone or location, or a naive datetime.
-    """
-    hours = list(hours)
-    exceptions = list(exceptions)
-    calendars: dict[int, _Calendar] = {}
-    outside: list[int] = []
-    for appointment_id, pid, location_id, starts_at, ends_at in appointments:
-        calendar = calendars.get(location_id)
-        if calendar is None:
-            if isinstance(timezone, str):
-                name = timezone
-            elif location_id in timezone:
-                name = timezone[location_id]
-            else:
-                raise InvalidInput(f"No time zone for location {location_id}.", field="timezone")
-            calendar = calendars[location_id] = _Calendar(
-                location_id, get_zone(name), hours, exceptions
-            )
-        start = _floor_seconds(require_aware(starts_at, "starts_at"))
-        end = _ceil_seconds(require_aware(ends_at, "ends_at"))
-        day = starts_at.astimezone(calendar.zone).date()
-        # A session may run past local midnight into the next day's hours.
-        spans = merge(
-            calendar.open_spans(pid, day) + calendar.open_spans(pid, day + timedelta(days=1))
-        )
-        if not any(lo <= start and end <= hi for lo, hi in spans):
-            outside.append(appointment_id)
-    return sorted(outside)
-
-
 def nearest_slots(slots: Sequence[Slot], target: datetime, limit: int = 5) -> list[Slot]:
     """Return up to `limit` slots with distinct start times nearest `target`, nearest first.
 
@@ -637,32 +369,3 @@ def nearest_slots(slots: Sequence[Slot], target: datetime, limit: int = 5) -> li
             best[slot.starts_at] = slot
     ranked = sorted(best.values(), key=lambda s: (abs(s.starts_at - target), s.starts_at))
     return ranked[:limit]
-
-
-def local_label(instant: datetime, zone: str, *, with_date: bool = False) -> str:
-    """Return an instant as shown to people in `zone`: `09:00 GMT` or `Sun 29 Mar 2026, 09:00 BST`.
-
-    The zone abbreviation is always shown, so the repeated autumn hour reads `01:30 BST` and
-    `01:30 GMT`. Raises InvalidInput for a naive instant or an unknown zone.
-    """
-    local = require_aware(instant, "instant").astimezone(get_zone(zone))
-    clock = f"{local:%H:%M} {local.tzname()}"
-    if not with_date:
-        return clock
-    return f"{local:%a} {local.day} {local:%b %Y}, {clock}"
-
-
-__all__ = [
-    "AppointmentSpan",
-    "BusyRange",
-    "RoomInfo",
-    "ScheduleException",
-    "Slot",
-    "WeeklyHours",
-    "appointments_outside_hours",
-    "check_slot",
-    "compute_slots",
-    "local_label",
-    "nearest_slots",
-    "validate_weekly_hours",
-]

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.scheduling.errors import InvalidInput, PolicyRefused
+from booking.domain.errors import InvalidInput, PolicyRefused
+from booking.domain.scheduling.dst import local_today
 
 MIN_DURATION_MINUTES = 20
 MAX_DURATION_MINUTES = 40
@@ -71,17 +72,12 @@ def earliest_start(now: datetime, policy: Policy) -> datetime:
     return now + timedelta(minutes=policy.min_notice_minutes)
 
 
-def local_today(now: datetime, zone: ZoneInfo) -> date:
-    """Return the local calendar date of `now` in `zone`. Raises nothing."""
-    return now.astimezone(zone).date()
-
-
 def last_bookable_date(now: datetime, zone: ZoneInfo, policy: Policy) -> date:
     """Return the last local date a session may start on: local today + `max_advance_days`.
 
     Raises nothing.
     """
-    return local_today(now, zone) + timedelta(days=policy.max_advance_days)
+    return local_today(zone, now=now) + timedelta(days=policy.max_advance_days)
 
 
 def check_limits(starts_at: datetime, now: datetime, zone: ZoneInfo, policy: Policy) -> None:

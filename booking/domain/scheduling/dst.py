@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from booking.scheduling.errors import InvalidInput
+from booking.domain.errors import InvalidInput
 
 SECONDS_PER_DAY = 86_400
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -145,3 +145,15 @@ def resolve_local(
 def local_day_start(day: date, zone: ZoneInfo) -> int:
     """Return UTC seconds of the first instant of local `day` in `zone`. Raises nothing."""
     return wall_to_utc(day.toordinal(), 0, zone, 0)
+
+
+def local_today(zone: ZoneInfo, *, now: datetime) -> date:
+    """Return today's date in `zone` at the instant `now`: the one "today in a zone" helper."""
+    return now.astimezone(zone).date()
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Return the UTC instants where local `day` starts and the next local day starts."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end
