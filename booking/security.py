@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
         from booking.clock import utcnow
-        from booking.services.users import load_session_user
+        from booking.services.accounts.sessions import load_session_user
 
         return load_session_user(
             user_id, session.get(SESSION_TOKEN_KEY), now=utcnow(), limits=session_limits()
@@ -81,7 +81,7 @@ def session_limits() -> Any:
 
     from flask import current_app
 
-    from booking.services.users import SessionLimits
+    from booking.services.accounts.sessions import SessionLimits
 
     cfg = current_app.config
     return SessionLimits(

@@ -36,7 +36,7 @@ def register(app: Flask) -> None:
         expires_at = None
         if current_user.is_authenticated:
             from booking.security import SESSION_TOKEN_KEY, session_limits
-            from booking.services.users import session_expires_at
+            from booking.services.accounts.sessions import session_expires_at
 
             for endpoint, label in NAVIGATION.get(str(current_user.role), []):
                 items.append(

@@ -21,24 +21,19 @@ from sqlalchemy import select
 
 from booking.api import schemas
 from booking.api.openapi import openapi_document
-from booking.api.ratelimit import (
-    bearer_key,
-    has_no_bearer,
-    ip_key,
-    ip_limit,
-    token_limit,
-    too_many,
-)
+from booking.api.ratelimit import bearer_key, has_no_bearer, ip_key, ip_limit, token_limit, too_many
 from booking.clock import utcnow
 from booking.db_hooks import write_unit
 from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
 from booking.errors import problem
 from booking.extensions import db, limiter
 from booking.models import STAFF_ROLES, ApiToken, Clinic, Location, PatientProfile, User
-from booking.services import api_booking, api_catalogue, api_idempotency
-from booking.services.appointments import cancel_appointment
-from booking.services.audit import record_event
-from booking.services.patients import create_patient
+from booking.services.api import booking as api_booking
+from booking.services.api import catalogue as api_catalogue
+from booking.services.api import idempotency as api_idempotency
+from booking.services.booking.changes import cancel_appointment
+from booking.services.booking.patients import create_patient
+from booking.services.platform.audit import record_event
 
 bp = Blueprint("api", __name__)
 

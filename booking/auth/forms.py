@@ -10,7 +10,8 @@ from wtforms.validators import Length, StopValidation
 from booking.domain.errors import InvalidInput
 from booking.forms import Present
 from booking.models import Role
-from booking.services.users import SAME_AS_CURRENT, check_new_password
+from booking.services.accounts.password_change import SAME_AS_CURRENT
+from booking.services.accounts.passwords import check_new_password
 
 
 class SignInForm(FlaskForm):

@@ -37,15 +37,12 @@ from booking.security import (
     request_id,
     safe_next_or,
 )
-from booking.services.audit import record_event
-from booking.services.clinic import clinic_zone, get_clinic
-from booking.services.users import (
-    authenticate,
-    change_password,
-    end_session,
-    password_minimum,
-    start_session,
-)
+from booking.services.accounts.password_change import change_password
+from booking.services.accounts.passwords import password_minimum
+from booking.services.accounts.sessions import end_session, start_session
+from booking.services.accounts.sign_in import authenticate
+from booking.services.clinic.settings import clinic_zone, get_clinic
+from booking.services.platform.audit import record_event
 
 bp = Blueprint("auth", __name__)
 guard(bp, roles=None)

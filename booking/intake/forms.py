@@ -13,14 +13,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import (
-    Field,
-    RadioField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import Field, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 

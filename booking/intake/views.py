@@ -1,7 +1,7 @@
 """A patient's health questions: one topic per page, saved on every Continue (ux.md §5 M6).
 
 Who may answer: the signed-in patient who owns the intake, or a guest whose browser opened
-the appointment's intake link (see booking.services.intake). Staff get 403 here: they read
+the appointment's intake link (see booking.services.intake.links). Staff get 403 here: they read
 intakes on their own pages, where each read is audited.
 """
 
@@ -23,8 +23,9 @@ from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, pag
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
 from booking.public.journey import browser_key
 from booking.security import guard
-from booking.services import intake as service
-from booking.services.patients import profile_for_user
+from booking.services.booking.patients import profile_for_user
+from booking.services.intake import answers as answers_service
+from booking.services.intake import links, pages
 
 bp = Blueprint("intake", __name__)
 # Pages a guest with the intake link may use; each checks who may answer (`_intake`).
@@ -46,7 +47,7 @@ def _actor() -> Any:
 
 def _guest_hash(*, create: bool = False) -> str | None:
     key = browser_key(create=create)
-    return service.browser_key_hash(key) if key else None
+    return links.browser_key_hash(key) if key else None
 
 
 def _refuse_staff() -> None:
@@ -58,9 +59,7 @@ def _intake(intake_id: int) -> IntakeResponse | Response:
     """The intake if this browser may answer it; anonymous → sign in; otherwise 404."""
     _refuse_staff()
     intake = db.session.get(IntakeResponse, intake_id)
-    if intake is not None and service.may_answer(
-        intake, user=_actor(), guest_key_hash=_guest_hash()
-    ):
+    if intake is not None and links.may_answer(intake, user=_actor(), guest_key_hash=_guest_hash()):
         return intake
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in", next=request.path))
@@ -82,8 +81,8 @@ def _commit() -> None:
 def index() -> str:
     profile = profile_for_user(current_user.id)
     now = utcnow()
-    intakes = service.intakes_of_patient(profile.id) if profile else []
-    upcoming = service.upcoming_without_intake(profile.id, now=now) if profile else []
+    intakes = answers_service.intakes_of_patient(profile.id) if profile else []
+    upcoming = answers_service.upcoming_without_intake(profile.id, now=now) if profile else []
     return render_template(
         "intake/index.html", intakes=intakes, upcoming=upcoming, form=StartForm()
     )
@@ -100,7 +99,7 @@ def start(appointment_id: int) -> Response:
         or appointment.status not in (AppointmentStatus.booked, AppointmentStatus.checked_in)
     ):
         abort(404)
-    intake = service.start_intake(appointment, now=utcnow(), actor=current_user)
+    intake = answers_service.start_intake(appointment, now=utcnow(), actor=current_user)
     _commit()
     return redirect(url_for("intake.resume", intake_id=intake.id), 303)
 
@@ -109,17 +108,17 @@ def start(appointment_id: int) -> Response:
 def start_guest(appointment_id: int, token: str) -> Response | str:
     _refuse_staff()
     now = utcnow()
-    appointment = service.appointment_for_link(
+    appointment = links.appointment_for_link(
         appointment_id, token, secret=current_app.config["SECRET_KEY"], now=now
     )
     form = StartForm()
     if form.validate_on_submit():
-        intake = service.start_intake(
+        intake = answers_service.start_intake(
             appointment, now=now, actor=_actor(), guest_key_hash=_guest_hash(create=True)
         )
         _commit()
         return redirect(url_for("intake.resume", intake_id=intake.id), 303)
-    existing = service.intake_for_appointment(appointment.id)
+    existing = answers_service.intake_for_appointment(appointment.id)
     return render_template(
         "intake/start_guest.html", form=form, appointment=appointment, existing=existing
     )
@@ -132,11 +131,11 @@ def resume(intake_id: int) -> Response:
         return intake
     if intake.status != IntakeStatus.draft:
         return redirect(url_for("intake.answers", intake_id=intake.id))
-    return redirect(_page_url(intake, service.resume_page(intake)))
+    return redirect(_page_url(intake, pages.resume_page(intake)))
 
 
 def _page_url(intake: IntakeResponse, page_key: str, **kwargs: Any) -> str:
-    if page_key == service.CHECK_PAGE:
+    if page_key == pages.CHECK_PAGE:
         return url_for("intake.check", intake_id=intake.id)
     return url_for("intake.page", intake_id=intake.id, page_key=page_key, **kwargs)
 
@@ -167,9 +166,9 @@ def page(intake_id: int, page_key: str) -> Response | str:
         return intake
     if intake.status != IntakeStatus.draft:
         return redirect(url_for("intake.answers", intake_id=intake.id))
-    questions = service.page_questions(intake, page_key)
-    keys = service.flow(intake)
-    first_open = service.resume_page(intake)
+    questions = pages.page_questions(intake, page_key)
+    keys = pages.flow(intake)
+    first_open = pages.resume_page(intake)
     if first_open in keys and keys.index(page_key) > keys.index(first_open):
         return redirect(_page_url(intake, first_open))
     now = utcnow()
@@ -178,13 +177,13 @@ def page(intake_id: int, page_key: str) -> Response | str:
         questions, data={q["key"]: answers.get(q["key"]) for q in questions["questions"]}
     )
     if request.method == "POST" and "save_later" in request.form:
-        service.save_page(
+        answers_service.save_page(
             intake, page_key, _raw_values(questions), complete=False, actor=_actor(), now=now
         )
         _commit()
         return redirect(url_for("intake.saved", intake_id=intake.id), 303)
     if form.validate_on_submit():
-        raised = service.save_page(
+        raised = answers_service.save_page(
             intake, page_key, _values(questions, form), complete=True, actor=_actor(), now=now
         )
         _commit()
@@ -192,8 +191,8 @@ def page(intake_id: int, page_key: str) -> Response | str:
             return redirect(url_for("intake.urgent", intake_id=intake.id), 303)
         if request.args.get("change") == "check":
             return redirect(url_for("intake.check", intake_id=intake.id), 303)
-        return redirect(_page_url(intake, service.next_page(intake, page_key)), 303)
-    previous = service.previous_page(intake, page_key)
+        return redirect(_page_url(intake, pages.next_page(intake, page_key)), 303)
+    previous = pages.previous_page(intake, page_key)
     return render_template(
         "intake/page.html",
         intake=intake,
@@ -210,7 +209,7 @@ def urgent(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
         return intake
-    current = intake.current_page or service.resume_page(intake)
+    current = intake.current_page or pages.resume_page(intake)
     raised = rules.red_flag_answers(intake.questionnaire.definition, intake.answers or {})
     return render_template(
         "intake/urgent.html",
@@ -218,7 +217,7 @@ def urgent(intake_id: int) -> Response | str:
         advice=rules.URGENT_ADVICE,
         raised=bool(raised),
         back_url=_page_url(intake, current),
-        continue_url=_page_url(intake, service.next_page(intake, current))
+        continue_url=_page_url(intake, pages.next_page(intake, current))
         if intake.status == IntakeStatus.draft
         else url_for("intake.answers", intake_id=intake.id),
     )
@@ -247,16 +246,16 @@ def check(intake_id: int) -> Response | str:
         return intake
     if intake.status != IntakeStatus.draft:
         return redirect(url_for("intake.answers", intake_id=intake.id))
-    missing = service.missing_pages(intake)
+    missing = pages.missing_pages(intake)
     if missing:
         return redirect(_page_url(intake, missing[0]))
     form = SubmitAnswersForm()
     if form.validate_on_submit():
         try:
-            service.submit_intake(intake, actor=_actor(), now=utcnow())
+            answers_service.submit_intake(intake, actor=_actor(), now=utcnow())
         except InvalidInput as error:  # a page was emptied meanwhile (another tab)
             db.session.rollback()
-            return redirect(_page_url(intake, error.field or service.resume_page(intake)))
+            return redirect(_page_url(intake, error.field or pages.resume_page(intake)))
         _commit()
         return redirect(url_for("intake.sent", intake_id=intake.id), 303)
     return render_template(
@@ -266,7 +265,7 @@ def check(intake_id: int) -> Response | str:
         sections=summary.sections(intake),
         prefilled=intake.prefilled_from_id is not None,
         change_url=lambda key: _page_url(intake, key, change="check"),
-        back_url=_page_url(intake, service.previous_page(intake, service.CHECK_PAGE) or ""),
+        back_url=_page_url(intake, pages.previous_page(intake, pages.CHECK_PAGE) or ""),
     )
 
 

@@ -14,7 +14,8 @@ from booking.clock import utcnow
 from booking.extensions import db
 from booking.models import Practitioner
 from booking.security import guard
-from booking.services.clinic import appointments_between, clinic_zone, day_bounds, local_today
+from booking.services.booking.listings import appointments_between
+from booking.services.clinic.settings import clinic_zone, day_bounds, local_today
 
 bp = Blueprint("practitioner", __name__)
 guard(bp, roles=["practitioner"])

@@ -40,6 +40,7 @@ from booking.public.forms import (
     SessionTypeForm,
     TimeForm,
 )
+from booking.public.intake_link import next_step_after_booking
 from booking.public.journey import (
     AFTER_TIME,
     Journey,
@@ -63,13 +64,19 @@ from booking.public.slot_pages import (
 )
 from booking.public.views import bp
 from booking.security import is_safe_next
-from booking.services import appointments as service
-from booking.services.articles import articles_for_session_type, articles_for_session_types
-from booking.services.clinic import active_session_types, get_clinic
-from booking.services.drafts import FIND_YOU, peek_email_link, save_answers, spend_email_link
-from booking.services.drafts import start_draft as create_draft
-from booking.services.intake_hook import next_step_after_booking
-from booking.services.patients import create_patient, find_by_email, send_find_you_link
+from booking.services.articles.queries import articles_for_session_type, articles_for_session_types
+from booking.services.booking import changes as changes_service
+from booking.services.booking import holds
+from booking.services.booking.catalogue import active_session_types
+from booking.services.booking.drafts import (
+    FIND_YOU,
+    peek_email_link,
+    save_answers,
+    spend_email_link,
+)
+from booking.services.booking.drafts import start_draft as create_draft
+from booking.services.booking.patients import create_patient, find_by_email, send_find_you_link
+from booking.services.clinic.settings import get_clinic
 
 ENDPOINTS = {
     "type": "public.book_type",
@@ -199,7 +206,7 @@ def place_hold(journey: Journey, starts_at: datetime) -> Appointment:
     """Hold a start for this browser; raises SlotTaken, PolicyRefused or InvalidInput."""
     session_type, location = need(journey.session_type), need(journey.location)
     clinic = get_clinic()
-    hold = service.hold_slot(
+    hold = holds.hold_slot(
         session_type_id=session_type.id,
         location_id=location.id,
         practitioner_id=journey.practitioner_id,
@@ -575,7 +582,7 @@ def book_hold(journey: Journey) -> Response:
         return redirect(target, 303)
     if journey.hold_is_live:
         clinic = get_clinic()
-        hold = service.extend_hold(
+        hold = holds.extend_hold(
             hold_id=journey.get("hold_id"),
             hold_owner=journey.owner,
             now=journey.now,
@@ -780,7 +787,7 @@ def book_check(journey: Journey) -> Response | str:
         return confirm(journey)
     session_type, location = need(journey.session_type), need(journey.location)
     starts_at = need(journey.starts_at)
-    clinic, cutoff = service.policy_for(location)
+    clinic, cutoff = changes_service.policy_for(location)
     deadline = local(journey, starts_at - timedelta(hours=cutoff))
     held_id = journey.get("held_practitioner_id")
     practitioner = db.session.get(Practitioner, held_id) if held_id else None
@@ -806,7 +813,7 @@ def confirm(journey: Journey) -> Response:
     patient = journey.patient or new_patient(journey)
     actor = current_user if current_user.is_authenticated else None
     try:
-        booked = service.book_hold(
+        booked = holds.book_hold(
             hold_id=journey.get("hold_id"),
             hold_owner=journey.owner,
             retake={

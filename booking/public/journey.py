@@ -28,11 +28,11 @@ from booking.models import (
     practitioner_session_type,
 )
 from booking.public.slot_pages import Booking, parse_day, parse_start
-from booking.services.appointments import current_hold, is_first_visit
-from booking.services.availability import AvailabilityQuery
-from booking.services.clinic import get_clinic
-from booking.services.drafts import key_hash, load_draft, new_key
-from booking.services.patients import profile_for_user
+from booking.services.booking.availability import AvailabilityQuery
+from booking.services.booking.drafts import key_hash, load_draft, new_key
+from booking.services.booking.holds import current_hold, is_first_visit
+from booking.services.booking.patients import profile_for_user
+from booking.services.clinic.settings import get_clinic
 
 T = TypeVar("T")
 BOOKING_KEY = "booking_key"

@@ -31,11 +31,11 @@ from booking.public.slot_pages import (
     time_groups,
     zone_line,
 )
-from booking.services import appointments as service
-from booking.services.articles import articles_for_session_type
-from booking.services.availability import AvailabilityQuery
-from booking.services.calendar import appointment_ics
-from booking.services.clinic import get_clinic
+from booking.services.articles.queries import articles_for_session_type
+from booking.services.booking import changes
+from booking.services.booking.availability import AvailabilityQuery
+from booking.services.booking.calendar import appointment_ics
+from booking.services.clinic.settings import get_clinic
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,10 @@ def when_words(appointment: Appointment, instant: datetime) -> str:
 
 
 def policy(appointment: Appointment, *, now: datetime) -> Policy:
-    clinic, cutoff = service.policy_for(appointment.location)
+    clinic, cutoff = changes.policy_for(appointment.location)
     return Policy(
-        deadline=service.change_deadline(appointment, cutoff),
-        late=service.is_late(appointment, cutoff_hours=cutoff, now=now),
+        deadline=changes.change_deadline(appointment, cutoff),
+        late=changes.is_late(appointment, cutoff_hours=cutoff, now=now),
         mode=str(clinic.late_cancel_mode),
         phone=appointment.location.phone or clinic.phone or "",
     )
@@ -213,7 +213,7 @@ def check(appointment: Appointment, links: Links) -> Response | str:
         return redirect(links.url("day"), 303)
     if form.validate_on_submit():
         try:
-            service.reschedule_appointment(
+            changes.reschedule_appointment(
                 appointment,
                 starts_at=starts_at,
                 hold_owner=hold_owner(create=True) or "",
@@ -258,7 +258,7 @@ def cancel(appointment: Appointment, links: Links) -> Response | tuple[str, int]
     status = 200
     if form.validate_on_submit():
         try:
-            service.cancel_appointment(
+            changes.cancel_appointment(
                 appointment,
                 now=now,
                 actor=actor(),

@@ -14,8 +14,8 @@ from booking.models import Appointment
 from booking.public import manage_flow as flow
 from booking.public.forms import NewLinkForm
 from booking.public.views import bp
-from booking.services.appointments import by_manage_token
-from booking.services.patients import send_manage_links
+from booking.services.booking.changes import by_manage_token
+from booking.services.booking.patients import send_manage_links
 
 TOKEN_MAX = 100
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from booking.domain.formatting import format_date, format_time
 from booking.domain.scheduling.values import Slot
 from booking.models import Clinic, Location
-from booking.services.availability import (
+from booking.services.booking.availability import (
     AvailabilityQuery,
     effective_policy,
     find_slots,

@@ -6,7 +6,8 @@ from flask import Blueprint, render_template
 
 from booking.clock import utcnow
 from booking.security import guard
-from booking.services.clinic import appointments_between, clinic_zone, day_bounds, local_today
+from booking.services.booking.listings import appointments_between
+from booking.services.clinic.settings import clinic_zone, day_bounds, local_today
 
 bp = Blueprint("reception", __name__)
 guard(bp, roles=["receptionist"])

@@ -25,12 +25,7 @@ from tests.browser.conftest import (
     what_axe_misses,
 )
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
-from tests.web.intake_helpers import (
-    CALM_ANSWERS,
-    PAGE_ORDER,
-    book_first_visit,
-    new_guest_patient,
-)
+from tests.web.intake_helpers import CALM_ANSWERS, PAGE_ORDER, book_first_visit, new_guest_patient
 
 pytestmark = pytest.mark.browser
 
@@ -130,8 +125,8 @@ def flagged_today(app: Flask, width: int) -> None:
 
     from booking.extensions import db
     from booking.models import Appointment
-    from booking.services import intake as service
-    from booking.services.clinic import clinic_zone, day_bounds, local_today
+    from booking.services.clinic.settings import clinic_zone, day_bounds, local_today
+    from booking.services.intake import answers as answers_service
 
     with app.app_context():
         zone = clinic_zone()
@@ -142,8 +137,10 @@ def flagged_today(app: Flask, width: int) -> None:
     )
     with app.app_context():
         now = datetime.now(UTC)
-        intake = service.start_intake(db.session.get(Appointment, booked.appointment_id), now=now)
-        service.save_page(
+        intake = answers_service.start_intake(
+            db.session.get(Appointment, booked.appointment_id), now=now
+        )
+        answers_service.save_page(
             intake, "implants", {"implants": "yes"}, complete=True, actor=None, now=now
         )
         db.session.commit()

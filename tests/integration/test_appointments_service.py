@@ -23,16 +23,14 @@ from booking.models import (
     Practitioner,
     SessionType,
 )
-from booking.services.appointments import (
-    book_hold,
+from booking.services.booking.availability import AvailabilityQuery, find_slots
+from booking.services.booking.changes import (
     by_manage_token,
     cancel_appointment,
-    extend_hold,
-    hold_slot,
     reschedule_appointment,
 )
-from booking.services.availability import AvailabilityQuery, find_slots
-from booking.services.outbox import SmtpSettings, claim_due, deliver
+from booking.services.booking.holds import book_hold, extend_hold, hold_slot
+from booking.services.platform.outbox import SmtpSettings, claim_due, deliver
 from tests.conftest import seed_demo
 from tests.smtp import Inbox, smtp_server
 

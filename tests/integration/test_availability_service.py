@@ -29,7 +29,7 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.services.availability import (
+from booking.services.booking.availability import (
     AvailabilityQuery,
     find_slots,
     nearest_free,

@@ -9,15 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from booking.domain.errors import InvalidInput
 from booking.extensions import db
-from booking.models import (
-    Consent,
-    ConsentMethod,
-    ConsentText,
-    Modality,
-    PatientProfile,
-    User,
-)
-from booking.services.audit import record_event
+from booking.models import Consent, ConsentMethod, ConsentText, Modality, PatientProfile, User
+from booking.services.platform.audit import record_event
 
 MODALITY_LABELS = {
     Modality.needling: "Needling",

@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, ContactPreference, PatientProfile
-from booking.services import outbox
-from booking.services.appointments import token_hash
-from booking.services.drafts import FIND_YOU, create_email_link, key_hash
+from booking.services.booking.drafts import FIND_YOU, create_email_link, key_hash
+from booking.services.booking.holds import token_hash
+from booking.services.platform import outbox
 
 
 def profile_for_user(user_id: int) -> PatientProfile | None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import current_app, url_for
 
 from booking.models import Appointment
-from booking.services.intake import link_token
+from booking.services.intake.links import link_token
 
 
 def next_step_after_booking(appointment: Appointment) -> tuple[str, str] | None:
     """The (link text, url) of the step after booking, or None when there is none.
 
     The url works for guests: it carries a token derived from the appointment's manage
-    link (see booking.services.intake), so it stops working when that link does.
+    link (see booking.services.intake.links), so it stops working when that link does.
     """
     if not appointment.is_first_visit:
         return None

@@ -26,7 +26,7 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.services.users import hash_password
+from booking.services.accounts.passwords import hash_password
 
 DEMO_PASSWORD = "meridian-demo-2026"  # noqa: S105 - published demo sign-in, demo clinics only
 DOMAIN = "meridian.example"
@@ -325,8 +325,8 @@ def _import_demo_articles() -> None:
     from pathlib import Path
 
     from booking.clock import utcnow
-    from booking.services.articles import import_articles
+    from booking.services.articles.importing import import_articles
 
-    report = import_articles(Path(__file__).resolve().parent.parent / "demo_articles", now=utcnow())
+    report = import_articles(Path(__file__).resolve().parent / "articles", now=utcnow())
     if report.failed:
         raise InvalidInput("; ".join(f"{name}: {reason}" for name, reason in report.failed))

@@ -18,8 +18,8 @@ from booking.domain.errors import NotFound
 from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import Location, Practitioner, SessionType, WorkingHours
-from booking.services.api_booking import working_location_ids
-from booking.services.availability import AvailabilityQuery, find_slots
+from booking.services.api.booking import working_location_ids
+from booking.services.booking.availability import AvailabilityQuery, find_slots
 
 
 def locations_page(*, after: int | None, limit: int) -> list[Location]:

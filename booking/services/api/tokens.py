@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.models import STAFF_ROLES, ApiToken, User
-from booking.services.audit import record_event
+from booking.services.platform.audit import record_event
 
 TOKEN_PREFIX = "mrd_"  # noqa: S105 - a label marking Meridian tokens, not a secret
 MAX_NAME_LENGTH = 100

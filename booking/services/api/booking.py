@@ -29,15 +29,11 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.services.appointments import (
-    Booked,
-    insert_live,
-    is_first_visit,
-    queue_patient_email,
-    token_hash,
-)
-from booking.services.audit import record_event
-from booking.services.availability import validate_start
+from booking.services.booking.availability import validate_start
+from booking.services.booking.emails import queue_patient_email
+from booking.services.booking.guard import insert_live
+from booking.services.booking.holds import Booked, is_first_visit, token_hash
+from booking.services.platform.audit import record_event
 
 
 def own_practitioner_id(actor: User) -> int | None:
