@@ -46,8 +46,8 @@ from booking.services.clinic.practitioners import (
     PASSWORD_MIN,
     NewPractitionerValues,
     PractitionerValues,
+    check_account_email,
     check_password,
-    normalise_email,
 )
 from booking.services.clinic.session_types import MODALITIES, SessionTypeValues
 from booking.services.rota.exceptions import REASON_MAX, ExceptionValues
@@ -642,7 +642,7 @@ class NewPractitionerForm(FlaskForm):
 
     def validate_email(self, field: StringField) -> None:
         try:
-            normalise_email(_text(field))
+            check_account_email(_text(field))
         except InvalidInput as error:
             raise StopValidation(error.message) from error
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import date
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -50,7 +49,7 @@ def _day_link() -> Callable[[Appointment], str] | None:
         return None
 
     def link(appointment: Appointment) -> str:
-        local = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
+        local = appointment.starts_at.astimezone(appointment.location.zone)
         return url_for("practitioner.day", date=local.date().isoformat())
 
     return link

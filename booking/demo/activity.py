@@ -39,11 +39,11 @@ from booking.extensions import db
 from booking.models import (
     Appointment,
     AppointmentStatus,
-    Clinic,
     IntakeResponse,
     PatientProfile,
     ScheduleException,
 )
+from booking.services.clinic.settings import get_clinic
 from booking.services.rota.exceptions import ExceptionValues, add_closure, add_exception
 
 
@@ -76,7 +76,7 @@ def seed_demo_activity(*, now: datetime) -> DemoActivity:
     clinic, InvalidInput when the demo clinic has not been seeded or `now` is naive.
     """
     require_aware(now, "now")
-    clinic = db.session.scalar(select(Clinic).order_by(Clinic.id).limit(1))
+    clinic = get_clinic()
     if clinic is not None and not clinic.is_demo:
         raise NotAllowed("This database holds a real clinic; the demo was not seeded.")
     if activity_present():

@@ -27,6 +27,8 @@ from booking.models import (
     WorkingHours,
 )
 from booking.services.accounts.passwords import hash_password
+from booking.services.clinic.practitioners import practitioner_of
+from booking.services.clinic.settings import get_clinic
 
 DEMO_PASSWORD = "meridian-demo-2026"  # noqa: S105 - published demo sign-in, demo clinics only
 DOMAIN = "meridian.example"
@@ -194,7 +196,7 @@ def seed_demo_clinic(*, cost: tuple[int, int, int]) -> list[DemoSignIn]:
 
     Raises NotAllowed when the database holds a real (non-demo) clinic.
     """
-    clinic = db.session.scalar(select(Clinic).order_by(Clinic.id).limit(1))
+    clinic = get_clinic()
     if clinic is not None and not clinic.is_demo:
         raise NotAllowed("This database holds a real clinic; the demo was not seeded.")
     if clinic is None:
@@ -270,9 +272,7 @@ def seed_demo_clinic(*, cost: tuple[int, int, int]) -> list[DemoSignIn]:
         email = f"{local}@{DOMAIN}"
         user = _user(email, Role.practitioner, name, cost)
         sign_ins.append(DemoSignIn("practitioner", email, DEMO_PASSWORD))
-        practitioner = db.session.scalar(
-            select(Practitioner).where(Practitioner.user_id == user.id)
-        )
+        practitioner = practitioner_of(user)
         if practitioner is not None:
             continue
         practitioner = Practitioner(

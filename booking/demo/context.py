@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from booking.domain.errors import InvalidInput
+from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
 from booking.models import (
     Appointment,
-    Clinic,
     Location,
     PatientProfile,
     Practitioner,
@@ -24,6 +24,7 @@ from booking.models import (
     WorkingHours,
 )
 from booking.services.booking.availability import effective_policy
+from booking.services.clinic.settings import get_clinic
 
 SEED = 20261125
 
@@ -112,7 +113,7 @@ class DemoPatient:
 
 
 def load_context(now: datetime) -> DemoContext:
-    clinic = db.session.scalar(select(Clinic).order_by(Clinic.id).limit(1))
+    clinic = get_clinic()
     admin = db.session.scalar(select(User).where(User.email == f"admin@{DOMAIN}"))
     if clinic is None or admin is None:
         raise InvalidInput("Seed the demo clinic first.")
@@ -131,7 +132,7 @@ def load_context(now: datetime) -> DemoContext:
             select(Location).where(Location.is_active.is_(True)).order_by(Location.id)
         )
     }
-    zones = {i: ZoneInfo(loc.timezone) for i, loc in locations.items()}
+    zones = {i: loc.zone for i, loc in locations.items()}
     policies = {i: effective_policy(loc, clinic) for i, loc in locations.items()}
     room_kinds: dict[int, set[str]] = {i: set() for i in locations}
     for room in db.session.scalars(select(Room).where(Room.is_active.is_(True))):
@@ -145,7 +146,7 @@ def load_context(now: datetime) -> DemoContext:
         types=types,
         locations=locations,
         zones=zones,
-        today={i: now.astimezone(zone).date() for i, zone in zones.items()},
+        today={i: local_today(zone, now=now) for i, zone in zones.items()},
         step={i: timedelta(minutes=p.slot_step_minutes) for i, p in policies.items()},
         notice={i: timedelta(minutes=p.min_notice_minutes) for i, p in policies.items()},
         room_kinds=room_kinds,

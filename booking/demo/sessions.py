@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,9 +24,10 @@ from booking.domain.intake import rules
 from booking.models import Appointment, AppointmentStatus, BookingSource, SessionType
 from booking.services.booking.availability import validate_start
 from booking.services.booking.guard import insert_live
-from booking.services.booking.holds import is_first_visit, token_hash
+from booking.services.booking.holds import is_first_visit
 from booking.services.intake import answers as answers_service
 from booking.services.intake import pages, versions
+from booking.services.platform.tokens import new_token, token_hash
 
 _CALM: dict[str, Any] = {
     "concern": "Stiff neck and shoulders after long days at a desk",
@@ -228,7 +228,7 @@ def _insert(
             session_type_id=session_type.id,
             source=source,
             booked_at=booked_at,
-            manage_token_hash=token_hash(secrets.token_urlsafe(32)),
+            manage_token_hash=token_hash(new_token()),
             is_first_visit=is_first_visit(patient.profile.id),
         )
     except (SlotTaken, PolicyRefused, InvalidInput):

@@ -26,6 +26,7 @@ from booking.security import guard
 from booking.services.booking.patients import profile_for_user
 from booking.services.intake import answers as answers_service
 from booking.services.intake import links, pages
+from booking.services.platform.tokens import token_hash
 
 bp = Blueprint("intake", __name__)
 # Pages a guest with the intake link may use; each checks who may answer (`_intake`).
@@ -47,7 +48,7 @@ def _actor() -> Any:
 
 def _guest_hash(*, create: bool = False) -> str | None:
     key = browser_key(create=create)
-    return links.browser_key_hash(key) if key else None
+    return token_hash(key) if key else None
 
 
 def _refuse_staff() -> None:

@@ -75,7 +75,8 @@ from booking.services.booking.drafts import (
     spend_email_link,
 )
 from booking.services.booking.drafts import start_draft as create_draft
-from booking.services.booking.patients import create_patient, find_by_email, send_find_you_link
+from booking.services.booking.emails import send_find_you_link
+from booking.services.booking.patients import create_patient, find_by_email
 from booking.services.clinic.settings import get_clinic
 
 ENDPOINTS = {
@@ -869,7 +870,7 @@ def book_confirmation() -> str:
     appointment = booked_appointment(journey) if journey is not None else None
     if journey is None or appointment is None:
         return render_template("public/book_confirmation_none.html")
-    zone = ZoneInfo(appointment.location.timezone)
+    zone = appointment.location.zone
     token = journey.get("manage_token")
     next_step = next_step_after_booking(appointment) if appointment.is_first_visit else None
     return render_template(

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,6 +16,7 @@ from werkzeug.wrappers import Response
 from booking.clock import utcnow
 from booking.domain.errors import DomainError, PolicyRefused, SlotTaken
 from booking.domain.formatting import format_date, format_time
+from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role
 from booking.public.forms import CancelForm, ChangeForm, DayForm, TimeForm
@@ -67,7 +67,7 @@ class Policy:
 
 
 def local(appointment: Appointment, instant: datetime) -> datetime:
-    return instant.astimezone(ZoneInfo(appointment.location.timezone))
+    return instant.astimezone(appointment.location.zone)
 
 
 def when_words(appointment: Appointment, instant: datetime) -> str:
@@ -115,7 +115,7 @@ def show(appointment: Appointment, links: Links) -> str:
 
 
 def picker(appointment: Appointment, now: datetime) -> Booking:
-    today = now.astimezone(ZoneInfo(appointment.location.timezone)).date()
+    today = local_today(appointment.location.zone, now=now)
     return Booking(
         query=AvailabilityQuery(
             session_type_id=appointment.session_type_id,

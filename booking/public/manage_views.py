@@ -15,7 +15,7 @@ from booking.public import manage_flow as flow
 from booking.public.forms import NewLinkForm
 from booking.public.views import bp
 from booking.services.booking.changes import by_manage_token
-from booking.services.booking.patients import send_manage_links
+from booking.services.booking.emails import send_manage_links
 
 TOKEN_MAX = 100
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.domain.formatting import format_date, format_time
+from booking.domain.scheduling.dst import local_today
 from booking.domain.scheduling.values import Slot
 from booking.models import Clinic, Location
 from booking.services.booking.availability import (
@@ -96,7 +97,7 @@ class Booking:
         return self.location.timezone
 
     def today(self, now: datetime) -> date:
-        return now.astimezone(ZoneInfo(self.zone_name)).date()
+        return local_today(ZoneInfo(self.zone_name), now=now)
 
     def last_day(self, now: datetime) -> date:
         policy = effective_policy(self.location, self.clinic)

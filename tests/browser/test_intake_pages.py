@@ -123,9 +123,10 @@ def flagged_today(app: Flask, width: int) -> None:
     """A session today whose patient has flags, so the day views show their Flags column."""
     from datetime import UTC, datetime, timedelta
 
+    from booking.domain.scheduling.dst import day_bounds, local_today
     from booking.extensions import db
     from booking.models import Appointment
-    from booking.services.clinic.settings import clinic_zone, day_bounds, local_today
+    from booking.services.clinic.settings import clinic_zone
     from booking.services.intake import answers as answers_service
 
     with app.app_context():

@@ -28,7 +28,8 @@ from booking.models import (
     PatientProfile,
     User,
 )
-from booking.services.api.tokens import create_token, hash_token
+from booking.services.api.tokens import create_token
+from booking.services.platform.tokens import token_hash as hash_token
 from tests.conftest import DEMO_EMAILS, count_queries
 from tests.web.booking_helpers import Demo, demo_ids
 

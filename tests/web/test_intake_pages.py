@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.extensions import db
 from booking.log import JsonFormatter
 from booking.models import (
@@ -24,7 +25,7 @@ from booking.models import (
     OutboxMessage,
     User,
 )
-from booking.services.clinic.settings import clinic_zone, day_bounds, local_today
+from booking.services.clinic.settings import clinic_zone
 from booking.services.intake import answers
 from tests.conftest import DEMO_EMAILS, csrf_from, sign_in
 from tests.web.booking_helpers import BANNED

@@ -48,7 +48,7 @@ def validate_weekly_hours(hours: Iterable[WeeklyHours]) -> list[str]:
             for b in items[i + 1 :]:
                 if b.start_time >= a.end_time:
                     break
-                if _validity_overlaps(a, b):
+                if validity_overlaps(a, b):
                     problems.append(
                         f"Practitioner {pid}, {WEEKDAY_NAMES[weekday]}: "
                         f"{_hhmm(a.start_time)}–{_hhmm(a.end_time)} at location {a.location_id} "
@@ -58,7 +58,8 @@ def validate_weekly_hours(hours: Iterable[WeeklyHours]) -> list[str]:
     return problems
 
 
-def _validity_overlaps(a: WeeklyHours, b: WeeklyHours) -> bool:
+def validity_overlaps(a: WeeklyHours, b: WeeklyHours) -> bool:
+    """Return whether two sets of weekly hours apply on at least one common date."""
     lo = max(a.valid_from or date.min, b.valid_from or date.min)
     hi = min(a.valid_until or date.max, b.valid_until or date.max)
     return lo <= hi

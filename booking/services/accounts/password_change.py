@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from booking.domain.errors import InvalidInput
 from booking.extensions import db
+from booking.mail import render_email
 from booking.models import User
 from booking.services.accounts.passwords import check_new_password, hash_password, verify_password
 from booking.services.accounts.sessions import add_session, end_all_sessions
@@ -73,25 +74,18 @@ def change_password(
 def _queue_password_changed_email(
     user: User, *, now: datetime, clinic_name: str, zone: ZoneInfo, phone: str | None
 ) -> None:
-    from booking.domain.formatting import format_date, format_time
-
-    local = now.astimezone(zone)
-    contact = f"call us on {phone}" if phone else "contact the clinic"
-    body = [
-        f"Hello {user.display_name},",
-        "",
-        f"The password for your {clinic_name} account was changed on {format_date(local)} "
-        f"at {format_time(local)} {local:%Z}. You have been signed out on your other devices.",
-        "",
-        f"If you did not change it, {contact} straight away.",
-        "",
-        clinic_name,
-    ]
+    body = render_email(
+        "password_changed",
+        display_name=user.display_name,
+        changed_at=now.astimezone(zone),
+        phone=phone,
+        clinic_name=clinic_name,
+    )
     outbox.enqueue(
         kind="auth.password_changed",
         recipient=user.email,
         subject=f"Your password was changed – {clinic_name}",
-        body_text="\n".join(body),
+        body_text=body,
         dedupe_key=f"password-changed:{user.id}:{now.isoformat()}",
         now=now,
     )

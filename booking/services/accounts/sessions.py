@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +10,7 @@ from sqlalchemy import select, update
 from booking.db_hooks import write_unit
 from booking.extensions import db
 from booking.models import Role, User, UserSession
+from booking.services.platform.tokens import new_token, token_hash
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -23,17 +22,13 @@ class SessionLimits:
     absolute: timedelta
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def add_session(user: User, *, now: datetime, ip_address: str | None) -> str:
     """Add a server-side session row; return the raw token for the cookie."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     db.session.add(
         UserSession(
             user_id=user.id,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             created_at=now,
             last_seen_at=now,
             ip_address=ip_address,
@@ -56,7 +51,7 @@ def end_session(token: str | None, *, now: datetime) -> None:
         return
     db.session.execute(
         update(UserSession)
-        .where(UserSession.token_hash == _token_hash(token), UserSession.revoked_at.is_(None))
+        .where(UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None))
         .values(revoked_at=now)
     )
 
@@ -80,7 +75,7 @@ def load_session_user(
     """
     if not token or not user_id.isdigit():
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or str(row.user_id) != user_id:
         return None
     user = db.session.get(User, row.user_id)
@@ -101,7 +96,7 @@ def session_expires_at(token: str | None, user: User, *, limits: SessionLimits) 
     """When the current session will end if the user does nothing."""
     if not token:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
     if row is None:
         return None
     idle = limits.patient_idle if user.role == Role.patient else limits.staff_idle

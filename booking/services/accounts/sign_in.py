@@ -5,7 +5,6 @@ Failures are counted per normalised email, account or not.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,10 +13,8 @@ from sqlalchemy import delete, or_, select
 from booking.extensions import db
 from booking.models import SignInThrottle, User
 from booking.services.accounts.passwords import hasher_for
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
+from booking.services.platform.emails import normalise_email
+from booking.services.platform.tokens import token_hash
 
 
 def authenticate(
@@ -70,7 +67,7 @@ SWEEP_BATCH = 100  # stale counter rows deleted per recorded failure, at most
 
 def throttle_key(email: str) -> str:
     """The counter's key for an email: SHA-256 of the normalised address, never the address."""
-    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+    return token_hash(normalise_email(email))
 
 
 class PasswordAttempt:

@@ -8,8 +8,7 @@ do not book (domain.md §6).
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Select, and_, or_, select, union
 
@@ -30,17 +29,19 @@ from booking.models import (
     WorkingHours,
 )
 from booking.services.booking.availability import validate_start
-from booking.services.booking.emails import queue_patient_email
+from booking.services.booking.emails import record_booking
 from booking.services.booking.guard import insert_live
-from booking.services.booking.holds import Booked, is_first_visit, token_hash
-from booking.services.platform.audit import record_event
+from booking.services.booking.holds import Booked, is_first_visit
+from booking.services.clinic.practitioners import practitioner_of
+from booking.services.platform.tokens import new_token, token_hash
 
 
 def own_practitioner_id(actor: User) -> int | None:
     """The practitioner row of a practitioner's account (None for other roles)."""
     if actor.role != Role.practitioner:
         return None
-    return db.session.scalar(select(Practitioner.id).where(Practitioner.user_id == actor.id))
+    practitioner = practitioner_of(actor)
+    return practitioner.id if practitioner is not None else None
 
 
 def check_may_manage(actor: User, practitioner_id: int | None = None) -> None:
@@ -127,7 +128,7 @@ def book_directly(
     if db.session.get(Practitioner, practitioner_id) is None:
         raise NotFound("That practitioner does not exist.")
     candidates = [location_id] if location_id is not None else working_location_ids(practitioner_id)
-    manage_token = secrets.token_urlsafe(32)
+    manage_token = new_token()
     appointment = insert_live(
         lambda: _checked_slot(
             session_type_id=session_type_id,
@@ -146,21 +147,13 @@ def book_directly(
         manage_token_hash=token_hash(manage_token),
         is_first_visit=is_first_visit(patient.id),
     )
-    queue_patient_email(
+    record_booking(
         appointment,
-        kind="confirmation",
         manage_token=manage_token,
-        base_url=base_url,
-        clinic_name=clinic_name,
-        now=now,
-    )
-    record_event(
-        "appointment.book",
         actor=actor,
         now=now,
-        object_type="appointment",
-        object_id=appointment.id,
-        patient_id=patient.id,
+        base_url=base_url,
+        clinic_name=clinic_name,
         detail="api",
     )
     return Booked(appointment, manage_token)
@@ -219,10 +212,3 @@ def list_for_actor(
     return list(
         db.session.scalars(query.order_by(Appointment.starts_at, Appointment.id).limit(limit))
     )
-
-
-def day_start(day: date, zone_name: str) -> datetime:
-    """The first instant of a local date in a zone, as an aware datetime."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(zone_name))

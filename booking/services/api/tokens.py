@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -13,13 +11,11 @@ from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.models import STAFF_ROLES, ApiToken, User
 from booking.services.platform.audit import record_event
+from booking.services.platform.emails import normalise_email
+from booking.services.platform.tokens import new_token, token_hash
 
 TOKEN_PREFIX = "mrd_"  # noqa: S105 - a label marking Meridian tokens, not a secret
 MAX_NAME_LENGTH = 100
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(*, email: str, name: str, now: datetime) -> tuple[ApiToken, str]:
@@ -31,19 +27,19 @@ def create_token(*, email: str, name: str, now: datetime) -> tuple[ApiToken, str
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"Name must be between 1 and {MAX_NAME_LENGTH} characters.")
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
     if user is None:
         raise NotFound(f"No user has the email address {email.strip()}.")
     if user.role not in STAFF_ROLES:
         raise InvalidInput("API tokens are for staff: receptionists, practitioners and admins.")
     if not user.is_enabled:
         raise InvalidInput("That account is disabled.")
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    plaintext = TOKEN_PREFIX + new_token()
     token = ApiToken(
         user_id=user.id,
         name=name,
         prefix=plaintext[:12],
-        token_hash=hash_token(plaintext),
+        token_hash=token_hash(plaintext),
         created_at=now,
     )
     db.session.add(token)

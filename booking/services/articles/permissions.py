@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from booking.extensions import db
-from booking.models import Article, ArticleStatus, Practitioner, Role
+from booking.models import Article, ArticleStatus, Role
+from booking.services.clinic.practitioners import practitioner_of
 
 STAFF_ARTICLE_ROLES = frozenset({Role.practitioner, Role.admin})
 
@@ -42,8 +40,5 @@ def can_publish(actor: Any) -> bool:
         return True
     if role != Role.practitioner:
         return False
-    return bool(
-        db.session.scalar(
-            select(Practitioner.can_review_articles).where(Practitioner.user_id == actor.id)
-        )
-    )
+    practitioner = practitioner_of(actor)
+    return practitioner is not None and practitioner.can_review_articles

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from booking.domain.errors import InvalidInput
 from booking.domain.scheduling.availability import check_slot, compute_slots, nearest_slots
-from booking.domain.scheduling.dst import require_aware
+from booking.domain.scheduling.dst import local_today, require_aware
 from booking.domain.scheduling.policy import Policy
 from booking.domain.scheduling.values import Slot
 from booking.models import Clinic, Location
@@ -176,7 +176,7 @@ def _slots(context: Context, date_from: date, date_to: date, *, now: datetime) -
     if not context.offers:
         return []
     # The engine drops past dates and those beyond the horizon; don't load them either.
-    today = now.astimezone(context.zone).date()
+    today = local_today(context.zone, now=now)
     first = max(date_from, today)
     last = min(date_to, today + timedelta(days=context.policy.max_advance_days))
     if first > last:

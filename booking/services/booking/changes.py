@@ -12,15 +12,16 @@ from booking.models import Appointment, AppointmentStatus, Clinic, LateCancelMod
 from booking.services.booking.availability import validate_start
 from booking.services.booking.emails import queue_patient_email
 from booking.services.booking.guard import clear_expired_holds, guarded_write, release_holds
-from booking.services.booking.holds import token_hash
+from booking.services.clinic.settings import get_clinic
 from booking.services.platform.audit import record_event
+from booking.services.platform.tokens import token_hash
 
 CHANGE_GRACE = timedelta(minutes=15)
 
 
 def policy_for(location: Location) -> tuple[Clinic, int]:
     """The clinic row and the location's effective cancellation cut-off in hours."""
-    clinic = db.session.scalar(select(Clinic).order_by(Clinic.id).limit(1))
+    clinic = get_clinic()
     if clinic is None:
         raise NotFound("The clinic has not been set up.")
     cutoff = location.cancellation_cutoff_hours

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,19 +10,11 @@ from sqlalchemy import delete, select, update
 from booking.domain.errors import NotFound
 from booking.extensions import db
 from booking.models import BookingDraft, EmailLink
+from booking.services.platform.tokens import new_token, token_hash
 
 DRAFT_LIFETIME = timedelta(hours=3)
 LINK_LIFETIME = timedelta(minutes=20)
 FIND_YOU = "find_you"
-
-
-def new_key() -> str:
-    """A random browser key; only its hash is stored."""
-    return secrets.token_urlsafe(32)
-
-
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def load_draft(hashed_key: str, *, now: datetime) -> BookingDraft | None:
@@ -74,10 +64,10 @@ def create_email_link(
     *, purpose: str, email: str, draft_key_hash: str | None, now: datetime
 ) -> str:
     """Store a single-use link for 20 minutes and return its plaintext token."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     db.session.add(
         EmailLink(
-            token_hash=key_hash(token),
+            token_hash=token_hash(token),
             purpose=purpose,
             email=email,
             draft_key_hash=draft_key_hash,
@@ -92,7 +82,7 @@ def peek_email_link(token: str, *, purpose: str, now: datetime) -> EmailLink:
     """The unspent, unexpired link for `token`, or NotFound."""
     if not token or len(token) > 100:
         raise NotFound("This link has expired or is not valid.")
-    link = db.session.scalar(select(EmailLink).where(EmailLink.token_hash == key_hash(token)))
+    link = db.session.scalar(select(EmailLink).where(EmailLink.token_hash == token_hash(token)))
     if (
         link is None
         or link.purpose != purpose

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,9 +22,9 @@ from booking.models import (
     User,
 )
 from booking.services.booking.availability import AvailabilityQuery, find_slots, validate_start
-from booking.services.booking.emails import queue_patient_email
+from booking.services.booking.emails import record_booking
 from booking.services.booking.guard import guarded_write, insert_live, release_holds
-from booking.services.platform.audit import record_event
+from booking.services.platform.tokens import new_token, token_hash
 
 HOLD_CAP = timedelta(minutes=30)
 
@@ -35,10 +33,6 @@ HOLD_CAP = timedelta(minutes=30)
 class Booked:
     appointment: Appointment
     manage_token: str | None  # None when this browser had already booked it
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _pick_practitioner(
@@ -102,7 +96,7 @@ def hold_slot(
             location_id=location_id,
             starts_at=starts_at,
             now=now,
-            zone=ZoneInfo(location.timezone),
+            zone=location.zone,
         )
     release_holds(hold_owner)
 
@@ -191,7 +185,7 @@ def book_hold(
     session_type_id, location_id, practitioner_id and starts_at); otherwise HoldExpired.
     A repeated confirm returns the booking already made.
     """
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     if hold_id is not None:
         existing = db.session.get(Appointment, hold_id)
         if (
@@ -248,20 +242,12 @@ def book_hold(
             )
     appointment = db.session.get(Appointment, hold_id)
     db.session.refresh(appointment)
-    queue_patient_email(
+    record_booking(
         appointment,
-        kind="confirmation",
         manage_token=token,
-        base_url=base_url,
-        clinic_name=clinic_name,
-        now=now,
-    )
-    record_event(
-        "appointment.book",
         actor=actor,
         now=now,
-        object_type="appointment",
-        object_id=appointment.id,
-        patient_id=patient.id,
+        base_url=base_url,
+        clinic_name=clinic_name,
     )
     return Booked(appointment, token)

@@ -1,19 +1,15 @@
-"""Patient profiles for online booking: find, create, and links sent to a patient's email."""
+"""Patient profiles for online booking: find, create, and list their sessions."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, ContactPreference, PatientProfile
-from booking.services.booking.drafts import FIND_YOU, create_email_link, key_hash
-from booking.services.booking.holds import token_hash
-from booking.services.platform import outbox
+from booking.services.platform.emails import normalise_email
 
 
 def profile_for_user(user_id: int) -> PatientProfile | None:
@@ -25,7 +21,7 @@ def find_by_email(email: str) -> PatientProfile | None:
     """The most recent profile with this email address (families may share one)."""
     return db.session.scalar(
         select(PatientProfile)
-        .where(func.lower(PatientProfile.email) == email.strip().lower())
+        .where(func.lower(PatientProfile.email) == normalise_email(email))
         .order_by(PatientProfile.id.desc())
         .limit(1)
     )
@@ -56,33 +52,6 @@ def create_patient(
     return profile
 
 
-def send_find_you_link(
-    email: str, *, draft_key_hash: str, base_url: str, clinic_name: str, now: datetime
-) -> None:
-    """Email a 20-minute, single-use link back into this booking, known address or not."""
-    token = create_email_link(
-        purpose=FIND_YOU, email=email.strip().lower(), draft_key_hash=draft_key_hash, now=now
-    )
-    body = [
-        "Hello,",
-        "",
-        "Use this link to carry on booking your session. It works once, for 20 minutes:",
-        f"{base_url.rstrip('/')}/book/find-you/{token}",
-        "",
-        "If you did not ask for this, you can ignore this email.",
-        "",
-        clinic_name,
-    ]
-    outbox.enqueue(
-        kind="booking.find_you",
-        recipient=email.strip(),
-        subject=f"Carry on booking – {clinic_name}",
-        body_text="\n".join(body),
-        dedupe_key=f"find-you:{key_hash(token)}",
-        now=now,
-    )
-
-
 def upcoming_for_email(email: str, *, now: datetime) -> list[Appointment]:
     """Booked sessions not yet ended for any profile with this email address."""
     return list(
@@ -90,7 +59,7 @@ def upcoming_for_email(email: str, *, now: datetime) -> list[Appointment]:
             select(Appointment)
             .join(PatientProfile, PatientProfile.id == Appointment.patient_id)
             .where(
-                func.lower(PatientProfile.email) == email.strip().lower(),
+                func.lower(PatientProfile.email) == normalise_email(email),
                 Appointment.status == AppointmentStatus.booked,
                 Appointment.ends_at > now,
             )
@@ -103,42 +72,6 @@ def upcoming_for_email(email: str, *, now: datetime) -> list[Appointment]:
             .order_by(Appointment.starts_at)
         )
     )
-
-
-def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datetime) -> int:
-    """Email a fresh manage link for each upcoming session of this address; the old link stops.
-
-    Sends nothing for an unknown address (the page says the same either way).
-    """
-    from booking.domain.formatting import format_date, format_time
-
-    sent = 0
-    for appointment in upcoming_for_email(email, now=now):
-        token = secrets.token_urlsafe(32)
-        appointment.manage_token_hash = token_hash(token)
-        appointment.updated_at = now
-        start = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
-        body = [
-            f"Hello {appointment.patient.given_name},",
-            "",
-            f"Here is a new link for your {appointment.session_type.name} on "
-            f"{format_date(start)} at {format_time(start)}:",
-            f"{base_url.rstrip('/')}/manage/{token}",
-            "",
-            "Your earlier link no longer works.",
-            "",
-            clinic_name,
-        ]
-        outbox.enqueue(
-            kind="appointment.manage_link",
-            recipient=appointment.patient.email,
-            subject=f"Your link to change or cancel – {clinic_name}",
-            body_text="\n".join(body),
-            dedupe_key=f"manage-link:{appointment.id}:{token_hash(token)[:32]}",
-            now=now,
-        )
-        sent += 1
-    return sent
 
 
 def sessions_of(profile_id: int) -> list[Appointment]:

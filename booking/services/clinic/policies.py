@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.models import Clinic, LateCancelMode, User
 from booking.services.clinic.checks import LIMITS, apply_changes, audit_change, check_step
+from booking.services.clinic.settings import get_clinic
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +28,7 @@ def update_policies(values: PolicyValues, *, actor: User, now: datetime) -> Clin
     Raises NotFound when no clinic is set up, InvalidInput (with `field`) for a value out of
     range, a slot step other than 5, 10, 15, 20 or 30, or an unknown late-cancel mode.
     """
-    clinic = db.session.scalar(select(Clinic).order_by(Clinic.id).limit(1))
+    clinic = get_clinic()
     if clinic is None:
         raise NotFound("No clinic is set up yet")
     for name in (

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +18,7 @@ from booking.services.accounts.passwords import (
     hash_password,
 )
 from booking.services.clinic.checks import audit_change, check_name
+from booking.services.platform.emails import check_email_format, normalise_email
 
 BIO_MAX = 2000
 
@@ -27,9 +27,6 @@ EMAIL_MAX = 254
 
 
 PASSWORD_MIN = STAFF_PASSWORD_MIN
-
-
-EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,17 +69,17 @@ def practitioner_of(user: User) -> Practitioner | None:
     return db.session.scalar(select(Practitioner).where(Practitioner.user_id == user.id))
 
 
-def normalise_email(text: str) -> str:
-    """The address as email-validator normalises it, lower-cased. Raises InvalidInput."""
+def check_account_email(text: str) -> str:
+    """A new account's address, well formed and in the sign-in's normal form.
+
+    Raises InvalidInput (field `email`) when empty, over 254 characters or malformed.
+    """
     text = text.strip()
     if not text:
         raise InvalidInput("Enter an email address", field="email")
     if len(text) > EMAIL_MAX:
         raise InvalidInput("Email address must be 254 characters or fewer", field="email")
-    try:
-        return validate_email(text, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise InvalidInput(EMAIL_FORMAT, field="email") from error
+    return normalise_email(check_email_format(text))
 
 
 def check_password(password: str) -> None:
@@ -99,7 +96,7 @@ def create_practitioner(
     email that already has an account, or a password shorter than 15 characters.
     """
     name = check_name(values.display_name, "display_name")
-    email = normalise_email(values.email)
+    email = check_account_email(values.email)
     taken = db.session.scalar(select(User.id).where(func.lower(User.email) == email))
     if taken is not None:
         raise InvalidInput("There is already an account with this email address", field="email")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
 from booking.models import Clinic, Location
 
@@ -20,25 +21,9 @@ def get_clinic() -> Clinic | None:
 
 def clinic_zone() -> ZoneInfo:
     clinic = get_clinic()
-    return ZoneInfo(clinic.timezone if clinic else DEFAULT_ZONE)
-
-
-def local_today(zone: ZoneInfo, *, now: datetime) -> date:
-    return now.astimezone(zone).date()
-
-
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The UTC instants where a local day starts and the next one starts."""
-    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-    return start, end
+    return clinic.zone if clinic else ZoneInfo(DEFAULT_ZONE)
 
 
 def clinic_today(now: datetime, location: Location | None = None) -> date:
     """Today at a location, or in the clinic's zone."""
-    if location is not None:
-        zone = location.timezone
-    else:
-        clinic = get_clinic()
-        zone = clinic.timezone if clinic else DEFAULT_ZONE
-    return now.astimezone(ZoneInfo(zone)).date()
+    return local_today(location.zone if location is not None else clinic_zone(), now=now)

@@ -54,10 +54,6 @@ def appointment_for_link(
     return appointment
 
 
-def browser_key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def may_answer(intake: IntakeResponse, *, user: Any, guest_key_hash: str | None) -> bool:
     """The patient who owns the intake, or the browser that opened its link.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from booking.domain.errors import NotFound, PolicyRefused
+from booking.mail import render_email
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, User
 from booking.services.intake.answers import start_intake
 from booking.services.intake.links import link_token
@@ -28,8 +29,6 @@ def send_reminder(
     Raises PolicyRefused when answers were already sent or a reminder went in the last day,
     NotFound for a session that is not upcoming.
     """
-    from booking.domain.formatting import format_date, format_time
-
     if appointment.status != AppointmentStatus.booked or appointment.starts_at <= now:
         raise NotFound("That session is not coming up.")
     intake = start_intake(appointment, now=now, actor=actor)
@@ -39,30 +38,23 @@ def send_reminder(
         raise PolicyRefused("A reminder was sent in the last 24 hours.")
     patient = appointment.patient
     token = link_token(appointment, secret=secret)
-    from zoneinfo import ZoneInfo
-
-    start = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
     link = (
         f"{base_url.rstrip('/')}/intake/start/{appointment.id}/{token}"
         if token
         else f"{base_url.rstrip('/')}/intake/"
     )
-    body = [
-        f"Hello {patient.given_name},",
-        "",
-        f"Before your session on {format_date(start)} at {format_time(start)}, answer a few "
-        "health questions so your practitioner can prepare:",
-        link,
-        "",
-        "Your answers are saved as you go, so you can stop and come back.",
-        "",
-        clinic_name,
-    ]
+    body = render_email(
+        "intake_reminder",
+        given_name=patient.given_name,
+        start=appointment.starts_at.astimezone(appointment.location.zone),
+        link=link,
+        clinic_name=clinic_name,
+    )
     outbox.enqueue(
         kind="intake.reminder",
         recipient=patient.email,
         subject=f"Health questions before your session – {clinic_name}",
-        body_text="\n".join(body),
+        body_text=body,
         dedupe_key=f"intake-reminder:{intake.id}:{int(now.timestamp())}",
         now=now,
     )

@@ -19,15 +19,11 @@ from booking.models import (
     IntakeStatus,
     PatientFlag,
     PatientProfile,
-    Practitioner,
     Role,
     User,
 )
+from booking.services.clinic.practitioners import practitioner_of
 from booking.services.platform.audit import record_event
-
-
-def practitioner_of(user: User) -> Practitioner | None:
-    return db.session.scalar(select(Practitioner).where(Practitioner.user_id == user.id))
 
 
 def staff_may_read(patient_id: int, *, actor: User) -> bool:

@@ -12,13 +12,14 @@ from datetime import date, datetime, time
 from sqlalchemy import or_, select
 
 from booking.domain.errors import InvalidInput, NotFound
+from booking.domain.formatting import format_time
 from booking.extensions import db
 from booking.models import ExceptionKind, Location, ScheduleException, User, WorkingHours
 from booking.services.clinic.locations import location_names
 from booking.services.clinic.practitioners import get_practitioner
 from booking.services.clinic.settings import clinic_today
 from booking.services.rota.checks import audit_row, check_location, check_times
-from booking.services.rota.hours import clock, weekly_spec
+from booking.services.rota.hours import weekly_spec
 
 REASON_MAX = 200
 
@@ -144,7 +145,7 @@ def _check_extra_hours(practitioner_id: int, values: ExceptionValues) -> None:
     )
     for hours in weekly:
         if weekly_spec(hours, practitioner_id).valid_on(day):
-            where = f"{clock(hours.start_time)} to {clock(hours.end_time)}"
+            where = f"{format_time(hours.start_time)} to {format_time(hours.end_time)}"
             raise InvalidInput(
                 f"These extra hours overlap working hours, {where} at "
                 f"{names.get(hours.location_id, 'another location')}",
@@ -162,7 +163,7 @@ def _check_extra_hours(practitioner_id: int, values: ExceptionValues) -> None:
     if extra is not None:
         raise InvalidInput(
             f"These extra hours overlap extra hours already added, "
-            f"{clock(extra.start_time)} to {clock(extra.end_time)}",
+            f"{format_time(extra.start_time)} to {format_time(extra.end_time)}",
             field="start_time",
         )
 

@@ -9,8 +9,13 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 
 from booking.domain.errors import InvalidInput, NotFound
+from booking.domain.formatting import format_time
 from booking.domain.scheduling import values as engine
-from booking.domain.scheduling.hours import WEEKDAY_NAMES, validate_weekly_hours
+from booking.domain.scheduling.hours import (
+    WEEKDAY_NAMES,
+    validate_weekly_hours,
+    validity_overlaps,
+)
 from booking.extensions import db
 from booking.models import Location, User, WorkingHours
 from booking.services.clinic.locations import location_names
@@ -38,19 +43,10 @@ class HoursGroup:
     days: tuple[tuple[str, tuple[WorkingHours, ...]], ...]
 
 
-def clock(value: time) -> str:
-    """'9am', '2:30pm', as the pages show times."""
-    hour = value.hour % 12 or 12
-    suffix = "am" if value.hour < 12 else "pm"
-    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
-
-
 def describe_hours(hours: WorkingHours, location_name: str) -> str:
     """'Monday 9am to 1pm at Islington', naming one interval on a button or in a message."""
-    return (
-        f"{WEEKDAYS[hours.weekday]} {clock(hours.start_time)} to {clock(hours.end_time)} "
-        f"at {location_name}"
-    )
+    start, end = format_time(hours.start_time), format_time(hours.end_time)
+    return f"{WEEKDAYS[hours.weekday]} {start} to {end} at {location_name}"
 
 
 def hours_by_location(practitioner_id: int) -> list[HoursGroup]:
@@ -78,12 +74,6 @@ def hours_by_location(practitioner_id: int) -> list[HoursGroup]:
         days = tuple((WEEKDAYS[day], tuple(items)) for day, items in sorted(by_day.items()))
         groups.append(HoursGroup(location, days))
     return groups
-
-
-def _validity_overlaps(a: engine.WeeklyHours, b: engine.WeeklyHours) -> bool:
-    return max(a.valid_from or date.min, b.valid_from or date.min) <= min(
-        a.valid_until or date.max, b.valid_until or date.max
-    )
 
 
 def weekly_spec(hours: WorkingHours | HoursValues, practitioner_id: int) -> engine.WeeklyHours:
@@ -132,7 +122,7 @@ def add_hours(
                 if spec.weekday == new.weekday
                 and spec.start_time < new.end_time
                 and new.start_time < spec.end_time
-                and _validity_overlaps(spec, new)
+                and validity_overlaps(spec, new)
             ),
             None,
         )

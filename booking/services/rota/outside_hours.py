@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
@@ -70,9 +69,7 @@ def appointments_now_outside_hours(
     appointments = list(db.session.scalars(query))
     if dates is not None:
         appointments = [
-            a
-            for a in appointments
-            if a.starts_at.astimezone(ZoneInfo(a.location.timezone)).date() in dates
+            a for a in appointments if a.starts_at.astimezone(a.location.zone).date() in dates
         ]
     if not appointments:
         return []
