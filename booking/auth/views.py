@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from booking.api.ratelimit import ip_key
 from booking.auth.forms import ChangePasswordForm, SignInForm
+from booking.auth_session import SESSION_TOKEN_KEY
 from booking.clock import utcnow
 from booking.domain.errors import InvalidInput
 from booking.errors import status_for, too_many_requests_page
@@ -30,7 +31,6 @@ from booking.extensions import db, limiter
 from booking.forms import EmptyForm
 from booking.models import Role
 from booking.security import (
-    SESSION_TOKEN_KEY,
     guard,
     is_safe_next,
     password_cost,
