@@ -21,12 +21,13 @@ from booking.extensions import db
 from booking.intake import summary
 from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
-from booking.public.journey import browser_key
+
+# The browser's booking key also opens a guest's intake: the same hash, one helper.
+from booking.public.journey import hold_owner as _guest_hash
 from booking.security import guard
 from booking.services.booking.patients import profile_for_user
 from booking.services.intake import answers as answers_service
 from booking.services.intake import links, pages
-from booking.services.platform.tokens import token_hash
 
 bp = Blueprint("intake", __name__)
 # Pages a guest with the intake link may use; each checks who may answer (`_intake`).
@@ -44,11 +45,6 @@ def _no_store(response: Response) -> Response:
 
 def _actor() -> Any:
     return current_user if current_user.is_authenticated else None
-
-
-def _guest_hash(*, create: bool = False) -> str | None:
-    key = browser_key(create=create)
-    return token_hash(key) if key else None
 
 
 def _refuse_staff() -> None:
