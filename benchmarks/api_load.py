@@ -131,7 +131,7 @@ def seed(args: argparse.Namespace, url: str, target: str) -> tuple[Any, Any, str
 
     from booking.extensions import db
     from booking.models import User
-    from booking.services.api_tokens import create_token
+    from booking.services.api.tokens import create_token
 
     layout = chain.make_layout()
     app = chain.make_app(url)

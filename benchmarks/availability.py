@@ -690,7 +690,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 def run_cases(app: Any, cases: Sequence[Case]) -> tuple[list[float], list[float], float]:
     """Wall-clock and this thread's CPU milliseconds per call, and the mean slots found."""
-    from booking.services.availability import AvailabilityQuery, find_slots
+    from booking.services.booking.availability import AvailabilityQuery, find_slots
 
     def call(case: Case) -> int:
         query = AvailabilityQuery(

@@ -8,8 +8,8 @@ import click
 from flask import Flask
 
 from booking.db_hooks import WRITE_TX
+from booking.domain.errors import DomainError
 from booking.extensions import db
-from booking.scheduling.errors import DomainError
 
 
 def register(app: Flask) -> None:
@@ -21,9 +21,9 @@ def register(app: Flask) -> None:
     def seed_demo() -> None:
         """Create the demo clinic and its activity (idempotent) and print its sign-ins."""
         from booking.clock import utcnow
+        from booking.demo.activity import seed_demo_activity
+        from booking.demo.clinic import seed_demo_clinic
         from booking.security import password_cost
-        from booking.services.demo import seed_demo_clinic
-        from booking.services.demo_activity import seed_demo_activity
 
         WRITE_TX.set(True)
         try:
@@ -44,7 +44,7 @@ def _register_outbox(app: Flask) -> None:
     def send_outbox(limit: int) -> None:
         """Send due email from the outbox, retrying failures with back-off."""
         from booking.clock import utcnow
-        from booking.services.outbox import SmtpSettings, claim_due, deliver
+        from booking.services.platform.outbox import SmtpSettings, claim_due, deliver
 
         settings = SmtpSettings(
             host=app.config["SMTP_HOST"],
@@ -77,7 +77,7 @@ def _register_articles(app: Flask) -> None:
     def import_articles(directory: pathlib.Path) -> None:
         """Import every *.md file in DIRECTORY as an article (slug = file name); rerun updates."""
         from booking.clock import utcnow
-        from booking.services.articles import import_articles as run_import
+        from booking.services.articles.importing import import_articles as run_import
 
         WRITE_TX.set(True)
         try:
@@ -106,7 +106,7 @@ def _register_api_tokens(app: Flask) -> None:
     def create(email: str, name: str) -> None:
         """Create a token; the token itself is printed once, alone on the last line."""
         from booking.clock import utcnow
-        from booking.services.api_tokens import create_token
+        from booking.services.api.tokens import create_token
 
         WRITE_TX.set(True)
         try:
@@ -124,7 +124,7 @@ def _register_api_tokens(app: Flask) -> None:
     @api_token.command("list")
     def list_() -> None:
         """List tokens: id, prefix, user, role, name, last used, revoked."""
-        from booking.services.api_tokens import list_tokens
+        from booking.services.api.tokens import list_tokens
 
         tokens = list_tokens()
         if not tokens:
@@ -149,7 +149,7 @@ def _register_api_tokens(app: Flask) -> None:
     def revoke(token_id: int) -> None:
         """Revoke token TOKEN_ID at once (revoking twice changes nothing)."""
         from booking.clock import utcnow
-        from booking.services.api_tokens import revoke_token
+        from booking.services.api.tokens import revoke_token
 
         WRITE_TX.set(True)
         try:

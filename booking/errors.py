@@ -8,8 +8,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.wrappers import Response
 
-from booking.extensions import db
-from booking.scheduling.errors import (
+from booking.domain.errors import (
     DomainError,
     HoldExpired,
     InvalidInput,
@@ -18,6 +17,7 @@ from booking.scheduling.errors import (
     PolicyRefused,
     SlotTaken,
 )
+from booking.extensions import db
 
 STATUS: dict[type[DomainError], int] = {
     NotFound: 404,

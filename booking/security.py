@@ -8,17 +8,19 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
+from booking.auth_session import SESSION_TOKEN_KEY, session_limits
+from booking.clock import utcnow
 from booking.db_hooks import WRITE_TX
 from booking.extensions import db, login_manager
+from booking.services.accounts.sessions import load_session_user
 
 T = TypeVar("T")
 
-SESSION_TOKEN_KEY = "sid"  # noqa: S105 - the name of a session key, not a secret
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DRAFT_WRITING_PATHS = ("/book", "/manage", "/intake")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
@@ -36,11 +38,11 @@ def register(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
-        from booking.clock import utcnow
-        from booking.services.users import load_session_user
-
         return load_session_user(
-            user_id, session.get(SESSION_TOKEN_KEY), now=utcnow(), limits=session_limits()
+            user_id,
+            session.get(SESSION_TOKEN_KEY),
+            now=utcnow(),
+            limits=session_limits(current_app.config),
         )
 
     @app.before_request
@@ -75,26 +77,8 @@ def register(app: Flask) -> None:
         return response
 
 
-def session_limits() -> Any:
-    """Idle and absolute session limits from config."""
-    from datetime import timedelta
-
-    from flask import current_app
-
-    from booking.services.users import SessionLimits
-
-    cfg = current_app.config
-    return SessionLimits(
-        staff_idle=timedelta(minutes=cfg["STAFF_IDLE_MINUTES"]),
-        patient_idle=timedelta(minutes=cfg["PATIENT_IDLE_MINUTES"]),
-        absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
-    )
-
-
 def password_cost() -> tuple[int, int, int]:
     """The configured argon2id (time, memory, parallelism) cost."""
-    from flask import current_app
-
     cfg = current_app.config
     return (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
 
@@ -154,8 +138,6 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def _url_adapter() -> Any:
-    from flask import current_app
-
     return current_app.url_map.bind("localhost")
 
 

@@ -1,13 +1,17 @@
-"""Template helpers: navigation per role, dates and times in words."""
+"""Template helpers: navigation per role, and the date and time filters."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, request, session, url_for
 from flask_login import current_user
+
+from booking.auth_session import SESSION_TOKEN_KEY, session_limits
+from booking.domain.formatting import format_date, format_time
+from booking.services.accounts.sessions import session_expires_at
 
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "patient": [("patient.home", "Your sessions")],
@@ -15,18 +19,6 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "receptionist": [("reception.home", "Day sheet")],
     "admin": [("admin.home", "Clinic set-up")],
 }
-
-
-def format_date(value: date | datetime) -> str:
-    """'Tuesday 14 April 2027'."""
-    return f"{value:%A} {value.day} {value:%B %Y}"
-
-
-def format_time(value: datetime | Any) -> str:
-    """'10:30am', '2pm'."""
-    hour = value.hour % 12 or 12
-    suffix = "am" if value.hour < 12 else "pm"
-    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
 
 
 def in_zone(value: datetime, zone: str | ZoneInfo) -> datetime:
@@ -45,28 +37,21 @@ def register(app: Flask) -> None:
         items: list[dict[str, Any]] = []
         expires_at = None
         if current_user.is_authenticated:
-            from booking.security import SESSION_TOKEN_KEY, session_limits
-            from booking.services.users import session_expires_at
-
             for endpoint, label in NAVIGATION.get(str(current_user.role), []):
                 items.append(
                     {
-                        "href": _url(endpoint),
+                        "href": url_for(endpoint),
                         "text": label,
                         "active": request.endpoint == endpoint,
                     }
                 )
             expires_at = session_expires_at(
-                session.get(SESSION_TOKEN_KEY), current_user, limits=session_limits()
+                session.get(SESSION_TOKEN_KEY),
+                current_user,
+                limits=session_limits(current_app.config),
             )
         return {
             "nav_items": items,
             "session_expires_at": expires_at,
             "clinic_zone_name": current_app.config.get("CLINIC_TIMEZONE", "Europe/London"),
         }
-
-
-def _url(endpoint: str) -> str:
-    from flask import url_for
-
-    return url_for(endpoint)

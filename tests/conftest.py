@@ -226,9 +226,9 @@ def runner(app: Flask) -> Any:
 
 
 def seed_demo(app: Flask) -> None:
+    from booking.demo.clinic import seed_demo_clinic
     from booking.extensions import db
     from booking.security import password_cost
-    from booking.services.demo import seed_demo_clinic
 
     with app.app_context():
         seed_demo_clinic(cost=password_cost())

@@ -1,7 +1,7 @@
 """Clinic set-up forms: booking policies, locations, rooms and session types.
 
 Numbers are typed into text boxes (GOV.UK: no `type=number`); spaces and commas are ignored.
-Ranges and messages come from `booking.services.setup.LIMITS`, so a form and the service
+Ranges and messages come from `booking.services.clinic.checks.LIMITS`, so a form and the service
 that backs it up say the same thing.
 """
 
@@ -32,34 +32,26 @@ from wtforms import (
 )
 from wtforms.validators import Length, StopValidation
 
+from booking.domain.errors import InvalidInput
 from booking.forms import Present
 from booking.models.clinic import SLOT_STEPS
 from booking.public.forms import MONTHS
-from booking.scheduling.errors import InvalidInput
-from booking.services.schedule_setup import (
+from booking.services.accounts.passwords import PASSWORD_MAX
+from booking.services.clinic.checks import LIMITS, MAX_PRICE_PENCE, NAME_MAX
+from booking.services.clinic.locations import LocationValues, RoomValues
+from booking.services.clinic.policies import PolicyValues
+from booking.services.clinic.practitioners import (
     BIO_MAX,
     EMAIL_MAX,
     PASSWORD_MIN,
-    REASON_MAX,
-    WEEKDAYS,
-    ExceptionValues,
-    HoursValues,
     NewPractitionerValues,
     PractitionerValues,
+    check_account_email,
     check_password,
-    normalise_email,
 )
-from booking.services.setup import (
-    LIMITS,
-    MAX_PRICE_PENCE,
-    MODALITIES,
-    NAME_MAX,
-    LocationValues,
-    PolicyValues,
-    RoomValues,
-    SessionTypeValues,
-)
-from booking.services.users import PASSWORD_MAX
+from booking.services.clinic.session_types import MODALITIES, SessionTypeValues
+from booking.services.rota.exceptions import REASON_MAX, ExceptionValues
+from booking.services.rota.hours import WEEKDAYS, HoursValues
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 STEP_CHOICES = [(str(step), f"Every {step} minutes") for step in SLOT_STEPS]
@@ -650,7 +642,7 @@ class NewPractitionerForm(FlaskForm):
 
     def validate_email(self, field: StringField) -> None:
         try:
-            normalise_email(_text(field))
+            check_account_email(_text(field))
         except InvalidInput as error:
             raise StopValidation(error.message) from error
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import date
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -26,17 +25,21 @@ from booking.admin.forms import (
 )
 from booking.admin.views import _actor, _form, _refused, bp
 from booking.clock import utcnow
+from booking.domain.errors import DomainError
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.models import Appointment, Practitioner, ScheduleException
-from booking.scheduling.errors import DomainError
 from booking.security import password_cost
-from booking.services import schedule_setup as schedule
+from booking.services.clinic import locations as locations_service
+from booking.services.clinic import practitioners as practitioners_service
+from booking.services.clinic import session_types, settings
+from booking.services.rota import exceptions, outside_hours
+from booking.services.rota import hours as hours_service
 
 
 def _outside(**scope: Any) -> dict[str, Any]:
     """The sessions now outside open hours, and a link to each one's day if a day view exists."""
-    appointments = schedule.appointments_now_outside_hours(now=utcnow(), **scope)
+    appointments = outside_hours.appointments_now_outside_hours(now=utcnow(), **scope)
     return {"outside": appointments, "day_link": _day_link()}
 
 
@@ -46,7 +49,7 @@ def _day_link() -> Callable[[Appointment], str] | None:
         return None
 
     def link(appointment: Appointment) -> str:
-        local = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
+        local = appointment.starts_at.astimezone(appointment.location.zone)
         return url_for("practitioner.day", date=local.date().isoformat())
 
     return link
@@ -114,24 +117,26 @@ def hours_page(
 ) -> ResponseReturnValue:
     """A practitioner's weekly hours by location and weekday, the sessions outside them, and a
     form to add an interval."""
-    form = HoursForm(locations=schedule.location_choices())
+    form = HoursForm(locations=locations_service.location_choices())
 
     def context() -> dict[str, Any]:
         return {
             "practitioner": practitioner,
-            "groups": schedule.hours_by_location(practitioner.id),
+            "groups": hours_service.hours_by_location(practitioner.id),
             "remove_url": remove_url,
             "action": page_url,
             **_outside(practitioner_id=practitioner.id),
             **extra,
         }
 
-    names = schedule.location_names
+    names = locations_service.location_names
     return _write(
         form,
         template,
-        partial(schedule.add_hours, practitioner.id),
-        lambda hours: f"Hours added: {schedule.describe_hours(hours, names()[hours.location_id])}",
+        partial(hours_service.add_hours, practitioner.id),
+        lambda hours: (
+            f"Hours added: {hours_service.describe_hours(hours, names()[hours.location_id])}"
+        ),
         page_url,
         context,
     )
@@ -139,7 +144,7 @@ def hours_page(
 
 def remove_hours(practitioner: Practitioner, hours_id: int, page_url: str) -> Any:
     return _remove(
-        partial(schedule.remove_hours, practitioner.id, hours_id),
+        partial(hours_service.remove_hours, practitioner.id, hours_id),
         lambda described: f"Hours removed: {described}",
         page_url,
     )
@@ -154,15 +159,15 @@ def time_off_page(
     **extra: Any,
 ) -> ResponseReturnValue:
     """Upcoming time off, extra hours and closures, the sessions outside hours, and a form."""
-    locations = schedule.location_choices()
+    locations = locations_service.location_choices()
     form = TimeOffForm(locations=locations)
 
     def context() -> dict[str, Any]:
-        today = schedule.clinic_today(utcnow())
+        today = settings.clinic_today(utcnow())
         return {
             "practitioner": practitioner,
-            "exceptions": schedule.upcoming_exceptions(practitioner.id, today=today),
-            "location_names": schedule.location_names(),
+            "exceptions": exceptions.upcoming_exceptions(practitioner.id, today=today),
+            "location_names": locations_service.location_names(),
             "remove_url": remove_url,
             "action": page_url,
             **_outside(practitioner_id=practitioner.id),
@@ -172,7 +177,7 @@ def time_off_page(
     return _write(
         form,
         template,
-        partial(schedule.add_exception, practitioner.id),
+        partial(exceptions.add_exception, practitioner.id),
         partial(_exception_banner, "added"),
         page_url,
         context,
@@ -181,7 +186,7 @@ def time_off_page(
 
 def remove_exception(practitioner: Practitioner, exception_id: int, page_url: str) -> Any:
     return _remove(
-        partial(schedule.remove_exception, practitioner.id, exception_id),
+        partial(exceptions.remove_exception, practitioner.id, exception_id),
         partial(_exception_banner, "removed"),
         page_url,
     )
@@ -202,13 +207,15 @@ def practitioner_data(practitioner: Practitioner) -> dict[str, Any]:
 
 @bp.route("/practitioners")
 def practitioners() -> str:
-    return render_template("admin/practitioners.html", practitioners=schedule.practitioners())
+    return render_template(
+        "admin/practitioners.html", practitioners=practitioners_service.practitioners()
+    )
 
 
 @bp.route("/practitioners/new", methods=["GET", "POST"])
 def practitioner_new() -> ResponseReturnValue:
     form = NewPractitionerForm()
-    save = partial(schedule.create_practitioner, cost=password_cost())
+    save = partial(practitioners_service.create_practitioner, cost=password_cost())
     return _write(
         form,
         "admin/practitioner_new.html",
@@ -224,11 +231,11 @@ def practitioner_edit(practitioner_id: int) -> ResponseReturnValue:
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     saved = practitioner_data(practitioner)
     chosen = [int(i) for i in saved["session_type_ids"]]
-    form = _form(PractitionerForm, saved, session_types=schedule.session_type_choices(chosen))
+    form = _form(PractitionerForm, saved, session_types=session_types.session_type_choices(chosen))
     return _write(
         form,
         "admin/practitioner_edit.html",
-        partial(schedule.update_practitioner, practitioner.id),
+        partial(practitioners_service.update_practitioner, practitioner.id),
         lambda p: f"Changes to {p.display_name} saved",
         url_for("admin.practitioners"),
         lambda: {"practitioner": practitioner},
@@ -287,13 +294,13 @@ def practitioner_time_off_remove(practitioner_id: int, exception_id: int) -> Any
 
 @bp.route("/closures", methods=["GET", "POST"])
 def closures() -> ResponseReturnValue:
-    form = ClosureForm(locations=schedule.location_choices())
+    form = ClosureForm(locations=locations_service.location_choices())
 
     def context() -> dict[str, Any]:
-        upcoming = schedule.upcoming_closures(today=schedule.clinic_today(utcnow()))
+        upcoming = exceptions.upcoming_closures(today=settings.clinic_today(utcnow()))
         return {
             "closures": upcoming,
-            "location_names": schedule.location_names(),
+            "location_names": locations_service.location_names(),
             "remove_url": lambda exception_id: url_for(
                 "admin.closure_remove", exception_id=exception_id
             ),
@@ -303,7 +310,7 @@ def closures() -> ResponseReturnValue:
     return _write(
         form,
         "admin/closures.html",
-        schedule.add_closure,
+        exceptions.add_closure,
         partial(_exception_banner, "added"),
         url_for("admin.closures"),
         context,
@@ -313,7 +320,7 @@ def closures() -> ResponseReturnValue:
 @bp.route("/closures/<int:exception_id>/remove", methods=["POST"])
 def closure_remove(exception_id: int) -> Any:
     return _remove(
-        partial(schedule.remove_closure, exception_id),
+        partial(exceptions.remove_closure, exception_id),
         partial(_exception_banner, "removed"),
         url_for("admin.closures"),
     )

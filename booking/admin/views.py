@@ -14,13 +14,16 @@ from sqlalchemy import func, select
 
 from booking.admin.forms import LocationForm, PolicyForm, RoomForm, SessionTypeForm
 from booking.clock import utcnow
+from booking.domain.errors import DomainError
 from booking.errors import status_for
 from booking.extensions import db
 from booking.models import Clinic, Location, Practitioner, Room, SessionType, User
-from booking.scheduling.errors import DomainError
 from booking.security import guard
-from booking.services import setup
-from booking.services.clinic import get_clinic
+from booking.services.clinic import locations as locations_service
+from booking.services.clinic import policies as policies_service
+from booking.services.clinic import practitioners
+from booking.services.clinic import session_types as session_types_service
+from booking.services.clinic.settings import get_clinic
 
 bp = Blueprint("admin", __name__)
 guard(bp, roles=["admin"])
@@ -112,7 +115,11 @@ def policy_data(clinic: Clinic) -> dict[str, Any]:
 def policies() -> ResponseReturnValue:
     form = _form(PolicyForm, policy_data(_clinic_or_404()))
     return _save(
-        form, "admin/policies.html", setup.update_policies, "Booking policies saved", "admin.home"
+        form,
+        "admin/policies.html",
+        policies_service.update_policies,
+        "Booking policies saved",
+        "admin.home",
     )
 
 
@@ -139,7 +146,9 @@ def location_data(location: Location | None) -> dict[str, Any]:
 @bp.route("/locations")
 def locations() -> str:
     return render_template(
-        "admin/locations.html", locations=setup.locations_with_rooms(), clinic=get_clinic()
+        "admin/locations.html",
+        locations=locations_service.locations_with_rooms(),
+        clinic=get_clinic(),
     )
 
 
@@ -147,7 +156,7 @@ def locations() -> str:
 def location_new() -> ResponseReturnValue:
     clinic = _clinic_or_404()
     form = _form(LocationForm, location_data(None), clinic_step=clinic.slot_step_minutes)
-    save = setup.create_location
+    save = locations_service.create_location
     return _save(
         form, "admin/location_new.html", save, "{} added", "admin.locations", clinic=clinic
     )
@@ -158,7 +167,7 @@ def location_edit(location_id: int) -> ResponseReturnValue:
     clinic = _clinic_or_404()
     location = db.get_or_404(Location, location_id)
     form = _form(LocationForm, location_data(location), clinic_step=clinic.slot_step_minutes)
-    save = partial(setup.update_location, location.id)
+    save = partial(locations_service.update_location, location.id)
     template = "admin/location_edit.html"
     context = {"clinic": clinic, "location": location}
     return _save(form, template, save, "Changes to {} saved", "admin.locations", **context)
@@ -180,7 +189,7 @@ def room_data(room: Room | None) -> dict[str, Any]:
 def room_new(location_id: int) -> ResponseReturnValue:
     location = db.get_or_404(Location, location_id)
     form = _form(RoomForm, room_data(None))
-    save = partial(setup.create_room, location.id)
+    save = partial(locations_service.create_room, location.id)
     template = "admin/room_new.html"
     return _save(form, template, save, "{} added", "admin.locations", location=location)
 
@@ -189,7 +198,7 @@ def room_new(location_id: int) -> ResponseReturnValue:
 def room_edit(room_id: int) -> ResponseReturnValue:
     room = db.get_or_404(Room, room_id)
     form = _form(RoomForm, room_data(room))
-    save = partial(setup.update_room, room.id)
+    save = partial(locations_service.update_room, room.id)
     context = {"room": room, "location": room.location}
     return _save(
         form, "admin/room_edit.html", save, "Changes to {} saved", "admin.locations", **context
@@ -212,7 +221,7 @@ def session_type_data(session_type: SessionType | None) -> dict[str, Any]:
         "audience": str(session_type.audience),
         "room_kind": str(session_type.room_kind or ""),
         "modalities": [m for m in session_type.modalities.split(",") if m],
-        "practitioner_ids": [str(pid) for pid in setup.offered_by(session_type.id)],
+        "practitioner_ids": [str(pid) for pid in session_types_service.offered_by(session_type.id)],
         "sort_order": session_type.sort_order,
         "is_active": "yes" if session_type.is_active else "no",
     }
@@ -221,18 +230,20 @@ def session_type_data(session_type: SessionType | None) -> dict[str, Any]:
 def _session_type_form(session_type: SessionType | None) -> SessionTypeForm:
     saved = session_type_data(session_type)
     chosen = [int(pid) for pid in saved.get("practitioner_ids", [])]
-    return _form(SessionTypeForm, saved, practitioners=setup.practitioner_choices(chosen))
+    return _form(SessionTypeForm, saved, practitioners=practitioners.practitioner_choices(chosen))
 
 
 @bp.route("/session-types")
 def session_types() -> str:
-    return render_template("admin/session_types.html", rows=setup.session_type_rows())
+    return render_template(
+        "admin/session_types.html", rows=session_types_service.session_type_rows()
+    )
 
 
 @bp.route("/session-types/new", methods=["GET", "POST"])
 def session_type_new() -> ResponseReturnValue:
     form = _session_type_form(None)
-    save = setup.create_session_type
+    save = session_types_service.create_session_type
     return _save(form, "admin/session_type_new.html", save, "{} added", "admin.session_types")
 
 
@@ -240,7 +251,7 @@ def session_type_new() -> ResponseReturnValue:
 def session_type_edit(session_type_id: int) -> ResponseReturnValue:
     session_type = db.get_or_404(SessionType, session_type_id)
     form = _session_type_form(session_type)
-    save = partial(setup.update_session_type, session_type.id)
+    save = partial(session_types_service.update_session_type, session_type.id)
     template = "admin/session_type_edit.html"
     banner = "Changes to {} saved"
     return _save(form, template, save, banner, "admin.session_types", session_type=session_type)

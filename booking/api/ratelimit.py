@@ -7,7 +7,6 @@ would count on its own.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 import sys
@@ -29,6 +28,7 @@ from booking.db_hooks import WRITE_TX
 from booking.errors import problem
 from booking.extensions import db, limiter
 from booking.models import RateLimitCounter
+from booking.services.platform.tokens import token_hash
 
 DEFAULT_STORAGE_URI = "meridiandb://"
 # Expired counters are swept on one call in this many, so the table stays small.
@@ -168,7 +168,7 @@ def init_limiter(app: Flask) -> None:
 def bearer_key() -> str:
     """The rate-limit identity of the request's bearer token (a hash, never the token)."""
     _, _, token = request.headers.get("Authorization", "").partition(" ")
-    return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+    return "token:" + token_hash(token.strip())[:32]
 
 
 def ip_key() -> str:

@@ -7,7 +7,6 @@ with the token's user and role. Every error answers application/problem+json
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -21,25 +20,22 @@ from sqlalchemy import select
 
 from booking.api import schemas
 from booking.api.openapi import openapi_document
-from booking.api.ratelimit import (
-    bearer_key,
-    has_no_bearer,
-    ip_key,
-    ip_limit,
-    token_limit,
-    too_many,
-)
+from booking.api.ratelimit import bearer_key, has_no_bearer, ip_key, ip_limit, token_limit, too_many
 from booking.clock import utcnow
 from booking.db_hooks import write_unit
+from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
+from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.errors import problem
 from booking.extensions import db, limiter
 from booking.links import base_url
 from booking.models import STAFF_ROLES, ApiToken, Clinic, Location, PatientProfile, User
-from booking.scheduling.errors import InvalidInput, NotFound, PolicyRefused
-from booking.services import api_booking, api_catalogue, api_idempotency
-from booking.services.appointments import cancel_appointment
-from booking.services.audit import record_event
-from booking.services.patients import create_patient
+from booking.services.api import booking as api_booking
+from booking.services.api import catalogue as api_catalogue
+from booking.services.api import idempotency as api_idempotency
+from booking.services.booking.changes import cancel_appointment
+from booking.services.booking.patients import create_patient
+from booking.services.platform.audit import record_event
+from booking.services.platform.tokens import token_hash
 
 bp = Blueprint("api", __name__)
 
@@ -71,7 +67,7 @@ def _token_row() -> ApiToken | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
         return None
-    digest = hashlib.sha256(token.strip().encode()).hexdigest()
+    digest = token_hash(token.strip())
     row = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
     )
@@ -177,7 +173,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
 
 
 def _zone(location_id: int) -> ZoneInfo:
-    return ZoneInfo(db.session.get(Location, location_id).timezone)
+    return db.session.get(Location, location_id).zone
 
 
 @bp.route("/me")
@@ -366,7 +362,7 @@ def cancel(appointment_id: int) -> Response:
 def list_appointments() -> Response:
     args = schemas.appointment_list_args(request.args)
     clinic_zone = ZoneInfo(db.session.scalar(select(Clinic.timezone).limit(1)) or "UTC")
-    first = args.date_from or utcnow().astimezone(clinic_zone).date()
+    first = args.date_from or local_today(clinic_zone, now=utcnow())
     last = args.date_to or first + timedelta(days=30)
     if last < first or (last - first).days + 1 > schemas.MAX_LIST_DAYS:
         raise schemas.RequestRefused(
@@ -376,8 +372,8 @@ def list_appointments() -> Response:
         )
     rows = api_booking.list_for_actor(
         actor=g.api_user,
-        starts_from=api_booking.day_start(first, clinic_zone.key),
-        starts_before=api_booking.day_start(last + timedelta(days=1), clinic_zone.key),
+        starts_from=day_bounds(first, clinic_zone)[0],
+        starts_before=day_bounds(last, clinic_zone)[1],
         practitioner_id=args.practitioner_id,
         after=tuple(args.page.after) if args.page.after else None,
         limit=args.page.limit + 1,

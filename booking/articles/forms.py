@@ -10,9 +10,9 @@ from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from booking.forms import Present
-from booking.services.articles import (
+from booking.services.articles.queries import QUERY_MAX
+from booking.services.articles.validation import (
     BODY_MAX,
-    QUERY_MAX,
     SLUG_MAX,
     SLUG_PATTERN,
     SUMMARY_MAX,

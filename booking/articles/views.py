@@ -8,33 +8,40 @@ from werkzeug.wrappers import Response
 
 from booking.articles.forms import ArticleForm, NewArticleForm, SearchForm
 from booking.clock import utcnow
+from booking.domain.errors import InvalidInput
 from booking.extensions import db
 from booking.forms import EmptyForm
-from booking.scheduling.errors import InvalidInput
 from booking.security import guard
-from booking.services import articles as service
+from booking.services.articles import editing, permissions, queries, rendering, validation
 
 bp = Blueprint("articles", __name__)
 guard(bp, roles=None, staff=("manage", "new", "edit", "publish"))
-bp.add_app_template_global(service.articles_for_session_types, "articles_for_session_types")
-bp.add_app_template_global(service.book_url, "book_url")
+bp.add_app_template_global(queries.articles_for_session_types, "articles_for_session_types")
+
+
+def book_url(session_type_slug: str) -> str:
+    """Where "Book a session" goes for a session type: the one place to switch to `/book`."""
+    return url_for("public.start", type=session_type_slug)
+
+
+bp.add_app_template_global(book_url, "book_url")
 
 
 @bp.route("/")
 def index() -> str:
     form = SearchForm(formdata=request.args)
-    tag = service.get_tag(request.args["tag"]) if request.args.get("tag") else None
+    tag = queries.get_tag(request.args["tag"]) if request.args.get("tag") else None
     if request.args.get("tag") and tag is None:
         abort(404)
     query = form.q.data if form.validate() else None
-    articles = service.published_articles(tag=tag.slug if tag else None, query=query)
+    articles = queries.published_articles(tag=tag.slug if tag else None, query=query)
     return render_template(
         "articles/index.html",
         form=form,
         articles=articles,
         tag=tag,
         query=query,
-        tags=service.published_tags(),
+        tags=queries.published_tags(),
     )
 
 
@@ -42,8 +49,8 @@ def index() -> str:
 def manage() -> str:
     return render_template(
         "articles/manage.html",
-        articles=service.all_articles(),
-        can_edit=service.can_edit,
+        articles=queries.all_articles(),
+        can_edit=permissions.can_edit,
         actor=current_user,
     )
 
@@ -54,7 +61,7 @@ def new() -> str | Response:
     if form.validate_on_submit():
         try:
             data = _checked(form)
-            article = service.create_article(
+            article = editing.create_article(
                 data, slug=form.slug.data.strip(), actor=current_user, now=utcnow()
             )
         except InvalidInput as error:
@@ -68,14 +75,14 @@ def new() -> str | Response:
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 def edit(slug: str) -> str | Response:
-    article = service.get_editable_article(slug, actor=current_user)
+    article = queries.get_editable_article(slug, actor=current_user)
     form = ArticleForm()
     if request.method == "GET":
         tags = [tag.slug for tag in article.tags]
         form.fill(article.title, article.summary, article.body, tags, article.references)
     elif form.validate_on_submit():
         try:
-            service.update_article(article, _checked(form), actor=current_user, now=utcnow())
+            editing.update_article(article, _checked(form), actor=current_user, now=utcnow())
         except InvalidInput as error:
             _add_error(form, error)
         else:
@@ -87,9 +94,9 @@ def edit(slug: str) -> str | Response:
 
 @bp.route("/<slug>/publish", methods=["POST"])
 def publish(slug: str) -> Response:
-    article = service.get_article(slug, actor=current_user)
+    article = queries.get_article(slug, actor=current_user)
     if EmptyForm().validate_on_submit():
-        service.publish_article(article, actor=current_user, now=utcnow())
+        editing.publish_article(article, actor=current_user, now=utcnow())
         db.session.commit()
         flash("Article published")
     return redirect(url_for("articles.show", slug=article.slug))
@@ -97,23 +104,23 @@ def publish(slug: str) -> Response:
 
 @bp.route("/<slug>")
 def show(slug: str) -> str:
-    article = service.get_article(slug, actor=current_user)
-    staff = service.can_preview(current_user)
+    article = queries.get_article(slug, actor=current_user)
+    staff = permissions.can_preview(current_user)
     return render_template(
         "articles/show.html",
         article=article,
-        body_html=service.article_html(article),
-        session_types=service.session_types_for(article),
-        related=service.related_articles(article),
+        body_html=rendering.article_html(article),
+        session_types=queries.session_types_for(article),
+        related=queries.related_articles(article),
         staff=staff,
-        may_edit=staff and service.can_edit(article, current_user),
-        may_publish=staff and not article.is_published and service.can_publish(current_user),
+        may_edit=staff and permissions.can_edit(article, current_user),
+        may_publish=staff and not article.is_published and permissions.can_publish(current_user),
         publish_form=EmptyForm(),
     )
 
 
-def _checked(form: ArticleForm) -> service.ArticleInput:
-    return service.check_input(
+def _checked(form: ArticleForm) -> validation.ArticleInput:
+    return validation.check_input(
         title=form.title.data,
         summary=form.summary.data,
         body=form.body.data,

@@ -7,10 +7,11 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import Length, StopValidation
 
+from booking.domain.errors import InvalidInput
 from booking.forms import Present
 from booking.models import Role
-from booking.scheduling.errors import InvalidInput
-from booking.services.users import SAME_AS_CURRENT, check_new_password
+from booking.services.accounts.password_change import SAME_AS_CURRENT
+from booking.services.accounts.passwords import check_new_password
 
 
 class SignInForm(FlaskForm):

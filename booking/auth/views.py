@@ -23,29 +23,26 @@ from werkzeug.wrappers import Response
 
 from booking.api.ratelimit import ip_key
 from booking.auth.forms import ChangePasswordForm, SignInForm
+from booking.auth_session import SESSION_TOKEN_KEY
 from booking.clock import utcnow
+from booking.domain.errors import InvalidInput
 from booking.errors import status_for, too_many_requests_page
 from booking.extensions import db, limiter
 from booking.forms import EmptyForm
 from booking.models import Role
-from booking.scheduling.errors import InvalidInput
 from booking.security import (
-    SESSION_TOKEN_KEY,
     guard,
     is_safe_next,
     password_cost,
     request_id,
     safe_next_or,
 )
-from booking.services.audit import record_event
-from booking.services.clinic import clinic_zone, get_clinic
-from booking.services.users import (
-    authenticate,
-    change_password,
-    end_session,
-    password_minimum,
-    start_session,
-)
+from booking.services.accounts.password_change import change_password
+from booking.services.accounts.passwords import password_minimum
+from booking.services.accounts.sessions import end_session, start_session
+from booking.services.accounts.sign_in import authenticate
+from booking.services.clinic.settings import clinic_zone, get_clinic
+from booking.services.platform.audit import record_event
 
 bp = Blueprint("auth", __name__)
 guard(bp, roles=None)

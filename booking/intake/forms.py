@@ -13,19 +13,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import (
-    Field,
-    RadioField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import Field, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from booking.domain.intake.rules import SCALE_VALUES
 from booking.forms import Present
-from booking.scheduling.intake_rules import SCALE_VALUES
 
 
 class Checkboxes(SelectMultipleField):

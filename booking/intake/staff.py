@@ -14,25 +14,18 @@ from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
 from booking.db_hooks import write_unit
+from booking.domain.errors import DomainError, NotFound
+from booking.domain.intake.rules import FLAG_CATALOGUE, URGENT_ADVICE
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.intake import summary
 from booking.intake.forms import PaperConsentForm, ReviewForm
 from booking.links import base_url
-from booking.models import (
-    Appointment,
-    ConsentMethod,
-    IntakeStatus,
-    Modality,
-    PatientProfile,
-    Role,
-)
-from booking.scheduling.errors import DomainError, NotFound
-from booking.scheduling.intake_rules import FLAG_CATALOGUE, URGENT_ADVICE
+from booking.models import Appointment, ConsentMethod, IntakeStatus, Modality, PatientProfile, Role
 from booking.security import request_id
-from booking.services import consent as consent_service
-from booking.services import intake as service
-from booking.services.audit import record_event
+from booking.services.intake import answers, reminders, staff
+from booking.services.intake import consent as consent_service
+from booking.services.platform.audit import record_event
 
 
 def audit_read(action: str, *, object_type: str, object_id: int, patient_id: int) -> None:
@@ -63,10 +56,10 @@ def audit_reads(
 
 
 def flag_rows(patient_id: int) -> list[dict[str, Any]]:
-    flags = service.active_flags([patient_id])[patient_id]
+    flags = staff.active_flags([patient_id])[patient_id]
     return [
         {
-            "label": service.flag_label(
+            "label": staff.flag_label(
                 flag, flag.intake.questionnaire.definition if flag.intake else None
             ),
             "advice": _advice(flag),
@@ -84,11 +77,11 @@ def _advice(flag: Any) -> str:
 
 def intake_page(intake_id: int, *, endpoint: str, record_endpoint: str, reviewable: bool) -> Any:
     """An intake's answers with its flags; reception may mark it reviewed (POST)."""
-    intake = service.intake_for_staff(intake_id, actor=current_user)
+    intake = staff.intake_for_staff(intake_id, actor=current_user)
     form = ReviewForm() if reviewable and intake.status != IntakeStatus.reviewed else None
     if form is not None and form.validate_on_submit():
         try:
-            service.review_intake(intake, form.comment.data, actor=current_user, now=utcnow())
+            staff.review_intake(intake, form.comment.data, actor=current_user, now=utcnow())
         except DomainError as error:
             form.comment.errors = [error.message]
         else:
@@ -114,7 +107,7 @@ def intake_page(intake_id: int, *, endpoint: str, record_endpoint: str, reviewab
 
 def record_page(patient_id: int, *, intake_endpoint: str, consent_endpoint: str) -> str:
     """A patient's health record: flags, current consents, intakes (one audit row)."""
-    patient = service.patient_for_staff(patient_id, actor=current_user)
+    patient = staff.patient_for_staff(patient_id, actor=current_user)
     audit_read("flags.read", object_type="patient", object_id=patient.id, patient_id=patient.id)
     consents = consent_service.current_consents(patient.id)
     return render_template(
@@ -126,7 +119,7 @@ def record_page(patient_id: int, *, intake_endpoint: str, consent_endpoint: str)
             for modality in Modality
         ],
         method_labels=consent_service.METHOD_LABELS,
-        intakes=service.intakes_of_patient(patient.id),
+        intakes=answers.intakes_of_patient(patient.id),
         intake_endpoint=intake_endpoint,
         consent_url=url_for(consent_endpoint, patient_id=patient.id),
     )
@@ -134,7 +127,7 @@ def record_page(patient_id: int, *, intake_endpoint: str, consent_endpoint: str)
 
 def consent_page(patient_id: int, *, record_endpoint: str) -> Response | str:
     """Record consent a patient gave on paper or verbally, against the current text."""
-    patient: PatientProfile = service.patient_for_staff(patient_id, actor=current_user)
+    patient: PatientProfile = staff.patient_for_staff(patient_id, actor=current_user)
     form = PaperConsentForm()
     form.modality.choices = [
         (modality.value, label) for modality, label in consent_service.MODALITY_LABELS.items()
@@ -162,14 +155,14 @@ def consent_page(patient_id: int, *, record_endpoint: str) -> Response | str:
 def queue_page() -> str:
     """Reception's queue: intakes to review (urgent first) and first visits still to answer."""
     now = utcnow()
-    awaiting = service.awaiting_completion(now=now)
+    awaiting = staff.awaiting_completion(now=now)
     return render_template(
         "intake/staff_queue.html",
-        queue=service.review_queue(),
+        queue=staff.review_queue(),
         awaiting=awaiting,
-        started=service.intakes_for_appointments([a.id for a in awaiting]),
+        started=staff.intakes_for_appointments([a.id for a in awaiting]),
         reminder_open_at=lambda intake: (
-            intake.reminded_at + service.REMINDER_GAP if intake and intake.reminded_at else None
+            intake.reminded_at + reminders.REMINDER_GAP if intake and intake.reminded_at else None
         ),
         now=now,
         remind_form=EmptyForm(),
@@ -181,7 +174,7 @@ def remind(appointment_id: int) -> Response:
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or appointment.patient is None:
         raise NotFound("That session does not exist.")
-    service.send_reminder(
+    reminders.send_reminder(
         appointment,
         actor=current_user,
         now=utcnow(),
@@ -203,19 +196,19 @@ INTAKE_WORDS = {
 
 def appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]:
     """Flags and intake status as words for each row of a day view (ux.md §6 D1, P1)."""
-    flags = service.active_flags(a.patient_id for a in appointments if a.patient_id)
+    flags = staff.active_flags(a.patient_id for a in appointments if a.patient_id)
     # The flags are clinical data: each patient whose flags the day view shows is audited.
     audit_reads(
         "flags.read", object_type="patient", patient_ids=sorted(pid for pid in flags if flags[pid])
     )
-    intakes = service.intakes_for_appointments([a.id for a in appointments])
+    intakes = staff.intakes_for_appointments([a.id for a in appointments])
     role = getattr(current_user, "role", None)
     prefix = {Role.receptionist: "reception", Role.practitioner: "practitioner"}.get(role)
     notes: dict[int, dict[str, Any]] = {}
     for appointment in appointments:
         intake = intakes.get(appointment.id)
         labels = [
-            service.flag_label(flag, flag.intake.questionnaire.definition if flag.intake else None)
+            staff.flag_label(flag, flag.intake.questionnaire.definition if flag.intake else None)
             for flag in flags.get(appointment.patient_id or 0, [])
         ]
         if intake is not None:

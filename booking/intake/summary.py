@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from booking.domain.intake import rules
 from booking.models import IntakeResponse
-from booking.scheduling import intake_rules as rules
-from booking.services import consent as consent_service
-from booking.services import intake as service
+from booking.services.intake import consent as consent_service
+from booking.services.intake import pages
 
 NOT_ANSWERED = "Not answered"
 
@@ -56,17 +56,17 @@ def sections(intake: IntakeResponse) -> list[Section]:
             for question in page["questions"]
         ]
         found.append(Section(page["key"], page["title"], rows))
-    for modality in service.consent_modalities(intake):
+    for modality in pages.consent_modalities(intake):
         label = consent_service.MODALITY_LABELS[modality]
-        value = answers.get(service.consent_answer_key(modality))
+        value = answers.get(pages.consent_answer_key(modality))
         text = {"yes": "Yes, I agree", "no": "No"}.get(value or "", NOT_ANSWERED)
         found.append(
             Section(
-                service.consent_page_key(modality),
+                pages.consent_page_key(modality),
                 f"Consent to {label.lower()}",
                 [
                     Row(
-                        service.consent_answer_key(modality),
+                        pages.consent_answer_key(modality),
                         f"Do you agree to {label.lower()}?",
                         text,
                     )

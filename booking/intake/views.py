@@ -1,7 +1,7 @@
 """A patient's health questions: one topic per page, saved on every Continue (ux.md §5 M6).
 
 Who may answer: the signed-in patient who owns the intake, or a guest whose browser opened
-the appointment's intake link (see booking.services.intake). Staff get 403 here: they read
+the appointment's intake link (see booking.services.intake.links). Staff get 403 here: they read
 intakes on their own pages, where each read is audited.
 """
 
@@ -16,18 +16,21 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
+from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
+from booking.domain.intake import rules
 from booking.extensions import db
 from booking.intake import summary
 from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
 from booking.public.forms import DateOfBirthForm
-from booking.public.journey import browser_key
-from booking.scheduling import intake_rules as rules
-from booking.scheduling.errors import InvalidInput, NotFound, PolicyRefused
+
+# The browser's booking key also opens a guest's intake: the same hash, one helper.
+from booking.public.journey import hold_owner as _guest_hash
 from booking.security import guard, request_id
-from booking.services import intake as service
-from booking.services.clinic import get_clinic
-from booking.services.patients import profile_for_user
+from booking.services.booking.patients import profile_for_user
+from booking.services.clinic.settings import clinic_today, get_clinic
+from booking.services.intake import answers as answers_service
+from booking.services.intake import links, pages
 
 bp = Blueprint("intake", __name__)
 # Pages a guest with the intake link may use; each checks who may answer (`_intake`).
@@ -59,11 +62,6 @@ def _actor() -> Any:
     return current_user if current_user.is_authenticated else None
 
 
-def _guest_hash(*, create: bool = False) -> str | None:
-    key = browser_key(create=create)
-    return service.browser_key_hash(key) if key else None
-
-
 def _refuse_staff() -> None:
     if current_user.is_authenticated and current_user.role != Role.patient:
         abort(403)
@@ -73,9 +71,7 @@ def _intake(intake_id: int) -> IntakeResponse | Response:
     """The intake if this browser may answer it; anonymous → sign in; otherwise 404."""
     _refuse_staff()
     intake = db.session.get(IntakeResponse, intake_id)
-    if intake is not None and service.may_answer(
-        intake, user=_actor(), guest_key_hash=_guest_hash()
-    ):
+    if intake is not None and links.may_answer(intake, user=_actor(), guest_key_hash=_guest_hash()):
         return intake
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in", next=request.path))
@@ -97,8 +93,8 @@ def _commit() -> None:
 def index() -> str:
     profile = profile_for_user(current_user.id)
     now = utcnow()
-    intakes = service.intakes_of_patient(profile.id) if profile else []
-    upcoming = service.upcoming_without_intake(profile.id, now=now) if profile else []
+    intakes = answers_service.intakes_of_patient(profile.id) if profile else []
+    upcoming = answers_service.upcoming_without_intake(profile.id, now=now) if profile else []
     return render_template(
         "intake/index.html", intakes=intakes, upcoming=upcoming, form=StartForm()
     )
@@ -115,7 +111,7 @@ def start(appointment_id: int) -> Response:
         or appointment.status not in (AppointmentStatus.booked, AppointmentStatus.checked_in)
     ):
         abort(404)
-    intake = service.start_intake(appointment, now=utcnow(), actor=current_user)
+    intake = answers_service.start_intake(appointment, now=utcnow(), actor=current_user)
     _commit()
     return redirect(url_for("intake.resume", intake_id=intake.id), 303)
 
@@ -125,11 +121,11 @@ def start_guest(appointment_id: int, token: str) -> Response | str:
     """The emailed link. The first browser binds the intake; any other proves who it is."""
     _refuse_staff()
     now = utcnow()
-    appointment = service.appointment_for_link(
+    appointment = links.appointment_for_link(
         appointment_id, token, secret=current_app.config["SECRET_KEY"], now=now
     )
-    existing = service.intake_for_appointment(appointment.id)
-    if existing is not None and service.needs_proof(
+    existing = answers_service.intake_for_appointment(appointment.id)
+    if existing is not None and links.needs_proof(
         existing, user=_actor(), guest_key_hash=_guest_hash()
     ):
         return redirect(url_for("intake.prove", appointment_id=appointment.id, token=token), 303)
@@ -137,7 +133,7 @@ def start_guest(appointment_id: int, token: str) -> Response | str:
     if form.validate_on_submit():
         # Another account holding the link binds nothing: its pages answer 404.
         other_account = _signed_in_elsewhere(appointment)
-        intake = service.start_intake(
+        intake = answers_service.start_intake(
             appointment,
             now=now,
             actor=_actor(),
@@ -164,25 +160,23 @@ def prove(appointment_id: int, token: str) -> Response | str | tuple[str, int]:
     """
     _refuse_staff()
     now = utcnow()
-    appointment = service.appointment_for_link(
+    appointment = links.appointment_for_link(
         appointment_id, token, secret=current_app.config["SECRET_KEY"], now=now
     )
     if _signed_in_elsewhere(appointment):
         raise NotFound("There are no health questions here.")
-    intake = service.intake_for_appointment(appointment.id)
-    if intake is None or not service.needs_proof(
-        intake, user=_actor(), guest_key_hash=_guest_hash()
-    ):
+    intake = answers_service.intake_for_appointment(appointment.id)
+    if intake is None or not links.needs_proof(intake, user=_actor(), guest_key_hash=_guest_hash()):
         return redirect(url_for("intake.start_guest", appointment_id=appointment.id, token=token))
     page = partial(render_template, "intake/prove.html", phone=_clinic_phone(appointment))
     if intake.patient.date_of_birth is None:
         return page(state="no_record")
-    if service.proof_attempts_left(intake, now=now) <= 0:
+    if links.proof_attempts_left(intake, now=now) <= 0:
         return page(state="locked"), 429
-    form = DateOfBirthForm(today=now.date())
+    form = DateOfBirthForm(today=clinic_today(now, appointment.location))
     if form.validate_on_submit() and form.date_of_birth is not None:
         try:
-            matched = service.prove_link_browser(
+            matched = links.prove_link_browser(
                 intake,
                 date_of_birth=form.date_of_birth,
                 guest_key_hash=_guest_hash(create=True) or "",
@@ -198,7 +192,7 @@ def prove(appointment_id: int, token: str) -> Response | str | tuple[str, int]:
             return redirect(url_for("intake.resume", intake_id=intake.id), 303)
         if matched:
             return render_template("intake/received.html", intake=intake)
-        if service.proof_attempts_left(intake, now=now) <= 0:
+        if links.proof_attempts_left(intake, now=now) <= 0:
             return page(state="locked"), 429
         form.parts_in_error = ["dob_day", "dob_month", "dob_year"]
         form.dob_day.errors = [NO_MATCH]
@@ -217,11 +211,11 @@ def resume(intake_id: int) -> Response:
         return intake
     if intake.status != IntakeStatus.draft:
         return redirect(url_for("intake.answers", intake_id=intake.id))
-    return redirect(_page_url(intake, service.resume_page(intake)))
+    return redirect(_page_url(intake, pages.resume_page(intake)))
 
 
 def _page_url(intake: IntakeResponse, page_key: str, **kwargs: Any) -> str:
-    if page_key == service.CHECK_PAGE:
+    if page_key == pages.CHECK_PAGE:
         return url_for("intake.check", intake_id=intake.id)
     return url_for("intake.page", intake_id=intake.id, page_key=page_key, **kwargs)
 
@@ -252,9 +246,9 @@ def page(intake_id: int, page_key: str) -> Response | str:
         return intake
     if intake.status != IntakeStatus.draft:
         return redirect(url_for("intake.answers", intake_id=intake.id))
-    questions = service.page_questions(intake, page_key)
-    keys = service.flow(intake)
-    first_open = service.resume_page(intake)
+    questions = pages.page_questions(intake, page_key)
+    keys = pages.flow(intake)
+    first_open = pages.resume_page(intake)
     if first_open in keys and keys.index(page_key) > keys.index(first_open):
         return redirect(_page_url(intake, first_open))
     now = utcnow()
@@ -263,13 +257,13 @@ def page(intake_id: int, page_key: str) -> Response | str:
         questions, data={q["key"]: answers.get(q["key"]) for q in questions["questions"]}
     )
     if request.method == "POST" and "save_later" in request.form:
-        service.save_page(
+        answers_service.save_page(
             intake, page_key, _raw_values(questions), complete=False, actor=_actor(), now=now
         )
         _commit()
         return redirect(url_for("intake.saved", intake_id=intake.id), 303)
     if form.validate_on_submit():
-        raised = service.save_page(
+        raised = answers_service.save_page(
             intake, page_key, _values(questions, form), complete=True, actor=_actor(), now=now
         )
         _commit()
@@ -277,8 +271,8 @@ def page(intake_id: int, page_key: str) -> Response | str:
             return redirect(url_for("intake.urgent", intake_id=intake.id), 303)
         if request.args.get("change") == "check":
             return redirect(url_for("intake.check", intake_id=intake.id), 303)
-        return redirect(_page_url(intake, service.next_page(intake, page_key)), 303)
-    previous = service.previous_page(intake, page_key)
+        return redirect(_page_url(intake, pages.next_page(intake, page_key)), 303)
+    previous = pages.previous_page(intake, page_key)
     return render_template(
         "intake/page.html",
         intake=intake,
@@ -295,7 +289,7 @@ def urgent(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
         return intake
-    current = intake.current_page or service.resume_page(intake)
+    current = intake.current_page or pages.resume_page(intake)
     raised = rules.red_flag_answers(intake.questionnaire.definition, intake.answers or {})
     return render_template(
         "intake/urgent.html",
@@ -303,7 +297,7 @@ def urgent(intake_id: int) -> Response | str:
         advice=rules.URGENT_ADVICE,
         raised=bool(raised),
         back_url=_page_url(intake, current),
-        continue_url=_page_url(intake, service.next_page(intake, current))
+        continue_url=_page_url(intake, pages.next_page(intake, current))
         if intake.status == IntakeStatus.draft
         else url_for("intake.answers", intake_id=intake.id),
     )
@@ -332,16 +326,16 @@ def check(intake_id: int) -> Response | str:
         return intake
     if intake.status != IntakeStatus.draft:
         return redirect(url_for("intake.answers", intake_id=intake.id))
-    missing = service.missing_pages(intake)
+    missing = pages.missing_pages(intake)
     if missing:
         return redirect(_page_url(intake, missing[0]))
     form = SubmitAnswersForm()
     if form.validate_on_submit():
         try:
-            service.submit_intake(intake, actor=_actor(), now=utcnow())
+            answers_service.submit_intake(intake, actor=_actor(), now=utcnow())
         except InvalidInput as error:  # a page was emptied meanwhile (another tab)
             db.session.rollback()
-            return redirect(_page_url(intake, error.field or service.resume_page(intake)))
+            return redirect(_page_url(intake, error.field or pages.resume_page(intake)))
         _commit()
         return redirect(url_for("intake.sent", intake_id=intake.id), 303)
     return render_template(
@@ -351,7 +345,7 @@ def check(intake_id: int) -> Response | str:
         sections=summary.sections(intake),
         prefilled=intake.prefilled_from_id is not None,
         change_url=lambda key: _page_url(intake, key, change="check"),
-        back_url=_page_url(intake, service.previous_page(intake, service.CHECK_PAGE) or ""),
+        back_url=_page_url(intake, pages.previous_page(intake, pages.CHECK_PAGE) or ""),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,6 +49,11 @@ class Clinic(Base):
     missed_threshold: Mapped[int] = mapped_column(default=3)
     hold_minutes: Mapped[int] = mapped_column(default=10)
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The clinic's IANA time zone (`timezone` names it)."""
+        return ZoneInfo(self.timezone)
+
 
 class Location(Base):
     __tablename__ = "location"
@@ -69,6 +75,11 @@ class Location(Base):
     rooms: Mapped[list[Room]] = relationship(
         back_populates="location", order_by="(Room.sort_order, Room.id)"
     )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The location's IANA time zone: where its wall-clock times and dates are read."""
+        return ZoneInfo(self.timezone)
 
 
 class Room(Base):

@@ -52,7 +52,7 @@ class QuestionnaireVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(50))
     version: Mapped[int]
-    # pages → questions (key, type, options, red_flag, flags), see booking/scheduling/intake_v1.py
+    # pages → questions (key, type, options, red_flag, flags): domain/intake/questionnaire_v1.py
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -94,7 +94,7 @@ class IntakeResponse(Base):
 
 
 class PatientFlag(Base):
-    """A flag derived by the pure rules in booking.scheduling.intake_rules, never typed in."""
+    """A flag derived by the pure rules in booking.domain.intake.rules, never typed in."""
 
     __tablename__ = "patient_flag"
 

@@ -12,7 +12,7 @@ from booking.clock import utcnow
 from booking.models import Appointment, AppointmentStatus
 from booking.public import manage_flow as flow
 from booking.security import get_owned_or_404, guard
-from booking.services.patients import profile_for_user, sessions_of
+from booking.services.booking.patients import profile_for_user, sessions_of
 
 bp = Blueprint("patient", __name__)
 guard(bp, roles=["patient"])

@@ -7,14 +7,15 @@ from typing import Any
 from flask import Blueprint, abort, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from booking.admin import schedule_views
 from booking.clock import utcnow
-from booking.extensions import db
+from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.models import Practitioner
 from booking.security import guard
-from booking.services.clinic import appointments_between, clinic_zone, day_bounds, local_today
+from booking.services.booking.listings import appointments_between
+from booking.services.clinic.practitioners import practitioner_of
+from booking.services.clinic.settings import clinic_zone
 
 bp = Blueprint("practitioner", __name__)
 guard(bp, roles=["practitioner"])
@@ -22,9 +23,7 @@ guard(bp, roles=["practitioner"])
 
 def _me() -> Practitioner:
     """The signed-in practitioner's own row: every page here works on it alone."""
-    practitioner = db.session.scalar(
-        select(Practitioner).where(Practitioner.user_id == current_user.id)
-    )
+    practitioner = practitioner_of(current_user)
     if practitioner is None:
         abort(404)
     return practitioner

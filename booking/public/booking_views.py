@@ -13,6 +13,15 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
+from booking.domain.errors import (
+    DomainError,
+    HoldExpired,
+    InvalidInput,
+    NotFound,
+    PolicyRefused,
+    SlotTaken,
+)
+from booking.domain.formatting import format_date, format_time
 from booking.extensions import db
 from booking.links import base_url
 from booking.models import Appointment, PatientProfile, Practitioner, Role, SessionType
@@ -32,6 +41,7 @@ from booking.public.forms import (
     SessionTypeForm,
     TimeForm,
 )
+from booking.public.intake_link import next_step_after_booking
 from booking.public.journey import (
     AFTER_TIME,
     Journey,
@@ -55,23 +65,21 @@ from booking.public.slot_pages import (
     zone_line,
 )
 from booking.public.views import bp
-from booking.scheduling.errors import (
-    DomainError,
-    HoldExpired,
-    InvalidInput,
-    NotFound,
-    PolicyRefused,
-    SlotTaken,
-)
 from booking.security import is_safe_next
-from booking.services import appointments as service
-from booking.services.articles import articles_for_session_type, articles_for_session_types
-from booking.services.clinic import active_session_types, get_clinic
-from booking.services.drafts import FIND_YOU, peek_email_link, save_answers, spend_email_link
-from booking.services.drafts import start_draft as create_draft
-from booking.services.intake_hook import next_step_after_booking
-from booking.services.patients import create_patient, find_by_email, send_find_you_link
-from booking.templating import format_date, format_time
+from booking.services.articles.queries import articles_for_session_type, articles_for_session_types
+from booking.services.booking import changes as changes_service
+from booking.services.booking import holds
+from booking.services.booking.catalogue import active_session_types
+from booking.services.booking.drafts import (
+    FIND_YOU,
+    peek_email_link,
+    save_answers,
+    spend_email_link,
+)
+from booking.services.booking.drafts import start_draft as create_draft
+from booking.services.booking.emails import send_find_you_link
+from booking.services.booking.patients import create_patient, find_by_email
+from booking.services.clinic.settings import get_clinic
 
 ENDPOINTS = {
     "type": "public.book_type",
@@ -201,7 +209,7 @@ def place_hold(journey: Journey, starts_at: datetime) -> Appointment:
     """Hold a start for this browser; raises SlotTaken, PolicyRefused or InvalidInput."""
     session_type, location = need(journey.session_type), need(journey.location)
     clinic = get_clinic()
-    hold = service.hold_slot(
+    hold = holds.hold_slot(
         session_type_id=session_type.id,
         location_id=location.id,
         practitioner_id=journey.practitioner_id,
@@ -577,7 +585,7 @@ def book_hold(journey: Journey) -> Response:
         return redirect(target, 303)
     if journey.hold_is_live:
         clinic = get_clinic()
-        hold = service.extend_hold(
+        hold = holds.extend_hold(
             hold_id=journey.get("hold_id"),
             hold_owner=journey.owner,
             now=journey.now,
@@ -784,7 +792,7 @@ def book_check(journey: Journey) -> Response | str:
         return confirm(journey)
     session_type, location = need(journey.session_type), need(journey.location)
     starts_at = need(journey.starts_at)
-    clinic, cutoff = service.policy_for(location)
+    clinic, cutoff = changes_service.policy_for(location)
     deadline = local(journey, starts_at - timedelta(hours=cutoff))
     held_id = journey.get("held_practitioner_id")
     practitioner = db.session.get(Practitioner, held_id) if held_id else None
@@ -810,7 +818,7 @@ def confirm(journey: Journey) -> Response:
     patient = journey.patient or new_patient(journey)
     actor = current_user if current_user.is_authenticated else None
     try:
-        booked = service.book_hold(
+        booked = holds.book_hold(
             hold_id=journey.get("hold_id"),
             hold_owner=journey.owner,
             retake={
@@ -866,7 +874,7 @@ def book_confirmation() -> str:
     appointment = booked_appointment(journey) if journey is not None else None
     if journey is None or appointment is None:
         return render_template("public/book_confirmation_none.html")
-    zone = ZoneInfo(appointment.location.timezone)
+    zone = appointment.location.zone
     token = journey.get("manage_token")
     next_step = next_step_after_booking(appointment) if appointment.is_first_visit else None
     return render_template(

@@ -7,18 +7,18 @@ from datetime import date
 from typing import Any
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Length, ValidationError
 
+from booking.domain.errors import InvalidInput
 from booking.forms import Present
+from booking.services.platform.emails import check_email_format
 
 NAME_MAX = 100
 EMAIL_MAX = 254
 PHONE_MAX = 30
-EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 PHONE_FORMAT = "Enter a phone number, like 07700 900 982 or +44 7700 900 982"
 MONTHS = {
     name: number
@@ -108,14 +108,6 @@ class ContactPreferenceForm(FlaskForm):
     submit = continue_button()
 
 
-def normalise_email(raw: str) -> str:
-    """The address as email-validator normalises it; ValidationError when malformed."""
-    try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise ValidationError(EMAIL_FORMAT) from error
-
-
 def email_field(label: str = "Email address") -> EmailField:
     return EmailField(
         label,
@@ -132,7 +124,11 @@ class EmailFormMixin:
     normalised_email: str = ""
 
     def validate_email(self, field: EmailField) -> None:
-        self.normalised_email = normalise_email(field.data)
+        # email-validator's form (local part kept as typed); lookups match it case-insensitively.
+        try:
+            self.normalised_email = check_email_format(field.data)
+        except InvalidInput as error:
+            raise ValidationError(error.message) from error
 
 
 class FindYouForm(EmailFormMixin, FlaskForm):

@@ -12,6 +12,8 @@ from flask import session
 from flask_login import current_user
 from sqlalchemy import select, true
 
+from booking.domain.errors import NotFound
+from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -27,12 +29,12 @@ from booking.models import (
     practitioner_session_type,
 )
 from booking.public.slot_pages import Booking, parse_day, parse_start
-from booking.scheduling.errors import NotFound
-from booking.services.appointments import current_hold, is_first_visit
-from booking.services.availability import AvailabilityQuery
-from booking.services.clinic import get_clinic
-from booking.services.drafts import key_hash, load_draft, new_key
-from booking.services.patients import profile_for_user
+from booking.services.booking.availability import AvailabilityQuery
+from booking.services.booking.drafts import load_draft
+from booking.services.booking.holds import current_hold, is_first_visit
+from booking.services.booking.patients import profile_for_user
+from booking.services.clinic.settings import get_clinic
+from booking.services.platform.tokens import new_token, token_hash
 
 T = TypeVar("T")
 BOOKING_KEY = "booking_key"
@@ -52,14 +54,14 @@ def browser_key(*, create: bool = False) -> str | None:
     """This browser's random booking key (kept across sign-in); its hash keys the draft."""
     key = session.get(BOOKING_KEY)
     if key is None and create:
-        key = new_key()
+        key = new_token()
         session[BOOKING_KEY] = key
     return key
 
 
 def hold_owner(*, create: bool = False) -> str | None:
     key = browser_key(create=create)
-    return key_hash(key) if key else None
+    return token_hash(key) if key else None
 
 
 def locations_offering(session_type_id: int) -> list[Location]:
@@ -163,7 +165,7 @@ class Journey:
     @cached_property
     def picker(self) -> Booking:
         session_type, location = need(self.session_type), need(self.location)
-        today = self.now.astimezone(ZoneInfo(self.zone_name)).date()
+        today = local_today(ZoneInfo(self.zone_name), now=self.now)
         return Booking(
             query=AvailabilityQuery(
                 session_type_id=session_type.id,
@@ -276,10 +278,10 @@ def load_journey(*, now: datetime) -> Journey | None:
     key = browser_key()
     if key is None:
         return None
-    draft = load_draft(key_hash(key), now=now)
+    draft = load_draft(token_hash(key), now=now)
     if draft is None:
         return None
-    return Journey(draft=draft, owner=key_hash(key), now=now)
+    return Journey(draft=draft, owner=token_hash(key), now=now)
 
 
 def booked_appointment(journey: Journey) -> Appointment | None:

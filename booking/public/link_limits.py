@@ -13,7 +13,6 @@ transaction (on SQLite the store's short write would otherwise wait behind it).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 
@@ -21,12 +20,14 @@ from flask import Blueprint, current_app, g, request
 from flask_limiter import RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.wrappers import Response
-from wtforms.validators import ValidationError
 
 from booking.api.ratelimit import hit_limit, ip_key
+from booking.domain.errors import InvalidInput
 from booking.errors import too_many_requests_page
 from booking.extensions import limiter
-from booking.public.forms import EMAIL_MAX, normalise_email
+from booking.public.forms import EMAIL_MAX
+from booking.services.platform.emails import check_email_format, normalise_email
+from booking.services.platform.tokens import token_hash
 
 DEFAULT_EMAIL_LINK_RATELIMIT_PER_ADDRESS = "5/hour"
 DEFAULT_EMAIL_LINK_RATELIMIT_PER_IP = "20/minute"
@@ -62,10 +63,10 @@ def _address_key(raw: str) -> str | None:
     if not raw or len(raw) > EMAIL_MAX:
         return None
     try:
-        email = normalise_email(raw).lower()
-    except ValidationError:
+        email = normalise_email(check_email_format(raw))
+    except InvalidInput:
         return None
-    return "address:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+    return "address:" + token_hash(email)[:32]
 
 
 def may_send_to_address() -> bool:

@@ -8,13 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
+from booking.domain.errors import DomainError, PolicyRefused, SlotTaken
+from booking.domain.formatting import format_date, format_time
+from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
 from booking.links import base_url
 from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role
@@ -30,13 +32,11 @@ from booking.public.slot_pages import (
     time_groups,
     zone_line,
 )
-from booking.scheduling.errors import DomainError, PolicyRefused, SlotTaken
-from booking.services import appointments as service
-from booking.services.articles import articles_for_session_type
-from booking.services.availability import AvailabilityQuery
-from booking.services.calendar import appointment_ics
-from booking.services.clinic import get_clinic
-from booking.templating import format_date, format_time
+from booking.services.articles.queries import articles_for_session_type
+from booking.services.booking import changes
+from booking.services.booking.availability import AvailabilityQuery
+from booking.services.booking.calendar import appointment_ics
+from booking.services.clinic.settings import get_clinic
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Policy:
 
 
 def local(appointment: Appointment, instant: datetime) -> datetime:
-    return instant.astimezone(ZoneInfo(appointment.location.timezone))
+    return instant.astimezone(appointment.location.zone)
 
 
 def when_words(appointment: Appointment, instant: datetime) -> str:
@@ -77,10 +77,10 @@ def when_words(appointment: Appointment, instant: datetime) -> str:
 
 
 def policy(appointment: Appointment, *, now: datetime) -> Policy:
-    clinic, cutoff = service.policy_for(appointment.location)
+    clinic, cutoff = changes.policy_for(appointment.location)
     return Policy(
-        deadline=service.change_deadline(appointment, cutoff),
-        late=service.is_late(appointment, cutoff_hours=cutoff, now=now),
+        deadline=changes.change_deadline(appointment, cutoff),
+        late=changes.is_late(appointment, cutoff_hours=cutoff, now=now),
         mode=str(clinic.late_cancel_mode),
         phone=appointment.location.phone or clinic.phone or "",
     )
@@ -116,7 +116,7 @@ def show(appointment: Appointment, links: Links) -> str:
 
 
 def picker(appointment: Appointment, now: datetime) -> Booking:
-    today = now.astimezone(ZoneInfo(appointment.location.timezone)).date()
+    today = local_today(appointment.location.zone, now=now)
     return Booking(
         query=AvailabilityQuery(
             session_type_id=appointment.session_type_id,
@@ -214,7 +214,7 @@ def check(appointment: Appointment, links: Links) -> Response | str:
         return redirect(links.url("day"), 303)
     if form.validate_on_submit():
         try:
-            service.reschedule_appointment(
+            changes.reschedule_appointment(
                 appointment,
                 starts_at=starts_at,
                 hold_owner=hold_owner(create=True) or "",
@@ -259,7 +259,7 @@ def cancel(appointment: Appointment, links: Links) -> Response | tuple[str, int]
     status = 200
     if form.validate_on_submit():
         try:
-            service.cancel_appointment(
+            changes.cancel_appointment(
                 appointment,
                 now=now,
                 actor=actor(),

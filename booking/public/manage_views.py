@@ -8,6 +8,7 @@ from flask import abort, current_app, make_response, redirect, render_template, 
 from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
+from booking.domain.errors import NotFound
 from booking.extensions import db
 from booking.links import base_url
 from booking.models import Appointment
@@ -15,9 +16,8 @@ from booking.public import manage_flow as flow
 from booking.public.forms import NewLinkForm
 from booking.public.link_limits import email_link_ip_limit, may_send_to_address, register
 from booking.public.views import bp
-from booking.scheduling.errors import NotFound
-from booking.services.appointments import by_manage_token
-from booking.services.patients import send_manage_links
+from booking.services.booking.changes import by_manage_token
+from booking.services.booking.emails import send_manage_links
 
 TOKEN_MAX = 100
 register(bp)

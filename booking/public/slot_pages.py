@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from booking.domain.formatting import format_date, format_time
+from booking.domain.scheduling.dst import local_today
+from booking.domain.scheduling.values import Slot
 from booking.models import Clinic, Location
-from booking.scheduling import Slot
-from booking.services.availability import (
+from booking.services.booking.availability import (
     AvailabilityQuery,
     effective_policy,
     find_slots,
     nearest_free,
 )
-from booking.templating import format_date, format_time
 
 CHUNK_DAYS = 60
 MORNING, AFTERNOON, EVENING = "Morning", "Afternoon", "Evening"
@@ -96,7 +97,7 @@ class Booking:
         return self.location.timezone
 
     def today(self, now: datetime) -> date:
-        return now.astimezone(ZoneInfo(self.zone_name)).date()
+        return local_today(ZoneInfo(self.zone_name), now=now)
 
     def last_day(self, now: datetime) -> date:
         policy = effective_policy(self.location, self.clinic)

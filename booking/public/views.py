@@ -6,8 +6,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from booking.security import guard
-from booking.services.articles import articles_for_session_types
-from booking.services.clinic import active_locations, active_session_types, get_clinic
+from booking.services.articles.queries import articles_for_session_types
+from booking.services.booking.catalogue import active_locations, active_session_types
+from booking.services.clinic.settings import get_clinic
 
 bp = Blueprint("public", __name__)
 guard(bp, roles=None)

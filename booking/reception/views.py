@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from booking.clock import utcnow
+from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.security import guard
-from booking.services.clinic import appointments_between, clinic_zone, day_bounds, local_today
+from booking.services.booking.listings import appointments_between
+from booking.services.clinic.settings import clinic_zone
 
 bp = Blueprint("reception", __name__)
 guard(bp, roles=["receptionist"])

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from booking.scheduling.intake_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
+from booking.domain.intake.questionnaire_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
 
 revision = "20261125_intake"
 # Chained after the API's revision so the history keeps exactly one head.

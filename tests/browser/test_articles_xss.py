@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 
 from booking.extensions import db
 from booking.models import Article, Tag, User
-from booking.services import articles as service
+from booking.services.articles import editing, queries, validation
 from tests.browser.conftest import LiveServer
 from tests.conftest import DEMO_EMAILS
 from tests.integration.test_articles_sanitiser import PAYLOADS
@@ -67,14 +67,14 @@ def corpus(live_app: Flask) -> Iterator[list[tuple[str, str]]]:
     with live_app.app_context():
         admin = db.session.scalar(select(User).where(User.email == DEMO_EMAILS["admin"]))
         for number, payload in enumerate(PAYLOADS, start=1):
-            data = service.check_input(
-                title=payload[: service.TITLE_MAX],
-                summary=payload[: service.SUMMARY_MAX],
+            data = validation.check_input(
+                title=payload[: validation.TITLE_MAX],
+                summary=payload[: validation.SUMMARY_MAX],
                 body=payload,
                 tags=[CORPUS_TAG],
             )
-            article = service.create_article(data, slug=f"xss-{number}", actor=admin, now=NOW)
-            service.publish_article(article, actor=admin, now=NOW)
+            article = editing.create_article(data, slug=f"xss-{number}", actor=admin, now=NOW)
+            editing.publish_article(article, actor=admin, now=NOW)
             published.append((article.slug, article.title))
         db.session.commit()
         db.session.remove()
@@ -151,7 +151,7 @@ def test_no_payload_runs_and_each_is_escaped_or_removed(
         assert listed is not None
         assert listed.status == 200
         shown = {one_line(t) for t in page.locator("main h3 a").all_inner_texts()}
-        assert len(shown) == min(len(corpus), service.SEARCH_LIMIT)
+        assert len(shown) == min(len(corpus), queries.SEARCH_LIMIT)
         assert shown <= {one_line(title) for _slug, title in corpus}
         page.wait_for_timeout(200)
     finally:

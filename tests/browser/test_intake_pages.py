@@ -25,12 +25,7 @@ from tests.browser.conftest import (
     what_axe_misses,
 )
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
-from tests.web.intake_helpers import (
-    CALM_ANSWERS,
-    PAGE_ORDER,
-    book_first_visit,
-    new_guest_patient,
-)
+from tests.web.intake_helpers import CALM_ANSWERS, PAGE_ORDER, book_first_visit, new_guest_patient
 
 pytestmark = pytest.mark.browser
 
@@ -128,10 +123,11 @@ def flagged_today(app: Flask, width: int) -> None:
     """A session today whose patient has flags, so the day views show their Flags column."""
     from datetime import UTC, datetime, timedelta
 
+    from booking.domain.scheduling.dst import day_bounds, local_today
     from booking.extensions import db
     from booking.models import Appointment
-    from booking.services import intake as service
-    from booking.services.clinic import clinic_zone, day_bounds, local_today
+    from booking.services.clinic.settings import clinic_zone
+    from booking.services.intake import answers as answers_service
 
     with app.app_context():
         zone = clinic_zone()
@@ -142,8 +138,10 @@ def flagged_today(app: Flask, width: int) -> None:
     )
     with app.app_context():
         now = datetime.now(UTC)
-        intake = service.start_intake(db.session.get(Appointment, booked.appointment_id), now=now)
-        service.save_page(
+        intake = answers_service.start_intake(
+            db.session.get(Appointment, booked.appointment_id), now=now
+        )
+        answers_service.save_page(
             intake, "implants", {"implants": "yes"}, complete=True, actor=None, now=now
         )
         db.session.commit()
@@ -257,7 +255,7 @@ def claimed_elsewhere(app: Flask, name: str, *, born: Any, sent: bool = False) -
 
     from booking.extensions import db
     from booking.models import Appointment, IntakeStatus, PatientProfile
-    from booking.services import intake as service
+    from booking.services.intake import answers as answers_service
 
     patient_id = new_guest_patient(app, "Jo", name)
     booked = book_first_visit(app, patient_id)
@@ -265,7 +263,7 @@ def claimed_elsewhere(app: Flask, name: str, *, born: Any, sent: bool = False) -
         now = datetime.now(UTC)
         db.session.get(PatientProfile, patient_id).date_of_birth = born
         appointment = db.session.get(Appointment, booked.appointment_id)
-        intake = service.start_intake(appointment, now=now, guest_key_hash="f" * 64)
+        intake = answers_service.start_intake(appointment, now=now, guest_key_hash="f" * 64)
         if sent:
             intake.status, intake.submitted_at = IntakeStatus.submitted, now
         db.session.commit()

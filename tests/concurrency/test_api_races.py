@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from booking.clock import utcnow
 from booking.extensions import db
 from booking.models import Appointment, OutboxMessage, Practitioner, SessionType
-from booking.services.api_tokens import create_token
+from booking.services.api.tokens import create_token
 from tests.concurrency.conftest import Gunicorn, overlapping_live_pairs
 from tests.conftest import DEMO_EMAILS
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from booking.extensions import db
 from booking.models import SignInThrottle, UserSession
-from booking.services.users import throttle_key
+from booking.services.accounts.sign_in import throttle_key
 from tests.concurrency.conftest import Client, Gunicorn
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
 

@@ -10,6 +10,7 @@ from flask import Flask
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from booking.domain.errors import HoldExpired, PolicyRefused, SlotTaken
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -22,17 +23,14 @@ from booking.models import (
     Practitioner,
     SessionType,
 )
-from booking.scheduling.errors import HoldExpired, PolicyRefused, SlotTaken
-from booking.services.appointments import (
-    book_hold,
+from booking.services.booking.availability import AvailabilityQuery, find_slots
+from booking.services.booking.changes import (
     by_manage_token,
     cancel_appointment,
-    extend_hold,
-    hold_slot,
     reschedule_appointment,
 )
-from booking.services.availability import AvailabilityQuery, find_slots
-from booking.services.outbox import SmtpSettings, claim_due, deliver
+from booking.services.booking.holds import book_hold, extend_hold, hold_slot
+from booking.services.platform.outbox import SmtpSettings, claim_due, deliver
 from tests.conftest import seed_demo
 from tests.smtp import Inbox, smtp_server
 
@@ -215,7 +213,7 @@ def test_confirming_after_expiry_changes_nothing_when_the_time_was_taken(ctx: Fl
 
 
 def test_manage_links_fail_when_tampered_or_after_the_session(ctx: Flask) -> None:
-    from booking.scheduling.errors import NotFound
+    from booking.domain.errors import NotFound
 
     booked = _book(_slots()[0].starts_at)
     with pytest.raises(NotFound):

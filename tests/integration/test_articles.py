@@ -9,10 +9,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from booking.articles import views
+from booking.domain.errors import InvalidInput, NotAllowed, NotFound
 from booking.extensions import db
 from booking.models import Article, ArticleStatus, Practitioner, User
-from booking.scheduling.errors import InvalidInput, NotAllowed, NotFound
-from booking.services import articles as service
+from booking.services.articles import editing, queries, rendering, validation
 from tests.conftest import DEMO_EMAILS
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -45,15 +46,15 @@ def user(role_or_email: str) -> User:
 def draft(
     author: User, *, title: str = "Sleep and acupuncture", tags: tuple[str, ...] = ()
 ) -> Article:
-    data = service.check_input(
+    data = validation.check_input(
         title=title, summary="What we know.", body="## Sleep\n\nResults vary.", tags=tags
     )
-    return service.create_article(data, slug=None, actor=author, now=NOW)
+    return editing.create_article(data, slug=None, actor=author, now=NOW)
 
 
 def test_seed_demo_publishes_the_five_demo_articles_once(ctx: Flask) -> None:
+    from booking.demo.clinic import seed_demo_clinic
     from booking.security import password_cost
-    from booking.services.demo import seed_demo_clinic
 
     articles = db.session.scalars(select(Article)).all()
     assert {a.slug for a in articles} == DEMO_SLUGS
@@ -91,9 +92,9 @@ def test_only_practitioners_and_admins_write_articles(ctx: Flask, role: str) -> 
     ],
 )
 def test_a_bad_slug_is_refused(ctx: Flask, slug: str, message: str) -> None:
-    data = service.check_input(title="T", summary="S", body="B")
+    data = validation.check_input(title="T", summary="S", body="B")
     with pytest.raises(InvalidInput, match=message) as caught:
-        service.create_article(data, slug=slug, actor=user("admin"), now=NOW)
+        editing.create_article(data, slug=slug, actor=user("admin"), now=NOW)
     assert caught.value.field == "slug"
 
 
@@ -101,59 +102,59 @@ def test_drafts_are_found_only_by_practitioners_and_admins(ctx: Flask) -> None:
     article = draft(user("practitioner"))
     db.session.commit()
     for role in ("practitioner", "admin"):
-        assert service.get_article(article.slug, actor=user(role)) is not None
+        assert queries.get_article(article.slug, actor=user(role)) is not None
     for role in ("patient", "receptionist"):
         with pytest.raises(NotFound):
-            service.get_article(article.slug, actor=user(role))
+            queries.get_article(article.slug, actor=user(role))
     with pytest.raises(NotFound):
-        service.get_article(article.slug, actor=None)
+        queries.get_article(article.slug, actor=None)
 
 
 def test_practitioners_edit_only_their_own_drafts(ctx: Flask) -> None:
     mine = draft(user("practitioner"))
     theirs = draft(user("tom.okafor@meridian.example"), title="Someone else's draft")
     published = db.session.scalar(select(Article).where(Article.status == "published"))
-    data = service.check_input(title="New title", summary="S", body="B")
-    assert service.update_article(mine, data, actor=user("practitioner"), now=NOW)
+    data = validation.check_input(title="New title", summary="S", body="B")
+    assert editing.update_article(mine, data, actor=user("practitioner"), now=NOW)
     for article in (theirs, published):
         with pytest.raises(NotAllowed):
-            service.update_article(article, data, actor=user("practitioner"), now=NOW)
+            editing.update_article(article, data, actor=user("practitioner"), now=NOW)
     # an admin edits anything
-    assert service.update_article(published, data, actor=user("admin"), now=NOW)
+    assert editing.update_article(published, data, actor=user("admin"), now=NOW)
 
 
 def test_only_admins_and_reviewers_publish_and_the_review_is_recorded(ctx: Flask) -> None:
     article = draft(user("tom.okafor@meridian.example"))
     with pytest.raises(NotAllowed):  # Tom is not a reviewer, even of his own draft
-        service.publish_article(article, actor=user("tom.okafor@meridian.example"), now=NOW)
+        editing.publish_article(article, actor=user("tom.okafor@meridian.example"), now=NOW)
     with pytest.raises(NotAllowed):
-        service.publish_article(article, actor=user("receptionist"), now=NOW)
+        editing.publish_article(article, actor=user("receptionist"), now=NOW)
     reviewer = user("practitioner")
     assert db.session.scalar(
         select(Practitioner.can_review_articles).where(Practitioner.user_id == reviewer.id)
     )
-    assert service.publish_article(article, actor=reviewer, now=NOW)
+    assert editing.publish_article(article, actor=reviewer, now=NOW)
     assert article.status == ArticleStatus.published
     assert article.reviewer_id == reviewer.id
     assert article.reviewed_at == article.published_at == NOW
     later = NOW + timedelta(days=1)
-    assert not service.publish_article(article, actor=user("admin"), now=later)  # no-op
+    assert not editing.publish_article(article, actor=user("admin"), now=later)  # no-op
     assert article.reviewed_at == NOW
 
 
 def test_saving_the_same_content_keeps_the_revision_and_a_change_re_renders(ctx: Flask) -> None:
     author = user("practitioner")
     article = draft(author, tags=("sleep",))
-    same = service.check_input(
+    same = validation.check_input(
         title="Sleep and acupuncture",
         summary="What we know.",
         body="## Sleep\n\nResults vary.",
         tags=["Sleep"],
     )
-    assert not service.update_article(article, same, actor=author, now=NOW)
+    assert not editing.update_article(article, same, actor=author, now=NOW)
     assert article.revision == 1
-    changed = service.check_input(title="Sleep", summary="S", body="## Rest\n\nText.")
-    assert service.update_article(article, changed, actor=author, now=NOW)
+    changed = validation.check_input(title="Sleep", summary="S", body="## Rest\n\nText.")
+    assert editing.update_article(article, changed, actor=author, now=NOW)
     assert article.revision == article.rendered_revision == 2
     assert ">Rest</h2>" in article.body_html
 
@@ -169,7 +170,7 @@ def test_a_stale_cache_is_rendered_again_and_stored(ctx: Flask) -> None:
     db.session.commit()
     db.session.expire_all()
     article = db.session.get(Article, article.id)
-    assert ">Fresh</h2>" in service.article_html(article)
+    assert ">Fresh</h2>" in rendering.article_html(article)
     # The render is stored by its own short transaction: end ours so the next read sees it.
     db.session.commit()
     db.session.expire_all()
@@ -198,7 +199,7 @@ def test_check_input_names_the_field_in_error(
 ) -> None:
     raw: dict[str, object] = {"title": "T", "summary": "S", "body": "B", **fields}
     with pytest.raises(InvalidInput, match=message) as caught:
-        service.check_input(**raw)
+        validation.check_input(**raw)
     assert caught.value.field == field
 
 
@@ -211,50 +212,50 @@ def test_tags_are_normalised_and_named(ctx: Flask) -> None:
 
 
 def test_search_is_case_insensitive_bounded_and_treats_wildcards_as_text(ctx: Flask) -> None:
-    titles = {a.title for a in service.published_articles(query="CUPPING")}
+    titles = {a.title for a in queries.published_articles(query="CUPPING")}
     assert "Cupping and moxibustion explained" in titles
-    body_only = service.published_articles(query="TONGUE")  # a word in a body only
+    body_only = queries.published_articles(query="TONGUE")  # a word in a body only
     assert [a.slug for a in body_only] == ["what-to-expect-at-your-first-session"]
-    assert service.published_articles(query="%") == []
-    assert service.published_articles(query="_") == []
-    assert service.published_articles(query="x" * 10_000) == []
+    assert queries.published_articles(query="%") == []
+    assert queries.published_articles(query="_") == []
+    assert queries.published_articles(query="x" * 10_000) == []
 
 
 def test_search_and_lists_show_published_articles_only(ctx: Flask) -> None:
     draft(user("admin"), title="Cupping draft", tags=("cupping-and-moxibustion",))
-    assert "cupping-draft" not in {a.slug for a in service.published_articles(query="cupping")}
+    assert "cupping-draft" not in {a.slug for a in queries.published_articles(query="cupping")}
     assert "cupping-draft" not in {
-        a.slug for a in service.published_articles(tag="cupping-and-moxibustion")
+        a.slug for a in queries.published_articles(tag="cupping-and-moxibustion")
     }
     assert "cupping-draft" not in {
-        a.slug for a in service.articles_for_session_type("cupping-and-moxibustion")
+        a.slug for a in queries.articles_for_session_type("cupping-and-moxibustion")
     }
 
 
 def test_articles_for_each_session_type_most_specific_first(ctx: Flask) -> None:
-    by_type = service.articles_for_session_types(SESSION_TYPES)
+    by_type = queries.articles_for_session_types(SESSION_TYPES)
     assert set(by_type) == set(SESSION_TYPES)
     assert all(1 <= len(articles) <= 3 for articles in by_type.values())
     assert by_type["first-acupuncture-session"][0].slug == "what-to-expect-at-your-first-session"
     assert by_type["cupping-and-moxibustion"][0].slug == "cupping-and-moxibustion-explained"
-    one = service.articles_for_session_type("cupping-and-moxibustion", limit=1)
+    one = queries.articles_for_session_type("cupping-and-moxibustion", limit=1)
     assert [a.slug for a in one] == ["cupping-and-moxibustion-explained"]
-    assert service.articles_for_session_type("no-such-type") == []
+    assert queries.articles_for_session_type("no-such-type") == []
 
 
 def test_related_articles_share_a_tag_and_exclude_the_article(ctx: Flask) -> None:
-    article = service.get_article("cupping-and-moxibustion-explained", actor=None)
-    related = service.related_articles(article)
+    article = queries.get_article("cupping-and-moxibustion-explained", actor=None)
+    related = queries.related_articles(article)
     tags = {t.slug for t in article.tags}
     assert related
     assert article not in related
     assert all(tags & {t.slug for t in other.tags} for other in related)
     lonely = draft(user("admin"), title="No tags")
-    assert service.related_articles(lonely) == []
+    assert queries.related_articles(lonely) == []
 
 
 def test_session_types_for_an_article_and_the_booking_link(ctx: Flask) -> None:
-    article = service.get_article("cupping-and-moxibustion-explained", actor=None)
-    assert [s.slug for s in service.session_types_for(article)] == ["cupping-and-moxibustion"]
+    article = queries.get_article("cupping-and-moxibustion-explained", actor=None)
+    assert [s.slug for s in queries.session_types_for(article)] == ["cupping-and-moxibustion"]
     with ctx.test_request_context():
-        assert service.book_url("cupping-and-moxibustion") == "/?type=cupping-and-moxibustion"
+        assert views.book_url("cupping-and-moxibustion") == "/?type=cupping-and-moxibustion"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import Article, ArticleStatus
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "booking" / "demo_articles"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "booking" / "demo" / "articles"
 
 GOOD = """---
 title: Sleep and acupuncture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from booking.services.articles import render_markdown
+from booking.services.articles.rendering import render_markdown
 
 # "__N__" is replaced by the payload's number, so a console marker names the payload that ran.
 _PAYLOADS = [
@@ -241,7 +241,7 @@ def test_off_site_images_become_their_text() -> None:
 ROOT = Path(__file__).resolve().parents[2]
 # security.md §4: `|safe` only on an allowlist. A new one must be added here, with a reason.
 SAFE_ALLOWLIST = {
-    # render_markdown's output, cleaned by nh3 (booking/services/articles.py)
+    # render_markdown's output, cleaned by nh3 (booking/services/articles/rendering.py)
     ("templates/articles/show.html", "body_html | safe"),
 }
 _MARKED_SAFE = re.compile(r"[\w.]+\s*\|\s*safe\b|Markup\(|autoescape\s+false|\|\s*unescape")

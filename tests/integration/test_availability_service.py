@@ -12,6 +12,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from booking.domain.errors import InvalidInput, NotFound, PolicyRefused, SlotTaken
+from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -27,8 +29,7 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.scheduling import InvalidInput, NotFound, PolicyRefused, Slot, SlotTaken
-from booking.services.availability import (
+from booking.services.booking.availability import (
     AvailabilityQuery,
     find_slots,
     nearest_free,

@@ -1,4 +1,4 @@
-"""The treating rule (services/care.py) over every appointment status, on both engines."""
+"""The treating rule (services/clinic/care.py) over every appointment status, on both engines."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, Role, User
-from booking.services import care
-from booking.services import intake as intake_service
+from booking.services.clinic import care
+from booking.services.intake import staff as staff_service
 from tests.web.intake_helpers import book_first_visit, new_guest_patient
 
 
@@ -41,7 +41,7 @@ def test_only_a_treating_session_gives_a_practitioner_the_record(
         mei_id = care.practitioner_id_of(mei)
         assert care.treats(mei_id, booked.patient_id) is treats
         assert care.may_read_patient(booked.patient_id, actor=mei) is treats
-        assert intake_service.staff_may_read(booked.patient_id, actor=mei) is treats
+        assert staff_service.staff_may_read(booked.patient_id, actor=mei) is treats
         # Another practitioner never; reception always; admins never (domain.md §6).
         assert not care.may_read_patient(booked.patient_id, actor=tom)
         assert care.may_read_patient(booked.patient_id, actor=reception)

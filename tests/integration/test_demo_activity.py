@@ -12,6 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import delete, func, select, text
 
+from booking.demo.activity import seed_demo_activity
+from booking.demo.clinic import seed_demo_clinic
+from booking.domain.errors import NotAllowed
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -32,13 +35,11 @@ from booking.models import (
     SessionType,
     WorkingHours,
 )
-from booking.scheduling.errors import NotAllowed
 from booking.security import password_cost
-from booking.services import consent as consent_service
-from booking.services import intake as intake_service
-from booking.services.availability import AvailabilityQuery, find_slots
-from booking.services.demo import seed_demo_clinic
-from booking.services.demo_activity import seed_demo_activity
+from booking.services.booking.availability import AvailabilityQuery, find_slots
+from booking.services.intake import consent as consent_service
+from booking.services.intake import pages as pages_service
+from booking.services.intake import staff
 from tests.conftest import seed_demo
 
 NOW = datetime(2027, 1, 13, 11, 20, tzinfo=UTC)  # Wednesday 11:20 GMT: all four work
@@ -256,7 +257,7 @@ def test_six_sent_intakes_with_the_named_flags_and_a_draft_stopped_on_page_4(
         assert intake.created_at <= NOW
     sent = [intake for intake in intakes if intake.status == IntakeStatus.submitted]
     for intake in sent:
-        assert intake_service.missing_pages(intake) == []
+        assert pages_service.missing_pages(intake) == []
         consents = consent_service.current_consents(intake.patient_id)
         assert Modality.needling in consents
 
@@ -268,14 +269,14 @@ def test_six_sent_intakes_with_the_named_flags_and_a_draft_stopped_on_page_4(
     assert str(by_code["no_electro"].severity) == "contraindication"
     assert len({flag.patient_id for flag in flags}) == 3
 
-    queue = intake_service.review_queue()
+    queue = staff.review_queue()
     assert len(queue) == 6
     assert [intake.urgent for intake in queue] == [True] + [False] * 5
     assert queue[0].patient_id == by_code["rf_saddle_numbness"].patient_id
 
     (draft,) = [intake for intake in intakes if intake.status == IntakeStatus.draft]
-    pages = intake_service.flow(draft)
-    assert intake_service.resume_page(draft) == pages[3] == "daily_life"
+    pages = pages_service.flow(draft)
+    assert pages_service.resume_page(draft) == pages[3] == "daily_life"
     assert draft.completed_pages == pages[:3]
     assert draft.current_page == "daily_life"
     assert not draft.urgent

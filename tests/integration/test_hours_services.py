@@ -17,6 +17,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from booking.domain.errors import InvalidInput, NotFound
+from booking.domain.scheduling.hours import validate_weekly_hours
+from booking.domain.scheduling.values import WeeklyHours
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -29,16 +32,13 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from booking.scheduling.availability import WeeklyHours, validate_weekly_hours
-from booking.scheduling.errors import InvalidInput, NotFound
-from booking.services import schedule_setup as schedule
-from booking.services.availability import AvailabilityQuery, find_slots
-from booking.services.schedule_setup import (
-    ExceptionValues,
-    HoursValues,
-    NewPractitionerValues,
-    PractitionerValues,
-)
+from booking.services.booking.availability import AvailabilityQuery, find_slots
+from booking.services.clinic import practitioners
+from booking.services.clinic.practitioners import NewPractitionerValues, PractitionerValues
+from booking.services.rota import exceptions, outside_hours
+from booking.services.rota import hours as hours_service
+from booking.services.rota.exceptions import ExceptionValues
+from booking.services.rota.hours import HoursValues
 from tests.conftest import DEMO_EMAILS, count_queries
 
 NOW = datetime(2027, 4, 13, 9, 0, tzinfo=UTC)  # Tuesday, 10am in London
@@ -105,7 +105,7 @@ def book(
 
 
 def outside_ids(**scope: object) -> list[int]:
-    return [a.id for a in schedule.appointments_now_outside_hours(now=NOW, **scope)]
+    return [a.id for a in outside_hours.appointments_now_outside_hours(now=NOW, **scope)]
 
 
 # ---- Weekly hours ----------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def outside_ids(**scope: object) -> list[int]:
 def test_hours_refused(admin: User, values: HoursValues, field: str, message: str) -> None:
     before = specs()
     with pytest.raises(InvalidInput) as refused:
-        schedule.add_hours(1, values, actor=admin, now=NOW)
+        hours_service.add_hours(1, values, actor=admin, now=NOW)
     assert (refused.value.field, refused.value.message) == (field, message)
     assert specs() == before
 
@@ -154,7 +154,7 @@ def test_hours_refused(admin: User, values: HoursValues, field: str, message: st
     ],
 )
 def test_hours_accepted_keep_the_week_valid(admin: User, values: HoursValues) -> None:
-    added = schedule.add_hours(1, values, actor=admin, now=NOW)
+    added = hours_service.add_hours(1, values, actor=admin, now=NOW)
     assert (added.practitioner_id, added.location_id, added.start_time) == (
         1,
         values.location_id,
@@ -167,33 +167,36 @@ def test_hours_accepted_keep_the_week_valid(admin: User, values: HoursValues) ->
 
 def test_hours_that_apply_in_different_weeks_do_not_overlap(admin: User) -> None:
     until_may = replace(SUNDAY_HOURS, valid_until=date(2027, 5, 1))
-    schedule.add_hours(1, until_may, actor=admin, now=NOW)
+    hours_service.add_hours(1, until_may, actor=admin, now=NOW)
     later = replace(SUNDAY_HOURS, start_time=time(11), end_time=time(13))
-    schedule.add_hours(1, replace(later, valid_from=date(2027, 5, 2)), actor=admin, now=NOW)
+    hours_service.add_hours(1, replace(later, valid_from=date(2027, 5, 2)), actor=admin, now=NOW)
     with pytest.raises(InvalidInput, match="overlap Sunday 10am to 12pm at Islington"):
-        schedule.add_hours(1, replace(later, valid_from=date(2027, 5, 1)), actor=admin, now=NOW)
+        hours_service.add_hours(
+            1, replace(later, valid_from=date(2027, 5, 1)), actor=admin, now=NOW
+        )
     assert validate_weekly_hours(specs()) == []
 
 
 def test_unknown_practitioner_and_someone_elses_hours(admin: User) -> None:
     with pytest.raises(NotFound):
-        schedule.add_hours(99, SUNDAY_HOURS, actor=admin, now=NOW)
+        hours_service.add_hours(99, SUNDAY_HOURS, actor=admin, now=NOW)
     toms = db.session.scalar(select(WorkingHours.id).where(WorkingHours.practitioner_id == 2))
     with pytest.raises(NotFound):
-        schedule.remove_hours(1, toms, actor=admin, now=NOW)
+        hours_service.remove_hours(1, toms, actor=admin, now=NOW)
     assert db.session.get(WorkingHours, toms) is not None
     assert (
-        schedule.remove_hours(2, toms, actor=admin, now=NOW) == "Tuesday 10am to 4pm at Islington"
+        hours_service.remove_hours(2, toms, actor=admin, now=NOW)
+        == "Tuesday 10am to 4pm at Islington"
     )
     assert db.session.get(WorkingHours, toms) is None
 
 
 def test_hours_grouped_by_location_then_weekday(demo: Flask) -> None:
     with demo.app_context():
-        groups = schedule.hours_by_location(4)
+        groups = hours_service.hours_by_location(4)
         assert [g.location.name for g in groups] == ["Dublin", "Islington"]
         assert [day for day, _ in groups[1].days] == ["Monday", "Wednesday"]
-        assert schedule.hours_by_location(99) == []
+        assert hours_service.hours_by_location(99) == []
 
 
 # ---- Time off, extra hours, closures ---------------------------------------------------------
@@ -237,7 +240,7 @@ def test_hours_grouped_by_location_then_weekday(demo: Flask) -> None:
 )
 def test_exceptions_refused(admin: User, values: ExceptionValues, field: str, message: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        schedule.add_exception(1, values, actor=admin, now=NOW)
+        exceptions.add_exception(1, values, actor=admin, now=NOW)
     assert (refused.value.field, refused.value.message) == (field, message)
     assert db.session.scalar(select(func.count()).select_from(ScheduleException)) == 0
 
@@ -246,9 +249,11 @@ def test_today_is_read_in_the_locations_zone(admin: User) -> None:
     # 23:30 UTC on Saturday 17 April is already Sunday in London (BST): Sunday is today.
     late = datetime(2027, 4, 17, 23, 30, tzinfo=UTC)
     values = ExceptionValues("extra_hours", SUNDAY, time(10), time(12), location_id=1)
-    schedule.add_exception(1, values, actor=admin, now=late)
+    exceptions.add_exception(1, values, actor=admin, now=late)
     with pytest.raises(InvalidInput, match="today or in the future"):
-        schedule.add_exception(2, replace(values, on_date=date(2027, 4, 17)), actor=admin, now=late)
+        exceptions.add_exception(
+            2, replace(values, on_date=date(2027, 4, 17)), actor=admin, now=late
+        )
 
 
 def test_extra_hours_only_clash_with_hours_that_apply_that_day(admin: User) -> None:
@@ -258,31 +263,31 @@ def test_extra_hours_only_clash_with_hours_that_apply_that_day(admin: User) -> N
     ):
         hours.valid_until = date(2027, 4, 18)
     values = ExceptionValues("extra_hours", MONDAY, time(12), time(14), location_id=2)
-    row = schedule.add_exception(1, values, actor=admin, now=NOW)
+    row = exceptions.add_exception(1, values, actor=admin, now=NOW)
     assert (row.kind, row.location_id) == ("extra_hours", 2)
 
 
 def test_closures_and_their_removal(admin: User) -> None:
-    everywhere = schedule.add_closure(
+    everywhere = exceptions.add_closure(
         ExceptionValues("holiday", MONDAY, reason="Easter Monday"), actor=admin, now=NOW
     )
-    dublin = schedule.add_closure(
+    dublin = exceptions.add_closure(
         ExceptionValues("closure", SUNDAY, time(13), time(17), location_id=2), actor=admin, now=NOW
     )
     with pytest.raises(InvalidInput, match="Select where it applies"):
-        schedule.add_closure(
+        exceptions.add_closure(
             ExceptionValues("closure", MONDAY, location_id=99), actor=admin, now=NOW
         )
     with pytest.raises(InvalidInput, match="Select closure or public holiday"):
-        schedule.add_closure(ExceptionValues("time_off", MONDAY), actor=admin, now=NOW)
-    assert schedule.upcoming_closures(today=SUNDAY) == [dublin, everywhere]
-    assert schedule.upcoming_closures(today=MONDAY) == [everywhere]
+        exceptions.add_closure(ExceptionValues("time_off", MONDAY), actor=admin, now=NOW)
+    assert exceptions.upcoming_closures(today=SUNDAY) == [dublin, everywhere]
+    assert exceptions.upcoming_closures(today=MONDAY) == [everywhere]
     # A practitioner's page shows closures too, but only removes their own rows.
-    assert schedule.upcoming_exceptions(1, today=SUNDAY) == [dublin, everywhere]
+    assert exceptions.upcoming_exceptions(1, today=SUNDAY) == [dublin, everywhere]
     with pytest.raises(NotFound):
-        schedule.remove_exception(1, everywhere.id, actor=admin, now=NOW)
-    schedule.remove_closure(everywhere.id, actor=admin, now=NOW)
-    assert schedule.upcoming_closures(today=SUNDAY) == [dublin]
+        exceptions.remove_exception(1, everywhere.id, actor=admin, now=NOW)
+    exceptions.remove_closure(everywhere.id, actor=admin, now=NOW)
+    assert exceptions.upcoming_closures(today=SUNDAY) == [dublin]
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["setup.holiday.add", "setup.closure.add", "setup.holiday.remove"]
 
@@ -313,11 +318,11 @@ def test_changes_list_the_sessions_left_outside_and_never_move_them(admin: User)
             WorkingHours.start_time == time(9),
         )
     )
-    schedule.remove_hours(1, monday_morning, actor=admin, now=NOW)
+    hours_service.remove_hours(1, monday_morning, actor=admin, now=NOW)
     assert outside_ids(practitioner_id=1) == [inside.id, checked_in.id, over_lunch.id]
     assert db.session.get(Appointment, inside.id).starts_at == monday_10  # never moved
 
-    schedule.add_exception(
+    exceptions.add_exception(
         1, ExceptionValues("time_off", MONDAY, time(15), time(16)), actor=admin, now=NOW
     )
     assert outside_ids(practitioner_id=1) == [inside.id, afternoon.id, checked_in.id, over_lunch.id]
@@ -329,9 +334,9 @@ def test_extra_hours_can_cover_a_session_and_time_off_beats_them(admin: User) ->
     sunday_11 = book(practitioner_id=1, starts_at=datetime(2027, 4, 18, 10, tzinfo=UTC))
     assert outside_ids(practitioner_id=1) == [sunday_11.id]
     extra = ExceptionValues("extra_hours", SUNDAY, time(10), time(12), location_id=1)
-    schedule.add_exception(1, extra, actor=admin, now=NOW)
+    exceptions.add_exception(1, extra, actor=admin, now=NOW)
     assert outside_ids(practitioner_id=1) == []
-    schedule.add_exception(1, ExceptionValues("time_off", SUNDAY), actor=admin, now=NOW)
+    exceptions.add_exception(1, ExceptionValues("time_off", SUNDAY), actor=admin, now=NOW)
     assert outside_ids(practitioner_id=1) == [sunday_11.id]
 
 
@@ -346,7 +351,7 @@ def test_a_closure_lists_everyones_sessions_on_its_dates_only(admin: User) -> No
         patient_index=1,
     )
     tuesday = book(practitioner_id=1, starts_at=datetime(2027, 4, 20, 9, tzinfo=UTC))
-    schedule.add_closure(ExceptionValues("closure", MONDAY, location_id=1), actor=admin, now=NOW)
+    exceptions.add_closure(ExceptionValues("closure", MONDAY, location_id=1), actor=admin, now=NOW)
     assert outside_ids(on_dates={MONDAY}) == [meis.id, sams.id]
     assert outside_ids(on_dates=set()) == []
     # Nothing is outside on Tuesday, even read directly.
@@ -356,7 +361,7 @@ def test_a_closure_lists_everyones_sessions_on_its_dates_only(admin: User) -> No
 def test_local_dates_are_read_in_each_locations_zone(admin: User) -> None:
     # 23:30 UTC on Sunday 18 April is 00:30 BST on Monday 19 April: a Monday session.
     late = book(practitioner_id=1, starts_at=datetime(2027, 4, 18, 23, 30, tzinfo=UTC))
-    schedule.add_closure(ExceptionValues("closure", MONDAY), actor=admin, now=NOW)
+    exceptions.add_closure(ExceptionValues("closure", MONDAY), actor=admin, now=NOW)
     assert outside_ids(on_dates={MONDAY}) == [late.id]
     assert outside_ids(on_dates={SUNDAY}) == []
 
@@ -365,7 +370,7 @@ def test_listing_runs_a_bounded_number_of_queries(demo: Flask, admin: User) -> N
     def queries() -> int:
         db.session.expire_all()
         with count_queries(demo) as statements:
-            schedule.appointments_now_outside_hours(now=NOW, practitioner_id=1)
+            outside_hours.appointments_now_outside_hours(now=NOW, practitioner_id=1)
         return len(statements)
 
     book(practitioner_id=1, starts_at=datetime(2027, 4, 18, 9, tzinfo=UTC))
@@ -379,7 +384,7 @@ def test_listing_runs_a_bounded_number_of_queries(demo: Flask, admin: User) -> N
 
 def test_naive_now_is_refused(demo: Flask) -> None:
     with demo.app_context(), pytest.raises(InvalidInput):
-        schedule.appointments_now_outside_hours(now=datetime(2027, 4, 13, 9))  # noqa: DTZ001
+        outside_hours.appointments_now_outside_hours(now=datetime(2027, 4, 13, 9))  # noqa: DTZ001
 
 
 # ---- What the availability service then offers -----------------------------------------------
@@ -397,21 +402,21 @@ def sunday_starts() -> list[str]:
 def test_time_off_beats_extra_hours_in_what_patients_are_offered(admin: User) -> None:
     assert sunday_starts() == []  # Mei does not work Sundays
     extra = ExceptionValues("extra_hours", SUNDAY, time(10), time(12), location_id=1)
-    schedule.add_exception(1, extra, actor=admin, now=NOW)
+    exceptions.add_exception(1, extra, actor=admin, now=NOW)
     assert sunday_starts() == ["10:00", "10:15", "10:30", "10:45", "11:00", "11:15", "11:30"]
-    part = schedule.add_exception(
+    part = exceptions.add_exception(
         1, ExceptionValues("time_off", SUNDAY, time(10), time(11)), actor=admin, now=NOW
     )
     assert sunday_starts() == ["11:00", "11:15", "11:30"]
-    schedule.remove_exception(1, part.id, actor=admin, now=NOW)
-    schedule.add_exception(1, ExceptionValues("time_off", SUNDAY), actor=admin, now=NOW)
+    exceptions.remove_exception(1, part.id, actor=admin, now=NOW)
+    exceptions.add_exception(1, ExceptionValues("time_off", SUNDAY), actor=admin, now=NOW)
     assert sunday_starts() == []
 
 
 def test_a_closure_beats_extra_hours_in_what_patients_are_offered(admin: User) -> None:
     extra = ExceptionValues("extra_hours", SUNDAY, time(10), time(12), location_id=1)
-    schedule.add_exception(1, extra, actor=admin, now=NOW)
-    schedule.add_closure(
+    exceptions.add_exception(1, extra, actor=admin, now=NOW)
+    exceptions.add_closure(
         ExceptionValues("closure", SUNDAY, time(11), time(12), location_id=1), actor=admin, now=NOW
     )
     assert sunday_starts() == ["10:00", "10:15", "10:30"]
@@ -422,7 +427,7 @@ def test_a_closure_beats_extra_hours_in_what_patients_are_offered(admin: User) -
 
 def test_create_and_update_a_practitioner(admin: User) -> None:
     values = NewPractitionerValues(" Ana   Silva", "Ana.Silva@Meridian.Example", "p" * 15)
-    ana = schedule.create_practitioner(values, actor=admin, now=NOW, cost=CHEAP)
+    ana = practitioners.create_practitioner(values, actor=admin, now=NOW, cost=CHEAP)
     assert (ana.display_name, ana.user.email, ana.user.role, ana.is_active) == (
         "Ana Silva",
         "ana.silva@meridian.example",
@@ -431,18 +436,18 @@ def test_create_and_update_a_practitioner(admin: User) -> None:
     )
     assert "p" * 15 not in ana.user.password_hash
     with pytest.raises(InvalidInput, match="already an account"):
-        schedule.create_practitioner(
+        practitioners.create_practitioner(
             replace(values, email="ANA.SILVA@meridian.example"), actor=admin, now=NOW, cost=CHEAP
         )
     with pytest.raises(InvalidInput, match="15 characters or more"):
-        schedule.create_practitioner(
+        practitioners.create_practitioner(
             replace(values, email="x@meridian.example", password="p" * 14),
             actor=admin,
             now=NOW,
             cost=CHEAP,
         )
     update = PractitionerValues("Ana Silva-Ng", " Bio. ", (3, 1), True, False)
-    schedule.update_practitioner(ana.id, update, actor=admin, now=NOW)
+    practitioners.update_practitioner(ana.id, update, actor=admin, now=NOW)
     assert [t.id for t in ana.session_types] == [1, 3]
     assert (ana.bio, ana.can_review_articles, ana.is_active, ana.user.display_name) == (
         "Bio.",
@@ -451,11 +456,11 @@ def test_create_and_update_a_practitioner(admin: User) -> None:
         "Ana Silva-Ng",
     )
     with pytest.raises(InvalidInput, match="Select session types from the list"):
-        schedule.update_practitioner(
+        practitioners.update_practitioner(
             ana.id, replace(update, session_type_ids=(99,)), actor=admin, now=NOW
         )
     with pytest.raises(NotFound):
-        schedule.update_practitioner(99, update, actor=admin, now=NOW)
+        practitioners.update_practitioner(99, update, actor=admin, now=NOW)
     details = db.session.scalars(
         select(AuditEvent.detail)
         .where(AuditEvent.action.like("setup.practitioner.%"))

@@ -13,11 +13,11 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text, update
 
+from booking.demo.activity import seed_demo_activity
 from booking.extensions import db
 from booking.models import Appointment, Location, Practitioner, SessionType
-from booking.services.appointments import hold_slot
-from booking.services.availability import AvailabilityQuery, find_slots
-from booking.services.demo_activity import seed_demo_activity
+from booking.services.booking.availability import AvailabilityQuery, find_slots
+from booking.services.booking.holds import hold_slot
 from tests.conftest import seed_demo
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import OutboxMessage, OutboxStatus
-from booking.services.outbox import (
+from booking.services.platform.outbox import (
     MAX_ATTEMPTS,
     SmtpSettings,
     backoff,

@@ -10,18 +10,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.models import AuditEvent, Practitioner, Role, SessionType, User
-from booking.scheduling.errors import InvalidInput, NotFound
-from booking.services import setup
-from booking.services.setup import (
-    LocationValues,
-    PolicyValues,
-    RoomValues,
-    SessionTypeValues,
-    canonical_zone,
-    slugify,
-)
+from booking.services.clinic import locations, policies, practitioners, session_types
+from booking.services.clinic.checks import canonical_zone, slugify
+from booking.services.clinic.locations import LocationValues, RoomValues
+from booking.services.clinic.policies import PolicyValues
+from booking.services.clinic.session_types import SessionTypeValues
 from tests.conftest import DEMO_EMAILS
 
 NOW = datetime(2027, 4, 13, 9, 0, tzinfo=UTC)
@@ -65,7 +61,7 @@ def test_no_clinic_means_no_policies_to_change(app: Flask) -> None:
         db.session.add(actor)
         db.session.flush()
         with pytest.raises(NotFound):
-            setup.update_policies(POLICY, actor=actor, now=NOW)
+            policies.update_policies(POLICY, actor=actor, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -81,12 +77,12 @@ def test_no_clinic_means_no_policies_to_change(app: Flask) -> None:
 )
 def test_policy_checks(admin_user: User, values: PolicyValues, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        setup.update_policies(values, actor=admin_user, now=NOW)
+        policies.update_policies(values, actor=admin_user, now=NOW)
     assert refused.value.field == field
 
 
 def test_an_unchanged_save_is_audited_with_no_fields(admin_user: User) -> None:
-    setup.update_policies(POLICY, actor=admin_user, now=NOW)
+    policies.update_policies(POLICY, actor=admin_user, now=NOW)
     event = db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "setup.policies.update")
     )
@@ -108,23 +104,25 @@ def test_an_unchanged_save_is_audited_with_no_fields(admin_user: User) -> None:
 )
 def test_location_checks(admin_user: User, values: LocationValues, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        setup.create_location(values, actor=admin_user, now=NOW)
+        locations.create_location(values, actor=admin_user, now=NOW)
     assert refused.value.field == field
 
 
 def test_location_slugs_stay_unique_and_stable(admin_user: User) -> None:
-    first = setup.create_location(replace(PLACE, name="Camden!"), actor=admin_user, now=NOW)
-    second = setup.create_location(replace(PLACE, name="Camden?"), actor=admin_user, now=NOW)
+    first = locations.create_location(replace(PLACE, name="Camden!"), actor=admin_user, now=NOW)
+    second = locations.create_location(replace(PLACE, name="Camden?"), actor=admin_user, now=NOW)
     assert (first.slug, second.slug) == ("camden", "camden-2")
-    setup.update_location(first.id, replace(PLACE, name="Kentish Town"), actor=admin_user, now=NOW)
+    locations.update_location(
+        first.id, replace(PLACE, name="Kentish Town"), actor=admin_user, now=NOW
+    )
     assert first.slug == "camden"
     with pytest.raises(NotFound):
-        setup.update_location(999, PLACE, actor=admin_user, now=NOW)
+        locations.update_location(999, PLACE, actor=admin_user, now=NOW)
 
 
 def test_a_location_may_keep_its_own_name(admin_user: User) -> None:
     values = replace(PLACE, name="Islington", phone="+353 1 555 0143", country_code="ie")
-    saved = setup.update_location(1, values, actor=admin_user, now=NOW)
+    saved = locations.update_location(1, values, actor=admin_user, now=NOW)
     assert (saved.name, saved.country_code) == ("Islington", "IE")
 
 
@@ -139,13 +137,13 @@ def test_a_location_may_keep_its_own_name(admin_user: User) -> None:
 )
 def test_room_checks(admin_user: User, values: RoomValues, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        setup.create_room(1, values, actor=admin_user, now=NOW)
+        locations.create_room(1, values, actor=admin_user, now=NOW)
     assert refused.value.field == field
 
 
 def test_a_room_needs_a_location(admin_user: User) -> None:
     with pytest.raises(NotFound):
-        setup.create_room(999, ROOM, actor=admin_user, now=NOW)
+        locations.create_room(999, ROOM, actor=admin_user, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -164,27 +162,29 @@ def test_a_room_needs_a_location(admin_user: User) -> None:
 )
 def test_session_type_checks(admin_user: User, values: SessionTypeValues, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        setup.create_session_type(values, actor=admin_user, now=NOW)
+        session_types.create_session_type(values, actor=admin_user, now=NOW)
     assert refused.value.field == field
 
 
 def test_who_offers_a_session_type_follows_the_ticks(admin_user: User) -> None:
     mei = db.session.get(Practitioner, 1)
     before = [t.slug for t in mei.session_types]  # loaded now, so it must not go stale
-    added = setup.create_session_type(
+    added = session_types.create_session_type(
         replace(TYPE, practitioner_ids=(1, 2)), actor=admin_user, now=NOW
     )
-    assert sorted(setup.offered_by(added.id)) == [1, 2]
+    assert sorted(session_types.offered_by(added.id)) == [1, 2]
     assert [t.slug for t in mei.session_types] == [*before, "gua-sha"]
-    setup.update_session_type(
+    session_types.update_session_type(
         added.id, replace(TYPE, practitioner_ids=(2, 3)), actor=admin_user, now=NOW
     )
-    assert sorted(setup.offered_by(added.id)) == [2, 3]
+    assert sorted(session_types.offered_by(added.id)) == [2, 3]
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "setup.session_type.update")
     ).one()
     assert event.detail == "practitioners"
-    rows = {row.session_type.slug: row.practitioner_names for row in setup.session_type_rows()}
+    rows = {
+        row.session_type.slug: row.practitioner_names for row in session_types.session_type_rows()
+    }
     assert rows["gua-sha"] == ("Aoife Byrne", "Tom Okafor")
     assert db.session.get(SessionType, added.id).modalities == "gua_sha"
 
@@ -192,8 +192,8 @@ def test_who_offers_a_session_type_follows_the_ticks(admin_user: User) -> None:
 def test_an_inactive_practitioner_stays_a_choice_only_where_chosen(admin_user: User) -> None:
     db.session.get(Practitioner, 4).is_active = False
     db.session.flush()
-    assert 4 not in [pid for pid, _ in setup.practitioner_choices()]
-    assert 4 in [pid for pid, _ in setup.practitioner_choices(selected=[4])]
+    assert 4 not in [pid for pid, _ in practitioners.practitioner_choices()]
+    assert 4 in [pid for pid, _ in practitioners.practitioner_choices(selected=[4])]
 
 
 @pytest.mark.parametrize(

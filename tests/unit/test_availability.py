@@ -7,26 +7,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.scheduling import (
+from booking.domain.errors import DomainError, InvalidInput, NotFound, PolicyRefused, SlotTaken
+from booking.domain.scheduling.availability import check_slot, compute_slots, nearest_slots
+from booking.domain.scheduling.hours import appointments_outside_hours, validate_weekly_hours
+from booking.domain.scheduling.intervals import overlaps
+from booking.domain.scheduling.policy import Policy, SessionTypeSpec
+from booking.domain.scheduling.values import (
     BusyRange,
-    DomainError,
-    InvalidInput,
-    NotFound,
-    Policy,
-    PolicyRefused,
     RoomInfo,
     ScheduleException,
-    SessionTypeSpec,
     Slot,
-    SlotTaken,
     WeeklyHours,
-    appointments_outside_hours,
-    check_slot,
-    compute_slots,
     local_label,
-    nearest_slots,
-    overlaps,
-    validate_weekly_hours,
 )
 
 ZONE = "Europe/London"

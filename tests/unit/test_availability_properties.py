@@ -13,18 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booking.scheduling import (
+from booking.domain.errors import InvalidInput
+from booking.domain.scheduling.availability import check_slot, compute_slots
+from booking.domain.scheduling.intervals import overlaps
+from booking.domain.scheduling.policy import Policy, SessionTypeSpec
+from booking.domain.scheduling.values import (
     BusyRange,
-    InvalidInput,
-    Policy,
     RoomInfo,
     ScheduleException,
-    SessionTypeSpec,
     Slot,
     WeeklyHours,
-    check_slot,
-    compute_slots,
-    overlaps,
 )
 
 LOCATION = 1

@@ -5,18 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.scheduling import (
-    Policy,
-    ScheduleException,
-    SessionTypeSpec,
-    Slot,
-    WeeklyHours,
-    compute_slots,
-    is_ambiguous,
-    is_gap,
-    local_label,
-    resolve_local,
-)
+from booking.domain.scheduling.availability import compute_slots
+from booking.domain.scheduling.dst import is_ambiguous, is_gap, resolve_local
+from booking.domain.scheduling.policy import Policy, SessionTypeSpec
+from booking.domain.scheduling.values import ScheduleException, Slot, WeeklyHours, local_label
 
 SPEC = SessionTypeSpec(session_type_id=1, duration_minutes=20)
 POLICY = Policy(min_notice_minutes=0, max_advance_days=90, slot_step_minutes=15)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from booking.scheduling import intake_rules as rules
-from booking.scheduling.intake_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
+from booking.domain.intake import rules
+from booking.domain.intake.questionnaire_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
 
 V1 = FIRST_VISIT_INTAKE_V1
 RED_FLAG_KEYS = [q["key"] for q in rules.questions(V1) if q.get("red_flag")]

@@ -24,7 +24,7 @@ from booking.models import (
     SessionType,
     User,
 )
-from booking.services.intake import link_token
+from booking.services.intake.links import link_token
 from tests.conftest import CHEAP_COST, DEMO_EMAILS, DEMO_PASSWORD
 
 _SLOT = itertools.count()
@@ -52,7 +52,7 @@ def future_start(offset_days: int = 7) -> datetime:
 
 def patient_with_account(app: Flask, email: str, given: str = "Sam", family: str = "Rivers") -> int:
     """A patient profile with its own sign-in (password DEMO_PASSWORD)."""
-    from booking.services.users import hash_password
+    from booking.services.accounts.passwords import hash_password
 
     with app.app_context():
         user = User(
@@ -195,7 +195,7 @@ def restore_published_v1(app: Flask) -> None:
     The migration publishes them, but the PostgreSQL harness TRUNCATEs every table after
     each test, migration data included; SQLite copies keep them and this does nothing.
     """
-    from booking.services.intake import publish_v1_if_missing
+    from booking.services.intake.versions import publish_v1_if_missing
 
     with app.app_context():
         publish_v1_if_missing()

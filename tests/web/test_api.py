@@ -28,7 +28,8 @@ from booking.models import (
     PatientProfile,
     User,
 )
-from booking.services.api_tokens import create_token, hash_token
+from booking.services.api.tokens import create_token
+from booking.services.platform.tokens import token_hash as hash_token
 from tests.conftest import DEMO_EMAILS, count_queries
 from tests.web.booking_helpers import Demo, demo_ids
 
@@ -564,7 +565,7 @@ def test_booking_needs_a_staff_token(
 
 
 def test_a_revoked_token_is_refused(demo: Flask, api: FlaskClient, tokens: dict[str, str]) -> None:
-    from booking.services.api_tokens import revoke_token
+    from booking.services.api.tokens import revoke_token
 
     assert api.get("/api/v1/me", headers=bearer(tokens["receptionist"])).status_code == 200
     with demo.app_context():

@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 
 from booking.clock import utcnow
 from booking.extensions import db
-from booking.services.api_tokens import create_token
+from booking.services.api.tokens import create_token
 from tests.conftest import DEMO_EMAILS, base_config, seed_demo
 
 pytestmark = pytest.mark.matrix("X3")

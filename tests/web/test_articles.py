@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Article, ArticleStatus, User
-from booking.services import articles as service
+from booking.services.articles import editing, queries, validation
 from tests.conftest import count_queries, csrf_from, sign_in
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -92,13 +92,13 @@ def assert_headings_in_order_and_links_descriptive(html: str) -> _Page:
 def make_draft(app: Flask, email: str = "mei.chen@meridian.example", **fields: str) -> str:
     with app.app_context():
         author = db.session.scalar(select(User).where(User.email == email))
-        data = service.check_input(
+        data = validation.check_input(
             title=fields.get("title", "A draft about sleep"),
             summary="Not ready yet.",
             body=fields.get("body", "## Sleep\n\nResults vary."),
             tags=["follow-up-acupuncture"],
         )
-        article = service.create_article(data, slug=None, actor=author, now=NOW)
+        article = editing.create_article(data, slug=None, actor=author, now=NOW)
         db.session.commit()
         return article.slug
 
@@ -330,11 +330,11 @@ def test_every_demo_article_has_ordered_headings_and_descriptive_links(
 def test_a_title_with_markup_is_shown_as_text(demo: Flask) -> None:
     with demo.app_context():
         admin = db.session.scalar(select(User).where(User.email == "admin@meridian.example"))
-        data = service.check_input(
+        data = validation.check_input(
             title='<img src=x onerror="alert(1)"> Title', summary="<b>s</b>", body="b"
         )
-        article = service.create_article(data, slug="markup-title", actor=admin, now=NOW)
-        service.publish_article(article, actor=admin, now=NOW)
+        article = editing.create_article(data, slug="markup-title", actor=admin, now=NOW)
+        editing.publish_article(article, actor=admin, now=NOW)
         db.session.commit()
     client = demo.test_client()
     for path in ("/articles/markup-title", "/articles/"):
@@ -353,7 +353,7 @@ def test_the_start_page_lists_the_articles_for_each_session_type(
     )
     assert len(rows) == 4
     with demo.app_context():
-        expected = service.articles_for_session_types(
+        expected = queries.articles_for_session_types(
             [
                 "first-acupuncture-session",
                 "follow-up-acupuncture",
@@ -387,11 +387,11 @@ def test_the_list_and_article_pages_do_not_query_per_article(demo: Flask) -> Non
     with demo.app_context():
         admin = db.session.scalar(select(User).where(User.email == "admin@meridian.example"))
         for number in range(15):
-            data = service.check_input(
+            data = validation.check_input(
                 title=f"Extra article {number}", summary="S", body="B", tags=[f"extra-{number}"]
             )
-            article = service.create_article(data, slug=None, actor=admin, now=NOW)
-            service.publish_article(article, actor=admin, now=NOW)
+            article = editing.create_article(data, slug=None, actor=admin, now=NOW)
+            editing.publish_article(article, actor=admin, now=NOW)
         db.session.commit()
     with count_queries(demo) as many:
         assert client.get("/articles/").get_data(as_text=True).count("<h3") == 20

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Article
-from booking.services.articles import articles_for_session_type
+from booking.services.articles.queries import articles_for_session_type
 from tests.web.booking_helpers import Clock, book, demo_ids, text
 
 

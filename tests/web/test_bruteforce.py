@@ -92,7 +92,7 @@ def test_the_sixth_attempt_is_refused_with_the_answer_of_a_wrong_password(
     def _not_checked(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a locked-out attempt checked the password")
 
-    monkeypatch.setattr("booking.services.users._check_credentials", _not_checked)
+    monkeypatch.setattr("booking.services.accounts.sign_in._check_credentials", _not_checked)
     locked = sign_in(client, email, DEMO_PASSWORD)  # the right password
 
     assert locked.status_code == wrong.status_code == 200

@@ -835,7 +835,7 @@ def test_a_practitioner_without_a_practitioner_row_gets_not_found(
     demo: Flask, fixed_clock: None
 ) -> None:
     from booking.security import password_cost
-    from booking.services.users import hash_password
+    from booking.services.accounts.passwords import hash_password
 
     with demo.app_context():
         db.session.add(

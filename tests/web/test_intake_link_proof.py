@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Appointment, AuditEvent, IntakeResponse, PatientProfile, User
-from booking.services import intake as intake_service
+from booking.services.intake import reminders
 from tests.conftest import DEMO_EMAILS, csrf_from, fresh_csrf
 from tests.web.intake_helpers import (
     CALM_ANSWERS,
@@ -194,7 +194,7 @@ def test_the_first_browser_after_a_reminder_needs_no_proof(demo: Flask) -> None:
     with demo.app_context():
         staff = db.session.scalar(select(User).where(User.email == DEMO_EMAILS["receptionist"]))
         appointment = db.session.get(Appointment, booked.appointment_id)
-        intake_service.send_reminder(
+        reminders.send_reminder(
             appointment,
             actor=staff,
             now=appointment.booked_at,

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.extensions import db
 from booking.log import JsonFormatter
 from booking.models import (
@@ -24,8 +25,8 @@ from booking.models import (
     OutboxMessage,
     User,
 )
-from booking.services import intake as intake_service
-from booking.services.clinic import clinic_zone, day_bounds, local_today
+from booking.services.clinic.settings import clinic_zone
+from booking.services.intake import answers
 from tests.conftest import DEMO_EMAILS, csrf_from, sign_in
 from tests.web.booking_helpers import BANNED
 from tests.web.intake_helpers import (
@@ -92,7 +93,7 @@ def _audit_rows(app: Flask, action: str) -> list[AuditEvent]:
 
 
 def test_confirmation_points_first_visits_to_the_intake(demo: Flask) -> None:
-    from booking.services.intake_hook import next_step_after_booking
+    from booking.public.intake_link import next_step_after_booking
 
     first = book_first_visit(demo, guest_patient_id(demo))
     follow_up = book_first_visit(demo, guest_patient_id(demo), first_visit=False)
@@ -456,14 +457,14 @@ def test_flags_show_as_text_on_day_sheet_day_view_and_record(
 ) -> None:
     booked = book_first_visit(demo, new_guest_patient(demo), starts_at=_today_start(demo, 1))
     with demo.app_context():
-        intake = intake_service.start_intake(
+        intake = answers.start_intake(
             db.session.get(Appointment, booked.appointment_id), now=datetime.now(UTC)
         )
         for page_key, values in (
             ("medicines", {"anticoagulants": "yes"}),
             ("implants", {"implants": "yes"}),
         ):
-            intake_service.save_page(
+            answers.save_page(
                 intake, page_key, values, complete=True, actor=None, now=datetime.now(UTC)
             )
         db.session.commit()

@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from booking.domain.errors import InvalidInput
 from booking.extensions import db
 from booking.models import AuditEvent, OutboxMessage, Role, User, UserSession
-from booking.scheduling.errors import InvalidInput
-from booking.services.users import check_new_password
+from booking.services.accounts.passwords import check_new_password
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD, csrf_from, sign_in
 
 PAGE = "/auth/change-password"

@@ -14,15 +14,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from booking.domain.errors import InvalidInput
 from booking.models import Role
-from booking.scheduling.errors import InvalidInput
-from booking.services.schedule_setup import check_password
-from booking.services.users import (
+from booking.services.accounts.passwords import (
     COMMON_PASSWORD,
     COMMON_PASSWORDS_CHECKED,
     check_new_password,
     is_common_password,
 )
+from booking.services.clinic.practitioners import check_password
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD, csrf_from, sign_in
 
 pytestmark = pytest.mark.matrix("A1")

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 from booking.extensions import db
 from booking.models import Appointment, PatientProfile
-from booking.services import intake as intake_service
+from booking.services.intake import answers as answers_service
 from tests.conftest import csrf_from
 from tests.web.booking_helpers import Clock, demo_ids, post, text, to_time
 from tests.web.booking_helpers import hold as hold_time
@@ -100,12 +100,12 @@ def _submitted_intake(app: Flask, patient_id: int) -> int:
     booked = book_first_visit(app, patient_id)
     now = datetime.now(UTC)
     with app.app_context():
-        intake = intake_service.start_intake(
+        intake = answers_service.start_intake(
             db.session.get(Appointment, booked.appointment_id), now=now
         )
         for page_key, values in CALM_ANSWERS.items():
-            intake_service.save_page(intake, page_key, values, complete=True, actor=None, now=now)
-        intake_service.submit_intake(intake, actor=None, now=now)
+            answers_service.save_page(intake, page_key, values, complete=True, actor=None, now=now)
+        answers_service.submit_intake(intake, actor=None, now=now)
         db.session.commit()
         return intake.id
 

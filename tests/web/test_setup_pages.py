@@ -23,7 +23,7 @@ from booking.models import (
     Room,
     SessionType,
 )
-from booking.services.setup import offered_by
+from booking.services.clinic.session_types import offered_by
 from tests.conftest import count_queries, csrf_from
 from tests.web.access.setup import POST_DATA
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, Consent
-from booking.services import intake as intake_service
+from booking.services.intake import answers as answers_service
 from tests.conftest import csrf_from
 from tests.web.booking_helpers import Demo, demo_ids
 from tests.web.intake_helpers import (
@@ -47,12 +47,12 @@ def _toms_patient_with_intake(demo: Flask) -> tuple[int, int]:
     booked = book_first_visit(demo, new_guest_patient(demo), practitioner="Tom Okafor")
     now = datetime.now(UTC)
     with demo.app_context():
-        intake = intake_service.start_intake(
+        intake = answers_service.start_intake(
             db.session.get(Appointment, booked.appointment_id), now=now
         )
         for page_key, values in CALM_ANSWERS.items():
-            intake_service.save_page(intake, page_key, values, complete=True, actor=None, now=now)
-        intake_service.submit_intake(intake, actor=None, now=now)
+            answers_service.save_page(intake, page_key, values, complete=True, actor=None, now=now)
+        answers_service.submit_intake(intake, actor=None, now=now)
         db.session.commit()
         return booked.patient_id, intake.id
 

@@ -1,0 +1,1 @@
+"""The demo clinic and its activity, seeded by `flask seed-demo` (never by production code)."""

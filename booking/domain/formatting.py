@@ -1,0 +1,17 @@
+"""Dates and times in words, as pages and emails show them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+
+def format_date(value: date | datetime) -> str:
+    """'Tuesday 14 April 2027'."""
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def format_time(value: datetime | time) -> str:
+    """'10:30am', '2pm'."""
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"
+    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"

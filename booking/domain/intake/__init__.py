@@ -1,0 +1,1 @@
+"""Intake rules (pages, answers, flags) and the published questionnaire definitions."""

@@ -1,0 +1,1 @@
+"""Accounts: passwords, sign-in with its brute-force counter, server-side sessions."""

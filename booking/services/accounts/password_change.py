@@ -1,0 +1,91 @@
+"""Changing one's own password: check the current one, sign out elsewhere, tell the user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from booking.domain.errors import InvalidInput
+from booking.extensions import db
+from booking.mail import render_email
+from booking.models import User
+from booking.services.accounts.passwords import check_new_password, hash_password, verify_password
+from booking.services.accounts.sessions import add_session, end_all_sessions
+from booking.services.accounts.sign_in import PasswordAttempt
+from booking.services.platform import outbox
+from booking.services.platform.audit import record_event
+
+WRONG_CURRENT_PASSWORD = "Enter your current password correctly"  # noqa: S105 - a message
+
+
+SAME_AS_CURRENT = "New password must be different from your current password"
+
+
+def change_password(
+    current: str,
+    new: str,
+    *,
+    actor: User,
+    now: datetime,
+    cost: tuple[int, int, int],
+    ip_address: str | None,
+    request_id: str | None,
+    clinic_name: str,
+    zone: ZoneInfo,
+    phone: str | None = None,
+) -> str:
+    """Replace the actor's own password; return a new session token for the browser that asked.
+
+    The current password counts against the actor's brute-force counter, as at sign-in.
+    Raises InvalidInput with `field` `current_password` when `current` is wrong (code
+    `wrong_password`: the failure is in the session, for the caller to commit) or the account
+    is locked out (code `locked_out`: not checked); `new_password` when `new` breaks the role's
+    rule or equals `current`, and the caller rolls back. On success the counter is cleared,
+    every session of the actor is revoked (this browser's too: it gets the returned token), an
+    `auth.password_changed` audit row is added and an email saying so is queued, with no password.
+    """
+    attempt = PasswordAttempt(actor.email, now=now)
+    if attempt.locked:
+        raise InvalidInput(WRONG_CURRENT_PASSWORD, "locked_out", field="current_password")
+    if not verify_password(actor, current, cost=cost):
+        attempt.failed()
+        raise InvalidInput(WRONG_CURRENT_PASSWORD, "wrong_password", field="current_password")
+    attempt.succeeded()
+    check_new_password(new, role=actor.role)
+    if new == current:
+        raise InvalidInput(SAME_AS_CURRENT, field="new_password")
+    actor.password_hash = hash_password(new, cost=cost)
+    end_all_sessions(actor.id, now=now)
+    token = add_session(actor, now=now, ip_address=ip_address)
+    record_event(
+        "auth.password_changed",
+        actor=actor,
+        now=now,
+        object_type="user",
+        object_id=actor.id,
+        ip_address=ip_address,
+        request_id=request_id,
+    )
+    _queue_password_changed_email(actor, now=now, clinic_name=clinic_name, zone=zone, phone=phone)
+    db.session.flush()
+    return token
+
+
+def _queue_password_changed_email(
+    user: User, *, now: datetime, clinic_name: str, zone: ZoneInfo, phone: str | None
+) -> None:
+    body = render_email(
+        "password_changed",
+        display_name=user.display_name,
+        changed_at=now.astimezone(zone),
+        phone=phone,
+        clinic_name=clinic_name,
+    )
+    outbox.enqueue(
+        kind="auth.password_changed",
+        recipient=user.email,
+        subject=f"Your password was changed – {clinic_name}",
+        body_text=body,
+        dedupe_key=f"password-changed:{user.id}:{now.isoformat()}",
+        now=now,
+    )

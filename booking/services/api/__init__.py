@@ -1,0 +1,1 @@
+"""The JSON API's own services: bearer tokens, idempotency keys, bookings and the catalogue."""

@@ -1,0 +1,228 @@
+"""Sessions booked, read and listed through the JSON API, scoped by the token's user.
+
+API bookings skip the hold: after the expired-hold cleanup the row is inserted as `booked`
+inside the overlap guard (security.md §1), with its confirmation email and audit row in the
+same transaction. Receptionists act on every calendar, practitioners on their own; admins
+do not book (domain.md §6). By patient id, a practitioner books only a patient she already
+treats (`patient_to_book`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select, union
+
+from booking.domain.errors import NotAllowed, NotFound, SlotTaken
+from booking.domain.scheduling.values import Slot
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    BookingSource,
+    ExceptionKind,
+    Location,
+    PatientProfile,
+    Practitioner,
+    Role,
+    ScheduleException,
+    User,
+    WorkingHours,
+)
+from booking.services.booking.availability import validate_start
+from booking.services.booking.emails import record_booking
+from booking.services.booking.guard import insert_live
+from booking.services.booking.holds import Booked, is_first_visit
+from booking.services.clinic import care
+from booking.services.platform.tokens import new_token, token_hash
+
+
+def own_practitioner_id(actor: User) -> int | None:
+    """The practitioner row of a practitioner's account (None for other roles)."""
+    return care.practitioner_id_of(actor)
+
+
+def patient_to_book(patient_id: int, *, actor: User) -> PatientProfile | None:
+    """An existing patient the actor may book by id; None when missing or not theirs.
+
+    Receptionists book anyone. A practitioner books by id only a patient she already treats
+    (`care.treats`): otherwise booking then cancelling would open a stranger's record. Both
+    refusals are None so the caller answers as for an unknown id, revealing nothing.
+    """
+    patient = db.session.get(PatientProfile, patient_id)
+    if patient is None or actor.role == Role.receptionist:
+        return patient
+    own = own_practitioner_id(actor)
+    if own is None or not care.treats(own, patient_id):
+        return None
+    return patient
+
+
+def check_may_manage(actor: User, practitioner_id: int | None = None) -> None:
+    """Refuse anyone but a receptionist, or a practitioner acting on their own calendar.
+
+    Raises NotAllowed.
+    """
+    if actor.role == Role.receptionist:
+        return
+    if actor.role == Role.practitioner:
+        if practitioner_id is not None and own_practitioner_id(actor) != practitioner_id:
+            raise NotAllowed("Practitioners can only act on their own calendar.")
+        return
+    raise NotAllowed("Only receptionists and practitioners can manage sessions.")
+
+
+def working_location_ids(practitioner_id: int) -> list[int]:
+    """Active locations where the practitioner has weekly or extra hours, by id."""
+    hours = select(WorkingHours.location_id).where(WorkingHours.practitioner_id == practitioner_id)
+    extra = select(ScheduleException.location_id).where(
+        ScheduleException.practitioner_id == practitioner_id,
+        ScheduleException.kind == ExceptionKind.extra_hours,
+        ScheduleException.location_id.is_not(None),
+    )
+    where = union(hours, extra).subquery()
+    return list(
+        db.session.scalars(
+            select(Location.id)
+            .where(Location.id.in_(select(where.c[0])), Location.is_active.is_(True))
+            .order_by(Location.id)
+        )
+    )
+
+
+def _checked_slot(
+    *,
+    session_type_id: int,
+    practitioner_id: int,
+    location_ids: list[int],
+    starts_at: datetime,
+    now: datetime,
+) -> tuple[int, Slot]:
+    """The first location whose hours hold the start; its refusal if none does."""
+    refusal: SlotTaken | None = None
+    for location_id in location_ids:
+        try:
+            slot = validate_start(
+                session_type_id=session_type_id,
+                location_id=location_id,
+                practitioner_id=practitioner_id,
+                starts_at=starts_at,
+                now=now,
+            )
+        except SlotTaken as error:
+            # Outside hours here may be inside hours at the practitioner's other location.
+            if refusal is None or refusal.code == "outside_hours":
+                refusal = error
+            continue
+        return location_id, slot
+    raise refusal or SlotTaken(
+        "That time is outside the practitioner's hours.", code="outside_hours"
+    )
+
+
+def book_directly(
+    *,
+    session_type_id: int,
+    practitioner_id: int,
+    starts_at: datetime,
+    patient: PatientProfile,
+    actor: User,
+    now: datetime,
+    base_url: str,
+    clinic_name: str,
+    location_id: int | None = None,
+) -> Booked:
+    """Book a free start for a patient at once (no hold), with email and audit rows.
+
+    Without `location_id` the location is the one whose hours hold the start.
+    Raises NotAllowed (role or another practitioner's calendar), NotFound, InvalidInput,
+    PolicyRefused (notice, horizon) and SlotTaken (not free, or lost to a concurrent writer).
+    """
+    check_may_manage(actor, practitioner_id)
+    if db.session.get(Practitioner, practitioner_id) is None:
+        raise NotFound("That practitioner does not exist.")
+    candidates = [location_id] if location_id is not None else working_location_ids(practitioner_id)
+    manage_token = new_token()
+    appointment = insert_live(
+        lambda: _checked_slot(
+            session_type_id=session_type_id,
+            practitioner_id=practitioner_id,
+            location_ids=candidates,
+            starts_at=starts_at,
+            now=now,
+        ),
+        practitioner_id=practitioner_id,
+        now=now,
+        status=AppointmentStatus.booked,
+        patient_id=patient.id,
+        session_type_id=session_type_id,
+        source=BookingSource.api,
+        booked_at=now,
+        manage_token_hash=token_hash(manage_token),
+        is_first_visit=is_first_visit(patient.id),
+    )
+    record_booking(
+        appointment,
+        manage_token=manage_token,
+        actor=actor,
+        now=now,
+        base_url=base_url,
+        clinic_name=clinic_name,
+        detail="api",
+    )
+    return Booked(appointment, manage_token)
+
+
+def get_for_actor(appointment_id: int, *, actor: User) -> Appointment:
+    """A booked (not held) appointment the actor may see.
+
+    Raises NotAllowed for roles that do not manage sessions and NotFound for a missing
+    appointment, a hold, or another practitioner's session.
+    """
+    check_may_manage(actor)
+    appointment = db.session.get(Appointment, appointment_id)
+    own = own_practitioner_id(actor)
+    if (
+        appointment is None
+        or appointment.status == AppointmentStatus.held
+        or (actor.role == Role.practitioner and appointment.practitioner_id != own)
+    ):
+        raise NotFound("That appointment does not exist.")
+    return appointment
+
+
+def list_for_actor(
+    *,
+    actor: User,
+    starts_from: datetime,
+    starts_before: datetime,
+    practitioner_id: int | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Appointment]:
+    """Sessions (holds excluded) starting in [starts_from, starts_before), by (start, id).
+
+    `after` is the (start, id) of the last row already returned (keyset pagination). A
+    practitioner sees only their own calendar. Raises NotAllowed.
+    """
+    check_may_manage(actor, practitioner_id)
+    own = own_practitioner_id(actor)
+    query: Select[tuple[Appointment]] = select(Appointment).where(
+        Appointment.status != AppointmentStatus.held,
+        Appointment.starts_at >= starts_from,
+        Appointment.starts_at < starts_before,
+    )
+    who = own if own is not None else practitioner_id
+    if who is not None:
+        query = query.where(Appointment.practitioner_id == who)
+    if after is not None:
+        start, last_id = after
+        query = query.where(
+            or_(
+                Appointment.starts_at > start,
+                and_(Appointment.starts_at == start, Appointment.id > last_id),
+            )
+        )
+    return list(
+        db.session.scalars(query.order_by(Appointment.starts_at, Appointment.id).limit(limit))
+    )

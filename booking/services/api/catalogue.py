@@ -1,0 +1,141 @@
+"""What the public API lists: locations, practitioners, session types and free times.
+
+Lists are keyset-paginated by id (or by start for times) and read in a fixed number of
+queries whatever the page size.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from booking.domain.errors import NotFound
+from booking.domain.scheduling.values import Slot
+from booking.extensions import db
+from booking.models import Location, Practitioner, SessionType, WorkingHours
+from booking.services.api.booking import working_location_ids
+from booking.services.booking.availability import AvailabilityQuery, find_slots
+
+
+def locations_page(*, after: int | None, limit: int) -> list[Location]:
+    """Active locations with id > `after`, by id; `limit` + 1 rows tell whether more follow."""
+    query = select(Location).where(Location.is_active.is_(True))
+    if after is not None:
+        query = query.where(Location.id > after)
+    return list(db.session.scalars(query.order_by(Location.id).limit(limit + 1)))
+
+
+def session_types_page(*, after: int | None, limit: int) -> list[SessionType]:
+    """Active session types with id > `after`, by id (`limit` + 1 rows)."""
+    query = select(SessionType).where(SessionType.is_active.is_(True))
+    if after is not None:
+        query = query.where(SessionType.id > after)
+    return list(db.session.scalars(query.order_by(SessionType.id).limit(limit + 1)))
+
+
+@dataclass(frozen=True)
+class PractitionerListing:
+    practitioner: Practitioner
+    location_id: int | None  # where they work most weekly intervals (ties: lowest id)
+    location_ids: list[int]
+    session_type_ids: list[int]
+
+
+def practitioners_page(*, after: int | None, limit: int) -> list[PractitionerListing]:
+    """Active practitioners with id > `after`, by id (`limit` + 1 rows), with their places."""
+    query = (
+        select(Practitioner)
+        .where(Practitioner.is_active.is_(True))
+        .options(selectinload(Practitioner.session_types))
+    )
+    if after is not None:
+        query = query.where(Practitioner.id > after)
+    rows = list(db.session.scalars(query.order_by(Practitioner.id).limit(limit + 1)))
+    counts: dict[int, Counter[int]] = {row.id: Counter() for row in rows}
+    if rows:
+        for practitioner_id, location_id in db.session.execute(
+            select(WorkingHours.practitioner_id, WorkingHours.location_id).where(
+                WorkingHours.practitioner_id.in_(list(counts))
+            )
+        ):
+            counts[practitioner_id][location_id] += 1
+    listings = []
+    for row in rows:
+        places = counts[row.id]
+        main = min(places, key=lambda loc: (-places[loc], loc)) if places else None
+        listings.append(
+            PractitionerListing(
+                practitioner=row,
+                location_id=main,
+                location_ids=sorted(places),
+                session_type_ids=sorted(t.id for t in row.session_types),
+            )
+        )
+    return listings
+
+
+@dataclass(frozen=True)
+class PlacedSlot:
+    location_id: int
+    zone: ZoneInfo
+    slot: Slot
+
+    @property
+    def sort_key(self) -> tuple[datetime, int, int]:
+        return (self.slot.starts_at, self.slot.practitioner_id, self.location_id)
+
+
+def free_times(
+    *,
+    session_type_id: int,
+    date_from: date,
+    date_to: date,
+    practitioner_id: int | None,
+    location_id: int | None,
+    now: datetime,
+) -> list[PlacedSlot]:
+    """Free times, one per (start, practitioner) ("any practitioner" lists each), sorted.
+
+    Without a location: the practitioner's working locations, or every active location.
+    Raises NotFound for an unknown session type, practitioner or location, InvalidInput as
+    `find_slots` does.
+    """
+    # find_slots refuses an unknown session type, location or practitioner itself; only
+    # the paths that may not call it check up front.
+    if location_id is not None:
+        places = [location_id]
+    elif practitioner_id is not None:
+        if db.session.get(Practitioner, practitioner_id) is None:
+            raise NotFound("That practitioner does not exist.")
+        places = working_location_ids(practitioner_id)
+    else:
+        places = list(
+            db.session.scalars(
+                select(Location.id).where(Location.is_active.is_(True)).order_by(Location.id)
+            )
+        )
+    zones = {
+        row.id: ZoneInfo(row.timezone)
+        for row in db.session.execute(
+            select(Location.id, Location.timezone).where(Location.id.in_(places))
+        )
+    }
+    if not places and db.session.get(SessionType, session_type_id) is None:
+        raise NotFound("That session type does not exist.")
+    found: list[PlacedSlot] = []
+    for place in places:
+        query = AvailabilityQuery(
+            session_type_id=session_type_id,
+            location_id=place,
+            date_from=date_from,
+            date_to=date_to,
+            practitioner_id=practitioner_id,
+        )
+        found += [PlacedSlot(place, zones[place], s) for s in find_slots(query, now=now)]
+    found.sort(key=lambda p: p.sort_key)
+    return found

@@ -1,0 +1,76 @@
+"""API bearer tokens: created for staff users, stored as SHA-256 hashes (security.md §3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from booking.domain.errors import InvalidInput, NotFound
+from booking.extensions import db
+from booking.models import STAFF_ROLES, ApiToken, User
+from booking.services.platform.audit import record_event
+from booking.services.platform.emails import normalise_email
+from booking.services.platform.tokens import new_token, token_hash
+
+TOKEN_PREFIX = "mrd_"  # noqa: S105 - a label marking Meridian tokens, not a secret
+MAX_NAME_LENGTH = 100
+
+
+def create_token(*, email: str, name: str, now: datetime) -> tuple[ApiToken, str]:
+    """Create a token for an enabled staff user; return the row and the plaintext (shown once).
+
+    Raises NotFound for an unknown email and InvalidInput for a patient, a disabled account or
+    a name that is empty or longer than 100 characters.
+    """
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"Name must be between 1 and {MAX_NAME_LENGTH} characters.")
+    user = db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"No user has the email address {email.strip()}.")
+    if user.role not in STAFF_ROLES:
+        raise InvalidInput("API tokens are for staff: receptionists, practitioners and admins.")
+    if not user.is_enabled:
+        raise InvalidInput("That account is disabled.")
+    plaintext = TOKEN_PREFIX + new_token()
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=plaintext[:12],
+        token_hash=token_hash(plaintext),
+        created_at=now,
+    )
+    db.session.add(token)
+    db.session.flush()
+    record_event(
+        "api.token_created", actor=None, now=now, object_type="api_token", object_id=token.id
+    )
+    return token, plaintext
+
+
+def list_tokens() -> list[ApiToken]:
+    """Every token, oldest first, with its user."""
+    return list(
+        db.session.scalars(
+            select(ApiToken).options(selectinload(ApiToken.user)).order_by(ApiToken.id)
+        )
+    )
+
+
+def revoke_token(token_id: int, *, now: datetime) -> tuple[ApiToken, bool]:
+    """Revoke a token; return it and whether this call revoked it (False: it already was).
+
+    Raises NotFound for an unknown id.
+    """
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"No API token has the id {token_id}.")
+    if token.revoked_at is not None:
+        return token, False
+    token.revoked_at = now
+    record_event(
+        "api.token_revoked", actor=None, now=now, object_type="api_token", object_id=token.id
+    )
+    return token, True

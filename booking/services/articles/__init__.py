@@ -1,0 +1,1 @@
+"""Educational articles: safe rendering, validation, permissions, reading, writing, import."""

@@ -1,0 +1,1 @@
+"""Booking: availability, holds, bookings, changes, drafts, patients, calendar files, emails."""

@@ -1,0 +1,189 @@
+"""Moving and cancelling booked sessions, and the cut-off that applies (domain.md §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from booking.domain.errors import NotFound, PolicyRefused
+from booking.extensions import db
+from booking.models import Appointment, AppointmentStatus, Clinic, LateCancelMode, Location, User
+from booking.services.booking.availability import validate_start
+from booking.services.booking.emails import queue_patient_email
+from booking.services.booking.guard import clear_expired_holds, guarded_write, release_holds
+from booking.services.booking.manage_links import first_use_of_new_link
+from booking.services.clinic.settings import get_clinic
+from booking.services.platform.audit import record_event
+from booking.services.platform.tokens import token_hash
+
+CHANGE_GRACE = timedelta(minutes=15)
+
+
+def policy_for(location: Location) -> tuple[Clinic, int]:
+    """The clinic row and the location's effective cancellation cut-off in hours."""
+    clinic = get_clinic()
+    if clinic is None:
+        raise NotFound("The clinic has not been set up.")
+    cutoff = location.cancellation_cutoff_hours
+    return clinic, clinic.cancellation_cutoff_hours if cutoff is None else cutoff
+
+
+def change_deadline(appointment: Appointment, cutoff_hours: int) -> datetime:
+    return appointment.starts_at - timedelta(hours=cutoff_hours)
+
+
+def is_late(appointment: Appointment, *, cutoff_hours: int, now: datetime) -> bool:
+    """Inside the cut-off, except in the 15 minutes after booking (never late)."""
+    if appointment.booked_at is not None and now - appointment.booked_at <= CHANGE_GRACE:
+        return False
+    return now >= change_deadline(appointment, cutoff_hours)
+
+
+def _check_patient_may_change(appointment: Appointment, *, now: datetime) -> bool:
+    """Raise PolicyRefused if the patient must phone; return whether the change is late."""
+    if appointment.status != AppointmentStatus.booked:
+        raise PolicyRefused("This session can no longer be changed online.")
+    if appointment.starts_at <= now:
+        raise PolicyRefused("This session has already started.")
+    clinic, cutoff = policy_for(appointment.location)
+    late = is_late(appointment, cutoff_hours=cutoff, now=now)
+    if late and clinic.late_cancel_mode == LateCancelMode.call:
+        raise PolicyRefused(
+            f"It is too late to change this session online. Call {appointment.location.phone}.",
+            code="call_clinic",
+        )
+    return late
+
+
+def cancel_appointment(
+    appointment: Appointment,
+    *,
+    now: datetime,
+    actor: User | None,
+    by_staff: bool,
+    reason: str | None,
+    base_url: str,
+    clinic_name: str,
+) -> Appointment:
+    """Cancel a booked session and queue a METHOD:CANCEL email.
+
+    Patients are held to the cut-off (PolicyRefused in `call` mode, `late_cancel` in
+    `record` mode); staff may cancel any time. Cancelling twice changes nothing.
+    """
+    if appointment.status == AppointmentStatus.cancelled:
+        return appointment
+    late = False
+    if by_staff:
+        if appointment.status not in (AppointmentStatus.booked, AppointmentStatus.checked_in):
+            raise PolicyRefused("Only booked sessions can be cancelled.")
+    else:
+        late = _check_patient_may_change(appointment, now=now)
+    appointment.status = AppointmentStatus.cancelled
+    appointment.cancelled_at = now
+    appointment.cancel_reason = (reason or "")[:500] or None
+    appointment.late_cancel = late
+    appointment.ics_sequence += 1
+    appointment.updated_at = now
+    queue_patient_email(
+        appointment,
+        kind="cancellation",
+        manage_token=None,
+        base_url=base_url,
+        clinic_name=clinic_name,
+        now=now,
+    )
+    record_event(
+        "appointment.cancel",
+        actor=actor,
+        now=now,
+        object_type="appointment",
+        object_id=appointment.id,
+        patient_id=appointment.patient_id,
+        detail="late" if late else None,
+    )
+    return appointment
+
+
+def reschedule_appointment(
+    appointment: Appointment,
+    *,
+    starts_at: datetime,
+    hold_owner: str,
+    now: datetime,
+    actor: User | None,
+    by_staff: bool,
+    base_url: str,
+    clinic_name: str,
+) -> Appointment:
+    """Move a booking to a new start with the same practitioner, in one transaction.
+
+    The browser's hold on the new time is deleted and the original row updated, so the
+    old time is never released before the new one is secured. Raises SlotTaken if the
+    new time is not free, PolicyRefused inside the cut-off in `call` mode.
+    """
+    late = False if by_staff else _check_patient_may_change(appointment, now=now)
+    release_holds(hold_owner)
+    slot = validate_start(
+        session_type_id=appointment.session_type_id,
+        location_id=appointment.location_id,
+        practitioner_id=appointment.practitioner_id,
+        starts_at=starts_at,
+        now=now,
+        ignore_appointment_id=appointment.id,
+    )
+    clear_expired_holds(
+        practitioner_id=appointment.practitioner_id,
+        room_id=slot.room_id,
+        start=slot.busy_from,
+        end=slot.busy_until,
+        now=now,
+    )
+    with guarded_write():
+        appointment.starts_at = slot.starts_at
+        appointment.ends_at = slot.ends_at
+        appointment.busy_from = slot.busy_from
+        appointment.busy_until = slot.busy_until
+        appointment.room_id = slot.room_id
+        appointment.room_place = slot.room_place
+        appointment.ics_sequence += 1
+        appointment.late_cancel = appointment.late_cancel or late
+        appointment.updated_at = now
+    queue_patient_email(
+        appointment,
+        kind="change",
+        manage_token=None,
+        base_url=base_url,
+        clinic_name=clinic_name,
+        now=now,
+    )
+    record_event(
+        "appointment.reschedule",
+        actor=actor,
+        now=now,
+        object_type="appointment",
+        object_id=appointment.id,
+        patient_id=appointment.patient_id,
+    )
+    return appointment
+
+
+def by_manage_token(token: str, *, now: datetime) -> Appointment:
+    """The appointment a manage link points to, while the session has not ended.
+
+    A newer link asked for by email (`ManageLink`) becomes the appointment's link on its
+    first use, which retires the link in use and every older waiting one; newer waiting
+    links keep working. That is a write: the caller commits. Raises NotFound for any other
+    token.
+    """
+    if not token or len(token) > 100:
+        raise NotFound("This link has expired or is not valid.")
+    hashed = token_hash(token)
+    appointment = db.session.scalar(
+        select(Appointment).where(Appointment.manage_token_hash == hashed)
+    )
+    if appointment is None:
+        appointment = first_use_of_new_link(hashed, now=now)
+    if appointment is None or appointment.ends_at <= now:
+        raise NotFound("This link has expired or is not valid.")
+    return appointment

@@ -1,0 +1,150 @@
+"""The patient's booking emails, queued in the caller's transaction (words from booking.mail).
+
+Confirmation, change and cancellation with the calendar file; fresh manage links; the link
+back into a booking.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from booking.mail import render_email
+from booking.models import Appointment, User
+from booking.services.booking.calendar import appointment_ics
+from booking.services.booking.drafts import FIND_YOU, create_email_link
+from booking.services.booking.manage_links import add_manage_link
+from booking.services.booking.patients import upcoming_for_email
+from booking.services.platform import outbox
+from booking.services.platform.audit import record_event
+from booking.services.platform.emails import normalise_email
+from booking.services.platform.tokens import new_token, token_hash
+
+SUBJECTS = {
+    "confirmation": "Your session is booked",
+    "change": "Your session has changed",
+    "cancellation": "Your session is cancelled",
+}
+
+
+def queue_patient_email(
+    appointment: Appointment,
+    *,
+    kind: str,
+    manage_token: str | None,
+    base_url: str,
+    clinic_name: str,
+    now: datetime,
+) -> None:
+    """Queue the patient's email; only time, place, practitioner and session type."""
+    patient = appointment.patient
+    if patient is None:
+        return
+    location = appointment.location
+    body = render_email(
+        "appointment",
+        kind=kind,
+        given_name=patient.given_name,
+        session_type=appointment.session_type.name,
+        start=appointment.starts_at.astimezone(location.zone),
+        practitioner=appointment.practitioner.display_name,
+        place=location.name,
+        address=location.address,
+        phone=location.phone,
+        manage_url=f"{base_url.rstrip('/')}/manage/{manage_token}" if manage_token else None,
+        clinic_name=clinic_name,
+    )
+    method = "CANCEL" if kind == "cancellation" else "REQUEST"
+    outbox.enqueue(
+        kind=f"appointment.{kind}",
+        recipient=patient.email,
+        subject=f"{SUBJECTS[kind]} – {clinic_name}",
+        body_text=body,
+        dedupe_key=f"appointment:{appointment.id}:{kind}:{appointment.ics_sequence}",
+        now=now,
+        ics=appointment_ics(appointment, clinic_name=clinic_name, method=method, now=now),
+        ics_method=method,
+    )
+
+
+def record_booking(
+    appointment: Appointment,
+    *,
+    manage_token: str,
+    actor: User | None,
+    now: datetime,
+    base_url: str,
+    clinic_name: str,
+    detail: str | None = None,
+) -> None:
+    """Queue the confirmation (with its manage link) and add the `appointment.book` audit row.
+
+    The one tail of every booking, made online from a hold or directly through the API.
+    """
+    queue_patient_email(
+        appointment,
+        kind="confirmation",
+        manage_token=manage_token,
+        base_url=base_url,
+        clinic_name=clinic_name,
+        now=now,
+    )
+    record_event(
+        "appointment.book",
+        actor=actor,
+        now=now,
+        object_type="appointment",
+        object_id=appointment.id,
+        patient_id=appointment.patient_id,
+        detail=detail,
+    )
+
+
+def send_find_you_link(
+    email: str, *, draft_key_hash: str, base_url: str, clinic_name: str, now: datetime
+) -> None:
+    """Email a 20-minute, single-use link back into this booking, known address or not."""
+    token = create_email_link(
+        purpose=FIND_YOU, email=normalise_email(email), draft_key_hash=draft_key_hash, now=now
+    )
+    outbox.enqueue(
+        kind="booking.find_you",
+        recipient=email.strip(),
+        subject=f"Carry on booking – {clinic_name}",
+        body_text=render_email(
+            "find_you",
+            link=f"{base_url.rstrip('/')}/book/find-you/{token}",
+            clinic_name=clinic_name,
+        ),
+        dedupe_key=f"find-you:{token_hash(token)}",
+        now=now,
+    )
+
+
+def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datetime) -> int:
+    """Email a fresh manage link for each upcoming session of this address.
+
+    The link in use keeps working until the new one is first used (`by_manage_token`):
+    anyone may ask, so asking alone must not stop a patient's link. Sends nothing for an
+    unknown address (the page says the same either way).
+    """
+    sent = 0
+    for appointment in upcoming_for_email(email, now=now):
+        token = new_token()
+        add_manage_link(appointment, token, now=now)
+        outbox.enqueue(
+            kind="appointment.manage_link",
+            recipient=appointment.patient.email,
+            subject=f"Your link to change or cancel – {clinic_name}",
+            body_text=render_email(
+                "manage_link",
+                given_name=appointment.patient.given_name,
+                session_type=appointment.session_type.name,
+                start=appointment.starts_at.astimezone(appointment.location.zone),
+                link=f"{base_url.rstrip('/')}/manage/{token}",
+                clinic_name=clinic_name,
+            ),
+            dedupe_key=f"manage-link:{appointment.id}:{token_hash(token)[:32]}",
+            now=now,
+        )
+        sent += 1
+    return sent

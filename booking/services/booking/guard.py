@@ -1,0 +1,130 @@
+"""Writes of live rows under the database overlap guards (security.md §1).
+
+Every path to a live row goes through these guards; callers validate first for a clear message,
+then let the guard decide races.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_
+from sqlalchemy.exc import IntegrityError
+
+from booking.domain.errors import SlotTaken
+from booking.domain.scheduling.values import Slot
+from booking.extensions import db
+from booking.models import Appointment, AppointmentStatus
+
+OVERLAP_MARKER = "appointment_overlap_"
+
+
+EXCLUSION_VIOLATION = "23P01"
+
+
+def overlap_kind(error: IntegrityError) -> str | None:
+    """'practitioner', 'room' or 'patient' when the overlap guard refused a write."""
+    orig: Any = error.orig
+    if getattr(orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+        name = getattr(getattr(orig, "diag", None), "constraint_name", "") or ""
+        return name.removeprefix("appointment_no_overlap_") or "practitioner"
+    text = str(orig)
+    if OVERLAP_MARKER in text:
+        return text.split(OVERLAP_MARKER, 1)[1].split()[0].strip("'\"")
+    return None
+
+
+@contextmanager
+def guarded_write() -> Iterator[None]:
+    """Make the writes of the block in a savepoint; an overlap refusal becomes SlotTaken.
+
+    The savepoint opens before the block runs because opening it flushes pending work,
+    which must not escape the guard.
+    """
+    savepoint = db.session.begin_nested()
+    try:
+        yield
+        db.session.flush()
+    except IntegrityError as error:
+        savepoint.rollback()
+        kind = overlap_kind(error)
+        if kind is None:
+            raise
+        raise SlotTaken("That time has just been taken.", code=f"taken_{kind}") from None
+    savepoint.commit()
+
+
+def clear_expired_holds(
+    *, practitioner_id: int, room_id: int | None, start: datetime, end: datetime, now: datetime
+) -> None:
+    """Delete expired holds that would block this range: the database cannot read the clock."""
+    scope = Appointment.practitioner_id == practitioner_id
+    if room_id is not None:
+        scope = or_(scope, Appointment.room_id == room_id)
+    db.session.execute(
+        delete(Appointment)
+        .where(
+            Appointment.status == AppointmentStatus.held,
+            Appointment.hold_expires_at <= now,
+            scope,
+            Appointment.busy_from < end,
+            Appointment.busy_until > start,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release_holds(hold_owner: str) -> None:
+    # "fetch" drops the deleted holds from the session too: SQLite may reuse a deleted row's
+    # id for the next insert, which would clash with a stale object in the identity map.
+    db.session.execute(
+        delete(Appointment)
+        .where(Appointment.hold_owner == hold_owner, Appointment.status == AppointmentStatus.held)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def insert_live(
+    pick: Callable[[], tuple[int, Slot]], *, practitioner_id: int, now: datetime, **fields: Any
+) -> Appointment:
+    """Insert a hold or booking on the slot `pick` validates, under the overlap guards.
+
+    `pick` returns (location_id, slot) and is called again for one retry when a concurrent
+    writer took the same room place on PostgreSQL; any other refusal is raised (SlotTaken).
+    """
+    for attempt in range(2):
+        location_id, slot = pick()
+        clear_expired_holds(
+            practitioner_id=practitioner_id,
+            room_id=slot.room_id,
+            start=slot.busy_from,
+            end=slot.busy_until,
+            now=now,
+        )
+        row = Appointment(
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            busy_from=slot.busy_from,
+            busy_until=slot.busy_until,
+            practitioner_id=practitioner_id,
+            location_id=location_id,
+            room_id=slot.room_id,
+            room_place=slot.room_place,
+            ics_uid=f"{uuid.uuid4()}@meridian",
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
+        try:
+            with guarded_write():
+                db.session.add(row)
+        except SlotTaken as taken:
+            if taken.code == "taken_room" and attempt == 0:
+                continue
+            raise
+        return row
+    raise SlotTaken("That time has just been taken.")  # pragma: no cover - loop returns

@@ -1,0 +1,73 @@
+"""Manage links asked for by email: a new link waits until its first use (issue 13).
+
+Anyone may ask for a patient's links to be emailed, so asking alone must not stop the link
+in use: the new one is stored as a waiting `ManageLink` and becomes the appointment's link
+only when it is first opened (`changes.by_manage_token`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from booking.extensions import db
+from booking.models import Appointment, ManageLink
+from booking.services.platform.tokens import token_hash
+
+# Waiting links kept per appointment; older unused ones beyond this are dropped (the link in
+# use never is), so repeated asking cannot grow the table without bound.
+MANAGE_LINKS_WAITING = 20
+
+
+def add_manage_link(appointment: Appointment, token: str, *, now: datetime) -> ManageLink:
+    """Store a new manage link for `appointment`; the link in use keeps working meanwhile."""
+    link = ManageLink(appointment_id=appointment.id, token_hash=token_hash(token), created_at=now)
+    db.session.add(link)
+    db.session.flush()
+    keep = (
+        select(ManageLink.id)
+        .where(ManageLink.appointment_id == appointment.id)
+        .order_by(ManageLink.id.desc())
+        .limit(MANAGE_LINKS_WAITING)
+    )
+    db.session.execute(
+        delete(ManageLink)
+        .where(ManageLink.appointment_id == appointment.id, ManageLink.id.not_in(keep))
+        .execution_options(synchronize_session=False)
+    )
+    return link
+
+
+def first_use_of_new_link(hashed: str, *, now: datetime) -> Appointment | None:
+    """Make a waiting link the appointment's link on its first use; None if there is none.
+
+    Its own row is deleted first: if a newer link was used meanwhile, that use already
+    deleted this row, so this older link is refused rather than brought back. Older waiting
+    links go too; newer ones keep working. The caller commits, on GET too (opening the link
+    is its use).
+    """
+    link = db.session.scalar(select(ManageLink).where(ManageLink.token_hash == hashed))
+    if link is None:
+        return None
+    appointment_id = link.appointment_id
+    spent = db.session.execute(
+        delete(ManageLink)
+        .where(ManageLink.id == link.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not spent:
+        return None
+    db.session.execute(
+        delete(ManageLink)
+        .where(ManageLink.appointment_id == appointment_id, ManageLink.id < link.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expunge(link)
+    db.session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment_id)
+        .values(manage_token_hash=hashed, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.get(Appointment, appointment_id)

@@ -1,0 +1,93 @@
+"""Patient profiles for online booking: find, create, and list their sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from booking.extensions import db
+from booking.models import Appointment, AppointmentStatus, ContactPreference, PatientProfile
+from booking.services.platform.emails import normalise_email
+
+
+def profile_for_user(user_id: int) -> PatientProfile | None:
+    """The profile attached to a patient account, if any."""
+    return db.session.scalar(select(PatientProfile).where(PatientProfile.user_id == user_id))
+
+
+def find_by_email(email: str) -> PatientProfile | None:
+    """The most recent profile with this email address (families may share one)."""
+    return db.session.scalar(
+        select(PatientProfile)
+        .where(func.lower(PatientProfile.email) == normalise_email(email))
+        .order_by(PatientProfile.id.desc())
+        .limit(1)
+    )
+
+
+def create_patient(
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date | None,
+    email: str,
+    phone: str | None,
+    contact_preference: str,
+    now: datetime,
+) -> PatientProfile:
+    """A guest profile (no account) for someone booking online."""
+    profile = PatientProfile(
+        given_name=given_name.strip()[:100],
+        family_name=family_name.strip()[:100],
+        date_of_birth=date_of_birth,
+        email=email.strip()[:254],
+        phone=phone,
+        contact_preference=ContactPreference(contact_preference),
+        created_at=now,
+    )
+    db.session.add(profile)
+    db.session.flush()
+    return profile
+
+
+def upcoming_for_email(email: str, *, now: datetime) -> list[Appointment]:
+    """Booked sessions not yet ended for any profile with this email address."""
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .join(PatientProfile, PatientProfile.id == Appointment.patient_id)
+            .where(
+                func.lower(PatientProfile.email) == normalise_email(email),
+                Appointment.status == AppointmentStatus.booked,
+                Appointment.ends_at > now,
+            )
+            .options(
+                selectinload(Appointment.location),
+                selectinload(Appointment.session_type),
+                selectinload(Appointment.practitioner),
+                selectinload(Appointment.patient),
+            )
+            .order_by(Appointment.starts_at)
+        )
+    )
+
+
+def sessions_of(profile_id: int) -> list[Appointment]:
+    """A patient's sessions (holds excluded), oldest first, with what listings show."""
+    return list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.patient_id == profile_id,
+                Appointment.status != AppointmentStatus.held,
+            )
+            .options(
+                selectinload(Appointment.practitioner),
+                selectinload(Appointment.session_type),
+                selectinload(Appointment.location),
+            )
+            .order_by(Appointment.starts_at)
+        )
+    )

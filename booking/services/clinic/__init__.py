@@ -1,0 +1,1 @@
+"""Clinic set-up: settings, policies, locations and rooms, session types, practitioners."""

@@ -1,0 +1,1 @@
+"""Intake: questionnaire versions, pages, guest links, answers, consent, staff review."""

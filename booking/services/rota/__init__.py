@@ -1,0 +1,1 @@
+"""The rota: weekly hours, time off, extra hours, closures and holidays."""
