@@ -147,5 +147,9 @@ def test_memory_storage_is_refused_outside_tests(tmp_path: Path) -> None:
                 "SECRET_KEY": "x" * 40,
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite'}",
                 "RATELIMIT_STORAGE_URI": "memory://",
+                # An otherwise valid production config, so only the store is refused.
+                "BASE_URL": "https://clinic.example",
+                "TRUSTED_HOSTS": ["clinic.example"],
+                "SESSION_COOKIE_SECURE": True,
             }
         )
