@@ -89,7 +89,7 @@ def index() -> str:
     )
 
 
-@bp.route("/start/<int:appointment_id>", methods=["POST"])
+@bp.route("/start/<id:appointment_id>", methods=["POST"])
 def start(appointment_id: int) -> Response:
     profile = profile_for_user(current_user.id)
     appointment = db.session.get(Appointment, appointment_id)
@@ -105,7 +105,7 @@ def start(appointment_id: int) -> Response:
     return redirect(url_for("intake.resume", intake_id=intake.id), 303)
 
 
-@bp.route("/start/<int:appointment_id>/<token>", methods=["GET", "POST"])
+@bp.route("/start/<id:appointment_id>/<token>", methods=["GET", "POST"])
 def start_guest(appointment_id: int, token: str) -> Response | str:
     _refuse_staff()
     now = utcnow()
@@ -125,7 +125,7 @@ def start_guest(appointment_id: int, token: str) -> Response | str:
     )
 
 
-@bp.route("/<int:intake_id>")
+@bp.route("/<id:intake_id>")
 def resume(intake_id: int) -> Response:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -160,7 +160,7 @@ def _raw_values(page: Any) -> dict[str, Any]:
     return found
 
 
-@bp.route("/<int:intake_id>/<page_key>", methods=["GET", "POST"])
+@bp.route("/<id:intake_id>/<page_key>", methods=["GET", "POST"])
 def page(intake_id: int, page_key: str) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -205,7 +205,7 @@ def page(intake_id: int, page_key: str) -> Response | str:
     )
 
 
-@bp.route("/<int:intake_id>/urgent")
+@bp.route("/<id:intake_id>/urgent")
 def urgent(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -224,7 +224,7 @@ def urgent(intake_id: int) -> Response | str:
     )
 
 
-@bp.route("/<int:intake_id>/saved")
+@bp.route("/<id:intake_id>/saved")
 def saved(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -240,7 +240,7 @@ def saved(intake_id: int) -> Response | str:
 # ---- Check, send, read back -------------------------------------------------------------------
 
 
-@bp.route("/<int:intake_id>/check", methods=["GET", "POST"])
+@bp.route("/<id:intake_id>/check", methods=["GET", "POST"])
 def check(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -270,7 +270,7 @@ def check(intake_id: int) -> Response | str:
     )
 
 
-@bp.route("/<int:intake_id>/sent")
+@bp.route("/<id:intake_id>/sent")
 def sent(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -280,7 +280,7 @@ def sent(intake_id: int) -> Response | str:
     return render_template("intake/sent.html", intake=intake)
 
 
-@bp.route("/<int:intake_id>/answers")
+@bp.route("/<id:intake_id>/answers")
 def answers(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
