@@ -11,7 +11,6 @@ import re
 from datetime import date, time
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovPasswordInput,
@@ -32,7 +31,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, StopValidation
 
-from booking.forms import Present
+from booking.forms import FlaskForm, Present
 from booking.models.clinic import SLOT_STEPS
 from booking.public.forms import MONTHS
 from booking.scheduling.errors import InvalidInput

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
 from booking.extensions import db
+from booking.inputs import is_storable
 from booking.intake import summary
 from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
@@ -154,9 +155,10 @@ def _raw_values(page: Any) -> dict[str, Any]:
     for question in page["questions"]:
         key = question["key"]
         if question["type"] == "checkboxes":
-            found[key] = request.form.getlist(key)
+            found[key] = [value for value in request.form.getlist(key) if is_storable(value)]
         else:
-            found[key] = request.form.get(key, "").strip()
+            value = request.form.get(key, "").strip()
+            found[key] = value if is_storable(value) else ""
     return found
 
 

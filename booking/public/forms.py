@@ -8,12 +8,11 @@ from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Length, ValidationError
 
-from booking.forms import Present
+from booking.forms import FlaskForm, Present
 
 NAME_MAX = 100
 EMAIL_MAX = 254
