@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import Length, StopValidation
 
-from booking.forms import Present
+from booking.forms import FlaskForm, Present
 from booking.models import Role
 from booking.scheduling.errors import InvalidInput
 from booking.services.users import SAME_AS_CURRENT, check_new_password
