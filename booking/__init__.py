@@ -52,7 +52,7 @@ def create_app(
         ]
     )
 
-    from booking import cli, db_hooks, errors, log, security, templating
+    from booking import cli, db_hooks, errors, inputs, log, security, templating
     from booking.blueprints import register_blueprints
 
     with app.app_context():
@@ -65,6 +65,7 @@ def create_app(
     init_limiter(app)
     security.register(app)
     templating.register(app)
+    inputs.register(app)  # its converters must exist before the blueprints' rules
     register_blueprints(app)
     errors.register(app)
     cli.register(app)

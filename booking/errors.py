@@ -6,6 +6,7 @@ from flask import Flask, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import NotFound as NoSuchPath
 from werkzeug.wrappers import Response
 
 from booking.domain.errors import (
@@ -85,6 +86,14 @@ def _page(status: int, detail: str | None = None, **context: object) -> tuple[st
     )
 
 
+def refusal(status: int, detail: str, **extra: object) -> Response:
+    """A refused request in its own kind: problem+json (with `extra`) on the API, else a page."""
+    if wants_problem_json():
+        return problem(status, detail, **extra)
+    body, code = _page(status, detail)
+    return make_response(body, code)
+
+
 def too_many_requests_page(retry_after: int) -> Response:
     """The 429 page for a rate limit on forms, with Retry-After in seconds."""
     body, status = _page(429, retry_after=retry_after)
@@ -130,7 +139,12 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException) -> Response | tuple[str, int]:
         status = error.code or 500
         if wants_problem_json():
-            response = problem(status, error.description or TITLES.get(status, "Error"))
+            detail = error.description or TITLES.get(status, "Error")
+            if isinstance(error, NoSuchPath) and detail == NoSuchPath.description:
+                # A path that matches no route, an id out of range included: werkzeug's
+                # default text is written for people typing addresses.
+                detail = "Nothing exists at this address."
+            response = problem(status, detail)
             if status == 405 and error.get_response().headers.get("Allow"):
                 response.headers["Allow"] = error.get_response().headers["Allow"]
             return response

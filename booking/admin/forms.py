@@ -11,7 +11,6 @@ import re
 from datetime import date, time
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovPasswordInput,
@@ -33,7 +32,7 @@ from wtforms import (
 from wtforms.validators import Length, StopValidation
 
 from booking.domain.errors import InvalidInput
-from booking.forms import Present
+from booking.forms import FlaskForm, Present
 from booking.models.clinic import SLOT_STEPS
 from booking.public.forms import MONTHS
 from booking.services.accounts.passwords import PASSWORD_MAX
@@ -585,14 +584,15 @@ class DatePartsField(Field):
         if any(len(value) > 10 for value in raw.values()):
             self._fail(f"{self.noun} must be a real date")
         month_text = raw["month"].lower()
-        month = MONTHS.get(month_text) or (int(month_text) if month_text.isdigit() else 0)
-        if not raw["day"].isdigit() or not raw["year"].isdigit() or not month:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        month = MONTHS.get(month_text) or (int(month_text) if month_text.isdecimal() else 0)
+        if not raw["day"].isdecimal() or not raw["year"].isdecimal() or not month:
             self._fail(f"{self.noun} must be a real date")
         if len(raw["year"]) != 4:
             self._fail("Year must include 4 numbers", ("year",))
         try:
             self.data = date(int(raw["year"]), month, int(raw["day"]))
-        except ValueError:
+        except (ValueError, OverflowError):  # a day or month past the C int range overflows
             self._fail(f"{self.noun} must be a real date")
 
 

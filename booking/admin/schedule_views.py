@@ -226,7 +226,7 @@ def practitioner_new() -> ResponseReturnValue:
     )
 
 
-@bp.route("/practitioners/<int:practitioner_id>", methods=["GET", "POST"])
+@bp.route("/practitioners/<id:practitioner_id>", methods=["GET", "POST"])
 def practitioner_edit(practitioner_id: int) -> ResponseReturnValue:
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     saved = practitioner_data(practitioner)
@@ -245,7 +245,7 @@ def practitioner_edit(practitioner_id: int) -> ResponseReturnValue:
 # ---- Hours and time off of any practitioner --------------------------------------------------
 
 
-@bp.route("/practitioners/<int:practitioner_id>/hours", methods=["GET", "POST"])
+@bp.route("/practitioners/<id:practitioner_id>/hours", methods=["GET", "POST"])
 def practitioner_hours(practitioner_id: int) -> ResponseReturnValue:
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     return hours_page(
@@ -258,14 +258,14 @@ def practitioner_hours(practitioner_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/practitioners/<int:practitioner_id>/hours/<int:hours_id>/remove", methods=["POST"])
+@bp.route("/practitioners/<id:practitioner_id>/hours/<id:hours_id>/remove", methods=["POST"])
 def practitioner_hours_remove(practitioner_id: int, hours_id: int) -> Any:
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     page = url_for("admin.practitioner_hours", practitioner_id=practitioner.id)
     return remove_hours(practitioner, hours_id, page)
 
 
-@bp.route("/practitioners/<int:practitioner_id>/time-off", methods=["GET", "POST"])
+@bp.route("/practitioners/<id:practitioner_id>/time-off", methods=["GET", "POST"])
 def practitioner_time_off(practitioner_id: int) -> ResponseReturnValue:
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     return time_off_page(
@@ -280,9 +280,7 @@ def practitioner_time_off(practitioner_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route(
-    "/practitioners/<int:practitioner_id>/time-off/<int:exception_id>/remove", methods=["POST"]
-)
+@bp.route("/practitioners/<id:practitioner_id>/time-off/<id:exception_id>/remove", methods=["POST"])
 def practitioner_time_off_remove(practitioner_id: int, exception_id: int) -> Any:
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     page = url_for("admin.practitioner_time_off", practitioner_id=practitioner.id)
@@ -317,7 +315,7 @@ def closures() -> ResponseReturnValue:
     )
 
 
-@bp.route("/closures/<int:exception_id>/remove", methods=["POST"])
+@bp.route("/closures/<id:exception_id>/remove", methods=["POST"])
 def closure_remove(exception_id: int) -> Any:
     return _remove(
         partial(exceptions.remove_closure, exception_id),

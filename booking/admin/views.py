@@ -162,7 +162,7 @@ def location_new() -> ResponseReturnValue:
     )
 
 
-@bp.route("/locations/<int:location_id>", methods=["GET", "POST"])
+@bp.route("/locations/<id:location_id>", methods=["GET", "POST"])
 def location_edit(location_id: int) -> ResponseReturnValue:
     clinic = _clinic_or_404()
     location = db.get_or_404(Location, location_id)
@@ -185,7 +185,7 @@ def room_data(room: Room | None) -> dict[str, Any]:
     }
 
 
-@bp.route("/locations/<int:location_id>/rooms/new", methods=["GET", "POST"])
+@bp.route("/locations/<id:location_id>/rooms/new", methods=["GET", "POST"])
 def room_new(location_id: int) -> ResponseReturnValue:
     location = db.get_or_404(Location, location_id)
     form = _form(RoomForm, room_data(None))
@@ -194,7 +194,7 @@ def room_new(location_id: int) -> ResponseReturnValue:
     return _save(form, template, save, "{} added", "admin.locations", location=location)
 
 
-@bp.route("/rooms/<int:room_id>", methods=["GET", "POST"])
+@bp.route("/rooms/<id:room_id>", methods=["GET", "POST"])
 def room_edit(room_id: int) -> ResponseReturnValue:
     room = db.get_or_404(Room, room_id)
     form = _form(RoomForm, room_data(room))
@@ -247,7 +247,7 @@ def session_type_new() -> ResponseReturnValue:
     return _save(form, "admin/session_type_new.html", save, "{} added", "admin.session_types")
 
 
-@bp.route("/session-types/<int:session_type_id>", methods=["GET", "POST"])
+@bp.route("/session-types/<id:session_type_id>", methods=["GET", "POST"])
 def session_type_edit(session_type_id: int) -> ResponseReturnValue:
     session_type = db.get_or_404(SessionType, session_type_id)
     form = _session_type_form(session_type)

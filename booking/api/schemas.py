@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from booking.inputs import CONTROL_CHARACTERS, MAX_ID, MAX_JSON_DEPTH, json_refusal
 from booking.models import Appointment
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 MAX_AVAILABILITY_DAYS = 31
@@ -135,9 +135,15 @@ def _cursor_arg(args: Mapping[str, str], errors: _Errors, shape: tuple[type, ...
             isinstance(v, t) and not isinstance(v, bool) for v, t in zip(key, shape, strict=True)
         ):
             raise ValueError
+        # Every number in a cursor is an id: beyond 32 bits it would fail inside the query.
+        if any(isinstance(v, int) and not 1 <= v <= MAX_ID for v in key):
+            raise ValueError
         if str in shape:
             key = [datetime.fromisoformat(v) if isinstance(v, str) else v for v in key]
-            if any(isinstance(v, datetime) and v.tzinfo is None for v in key):
+            if any(
+                isinstance(v, datetime) and (v.tzinfo is None or not MIN_YEAR <= v.year <= MAX_YEAR)
+                for v in key
+            ):
                 raise ValueError
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
         errors.add("cursor", "cursor must be a next_cursor value returned by this API.")
@@ -225,6 +231,30 @@ def appointment_list_args(args: Mapping[str, str]) -> ListArgs:
 
 
 # --- bodies -----------------------------------------------------------------------------
+
+
+def check_json_body(data: bytes) -> None:
+    """Refuse a JSON body nested deeper than MAX_JSON_DEPTH (400) or with unstorable text (422).
+
+    A body that does not parse is left to the view, which answers it in its own words.
+    """
+    too_deep = f"JSON may be nested at most {MAX_JSON_DEPTH} levels deep."
+    try:
+        refused = json_refusal(json.loads(data))
+    except RecursionError:  # the parser gave up long before MAX_CONTENT_LENGTH
+        refused = (400, "body")
+    except ValueError:
+        return
+    if refused is None:
+        return
+    status, field = refused
+    if status == 400:
+        raise RequestRefused(400, too_deep, [{"field": "body", "detail": too_deep}])
+    raise RequestRefused(
+        422,
+        f"Check the field: {field}.",
+        [{"field": field, "detail": f"Text {CONTROL_CHARACTERS}."}],
+    )
 
 
 def json_object(raw: Any, *, optional: bool = False) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from booking.api.openapi import openapi_document
 from booking.api.ratelimit import bearer_key, has_no_bearer, ip_key, ip_limit, token_limit, too_many
 from booking.clock import utcnow
 from booking.db_hooks import write_unit
-from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
+from booking.domain.errors import InvalidInput, PolicyRefused
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.errors import problem
 from booking.extensions import db, limiter
@@ -102,6 +102,13 @@ def _guard() -> Response | None:
     g.api_user = row.user
     g.api_token_id = row.id
     return None
+
+
+@bp.before_request
+def _json_body() -> None:
+    """A JSON body nested too deep or holding unstorable text never reaches a view."""
+    if request.is_json:
+        schemas.check_json_body(request.get_data())
 
 
 @bp.errorhandler(schemas.RequestRefused)
@@ -328,22 +335,16 @@ def _clinic_name() -> str:
     return name or current_app.config["CLINIC_NAME"]
 
 
-def _appointment_id(appointment_id: int) -> int:
-    if appointment_id > schemas.MAX_ID:
-        raise NotFound("That appointment does not exist.")
-    return appointment_id
-
-
-@bp.get("/appointments/<int:appointment_id>")
+@bp.get("/appointments/<id:appointment_id>")
 def get_appointment(appointment_id: int) -> Response:
-    appointment = api_booking.get_for_actor(_appointment_id(appointment_id), actor=g.api_user)
+    appointment = api_booking.get_for_actor(appointment_id, actor=g.api_user)
     return jsonify(schemas.appointment_json(appointment, _zone(appointment.location_id)))
 
 
-@bp.post("/appointments/<int:appointment_id>/cancel")
+@bp.post("/appointments/<id:appointment_id>/cancel")
 @idempotent
 def cancel(appointment_id: int) -> Response:
-    appointment = api_booking.get_for_actor(_appointment_id(appointment_id), actor=g.api_user)
+    appointment = api_booking.get_for_actor(appointment_id, actor=g.api_user)
     raw = request.get_json(silent=True) if request.get_data() else None
     reason = schemas.cancel_reason(schemas.json_object(raw, optional=True))
     cancel_appointment(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
-from booking.forms import Present
+from booking.forms import FlaskForm, Present
 from booking.services.articles.queries import QUERY_MAX
 from booking.services.articles.validation import (
     BODY_MAX,

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import Length, StopValidation
 
 from booking.domain.errors import InvalidInput
-from booking.forms import Present
+from booking.forms import FlaskForm, Present
 from booking.models import Role
 from booking.services.accounts.password_change import SAME_AS_CURRENT
 from booking.services.accounts.passwords import check_new_password

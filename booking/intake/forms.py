@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovRadioInput,
@@ -18,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from booking.domain.intake.rules import SCALE_VALUES
-from booking.forms import Present
+from booking.forms import FlaskForm, Present
 
 
 class Checkboxes(SelectMultipleField):

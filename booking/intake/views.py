@@ -19,6 +19,7 @@ from booking.clock import utcnow
 from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
 from booking.domain.intake import rules
 from booking.extensions import db
+from booking.inputs import is_storable
 from booking.intake import summary
 from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
@@ -100,7 +101,7 @@ def index() -> str:
     )
 
 
-@bp.route("/start/<int:appointment_id>", methods=["POST"])
+@bp.route("/start/<id:appointment_id>", methods=["POST"])
 def start(appointment_id: int) -> Response:
     profile = profile_for_user(current_user.id)
     appointment = db.session.get(Appointment, appointment_id)
@@ -116,7 +117,7 @@ def start(appointment_id: int) -> Response:
     return redirect(url_for("intake.resume", intake_id=intake.id), 303)
 
 
-@bp.route("/start/<int:appointment_id>/<token>", methods=["GET", "POST"])
+@bp.route("/start/<id:appointment_id>/<token>", methods=["GET", "POST"])
 def start_guest(appointment_id: int, token: str) -> Response | str:
     """The emailed link. The first browser binds the intake; any other proves who it is."""
     _refuse_staff()
@@ -151,7 +152,7 @@ def _signed_in_elsewhere(appointment: Appointment) -> bool:
     return current_user.is_authenticated and (patient is None or patient.user_id != current_user.id)
 
 
-@bp.route("/start/<int:appointment_id>/<token>/prove", methods=["GET", "POST"])
+@bp.route("/start/<id:appointment_id>/<token>/prove", methods=["GET", "POST"])
 def prove(appointment_id: int, token: str) -> Response | str | tuple[str, int]:
     """A new browser on the link gives the date of birth before it sees anything.
 
@@ -204,7 +205,7 @@ def _clinic_phone(appointment: Appointment) -> str:
     return appointment.location.phone or (clinic.phone if clinic else "") or ""
 
 
-@bp.route("/<int:intake_id>")
+@bp.route("/<id:intake_id>")
 def resume(intake_id: int) -> Response:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -233,13 +234,14 @@ def _raw_values(page: Any) -> dict[str, Any]:
     for question in page["questions"]:
         key = question["key"]
         if question["type"] == "checkboxes":
-            found[key] = request.form.getlist(key)
+            found[key] = [value for value in request.form.getlist(key) if is_storable(value)]
         else:
-            found[key] = request.form.get(key, "").strip()
+            value = request.form.get(key, "").strip()
+            found[key] = value if is_storable(value) else ""
     return found
 
 
-@bp.route("/<int:intake_id>/<page_key>", methods=["GET", "POST"])
+@bp.route("/<id:intake_id>/<page_key>", methods=["GET", "POST"])
 def page(intake_id: int, page_key: str) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -284,7 +286,7 @@ def page(intake_id: int, page_key: str) -> Response | str:
     )
 
 
-@bp.route("/<int:intake_id>/urgent")
+@bp.route("/<id:intake_id>/urgent")
 def urgent(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -303,7 +305,7 @@ def urgent(intake_id: int) -> Response | str:
     )
 
 
-@bp.route("/<int:intake_id>/saved")
+@bp.route("/<id:intake_id>/saved")
 def saved(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -319,7 +321,7 @@ def saved(intake_id: int) -> Response | str:
 # ---- Check, send, read back -------------------------------------------------------------------
 
 
-@bp.route("/<int:intake_id>/check", methods=["GET", "POST"])
+@bp.route("/<id:intake_id>/check", methods=["GET", "POST"])
 def check(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -349,7 +351,7 @@ def check(intake_id: int) -> Response | str:
     )
 
 
-@bp.route("/<int:intake_id>/sent")
+@bp.route("/<id:intake_id>/sent")
 def sent(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):
@@ -359,7 +361,7 @@ def sent(intake_id: int) -> Response | str:
     return render_template("intake/sent.html", intake=intake)
 
 
-@bp.route("/<int:intake_id>/answers")
+@bp.route("/<id:intake_id>/answers")
 def answers(intake_id: int) -> Response | str:
     intake = _intake(intake_id)
     if isinstance(intake, Response):

@@ -43,37 +43,37 @@ def load(appointment_id: int) -> tuple[Appointment, flow.Links]:
     return appointment, flow.Links("patient.session", {"appointment_id": appointment_id})
 
 
-@bp.route("/sessions/<int:appointment_id>")
+@bp.route("/sessions/<id:appointment_id>")
 def session(appointment_id: int) -> Any:
     return flow.show(*load(appointment_id))
 
 
-@bp.route("/sessions/<int:appointment_id>/day", methods=["GET", "POST"])
+@bp.route("/sessions/<id:appointment_id>/day", methods=["GET", "POST"])
 def session_day(appointment_id: int) -> Any:
     return flow.day(*load(appointment_id))
 
 
-@bp.route("/sessions/<int:appointment_id>/time", methods=["GET", "POST"])
+@bp.route("/sessions/<id:appointment_id>/time", methods=["GET", "POST"])
 def session_time(appointment_id: int) -> Any:
     return flow.time(*load(appointment_id))
 
 
-@bp.route("/sessions/<int:appointment_id>/check", methods=["GET", "POST"])
+@bp.route("/sessions/<id:appointment_id>/check", methods=["GET", "POST"])
 def session_check(appointment_id: int) -> Any:
     return flow.check(*load(appointment_id))
 
 
-@bp.route("/sessions/<int:appointment_id>/cancel", methods=["GET", "POST"])
+@bp.route("/sessions/<id:appointment_id>/cancel", methods=["GET", "POST"])
 def session_cancel(appointment_id: int) -> Any:
     return flow.cancel(*load(appointment_id))
 
 
-@bp.route("/sessions/<int:appointment_id>/done")
+@bp.route("/sessions/<id:appointment_id>/done")
 def session_done(appointment_id: int) -> Any:
     return flow.done(*load(appointment_id))
 
 
-@bp.route("/sessions/<int:appointment_id>/calendar.ics")
+@bp.route("/sessions/<id:appointment_id>/calendar.ics")
 def session_calendar(appointment_id: int) -> Response:
     appointment, _links = load(appointment_id)
     return flow.calendar(appointment)

@@ -8,7 +8,7 @@ from booking.intake import staff
 from booking.practitioner.views import bp
 
 
-@bp.route("/intake/<int:intake_id>")
+@bp.route("/intake/<id:intake_id>")
 def intake_detail(intake_id: int) -> Any:
     return staff.intake_page(
         intake_id,
@@ -18,7 +18,7 @@ def intake_detail(intake_id: int) -> Any:
     )
 
 
-@bp.route("/patients/<int:patient_id>/health")
+@bp.route("/patients/<id:patient_id>/health")
 def patient_health(patient_id: int) -> str:
     return staff.record_page(
         patient_id,
@@ -27,6 +27,6 @@ def patient_health(patient_id: int) -> str:
     )
 
 
-@bp.route("/patients/<int:patient_id>/consent", methods=["GET", "POST"])
+@bp.route("/patients/<id:patient_id>/consent", methods=["GET", "POST"])
 def patient_consent(patient_id: int) -> Any:
     return staff.consent_page(patient_id, record_endpoint="practitioner.patient_health")

@@ -7,13 +7,12 @@ from datetime import date
 from typing import Any
 
 import phonenumbers
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Length, ValidationError
 
 from booking.domain.errors import InvalidInput
-from booking.forms import Present
+from booking.forms import FlaskForm, Present
 from booking.services.platform.emails import check_email_format
 
 NAME_MAX = 100
@@ -213,8 +212,9 @@ class DateOfBirthForm(FlaskForm):
             words = " and ".join(name.removeprefix("dob_") for name in missing)
             return self._fail(f"Date of birth must include a {words}", missing)
         month_text = raw["dob_month"].lower()
-        month = MONTHS.get(month_text) or (int(month_text) if month_text.isdigit() else 0)
-        if not raw["dob_day"].isdigit() or not raw["dob_year"].isdigit() or not month:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        month = MONTHS.get(month_text) or (int(month_text) if month_text.isdecimal() else 0)
+        if not raw["dob_day"].isdecimal() or not raw["dob_year"].isdecimal() or not month:
             return self._fail(
                 "Date of birth must be a real date", ["dob_day", "dob_month", "dob_year"]
             )
@@ -222,7 +222,7 @@ class DateOfBirthForm(FlaskForm):
             return self._fail("Year must include 4 numbers", ["dob_year"])
         try:
             born = date(int(raw["dob_year"]), month, int(raw["dob_day"]))
-        except ValueError:
+        except (ValueError, OverflowError):  # a day or month past the C int range overflows
             return self._fail(
                 "Date of birth must be a real date", ["dob_day", "dob_month", "dob_year"]
             )

@@ -13,7 +13,7 @@ def intake_queue() -> str:
     return staff.queue_page()
 
 
-@bp.route("/intake/<int:intake_id>", methods=["GET", "POST"])
+@bp.route("/intake/<id:intake_id>", methods=["GET", "POST"])
 def intake_detail(intake_id: int) -> Any:
     return staff.intake_page(
         intake_id,
@@ -23,12 +23,12 @@ def intake_detail(intake_id: int) -> Any:
     )
 
 
-@bp.route("/intake/remind/<int:appointment_id>", methods=["POST"])
+@bp.route("/intake/remind/<id:appointment_id>", methods=["POST"])
 def intake_remind(appointment_id: int) -> Any:
     return staff.remind(appointment_id)
 
 
-@bp.route("/patients/<int:patient_id>/health")
+@bp.route("/patients/<id:patient_id>/health")
 def patient_health(patient_id: int) -> str:
     return staff.record_page(
         patient_id,
@@ -37,6 +37,6 @@ def patient_health(patient_id: int) -> str:
     )
 
 
-@bp.route("/patients/<int:patient_id>/consent", methods=["GET", "POST"])
+@bp.route("/patients/<id:patient_id>/consent", methods=["GET", "POST"])
 def patient_consent(patient_id: int) -> Any:
     return staff.consent_page(patient_id, record_endpoint="reception.patient_health")

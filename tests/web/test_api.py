@@ -895,7 +895,7 @@ def test_openapi_document_is_public_and_covers_every_route(demo: Flask, api: Fla
     for schema in served["components"]["schemas"].values():
         Draft202012Validator.check_schema(schema)
     documented = {
-        (f"/api/v1{path}".replace("{appointment_id}", "<int:appointment_id>"), method.upper())
+        (f"/api/v1{path}".replace("{appointment_id}", "<id:appointment_id>"), method.upper())
         for path, item in served["paths"].items()
         for method in item
     }
