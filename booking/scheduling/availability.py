@@ -21,6 +21,7 @@ from booking.scheduling.dst import (
     SECONDS_PER_DAY,
     from_utc_seconds,
     get_zone,
+    local_day_bounds,
     local_day_start,
     require_aware,
     second_of_day,
@@ -639,6 +640,32 @@ def nearest_slots(slots: Sequence[Slot], target: datetime, limit: int = 5) -> li
     return ranked[:limit]
 
 
+def least_booked_practitioner(
+    candidates: Iterable[int],
+    booked: Iterable[AppointmentSpan],
+    day: date,
+    zone: str | ZoneInfo,
+) -> int:
+    """Return the candidate with the fewest booked minutes on local `day`, then the lowest id.
+
+    "No preference" assigns this way (domain.md §3). `booked` holds the sessions that count
+    (booked, checked in, completed; never holds or cancelled rows) at any location; only the
+    minutes of each session inside the local day count. Raises InvalidInput for no candidates,
+    an unknown zone or a naive time.
+    """
+    zone_info = get_zone(zone) if isinstance(zone, str) else zone
+    day_start, day_end = local_day_bounds(day, zone_info)
+    minutes: dict[int, float] = dict.fromkeys(candidates, 0.0)
+    if not minutes:
+        raise InvalidInput("Nobody is free at that time.", field="practitioner_id")
+    for _id, pid, _location_id, starts_at, ends_at in booked:
+        start = max(require_aware(starts_at, "starts_at"), day_start)
+        end = min(require_aware(ends_at, "ends_at"), day_end)
+        if pid in minutes and end > start:
+            minutes[pid] += (end - start) / timedelta(minutes=1)
+    return min(minutes, key=lambda pid: (minutes[pid], pid))
+
+
 def local_label(instant: datetime, zone: str, *, with_date: bool = False) -> str:
     """Return an instant as shown to people in `zone`: `09:00 GMT` or `Sun 29 Mar 2026, 09:00 BST`.
 
@@ -662,6 +689,7 @@ __all__ = [
     "appointments_outside_hours",
     "check_slot",
     "compute_slots",
+    "least_booked_practitioner",
     "local_label",
     "nearest_slots",
     "validate_weekly_hours",

@@ -145,3 +145,14 @@ def resolve_local(
 def local_day_start(day: date, zone: ZoneInfo) -> int:
     """Return UTC seconds of the first instant of local `day` in `zone`. Raises nothing."""
     return wall_to_utc(day.toordinal(), 0, zone, 0)
+
+
+def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Return the UTC instants where local `day` starts and the next day starts. Raises nothing.
+
+    A DST change day lasts 23 or 25 hours; a midnight inside a gap starts at the gap's end.
+    """
+    return (
+        from_utc_seconds(local_day_start(day, zone)),
+        from_utc_seconds(local_day_start(day + timedelta(days=1), zone)),
+    )

@@ -31,7 +31,8 @@ from booking.models import (
     PatientProfile,
     User,
 )
-from booking.scheduling import Slot
+from booking.scheduling import AppointmentSpan, Slot, least_booked_practitioner
+from booking.scheduling.dst import local_day_bounds
 from booking.scheduling.errors import HoldExpired, NotFound, PolicyRefused, SlotTaken
 from booking.services import outbox
 from booking.services.audit import record_event
@@ -143,23 +144,22 @@ def _pick_practitioner(
     free = sorted({s.practitioner_id for s in slots if s.starts_at == starts_at})
     if not free:
         raise SlotTaken("That time has just been taken.")
-    day_start = min(s.starts_at for s in slots) - timedelta(hours=12)
-    minutes = dict(
-        db.session.execute(
-            select(
-                Appointment.practitioner_id,
-                func.count(Appointment.id),
-            )
-            .where(
-                Appointment.practitioner_id.in_(free),
-                Appointment.status.in_([s for s in LIVE_STATUSES if s != "held"]),
-                Appointment.starts_at >= day_start,
-                Appointment.starts_at < day_start + timedelta(hours=36),
-            )
-            .group_by(Appointment.practitioner_id)
-        ).all()
-    )
-    return min(free, key=lambda pid: (minutes.get(pid, 0), pid))
+    day_start, day_end = local_day_bounds(day, zone)
+    booked = db.session.execute(
+        select(
+            Appointment.id,
+            Appointment.practitioner_id,
+            Appointment.location_id,
+            Appointment.starts_at,
+            Appointment.ends_at,
+        ).where(
+            Appointment.practitioner_id.in_(free),
+            Appointment.status.in_([s for s in LIVE_STATUSES if s != AppointmentStatus.held]),
+            Appointment.starts_at < day_end,
+            Appointment.ends_at > day_start,
+        )
+    ).all()
+    return least_booked_practitioner(free, [AppointmentSpan(*row) for row in booked], day, zone)
 
 
 def hold_slot(

@@ -399,3 +399,53 @@ def test_confirmation_change_and_cancellation_emails_arrive_once_with_ics(ctx: F
         del body
     assert BASE + "/manage/" + booked.manage_token in messages[0].as_string()
     assert isinstance(inbox, Inbox)
+
+
+def _booked_row(practitioner_id: int, local_start: str, minutes: int, status: str) -> None:
+    """A session of one patient written straight to the table, in the small hours of DAY."""
+    st, loc, _mei = _ids("community-acupuncture")
+    start = datetime.fromisoformat(f"{DAY.isoformat()}T{local_start}+01:00")  # BST
+    end = start + timedelta(minutes=minutes)
+    db.session.add(
+        Appointment(
+            status=AppointmentStatus(status),
+            starts_at=start,
+            ends_at=end,
+            busy_from=start,
+            busy_until=end,
+            practitioner_id=practitioner_id,
+            location_id=loc,
+            session_type_id=st,
+            patient_id=_patient().id,
+            ics_uid=f"{practitioner_id}-{local_start}@test",
+        )
+    )
+
+
+def test_no_preference_counts_booked_minutes_not_sessions(ctx: Flask) -> None:
+    st, loc, _mei = _ids("community-acupuncture")
+    query = AvailabilityQuery(session_type_id=st, location_id=loc, date_from=DAY, date_to=DAY)
+    slots = find_slots(query, now=NOW)
+    shared = sorted(
+        {s.starts_at for s in slots if sum(x.starts_at == s.starts_at for x in slots) > 1}
+    )
+    start = shared[0]
+    low, high = sorted(s.practitioner_id for s in slots if s.starts_at == start)[:2]
+    # The lower id has fewer sessions (2) but more minutes (80) than the higher id (3, 60),
+    # so counting sessions or falling back to the lowest id both pick the wrong one.
+    _booked_row(low, "00:00", 40, "booked")
+    _booked_row(low, "01:00", 40, "completed")
+    _booked_row(high, "02:00", 20, "booked")
+    _booked_row(high, "02:30", 20, "checked_in")
+    _booked_row(high, "03:00", 20, "booked")
+    _booked_row(high, "03:30", 40, "cancelled")  # cancelled minutes do not count
+    db.session.commit()
+    hold = hold_slot(
+        session_type_id=st,
+        location_id=loc,
+        practitioner_id=None,
+        starts_at=start,
+        hold_owner="o1",
+        now=NOW,
+    )
+    assert hold.practitioner_id == high
