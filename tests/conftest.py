@@ -144,21 +144,56 @@ def postgres_url(worker_name: str) -> Iterator[str]:
     worker_url = url.set(database=name).render_as_string(hide_password=False)
     from booking import create_app
 
-    migrate(create_app(base_config(worker_url)))
+    app = create_app(base_config(worker_url))
+    migrate(app)
+    _SEEDED_ROWS[worker_url] = seeded_rows(app)
     yield worker_url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
-def truncate_all(app: Flask) -> None:
+# Rows the migrations wrote (reference data such as intake version 1), per PostgreSQL database.
+_SEEDED_ROWS: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+
+def seeded_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
+    """Every row of a freshly migrated database, by table: what the migrations seeded."""
     from booking.extensions import db
 
+    with app.app_context(), db.engine.connect() as conn:
+        found = {
+            table.name: [dict(row._mapping) for row in conn.execute(table.select())]
+            for table in db.metadata.sorted_tables
+        }
+        db.engine.dispose()
+    return {name: rows for name, rows in found.items() if rows}
+
+
+def truncate_all(app: Flask) -> None:
+    """Empty every table, then put back the rows the migrations seeded, with their ids.
+
+    Identities restart after the kept rows, so each test sees a freshly migrated database.
+    """
+    from booking.extensions import db
+
+    seeded = _SEEDED_ROWS.get(app.config["SQLALCHEMY_DATABASE_URI"], {})
     with app.app_context():
         db.session.remove()
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in db.metadata.sorted_tables:
+                rows = seeded.get(table.name)
+                if not rows:
+                    continue
+                conn.execute(table.insert(), rows)
+                if "id" not in table.c:
+                    continue
+                conn.execute(
+                    text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
+                    {"table": f'"{table.name}"', "last": max(row["id"] for row in rows)},
+                )
         db.engine.dispose()
 
 

@@ -573,7 +573,6 @@ def _seed_intakes(context: _Context, patients: list[_Patient]) -> None:
     )
     if not first_visits:
         return
-    intake_service.publish_v1_if_missing()
     for appointment, answers in zip(first_visits, INTAKES, strict=False):
         _answer(appointment, answers, at=appointment.booked_at + timedelta(hours=2))
 

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
@@ -25,7 +25,6 @@ from booking.models import (
     AppointmentStatus,
     BookingDraft,
     ConsentMethod,
-    ConsentText,
     IntakeResponse,
     IntakeStatus,
     Modality,
@@ -38,7 +37,6 @@ from booking.models import (
 )
 from booking.scheduling import intake_rules as rules
 from booking.scheduling.errors import InvalidInput, NotFound, PolicyRefused
-from booking.scheduling.intake_v1 import CONSENT_TEXTS_V1, FIRST_VISIT_INTAKE_V1
 from booking.services import consent as consent_service
 from booking.services import outbox
 from booking.services.audit import record_event
@@ -710,42 +708,3 @@ def send_reminder(
         patient_id=intake.patient_id,
     )
     return intake
-
-
-# ---- Version 1 as the migration publishes it --------------------------------------------
-
-# The intake migration's publication date of version 1.
-V1_PUBLISHED_AT = datetime(2026, 11, 25, tzinfo=UTC)
-
-
-def publish_v1_if_missing() -> None:
-    """Version 1 of the intake and consent texts, as the intake migration publishes them.
-
-    Every migrated database has them; this restores them in one whose tables were emptied
-    (by hand, or by the PostgreSQL test harness's TRUNCATE).
-    """
-    key = FIRST_VISIT_INTAKE_V1["key"]
-    published = select(QuestionnaireVersion.id).where(QuestionnaireVersion.key == key)
-    if db.session.scalar(published) is None:
-        db.session.add(
-            QuestionnaireVersion(
-                key=key,
-                version=FIRST_VISIT_INTAKE_V1["version"],
-                definition=FIRST_VISIT_INTAKE_V1,
-                published_at=V1_PUBLISHED_AT,
-            )
-        )
-    for name, text in CONSENT_TEXTS_V1.items():
-        modality = Modality(name)
-        text_id = db.session.scalar(select(ConsentText.id).where(ConsentText.modality == modality))
-        if text_id is None:
-            db.session.add(
-                ConsentText(
-                    modality=modality,
-                    version=1,
-                    title=text["title"],
-                    body=text["body"],
-                    published_at=V1_PUBLISHED_AT,
-                )
-            )
-    db.session.flush()
