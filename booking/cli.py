@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     _register_outbox(app)
     _register_articles(app)
     _register_api_tokens(app)
+    _register_housekeeping(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -163,3 +164,16 @@ def _register_api_tokens(app: Flask) -> None:
             if changed
             else f"API token {token.id} was already revoked."
         )
+
+
+def _register_housekeeping(app: Flask) -> None:
+    @app.cli.command("purge-expired")
+    def purge_expired() -> None:
+        """Delete booking drafts and email links past their expiry (safe to run at any time)."""
+        from booking.clock import utcnow
+        from booking.services.drafts import purge_expired_drafts
+
+        WRITE_TX.set(True)
+        drafts, links = purge_expired_drafts(now=utcnow())
+        db.session.commit()
+        click.echo(f"Deleted {drafts} expired booking draft(s) and {links} expired email link(s).")

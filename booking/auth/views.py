@@ -198,5 +198,5 @@ def change_password_page() -> Response | str | tuple[str, int]:
 
 
 @bp.app_context_processor
-def _sign_out_form() -> dict[str, object]:
-    return {"sign_out_form": EmptyForm, "clinic_name": current_app.config["CLINIC_NAME"]}
+def _clinic_name() -> dict[str, object]:
+    return {"clinic_name": current_app.config["CLINIC_NAME"]}

@@ -39,8 +39,6 @@ from booking.scheduling.policy import (
 )
 
 EXCEPTION_KINDS = frozenset({"time_off", "extra_hours", "closure", "holiday"})
-# Time off, closures and holidays beat extra hours: they are subtracted after the union.
-BLOCKING_KINDS = frozenset({"time_off", "closure", "holiday"})
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -202,6 +200,7 @@ class _Calendar:
             for who, span in self.blocking.get(day, ())
             if who is None or who == practitioner_id
         ]
+        # Time off, closures and holidays beat extra hours: subtracted after the union.
         if blocks:
             spans = subtract(spans, self._to_utc(ordinal, blocks))
         return spans

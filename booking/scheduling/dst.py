@@ -40,14 +40,6 @@ def require_aware(value: datetime, field: str) -> datetime:
     return value
 
 
-def utc_seconds(value: datetime) -> int:
-    """Return whole UTC seconds since the epoch, rounded down, for an aware datetime.
-
-    Raises nothing; the caller has checked awareness.
-    """
-    return int((value - EPOCH) // timedelta(seconds=1))
-
-
 def from_utc_seconds(seconds: int) -> datetime:
     """Return the aware UTC datetime for whole seconds since the epoch. Raises nothing."""
     return EPOCH + timedelta(seconds=seconds)
