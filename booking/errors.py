@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, make_response, render_template, request
+from flask import Flask, Response, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.wrappers import Response
 
 from booking.extensions import db
 from booking.scheduling.errors import (
@@ -138,10 +137,8 @@ def register(app: Flask) -> None:
             # The database stayed busy past its timeout: a retry will work, so say so.
             app.logger.warning("database busy", exc_info=error)
             if wants_problem_json():
-                response = problem(503, "The service is busy. Try again in a moment.")
-            else:
-                response = _page(503, "The service is busy. Try again in a moment.")
-            return response
+                return problem(503, "The service is busy. Try again in a moment.")
+            return _page(503, "The service is busy. Try again in a moment.")
         app.logger.exception("unhandled error", exc_info=error)
         if wants_problem_json():
             return problem(500, "Something went wrong on our side.")

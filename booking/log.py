@@ -7,6 +7,7 @@ import logging
 import re
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from flask_login import current_user
@@ -17,7 +18,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "message": record.getMessage(),

@@ -5,16 +5,21 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Response
 
 from booking.db_hooks import WRITE_TX
 from booking.extensions import db, login_manager
+
+if TYPE_CHECKING:  # for annotations only: at run time services.users reaches back here
+    from booking.models import User
+    from booking.services.users import SessionLimits
 
 T = TypeVar("T")
 
@@ -35,7 +40,7 @@ def register(app: Flask) -> None:
     login_manager.login_view = "auth.sign_in"
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> Any:
+    def _load_user(user_id: str) -> User | None:
         from booking.clock import utcnow
         from booking.services.users import load_session_user
 
@@ -75,7 +80,7 @@ def register(app: Flask) -> None:
         return response
 
 
-def session_limits() -> Any:
+def session_limits() -> SessionLimits:
     """Idle and absolute session limits from config."""
     from datetime import timedelta
 
@@ -121,11 +126,12 @@ def guard(
 
     @bp.before_request
     def _guard() -> Response | None:
-        needed = allowed
         if request.endpoint in staff_endpoints:
             needed = STAFF_ENDPOINT_ROLES
         elif allowed is None or request.endpoint in open_endpoints:
             return None
+        else:
+            needed = allowed
         if not current_user.is_authenticated:
             return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
         if current_user.role not in needed:
@@ -153,7 +159,7 @@ def is_safe_next(target: str | None) -> bool:
     return True
 
 
-def _url_adapter() -> Any:
+def _url_adapter() -> MapAdapter:
     from flask import current_app
 
     return current_app.url_map.bind("localhost")
@@ -162,7 +168,7 @@ def _url_adapter() -> Any:
 def safe_next_or(default: str) -> str:
     """The `next` parameter when safe, else `default`."""
     target = request.args.get("next") or request.form.get("next")
-    return target if is_safe_next(target) else default
+    return target if target and is_safe_next(target) else default
 
 
 def get_owned_or_404(model: type[T], object_id: int, **owner: Any) -> T:

@@ -78,7 +78,7 @@ def _token_row() -> ApiToken | None:
         return None
     now = utcnow()
     with write_unit() as unit:
-        unit.get(ApiToken, row.id).last_used_at = now
+        unit.get_one(ApiToken, row.id).last_used_at = now
         record_event(
             "api.token_used",
             actor=row.user,
@@ -124,7 +124,9 @@ def _unprocessable(error: InvalidInput | PolicyRefused) -> Response:
 
 @bp.errorhandler(RateLimitExceeded)
 def _rate_limited(error: RateLimitExceeded) -> Response:
-    return error.response or problem(429, "Too many requests. Try again later.")
+    if isinstance(error.response, Response):  # the response `too_many` built
+        return error.response
+    return problem(429, "Too many requests. Try again later.")
 
 
 def _page(items: list[Any], limit: int, key: Callable[[Any], list[Any]]) -> dict[str, Any]:
@@ -176,7 +178,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
 
 
 def _zone(location_id: int) -> ZoneInfo:
-    return ZoneInfo(db.session.get(Location, location_id).timezone)
+    return ZoneInfo(db.session.get_one(Location, location_id).timezone)
 
 
 @bp.route("/me")
@@ -276,7 +278,8 @@ def availability() -> Response:
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns it into a 304 in place when the ETag matches
+    return response
 
 
 @bp.post("/appointments")

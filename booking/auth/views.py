@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.wrappers import Response as FlaskResponse
 from flask_limiter import RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
@@ -67,7 +68,7 @@ def _auth_ip_limit() -> str:
     return str(current_app.config.get("AUTH_RATELIMIT_PER_IP", DEFAULT_AUTH_RATELIMIT_PER_IP))
 
 
-def _too_many(limit: RequestLimit) -> Response:
+def _too_many(limit: RequestLimit) -> FlaskResponse:
     return too_many_requests_page(max(1, math.ceil(limit.reset_at - time.time())))
 
 
@@ -80,7 +81,9 @@ password_form_limit = limiter.shared_limit(
 
 @bp.errorhandler(RateLimitExceeded)
 def _rate_limited(error: RateLimitExceeded) -> Response:
-    return error.response or too_many_requests_page(60)
+    if isinstance(error.response, Response):  # the page `_too_many` built
+        return error.response
+    return too_many_requests_page(60)
 
 
 def home_url() -> str:

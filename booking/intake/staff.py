@@ -207,8 +207,11 @@ def appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, An
         "flags.read", object_type="patient", patient_ids=sorted(pid for pid in flags if flags[pid])
     )
     intakes = service.intakes_for_appointments([a.id for a in appointments])
-    role = getattr(current_user, "role", None)
-    prefix = {Role.receptionist: "reception", Role.practitioner: "practitioner"}.get(role)
+    prefixes: dict[Role | None, str] = {
+        Role.receptionist: "reception",
+        Role.practitioner: "practitioner",
+    }
+    prefix = prefixes.get(getattr(current_user, "role", None))
     notes: dict[int, dict[str, Any]] = {}
     for appointment in appointments:
         intake = intakes.get(appointment.id)

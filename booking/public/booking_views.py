@@ -183,7 +183,7 @@ def hold_text(journey: Journey) -> str:
     start = journey.starts_at
     start = need(start)
     if journey.hold_is_live and journey.hold is not None:
-        until = local(journey, journey.hold.hold_expires_at)  # type: ignore[arg-type]
+        until = local(journey, need(journey.hold.hold_expires_at))
         return f"We are holding {when_text(journey, start)} for you until {format_time(until)}."
     return (
         f"We are no longer holding {when_text(journey, start)} for you. "
@@ -234,7 +234,7 @@ def keep_hold(journey: Journey) -> Response | None:
             save(fresh, expired=start_value(start))
             db.session.commit()
         return redirect(url_for("public.book_expired"), 303)
-    until = local(journey, hold.hold_expires_at)  # type: ignore[arg-type]
+    until = local(journey, need(hold.hold_expires_at))
     flash(f"We are holding {when_text(journey, start)} for you again until {format_time(until)}.")
     return None
 
@@ -439,7 +439,8 @@ def book_day(journey: Journey) -> Response | str:
     )
 
 
-def change_arg() -> dict[str, str]:
+def change_arg() -> dict[str, Any]:
+    """Query arguments for url_for (Any: url_for types its own keyword arguments)."""
     return {"change": "check"} if request.args.get("change") == "check" else {}
 
 
@@ -582,7 +583,7 @@ def book_hold(journey: Journey) -> Response:
             hold_minutes=clinic.hold_minutes if clinic else 10,
         )
         db.session.commit()
-        until = local(journey, hold.hold_expires_at)  # type: ignore[arg-type]
+        until = local(journey, need(hold.hold_expires_at))
         flash(
             f"We are holding {when_text(journey, journey.starts_at)} for you until "
             f"{format_time(until)}."

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from booking.clock import utcnow
 from booking.extensions import db
-from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role
+from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role, User
 from booking.public.forms import CancelForm, ChangeForm, DayForm, TimeForm
 from booking.public.journey import hold_owner
 from booking.public.slot_pages import (
@@ -194,7 +194,8 @@ def time(appointment: Appointment, links: Links) -> Response | tuple[str, int] |
     return html, status
 
 
-def actor() -> Any:
+def actor() -> User | None:
+    """The signed-in patient (a proxy to their User row), or None for a manage link."""
     if current_user.is_authenticated and current_user.role == Role.patient:
         return current_user
     return None

@@ -273,7 +273,7 @@ class _Engine:
                 continue
             if pid in practitioner_ids:
                 by_practitioner[pid].append((start, end))
-            if in_room:
+            if in_room and room_id is not None:
                 by_place[room_id, item.room_place or 1].append((start, end))
         self.busy = {pid: BlockIndex(spans) for pid, spans in by_practitioner.items()}
         self.places = {key: BlockIndex(spans) for key, spans in by_place.items()}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, or_, select, union
+from sqlalchemy import and_, or_, select, union
 
 from booking.extensions import db
 from booking.models import (
@@ -204,7 +204,7 @@ def list_for_actor(
     """
     check_may_manage(actor, practitioner_id)
     own = own_practitioner_id(actor)
-    query: Select[tuple[Appointment]] = select(Appointment).where(
+    query = select(Appointment).where(
         Appointment.status != AppointmentStatus.held,
         Appointment.starts_at >= starts_from,
         Appointment.starts_at < starts_before,

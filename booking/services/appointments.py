@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from booking.extensions import db
@@ -262,7 +262,7 @@ def extend_hold(
     hold = db.session.get(Appointment, hold_id)
     if hold is None or hold.hold_owner != hold_owner or hold.status != AppointmentStatus.held:
         raise HoldExpired("We are no longer holding that time.")
-    if hold.hold_expires_at <= now:
+    if hold.hold_expires_at is None or hold.hold_created_at is None or hold.hold_expires_at <= now:
         raise HoldExpired("We are no longer holding that time.")
     cap = hold.hold_created_at + HOLD_CAP
     hold.hold_expires_at = min(
@@ -339,7 +339,7 @@ def book_hold(
     updated = 0
     if hold_id is not None:
         with guarded_write():
-            updated = db.session.execute(
+            result = db.session.execute(
                 update(Appointment)
                 .where(
                     and_(
@@ -351,7 +351,8 @@ def book_hold(
                 )
                 .values(**values)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            )
+            updated = cast(CursorResult[Any], result).rowcount  # DML answers a CursorResult
     if not updated:
         try:
             hold = hold_slot(
@@ -372,7 +373,7 @@ def book_hold(
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-    appointment = db.session.get(Appointment, hold_id)
+    appointment = db.session.get_one(Appointment, hold_id)
     db.session.refresh(appointment)
     queue_patient_email(
         appointment,

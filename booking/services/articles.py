@@ -19,7 +19,7 @@ import nh3
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from booking.db_hooks import write_unit
@@ -385,7 +385,7 @@ def can_publish(actor: Any) -> bool:
 # ---- Reading --------------------------------------------------------------------------------
 
 
-def _loaded() -> Any:
+def _loaded() -> Select[Article]:
     return select(Article).options(
         selectinload(Article.tags),
         selectinload(Article.author),
@@ -468,7 +468,7 @@ def published_tags() -> list[Tag]:
     )
 
 
-def _published_tag_ids() -> Any:
+def _published_tag_ids() -> Select[int]:
     return (
         select(article_tag.c.tag_id)
         .join(Article, Article.id == article_tag.c.article_id)

@@ -298,8 +298,8 @@ def seed_demo_clinic(*, cost: tuple[int, int, int]) -> list[DemoSignIn]:
 
     for index, (given, family) in enumerate(PATIENT_NAMES):
         email = f"{given.lower()}.{family.lower().replace(chr(39), '')}@{DOMAIN}"
-        exists = db.session.scalar(select(PatientProfile).where(PatientProfile.email == email))
-        if exists is not None:
+        patient = db.session.scalar(select(PatientProfile).where(PatientProfile.email == email))
+        if patient is not None:
             continue
         user_id = None
         if index == 0:  # Alex Morgan has an account

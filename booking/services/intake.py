@@ -408,13 +408,13 @@ def sync_flags(intake: IntakeResponse, *, now: datetime, supersede: bool = False
             flag.cleared_at, flag.cleared_reason = now, "Answer changed"
         elif supersede and flag.severity != rules.RED_FLAG:
             flag.cleared_at, flag.cleared_reason = now, "Newer health questions"
-    for code, flag in derived.items():
+    for code, found in derived.items():
         if code not in have:
             db.session.add(
                 PatientFlag(
                     patient_id=intake.patient_id,
                     code=code,
-                    severity=flag.severity,
+                    severity=found.severity,
                     source="intake",
                     intake_id=intake.id,
                     created_at=now,
@@ -670,6 +670,8 @@ def send_reminder(
     if intake.reminded_at is not None and now - intake.reminded_at < REMINDER_GAP:
         raise PolicyRefused("A reminder was sent in the last 24 hours.")
     patient = appointment.patient
+    if patient is None:  # only holds have none, and this session is booked
+        raise NotFound("That session is not coming up.")
     token = link_token(appointment, secret=secret)
     from zoneinfo import ZoneInfo
 

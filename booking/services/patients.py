@@ -114,12 +114,15 @@ def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datet
 
     sent = 0
     for appointment in upcoming_for_email(email, now=now):
+        patient = appointment.patient
+        if patient is None:  # found through its patient's email: never a hold
+            continue
         token = secrets.token_urlsafe(32)
         appointment.manage_token_hash = token_hash(token)
         appointment.updated_at = now
         start = appointment.starts_at.astimezone(ZoneInfo(appointment.location.timezone))
         body = [
-            f"Hello {appointment.patient.given_name},",
+            f"Hello {patient.given_name},",
             "",
             f"Here is a new link for your {appointment.session_type.name} on "
             f"{format_date(start)} at {format_time(start)}:",
@@ -131,7 +134,7 @@ def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datet
         ]
         outbox.enqueue(
             kind="appointment.manage_link",
-            recipient=appointment.patient.email,
+            recipient=patient.email,
             subject=f"Your link to change or cancel – {clinic_name}",
             body_text="\n".join(body),
             dedupe_key=f"manage-link:{appointment.id}:{token_hash(token)[:32]}",

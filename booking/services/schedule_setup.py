@@ -297,13 +297,19 @@ def _times(start: time | None, end: time | None, *, needed: bool) -> None:
         raise InvalidInput("End time must be after start time", field="end_time")
 
 
-def _audit(action: str, obj: object, actor: User, now: datetime, detail: str) -> None:
+def _audit(
+    action: str,
+    obj: Practitioner | WorkingHours | ScheduleException,
+    actor: User,
+    now: datetime,
+    detail: str,
+) -> None:
     record_event(
         action,
         actor=actor,
         now=now,
         object_type=type(obj).__tablename__,
-        object_id=obj.id,  # type: ignore[attr-defined]
+        object_id=obj.id,
         detail=detail[:200] or None,
     )
 
@@ -552,7 +558,8 @@ def _check_extra_hours(practitioner_id: int, values: ExceptionValues) -> None:
             ScheduleException.end_time > start,
         )
     )
-    if extra is not None:
+    # The query compared both times, so neither is None on a row it found.
+    if extra is not None and extra.start_time is not None and extra.end_time is not None:
         raise InvalidInput(
             f"These extra hours overlap extra hours already added, "
             f"{clock(extra.start_time)} to {clock(extra.end_time)}",
@@ -695,8 +702,8 @@ def appointments_now_outside_hours(
         )
     ]
     exceptions = [
-        engine.ScheduleException(str(kind), *rest)
-        for kind, *rest in db.session.execute(
+        engine.ScheduleException(str(kind), on_date, practitioner_id, location_id, start, end)
+        for kind, on_date, practitioner_id, location_id, start, end in db.session.execute(
             select(
                 ScheduleException.kind,
                 ScheduleException.on_date,

@@ -359,7 +359,7 @@ def create_location(values: LocationValues, *, actor: User, now: datetime) -> Lo
     country, a phone number that cannot be one, an unknown IANA zone or a policy out of range.
     """
     fields = _location_fields(values, None)
-    location = Location(slug=_unique_slug(Location, fields["name"], "location"), **fields)
+    location = Location(slug=_unique_slug(Location, str(fields["name"]), "location"), **fields)
     db.session.add(location)
     db.session.flush()
     _audit("setup.location.create", location, actor, now, fields)
@@ -544,7 +544,9 @@ def create_session_type(values: SessionTypeValues, *, actor: User, now: datetime
     minutes, buffers outside 0 to 30, a price outside £0 to £1,000, or unknown choices.
     """
     fields, practitioners = _session_type_fields(values, None)
-    session_type = SessionType(slug=_unique_slug(SessionType, fields["name"], "session"), **fields)
+    session_type = SessionType(
+        slug=_unique_slug(SessionType, str(fields["name"]), "session"), **fields
+    )
     db.session.add(session_type)
     db.session.flush()
     _set_practitioners(session_type, practitioners)
