@@ -41,11 +41,11 @@ def register(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:
-        from booking.clock import utcnow
+        from booking import clock
         from booking.services.users import load_session_user
 
         return load_session_user(
-            user_id, session.get(SESSION_TOKEN_KEY), now=utcnow(), limits=session_limits()
+            user_id, session.get(SESSION_TOKEN_KEY), now=clock.utcnow(), limits=session_limits()
         )
 
     @app.before_request

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -337,3 +338,37 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
 @pytest.fixture
 def query_counter(app: Flask) -> Callable[[], Any]:
     return lambda: count_queries(app)
+
+
+# Monday 1 March 2027, 08:00 in London: a quiet moment for tests that need no particular time.
+FROZEN_NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+
+
+class FrozenClock:
+    """`booking.clock.utcnow`, the app's one clock, held at `now` until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def freeze_clock(monkeypatch: pytest.MonkeyPatch, now: datetime) -> FrozenClock:
+    """Freeze the one clock seam: every module calls `clock.utcnow()`, so one patch reaches all.
+
+    Services take `now` as an argument and model column defaults keep the real time; the views,
+    CLI commands, guards and the user loader read this.
+    """
+    frozen = FrozenClock(now)
+    monkeypatch.setattr("booking.clock.utcnow", frozen)
+    return frozen
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """The app's clock frozen at FROZEN_NOW; set `.now` or call `.advance(...)` to move it."""
+    return freeze_clock(monkeypatch, FROZEN_NOW)

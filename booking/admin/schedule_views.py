@@ -17,6 +17,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from booking import clock
 from booking.admin.forms import (
     ClosureForm,
     HoursForm,
@@ -25,7 +26,6 @@ from booking.admin.forms import (
     TimeOffForm,
 )
 from booking.admin.views import _actor, _form, _refused, bp
-from booking.clock import utcnow
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.models import Appointment, Practitioner, ScheduleException
@@ -36,7 +36,7 @@ from booking.services import schedule_setup as schedule
 
 def _outside(**scope: Any) -> dict[str, Any]:
     """The sessions now outside open hours, and a link to each one's day if a day view exists."""
-    appointments = schedule.appointments_now_outside_hours(now=utcnow(), **scope)
+    appointments = schedule.appointments_now_outside_hours(now=clock.utcnow(), **scope)
     return {"outside": appointments, "day_link": _day_link()}
 
 
@@ -66,7 +66,7 @@ def _write(
     """
     if form.validate_on_submit():
         try:
-            saved = save(form.values(), actor=_actor(), now=utcnow())
+            saved = save(form.values(), actor=_actor(), now=clock.utcnow())
         except DomainError as error:
             db.session.rollback()
             return _refused(form, error, template, **context())
@@ -81,7 +81,7 @@ def _remove(remove: Callable[..., Any], banner: Callable[[Any], str], done_url: 
     form = EmptyForm()
     if not form.validate_on_submit():  # only a missing or stale CSRF token gets here
         return redirect(done_url)
-    removed = remove(actor=_actor(), now=utcnow())
+    removed = remove(actor=_actor(), now=clock.utcnow())
     db.session.commit()
     flash(banner(removed))
     return redirect(done_url)
@@ -158,7 +158,7 @@ def time_off_page(
     form = TimeOffForm(locations=locations)
 
     def context() -> dict[str, Any]:
-        today = schedule.clinic_today(utcnow())
+        today = schedule.clinic_today(clock.utcnow())
         return {
             "practitioner": practitioner,
             "exceptions": schedule.upcoming_exceptions(practitioner.id, today=today),
@@ -290,7 +290,7 @@ def closures() -> ResponseReturnValue:
     form = ClosureForm(locations=schedule.location_choices())
 
     def context() -> dict[str, Any]:
-        upcoming = schedule.upcoming_closures(today=schedule.clinic_today(utcnow()))
+        upcoming = schedule.upcoming_closures(today=schedule.clinic_today(clock.utcnow()))
         return {
             "closures": upcoming,
             "location_names": schedule.location_names(),

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import select
 
+from booking import clock
 from booking.api import schemas
 from booking.api.openapi import openapi_document
 from booking.api.ratelimit import (
@@ -29,7 +30,6 @@ from booking.api.ratelimit import (
     token_limit,
     too_many,
 )
-from booking.clock import utcnow
 from booking.db_hooks import write_unit
 from booking.errors import problem
 from booking.extensions import db, limiter
@@ -76,7 +76,7 @@ def _token_row() -> ApiToken | None:
     )
     if row is None or not row.user.is_enabled or row.user.role not in STAFF_ROLES:
         return None
-    now = utcnow()
+    now = clock.utcnow()
     with write_unit() as unit:
         unit.get_one(ApiToken, row.id).last_used_at = now
         record_event(
@@ -160,7 +160,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
             return problem(400, "Idempotency-Key must be 1 to 255 printable characters.")
         fingerprint = api_idempotency.request_hash(request.method, request.path, request.get_data())
         row, is_new = api_idempotency.claim_key(
-            token_id=g.api_token_id, key=key, fingerprint=fingerprint, now=utcnow()
+            token_id=g.api_token_id, key=key, fingerprint=fingerprint, now=clock.utcnow()
         )
         if not is_new:
             db.session.commit()
@@ -256,7 +256,7 @@ def availability() -> Response:
         date_to=args.date_to,
         practitioner_id=args.practitioner_id,
         location_id=args.location_id,
-        now=utcnow(),
+        now=clock.utcnow(),
     )
     if args.page.after is not None:
         after = tuple(args.page.after)
@@ -287,7 +287,7 @@ def availability() -> Response:
 def create_appointment() -> Response:
     api_booking.check_may_manage(g.api_user)
     body = schemas.json_object(request.get_json(silent=True))
-    args = schemas.booking_args(body, today=utcnow().date())
+    args = schemas.booking_args(body, today=clock.utcnow().date())
     patient = _patient_for(args)
     booked = api_booking.book_directly(
         session_type_id=args.session_type_id,
@@ -296,7 +296,7 @@ def create_appointment() -> Response:
         starts_at=args.starts_at,
         patient=patient,
         actor=g.api_user,
-        now=utcnow(),
+        now=clock.utcnow(),
         base_url=current_app.config["BASE_URL"],
         clinic_name=_clinic_name(),
     )
@@ -324,7 +324,7 @@ def _patient_for(args: schemas.BookingArgs) -> PatientProfile:
         email=details.email,
         phone=details.phone,
         contact_preference="email",
-        now=utcnow(),
+        now=clock.utcnow(),
     )
 
 
@@ -353,7 +353,7 @@ def cancel(appointment_id: int) -> Response:
     reason = schemas.cancel_reason(schemas.json_object(raw, optional=True))
     cancel_appointment(
         appointment,
-        now=utcnow(),
+        now=clock.utcnow(),
         actor=g.api_user,
         by_staff=True,
         reason=reason,
@@ -367,7 +367,7 @@ def cancel(appointment_id: int) -> Response:
 def list_appointments() -> Response:
     args = schemas.appointment_list_args(request.args)
     clinic_zone = ZoneInfo(db.session.scalar(select(Clinic.timezone).limit(1)) or "UTC")
-    first = args.date_from or utcnow().astimezone(clinic_zone).date()
+    first = args.date_from or clock.utcnow().astimezone(clinic_zone).date()
     last = args.date_to or first + timedelta(days=30)
     if last < first or (last - first).days + 1 > schemas.MAX_LIST_DAYS:
         raise schemas.RequestRefused(

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from booking import clock
 from booking.articles.forms import ArticleForm, NewArticleForm, SearchForm
-from booking.clock import utcnow
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.scheduling.errors import InvalidInput
@@ -55,7 +55,7 @@ def new() -> str | Response:
         try:
             data = _checked(form)
             article = service.create_article(
-                data, slug=form.slug.data.strip(), actor=current_user, now=utcnow()
+                data, slug=form.slug.data.strip(), actor=current_user, now=clock.utcnow()
             )
         except InvalidInput as error:
             _add_error(form, error)
@@ -75,7 +75,7 @@ def edit(slug: str) -> str | Response:
         form.fill(article.title, article.summary, article.body, tags, article.references)
     elif form.validate_on_submit():
         try:
-            service.update_article(article, _checked(form), actor=current_user, now=utcnow())
+            service.update_article(article, _checked(form), actor=current_user, now=clock.utcnow())
         except InvalidInput as error:
             _add_error(form, error)
         else:
@@ -89,7 +89,7 @@ def edit(slug: str) -> str | Response:
 def publish(slug: str) -> Response:
     article = service.get_article(slug, actor=current_user)
     if EmptyForm().validate_on_submit():
-        service.publish_article(article, actor=current_user, now=utcnow())
+        service.publish_article(article, actor=current_user, now=clock.utcnow())
         db.session.commit()
         flash("Article published")
     return redirect(url_for("articles.show", slug=article.slug))

@@ -22,9 +22,9 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from booking import clock
 from booking.api.ratelimit import ip_key
 from booking.auth.forms import ChangePasswordForm, SignInForm
-from booking.clock import utcnow
 from booking.errors import status_for, too_many_requests_page
 from booking.extensions import db, limiter
 from booking.forms import EmptyForm
@@ -99,7 +99,7 @@ def sign_in() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        now = utcnow()
+        now = clock.utcnow()
         user = authenticate(form.email.data, form.password.data, now=now, cost=password_cost())
         if user is None:
             # Wrong password, unknown email or locked out: one answer (security.md §3). The
@@ -125,7 +125,7 @@ def sign_in() -> Response | str | tuple[str, int]:
 def sign_out() -> Response:
     EmptyForm().validate_on_submit()  # CSRFProtect has already checked the token
     if current_user.is_authenticated:
-        now = utcnow()
+        now = clock.utcnow()
         end_session(session.get(SESSION_TOKEN_KEY), now=now)
         record_event("auth.sign_out", actor=current_user, now=now, ip_address=request.remote_addr)
         db.session.commit()
@@ -163,7 +163,7 @@ def change_password_page() -> Response | str | tuple[str, int]:
     )
     if not form.validate_on_submit():
         return page()
-    now = utcnow()
+    now = clock.utcnow()
     clinic = get_clinic()
     try:
         token = change_password(

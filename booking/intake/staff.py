@@ -12,7 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.db_hooks import write_unit
 from booking.extensions import db
 from booking.forms import EmptyForm
@@ -45,7 +45,7 @@ def audit_reads(
     """One audit row per patient whose clinical data a page shows, in one short write."""
     if not patient_ids:
         return
-    now, ip_address, rid = utcnow(), request.remote_addr, request_id()
+    now, ip_address, rid = clock.utcnow(), request.remote_addr, request_id()
     with write_unit() as session:
         for patient_id in patient_ids:
             record_event(
@@ -87,7 +87,7 @@ def intake_page(intake_id: int, *, endpoint: str, record_endpoint: str, reviewab
     form = ReviewForm() if reviewable and intake.status != IntakeStatus.reviewed else None
     if form is not None and form.validate_on_submit():
         try:
-            service.review_intake(intake, form.comment.data, actor=current_user, now=utcnow())
+            service.review_intake(intake, form.comment.data, actor=current_user, now=clock.utcnow())
         except DomainError as error:
             form.comment.errors = [error.message]
         else:
@@ -143,7 +143,7 @@ def consent_page(patient_id: int, *, record_endpoint: str) -> Response | str:
             Modality(form.modality.data),
             method=ConsentMethod(form.method.data),
             actor=current_user,
-            now=utcnow(),
+            now=clock.utcnow(),
         )
         db.session.commit()
         label = consent_service.MODALITY_LABELS[Modality(form.modality.data)]
@@ -159,7 +159,7 @@ def consent_page(patient_id: int, *, record_endpoint: str) -> Response | str:
 
 def queue_page() -> str:
     """Reception's queue: intakes to review (urgent first) and first visits still to answer."""
-    now = utcnow()
+    now = clock.utcnow()
     awaiting = service.awaiting_completion(now=now)
     return render_template(
         "intake/staff_queue.html",
@@ -182,7 +182,7 @@ def remind(appointment_id: int) -> Response:
     service.send_reminder(
         appointment,
         actor=current_user,
-        now=utcnow(),
+        now=clock.utcnow(),
         secret=current_app.config["SECRET_KEY"],
         base_url=current_app.config.get("BASE_URL") or request.url_root,
         clinic_name=current_app.config["CLINIC_NAME"],

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.extensions import db
 from booking.intake import summary
 from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
@@ -81,7 +81,7 @@ def _commit() -> None:
 @bp.route("/")
 def index() -> str:
     profile = profile_for_user(current_user.id)
-    now = utcnow()
+    now = clock.utcnow()
     intakes = service.intakes_of_patient(profile.id) if profile else []
     upcoming = service.upcoming_without_intake(profile.id, now=now) if profile else []
     return render_template(
@@ -100,7 +100,7 @@ def start(appointment_id: int) -> Response:
         or appointment.status not in (AppointmentStatus.booked, AppointmentStatus.checked_in)
     ):
         abort(404)
-    intake = service.start_intake(appointment, now=utcnow(), actor=current_user)
+    intake = service.start_intake(appointment, now=clock.utcnow(), actor=current_user)
     _commit()
     return redirect(url_for("intake.resume", intake_id=intake.id), 303)
 
@@ -108,7 +108,7 @@ def start(appointment_id: int) -> Response:
 @bp.route("/start/<int:appointment_id>/<token>", methods=["GET", "POST"])
 def start_guest(appointment_id: int, token: str) -> Response | str:
     _refuse_staff()
-    now = utcnow()
+    now = clock.utcnow()
     appointment = service.appointment_for_link(
         appointment_id, token, secret=current_app.config["SECRET_KEY"], now=now
     )
@@ -172,7 +172,7 @@ def page(intake_id: int, page_key: str) -> Response | str:
     first_open = service.resume_page(intake)
     if first_open in keys and keys.index(page_key) > keys.index(first_open):
         return redirect(_page_url(intake, first_open))
-    now = utcnow()
+    now = clock.utcnow()
     answers = intake.answers or {}
     form = page_form(
         questions, data={q["key"]: answers.get(q["key"]) for q in questions["questions"]}
@@ -253,7 +253,7 @@ def check(intake_id: int) -> Response | str:
     form = SubmitAnswersForm()
     if form.validate_on_submit():
         try:
-            service.submit_intake(intake, actor=_actor(), now=utcnow())
+            service.submit_intake(intake, actor=_actor(), now=clock.utcnow())
         except InvalidInput as error:  # a page was emptied meanwhile (another tab)
             db.session.rollback()
             return redirect(_page_url(intake, error.field or service.resume_page(intake)))

@@ -12,7 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.extensions import db
 from booking.models import Appointment, PatientProfile, Practitioner, Role, SessionType
 from booking.public.forms import (
@@ -122,7 +122,7 @@ def step(name: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            journey = load_journey(now=utcnow())
+            journey = load_journey(now=clock.utcnow())
             if journey is None:
                 return redirect(url_for("public.start"))
             if booked_appointment(journey) is not None:
@@ -255,7 +255,7 @@ def answer_step(journey: Journey, current: str, **changes: Any) -> Response:
 @bp.route("/book")
 def book() -> Response:
     """Start a draft (optionally with the session type from an article) and go on."""
-    now = utcnow()
+    now = clock.utcnow()
     owner = need(hold_owner(create=True))
     answers: dict[str, Any] = {}
     slug = request.args.get("type", "")[:100]
@@ -859,7 +859,7 @@ def new_patient(journey: Journey) -> PatientProfile:
 
 @bp.route("/book/confirmation")
 def book_confirmation() -> str:
-    journey = load_journey(now=utcnow())
+    journey = load_journey(now=clock.utcnow())
     appointment = booked_appointment(journey) if journey is not None else None
     if journey is None or appointment is None:
         return render_template("public/book_confirmation_none.html")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.extensions import db
 from booking.models import Appointment
 from booking.public import manage_flow as flow
@@ -28,7 +28,7 @@ def bad_link(form: NewLinkForm | None = None) -> Response:
 
 def load(token: str) -> tuple[Appointment, flow.Links]:
     try:
-        appointment = by_manage_token(token[: TOKEN_MAX + 1], now=utcnow())
+        appointment = by_manage_token(token[: TOKEN_MAX + 1], now=clock.utcnow())
     except NotFound:
         abort(bad_link())
     return appointment, flow.Links("public.manage", {"token": token})
@@ -79,7 +79,7 @@ def manage_link() -> Any:
             form.normalised_email,
             base_url=request.url_root,
             clinic_name=current_app.config["CLINIC_NAME"],
-            now=utcnow(),
+            now=clock.utcnow(),
         )
         db.session.commit()
         return redirect(url_for("public.manage_link_sent"), 303)

@@ -324,9 +324,11 @@ def _import_demo_articles() -> None:
     """The 5 demo articles, published; rerunning changes nothing unless a file changed."""
     from pathlib import Path
 
-    from booking.clock import utcnow
+    from booking import clock
     from booking.services.articles import import_articles
 
-    report = import_articles(Path(__file__).resolve().parent.parent / "demo_articles", now=utcnow())
+    report = import_articles(
+        Path(__file__).resolve().parent.parent / "demo_articles", now=clock.utcnow()
+    )
     if report.failed:
         raise InvalidInput("; ".join(f"{name}: {reason}" for name, reason in report.failed))

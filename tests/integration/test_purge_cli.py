@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import BookingDraft, EmailLink
+from tests.conftest import FrozenClock
 
 
-def _rows(app: Flask, *, expired: bool) -> None:
-    now = datetime.now(UTC)
-    expires_at = now - timedelta(hours=1) if expired else now + timedelta(hours=1)
+def _rows(app: Flask, now: FrozenClock, *, expired: bool) -> None:
+    expires_at = now() - timedelta(seconds=1) if expired else now() + timedelta(seconds=1)
     tag = "old" if expired else "new"
     with app.app_context():
         db.session.add(BookingDraft(key_hash=f"{tag}-draft", answers={}, expires_at=expires_at))
@@ -28,9 +28,9 @@ def _rows(app: Flask, *, expired: bool) -> None:
         db.session.commit()
 
 
-def test_purge_expired_deletes_only_what_has_expired(app: Flask) -> None:
-    _rows(app, expired=True)
-    _rows(app, expired=False)
+def test_purge_expired_deletes_only_what_has_expired(app: Flask, frozen_clock: FrozenClock) -> None:
+    _rows(app, frozen_clock, expired=True)
+    _rows(app, frozen_clock, expired=False)
     result = app.test_cli_runner().invoke(args=["purge-expired"])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines() == [
