@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -198,6 +199,29 @@ def truncate_all(app: Flask) -> None:
         db.engine.dispose()
 
 
+class SharedTemplateCache(BytecodeCache):
+    """Compiled templates shared by every app one test process builds.
+
+    Each app has its own Jinja environment, so without this every test compiled the templates
+    it rendered again: about half the time of a page test. Entries are keyed by template and
+    checked against the source's checksum, so an edited template is compiled afresh.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedTemplateCache()
+
+
 @contextmanager
 def make_app(
     engine_name: str, tmp_path: Path, request: pytest.FixtureRequest, **overrides: Any
@@ -211,6 +235,7 @@ def make_app(
         app = create_app(
             {**base_config(f"sqlite:///{path}"), **overrides}, instance_path=tmp_path / "instance"
         )
+        app.jinja_env.bytecode_cache = TEMPLATE_CACHE
         yield app
         with app.app_context():
             from booking.extensions import db
@@ -220,6 +245,7 @@ def make_app(
     else:
         url = request.getfixturevalue("postgres_url")
         app = create_app({**base_config(url), **overrides}, instance_path=tmp_path / "instance")
+        app.jinja_env.bytecode_cache = TEMPLATE_CACHE
         try:
             yield app
         finally:

@@ -32,7 +32,7 @@ from booking.extensions import db
 from booking.services.api_tokens import create_token
 from tests.conftest import DEMO_EMAILS, base_config, seed_demo
 
-pytestmark = pytest.mark.matrix("X3")
+pytestmark = [pytest.mark.matrix("X3"), pytest.mark.slow]
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
