@@ -11,7 +11,7 @@ PYTHON ?= python3
 PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format bench install install-dev chromium wrk assets db clean
+.PHONY: run test test-fast lint format bench install install-dev chromium wrk assets db clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,7 @@ chromium:
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .
@@ -60,6 +61,12 @@ format: install-dev
 
 test: install-dev chromium lint
 	$(VENV)/bin/pytest -n auto --dist loadgroup
+
+# The quick loop while coding (under 2 minutes on 2 cores): SQLite only, no browser, no gunicorn,
+# nothing marked slow. `make test` still runs everything. Add `PYTEST_ARGS=--lf` to rerun failures.
+test-fast: install-dev
+	env -u TEST_DATABASE_URL -u CI $(VENV)/bin/pytest -n auto -q \
+		-m "not browser and not concurrency and not slow" -k "not postgresql" $(PYTEST_ARGS)
 
 # wrk drives benchmarks/api_load.py (it falls back to a slower Python load generator).
 wrk:
@@ -76,4 +83,4 @@ assets:
 	bash static/govuk/build/build.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -16,11 +16,12 @@ def register(app: Flask) -> None:
     _register_outbox(app)
     _register_articles(app)
     _register_api_tokens(app)
+    _register_housekeeping(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Create the demo clinic and its activity (idempotent) and print its sign-ins."""
-        from booking.clock import utcnow
+        from booking import clock
         from booking.demo.activity import seed_demo_activity
         from booking.demo.clinic import seed_demo_clinic
         from booking.security import password_cost
@@ -28,7 +29,7 @@ def register(app: Flask) -> None:
         WRITE_TX.set(True)
         try:
             sign_ins = seed_demo_clinic(cost=password_cost())
-            seed_demo_activity(now=utcnow())
+            seed_demo_activity(now=clock.utcnow())
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from None
@@ -43,7 +44,7 @@ def _register_outbox(app: Flask) -> None:
     @click.option("--limit", default=50, show_default=True, help="Messages to claim per batch.")
     def send_outbox(limit: int) -> None:
         """Send due email from the outbox, retrying failures with back-off."""
-        from booking.clock import utcnow
+        from booking import clock
         from booking.services.platform.outbox import SmtpSettings, claim_due, deliver
 
         settings = SmtpSettings(
@@ -54,12 +55,12 @@ def _register_outbox(app: Flask) -> None:
         WRITE_TX.set(True)
         sent = failed = 0
         while True:
-            ids = claim_due(now=utcnow(), limit=limit)
+            ids = claim_due(now=clock.utcnow(), limit=limit)
             db.session.commit()
             if not ids:
                 break
             for message_id in ids:
-                if deliver(message_id, settings=settings, now=utcnow()):
+                if deliver(message_id, settings=settings, now=clock.utcnow()):
                     sent += 1
                 else:
                     failed += 1
@@ -76,12 +77,12 @@ def _register_articles(app: Flask) -> None:
     )
     def import_articles(directory: pathlib.Path) -> None:
         """Import every *.md file in DIRECTORY as an article (slug = file name); rerun updates."""
-        from booking.clock import utcnow
+        from booking import clock
         from booking.services.articles.importing import import_articles as run_import
 
         WRITE_TX.set(True)
         try:
-            report = run_import(directory, now=utcnow())
+            report = run_import(directory, now=clock.utcnow())
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from None
@@ -105,12 +106,12 @@ def _register_api_tokens(app: Flask) -> None:
     @click.option("--name", required=True, help="What the token is for, e.g. 'clinic website'.")
     def create(email: str, name: str) -> None:
         """Create a token; the token itself is printed once, alone on the last line."""
-        from booking.clock import utcnow
+        from booking import clock
         from booking.services.api.tokens import create_token
 
         WRITE_TX.set(True)
         try:
-            token, plaintext = create_token(email=email, name=name, now=utcnow())
+            token, plaintext = create_token(email=email, name=name, now=clock.utcnow())
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from None
@@ -148,12 +149,12 @@ def _register_api_tokens(app: Flask) -> None:
     @click.argument("token_id", type=int)
     def revoke(token_id: int) -> None:
         """Revoke token TOKEN_ID at once (revoking twice changes nothing)."""
-        from booking.clock import utcnow
+        from booking import clock
         from booking.services.api.tokens import revoke_token
 
         WRITE_TX.set(True)
         try:
-            token, changed = revoke_token(token_id, now=utcnow())
+            token, changed = revoke_token(token_id, now=clock.utcnow())
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from None
@@ -163,3 +164,16 @@ def _register_api_tokens(app: Flask) -> None:
             if changed
             else f"API token {token.id} was already revoked."
         )
+
+
+def _register_housekeeping(app: Flask) -> None:
+    @app.cli.command("purge-expired")
+    def purge_expired() -> None:
+        """Delete booking drafts and email links past their expiry (safe to run at any time)."""
+        from booking import clock
+        from booking.services.booking.drafts import purge_expired_drafts
+
+        WRITE_TX.set(True)
+        drafts, links = purge_expired_drafts(now=clock.utcnow())
+        db.session.commit()
+        click.echo(f"Deleted {drafts} expired booking draft(s) and {links} expired email link(s).")

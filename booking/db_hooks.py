@@ -50,7 +50,7 @@ def write_unit() -> Iterator[Session]:
     from booking.extensions import db
 
     if WRITE_TX.get():
-        yield db.session
+        yield db.session()  # the request's own session, not its scoped proxy
         return
     token = WRITE_TX.set(True)
     try:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, make_response, render_template, request
+from flask import Flask, Response, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 from werkzeug.exceptions import NotFound as NoSuchPath
-from werkzeug.wrappers import Response
 
 from booking.domain.errors import (
     DomainError,
@@ -89,7 +88,7 @@ def _page(status: int, detail: str | None = None, **context: object) -> tuple[st
 def refusal(status: int, detail: str, **extra: object) -> Response:
     """A refused request in its own kind: problem+json (with `extra`) on the API, else a page."""
     if wants_problem_json():
-        return problem(status, detail, **extra)
+        return problem(status, detail, title=None, **extra)
     body, code = _page(status, detail)
     return make_response(body, code)
 
@@ -159,10 +158,8 @@ def register(app: Flask) -> None:
             # The database stayed busy past its timeout: a retry will work, so say so.
             app.logger.warning("database busy", exc_info=error)
             if wants_problem_json():
-                response = problem(503, "The service is busy. Try again in a moment.")
-            else:
-                response = _page(503, "The service is busy. Try again in a moment.")
-            return response
+                return problem(503, "The service is busy. Try again in a moment.")
+            return _page(503, "The service is busy. Try again in a moment.")
         app.logger.exception("unhandled error", exc_info=error)
         if wants_problem_json():
             return problem(500, "Something went wrong on our side.")

@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from flask_login import current_user
@@ -113,7 +114,7 @@ def _args(record: logging.LogRecord) -> list[object]:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "message": record.getMessage(),

@@ -11,12 +11,14 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Response
 
+from booking import clock
 from booking.auth_session import SESSION_TOKEN_KEY, session_limits
-from booking.clock import utcnow
 from booking.db_hooks import WRITE_TX
 from booking.extensions import db, login_manager
+from booking.models import User
 from booking.services.accounts.sessions import load_session_user
 
 T = TypeVar("T")
@@ -37,11 +39,11 @@ def register(app: Flask) -> None:
     login_manager.login_view = "auth.sign_in"
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> Any:
+    def _load_user(user_id: str) -> User | None:
         return load_session_user(
             user_id,
             session.get(SESSION_TOKEN_KEY),
-            now=utcnow(),
+            now=clock.utcnow(),
             limits=session_limits(current_app.config),
         )
 
@@ -105,11 +107,12 @@ def guard(
 
     @bp.before_request
     def _guard() -> Response | None:
-        needed = allowed
         if request.endpoint in staff_endpoints:
             needed = STAFF_ENDPOINT_ROLES
         elif allowed is None or request.endpoint in open_endpoints:
             return None
+        else:
+            needed = allowed
         if not current_user.is_authenticated:
             return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
         if current_user.role not in needed:
@@ -137,14 +140,14 @@ def is_safe_next(target: str | None) -> bool:
     return True
 
 
-def _url_adapter() -> Any:
+def _url_adapter() -> MapAdapter:
     return current_app.url_map.bind("localhost")
 
 
 def safe_next_or(default: str) -> str:
     """The `next` parameter when safe, else `default`."""
     target = request.args.get("next") or request.form.get("next")
-    return target if is_safe_next(target) else default
+    return target if target and is_safe_next(target) else default
 
 
 def get_owned_or_404(model: type[T], object_id: int, **owner: Any) -> T:

@@ -14,12 +14,14 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
@@ -144,22 +146,80 @@ def postgres_url(worker_name: str) -> Iterator[str]:
     worker_url = url.set(database=name).render_as_string(hide_password=False)
     from booking import create_app
 
-    migrate(create_app(base_config(worker_url)))
+    app = create_app(base_config(worker_url))
+    migrate(app)
+    _SEEDED_ROWS[worker_url] = seeded_rows(app)
     yield worker_url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
-def truncate_all(app: Flask) -> None:
+# Rows the migrations wrote (reference data such as intake version 1), per PostgreSQL database.
+_SEEDED_ROWS: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+
+def seeded_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
+    """Every row of a freshly migrated database, by table: what the migrations seeded."""
     from booking.extensions import db
 
+    with app.app_context(), db.engine.connect() as conn:
+        found = {
+            table.name: [dict(row._mapping) for row in conn.execute(table.select())]
+            for table in db.metadata.sorted_tables
+        }
+        db.engine.dispose()
+    return {name: rows for name, rows in found.items() if rows}
+
+
+def truncate_all(app: Flask) -> None:
+    """Empty every table, then put back the rows the migrations seeded, with their ids.
+
+    Identities restart after the kept rows, so each test sees a freshly migrated database.
+    """
+    from booking.extensions import db
+
+    seeded = _SEEDED_ROWS.get(app.config["SQLALCHEMY_DATABASE_URI"], {})
     with app.app_context():
         db.session.remove()
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in db.metadata.sorted_tables:
+                rows = seeded.get(table.name)
+                if not rows:
+                    continue
+                conn.execute(table.insert(), rows)
+                if "id" not in table.c:
+                    continue
+                conn.execute(
+                    text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
+                    {"table": f'"{table.name}"', "last": max(row["id"] for row in rows)},
+                )
         db.engine.dispose()
+
+
+class SharedTemplateCache(BytecodeCache):
+    """Compiled templates shared by every app one test process builds.
+
+    Each app has its own Jinja environment, so without this every test compiled the templates
+    it rendered again: about half the time of a page test. Entries are keyed by template and
+    checked against the source's checksum, so an edited template is compiled afresh.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedTemplateCache()
 
 
 @contextmanager
@@ -175,6 +235,7 @@ def make_app(
         app = create_app(
             {**base_config(f"sqlite:///{path}"), **overrides}, instance_path=tmp_path / "instance"
         )
+        app.jinja_env.bytecode_cache = TEMPLATE_CACHE
         yield app
         with app.app_context():
             from booking.extensions import db
@@ -184,6 +245,7 @@ def make_app(
     else:
         url = request.getfixturevalue("postgres_url")
         app = create_app({**base_config(url), **overrides}, instance_path=tmp_path / "instance")
+        app.jinja_env.bytecode_cache = TEMPLATE_CACHE
         try:
             yield app
         finally:
@@ -302,3 +364,37 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
 @pytest.fixture
 def query_counter(app: Flask) -> Callable[[], Any]:
     return lambda: count_queries(app)
+
+
+# Monday 1 March 2027, 08:00 in London: a quiet moment for tests that need no particular time.
+FROZEN_NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+
+
+class FrozenClock:
+    """`booking.clock.utcnow`, the app's one clock, held at `now` until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def freeze_clock(monkeypatch: pytest.MonkeyPatch, now: datetime) -> FrozenClock:
+    """Freeze the one clock seam: every module calls `clock.utcnow()`, so one patch reaches all.
+
+    Services take `now` as an argument and model column defaults keep the real time; the views,
+    CLI commands, guards and the user loader read this.
+    """
+    frozen = FrozenClock(now)
+    monkeypatch.setattr("booking.clock.utcnow", frozen)
+    return frozen
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """The app's clock frozen at FROZEN_NOW; set `.now` or call `.advance(...)` to move it."""
+    return freeze_clock(monkeypatch, FROZEN_NOW)

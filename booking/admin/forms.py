@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Any
+from typing import Any, TypeVar
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -52,6 +52,8 @@ from booking.services.clinic.session_types import MODALITIES, SessionTypeValues
 from booking.services.rota.exceptions import REASON_MAX, ExceptionValues
 from booking.services.rota.hours import WEEKDAYS, HoursValues
 
+T = TypeVar("T")
+
 YES_NO = [("yes", "Yes"), ("no", "No")]
 STEP_CHOICES = [(str(step), f"Every {step} minutes") for step in SLOT_STEPS]
 MODALITY_LABELS = {
@@ -70,6 +72,7 @@ class _DropEmptyHint:
     which renders an empty hint that `aria-describedby` then points at."""
 
     def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        # A mixin: the govuk widget after it in the MRO defines map_gov_params (untyped).
         params = super().map_gov_params(field, **kwargs)  # type: ignore[misc]
         hint = params.get("hint") or {}
         if not hint.get("text") and not hint.get("html"):
@@ -144,6 +147,7 @@ class PriceField(StringField):
     """
 
     widget = GovTextInput()
+    data: int | None
 
     def __init__(self, label: str, **kwargs: Any) -> None:
         super().__init__(label, **kwargs)
@@ -213,6 +217,13 @@ def _text(field: Field) -> str:
     return str(field.data or "")
 
 
+def _validated(value: T | None) -> T:
+    """A required box's value once the form validated (its `blank` message refused None)."""
+    if value is None:
+        raise ValueError("a form's values were read before it validated")
+    return value
+
+
 class PolicyForm(FlaskForm):
     min_notice_minutes = WholeNumberField(
         "Minimum notice",
@@ -259,12 +270,12 @@ class PolicyForm(FlaskForm):
 
     def values(self) -> PolicyValues:
         return PolicyValues(
-            min_notice_minutes=self.min_notice_minutes.data,
-            max_advance_days=self.max_advance_days.data,
+            min_notice_minutes=_validated(self.min_notice_minutes.data),
+            max_advance_days=_validated(self.max_advance_days.data),
             slot_step_minutes=int(self.slot_step_minutes.data),
-            cancellation_cutoff_hours=self.cancellation_cutoff_hours.data,
+            cancellation_cutoff_hours=_validated(self.cancellation_cutoff_hours.data),
             late_cancel_mode=self.late_cancel_mode.data,
-            missed_threshold=self.missed_threshold.data,
+            missed_threshold=_validated(self.missed_threshold.data),
         )
 
 
@@ -379,8 +390,8 @@ class RoomForm(FlaskForm):
         return RoomValues(
             name=_text(self.name),
             kind=_text(self.kind),
-            capacity=self.capacity.data,
-            sort_order=self.sort_order.data,
+            capacity=_validated(self.capacity.data),
+            sort_order=_validated(self.sort_order.data),
             is_active=_yes(self.is_active),
         )
 
@@ -459,15 +470,15 @@ class SessionTypeForm(FlaskForm):
         return SessionTypeValues(
             name=_text(self.name),
             description=_text(self.description),
-            duration_minutes=self.duration_minutes.data,
-            buffer_before_minutes=self.buffer_before_minutes.data,
-            buffer_after_minutes=self.buffer_after_minutes.data,
+            duration_minutes=_validated(self.duration_minutes.data),
+            buffer_before_minutes=_validated(self.buffer_before_minutes.data),
+            buffer_after_minutes=_validated(self.buffer_after_minutes.data),
             price_pence=self.price.data,
             audience=_text(self.audience),
             room_kind=self.room_kind.data or None,
             modalities=tuple(self.modalities.data or ()),
             practitioner_ids=tuple(int(pid) for pid in self.practitioner_ids.data or ()),
-            sort_order=self.sort_order.data,
+            sort_order=_validated(self.sort_order.data),
             is_active=_yes(self.is_active),
         )
 
@@ -554,7 +565,7 @@ class DatePartsField(Field):
         self.id = f"{self.name}-day"
 
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
-        self.process_errors = []
+        self.process_errors: list[str] = []
         self.object_data = data if isinstance(data, date) else None
         self.data = self.object_data
         if self.data is not None:
@@ -710,8 +721,8 @@ class HoursForm(FlaskForm):
         return HoursValues(
             location_id=int(self.location_id.data),
             weekday=int(self.weekday.data),
-            start_time=self.start_time.data,
-            end_time=self.end_time.data,
+            start_time=_validated(self.start_time.data),
+            end_time=_validated(self.end_time.data),
             valid_from=self.valid_from.data,
             valid_until=self.valid_until.data,
         )

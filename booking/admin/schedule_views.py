@@ -16,6 +16,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from booking import clock
 from booking.admin.forms import (
     ClosureForm,
     HoursForm,
@@ -24,7 +25,6 @@ from booking.admin.forms import (
     TimeOffForm,
 )
 from booking.admin.views import _actor, _form, _refused, bp
-from booking.clock import utcnow
 from booking.domain.errors import DomainError
 from booking.extensions import db
 from booking.forms import EmptyForm
@@ -39,7 +39,7 @@ from booking.services.rota import hours as hours_service
 
 def _outside(**scope: Any) -> dict[str, Any]:
     """The sessions now outside open hours, and a link to each one's day if a day view exists."""
-    appointments = outside_hours.appointments_now_outside_hours(now=utcnow(), **scope)
+    appointments = outside_hours.appointments_now_outside_hours(now=clock.utcnow(), **scope)
     return {"outside": appointments, "day_link": _day_link()}
 
 
@@ -69,7 +69,7 @@ def _write(
     """
     if form.validate_on_submit():
         try:
-            saved = save(form.values(), actor=_actor(), now=utcnow())
+            saved = save(form.values(), actor=_actor(), now=clock.utcnow())
         except DomainError as error:
             db.session.rollback()
             return _refused(form, error, template, **context())
@@ -84,7 +84,7 @@ def _remove(remove: Callable[..., Any], banner: Callable[[Any], str], done_url: 
     form = EmptyForm()
     if not form.validate_on_submit():  # only a missing or stale CSRF token gets here
         return redirect(done_url)
-    removed = remove(actor=_actor(), now=utcnow())
+    removed = remove(actor=_actor(), now=clock.utcnow())
     db.session.commit()
     flash(banner(removed))
     return redirect(done_url)
@@ -163,7 +163,7 @@ def time_off_page(
     form = TimeOffForm(locations=locations)
 
     def context() -> dict[str, Any]:
-        today = settings.clinic_today(utcnow())
+        today = settings.clinic_today(clock.utcnow())
         return {
             "practitioner": practitioner,
             "exceptions": exceptions.upcoming_exceptions(practitioner.id, today=today),
@@ -295,7 +295,7 @@ def closures() -> ResponseReturnValue:
     form = ClosureForm(locations=locations_service.location_choices())
 
     def context() -> dict[str, Any]:
-        upcoming = exceptions.upcoming_closures(today=settings.clinic_today(utcnow()))
+        upcoming = exceptions.upcoming_closures(today=settings.clinic_today(clock.utcnow()))
         return {
             "closures": upcoming,
             "location_names": locations_service.location_names(),

@@ -12,8 +12,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
+from booking import clock
 from booking.admin.forms import LocationForm, PolicyForm, RoomForm, SessionTypeForm
-from booking.clock import utcnow
 from booking.domain.errors import DomainError
 from booking.errors import status_for
 from booking.extensions import db
@@ -73,7 +73,7 @@ def _save(
     """
     if form.validate_on_submit():
         try:
-            saved = save(form.values(), actor=_actor(), now=utcnow())
+            saved = save(form.values(), actor=_actor(), now=clock.utcnow())
         except DomainError as error:
             return _refused(form, error, template, **context)
         db.session.commit()

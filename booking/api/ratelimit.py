@@ -15,14 +15,14 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import RequestLimit
 from limits.storage import Storage
-from sqlalchemy import Connection, Engine, case, create_engine, delete, event, select
+from sqlalchemy import Connection, Engine, Table, case, create_engine, delete, event, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.wrappers import Response
 
 from booking.db_hooks import WRITE_TX
 from booking.errors import problem
@@ -34,7 +34,8 @@ DEFAULT_STORAGE_URI = "meridiandb://"
 # Expired counters are swept on one call in this many, so the table stays small.
 SWEEP_EVERY = 500
 
-_counter = RateLimitCounter.__table__
+# A declarative class's __table__ is typed FromClause; for a mapped class it is its Table.
+_counter = cast(Table, RateLimitCounter.__table__)
 
 
 class DatabaseStorage(Storage):
@@ -72,15 +73,18 @@ class DatabaseStorage(Storage):
         ends = now + timedelta(seconds=expiry)
         with self._unit() as conn:
             insert = _upsert(conn.dialect.name)
-            stmt = insert.values(key=key, hits=amount, expires_at=ends)
             fresh = _counter.c.expires_at <= now
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[_counter.c.key],
-                set_={
-                    "hits": case((fresh, amount), else_=_counter.c.hits + amount),
-                    "expires_at": case((fresh, ends), else_=_counter.c.expires_at),
-                },
-            ).returning(_counter.c.hits)
+            stmt = (
+                insert.values(key=key, hits=amount, expires_at=ends)
+                .on_conflict_do_update(
+                    index_elements=[_counter.c.key],
+                    set_={
+                        "hits": case((fresh, amount), else_=_counter.c.hits + amount),
+                        "expires_at": case((fresh, ends), else_=_counter.c.expires_at),
+                    },
+                )
+                .returning(_counter.c.hits)
+            )
             hits = conn.execute(stmt).scalar_one()
             if next(self._calls) % SWEEP_EVERY == SWEEP_EVERY - 1:
                 conn.execute(delete(_counter).where(_counter.c.expires_at <= now))
@@ -142,12 +146,10 @@ def _counter_engine() -> Engine:
     return twin
 
 
-def _upsert(dialect: str) -> Any:
+def _upsert(dialect: str) -> postgresql.Insert | sqlite.Insert:
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(_counter)
+        return postgresql.insert(_counter)
+    return sqlite.insert(_counter)
 
 
 def init_limiter(app: Flask) -> None:

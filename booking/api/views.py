@@ -18,10 +18,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import select
 
+from booking import clock
 from booking.api import schemas
 from booking.api.openapi import openapi_document
 from booking.api.ratelimit import bearer_key, has_no_bearer, ip_key, ip_limit, token_limit, too_many
-from booking.clock import utcnow
 from booking.db_hooks import write_unit
 from booking.domain.errors import InvalidInput, PolicyRefused
 from booking.domain.scheduling.dst import day_bounds, local_today
@@ -73,9 +73,9 @@ def _token_row() -> ApiToken | None:
     )
     if row is None or not row.user.is_enabled or row.user.role not in STAFF_ROLES:
         return None
-    now = utcnow()
+    now = clock.utcnow()
     with write_unit() as unit:
-        unit.get(ApiToken, row.id).last_used_at = now
+        unit.get_one(ApiToken, row.id).last_used_at = now
         record_event(
             "api.token_used",
             actor=row.user,
@@ -128,7 +128,9 @@ def _unprocessable(error: InvalidInput | PolicyRefused) -> Response:
 
 @bp.errorhandler(RateLimitExceeded)
 def _rate_limited(error: RateLimitExceeded) -> Response:
-    return error.response or problem(429, "Too many requests. Try again later.")
+    if isinstance(error.response, Response):  # the response `too_many` built
+        return error.response
+    return problem(429, "Too many requests. Try again later.")
 
 
 def _page(items: list[Any], limit: int, key: Callable[[Any], list[Any]]) -> dict[str, Any]:
@@ -162,7 +164,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
             return problem(400, "Idempotency-Key must be 1 to 255 printable characters.")
         fingerprint = api_idempotency.request_hash(request.method, request.path, request.get_data())
         row, is_new = api_idempotency.claim_key(
-            token_id=g.api_token_id, key=key, fingerprint=fingerprint, now=utcnow()
+            token_id=g.api_token_id, key=key, fingerprint=fingerprint, now=clock.utcnow()
         )
         if not is_new:
             db.session.commit()
@@ -180,7 +182,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
 
 
 def _zone(location_id: int) -> ZoneInfo:
-    return db.session.get(Location, location_id).zone
+    return db.session.get_one(Location, location_id).zone
 
 
 @bp.route("/me")
@@ -258,7 +260,7 @@ def availability() -> Response:
         date_to=args.date_to,
         practitioner_id=args.practitioner_id,
         location_id=args.location_id,
-        now=utcnow(),
+        now=clock.utcnow(),
     )
     if args.page.after is not None:
         after = tuple(args.page.after)
@@ -280,7 +282,8 @@ def availability() -> Response:
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # turns it into a 304 in place when the ETag matches
+    return response
 
 
 @bp.post("/appointments")
@@ -288,7 +291,7 @@ def availability() -> Response:
 def create_appointment() -> Response:
     api_booking.check_may_manage(g.api_user)
     body = schemas.json_object(request.get_json(silent=True))
-    args = schemas.booking_args(body, today=utcnow().date())
+    args = schemas.booking_args(body, today=clock.utcnow().date())
     patient = _patient_for(args)
     booked = api_booking.book_directly(
         session_type_id=args.session_type_id,
@@ -297,7 +300,7 @@ def create_appointment() -> Response:
         starts_at=args.starts_at,
         patient=patient,
         actor=g.api_user,
-        now=utcnow(),
+        now=clock.utcnow(),
         base_url=base_url(),
         clinic_name=_clinic_name(),
     )
@@ -326,7 +329,7 @@ def _patient_for(args: schemas.BookingArgs) -> PatientProfile:
         email=details.email,
         phone=details.phone,
         contact_preference="email",
-        now=utcnow(),
+        now=clock.utcnow(),
     )
 
 
@@ -349,7 +352,7 @@ def cancel(appointment_id: int) -> Response:
     reason = schemas.cancel_reason(schemas.json_object(raw, optional=True))
     cancel_appointment(
         appointment,
-        now=utcnow(),
+        now=clock.utcnow(),
         actor=g.api_user,
         by_staff=True,
         reason=reason,
@@ -363,7 +366,7 @@ def cancel(appointment_id: int) -> Response:
 def list_appointments() -> Response:
     args = schemas.appointment_list_args(request.args)
     clinic_zone = ZoneInfo(db.session.scalar(select(Clinic.timezone).limit(1)) or "UTC")
-    first = args.date_from or local_today(clinic_zone, now=utcnow())
+    first = args.date_from or local_today(clinic_zone, now=clock.utcnow())
     last = args.date_to or first + timedelta(days=30)
     if last < first or (last - first).days + 1 > schemas.MAX_LIST_DAYS:
         raise schemas.RequestRefused(

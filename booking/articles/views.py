@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from booking import clock
 from booking.articles.forms import ArticleForm, NewArticleForm, SearchForm
-from booking.clock import utcnow
 from booking.domain.errors import InvalidInput
 from booking.extensions import db
 from booking.forms import EmptyForm
@@ -62,7 +62,7 @@ def new() -> str | Response:
         try:
             data = _checked(form)
             article = editing.create_article(
-                data, slug=form.slug.data.strip(), actor=current_user, now=utcnow()
+                data, slug=form.slug.data.strip(), actor=current_user, now=clock.utcnow()
             )
         except InvalidInput as error:
             _add_error(form, error)
@@ -82,7 +82,7 @@ def edit(slug: str) -> str | Response:
         form.fill(article.title, article.summary, article.body, tags, article.references)
     elif form.validate_on_submit():
         try:
-            editing.update_article(article, _checked(form), actor=current_user, now=utcnow())
+            editing.update_article(article, _checked(form), actor=current_user, now=clock.utcnow())
         except InvalidInput as error:
             _add_error(form, error)
         else:
@@ -96,7 +96,7 @@ def edit(slug: str) -> str | Response:
 def publish(slug: str) -> Response:
     article = queries.get_article(slug, actor=current_user)
     if EmptyForm().validate_on_submit():
-        editing.publish_article(article, actor=current_user, now=utcnow())
+        editing.publish_article(article, actor=current_user, now=clock.utcnow())
         db.session.commit()
         flash("Article published")
     return redirect(url_for("articles.show", slug=article.slug))

@@ -16,15 +16,16 @@ from flask import (
     session,
     url_for,
 )
+from flask.wrappers import Response as FlaskResponse
 from flask_limiter import RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from booking import clock
 from booking.api.ratelimit import ip_key
 from booking.auth.forms import ChangePasswordForm, SignInForm
 from booking.auth_session import SESSION_TOKEN_KEY
-from booking.clock import utcnow
 from booking.domain.errors import InvalidInput
 from booking.errors import status_for, too_many_requests_page
 from booking.extensions import db, limiter
@@ -64,7 +65,7 @@ def _auth_ip_limit() -> str:
     return str(current_app.config.get("AUTH_RATELIMIT_PER_IP", DEFAULT_AUTH_RATELIMIT_PER_IP))
 
 
-def _too_many(limit: RequestLimit) -> Response:
+def _too_many(limit: RequestLimit) -> FlaskResponse:
     return too_many_requests_page(max(1, math.ceil(limit.reset_at - time.time())))
 
 
@@ -77,7 +78,9 @@ password_form_limit = limiter.shared_limit(
 
 @bp.errorhandler(RateLimitExceeded)
 def _rate_limited(error: RateLimitExceeded) -> Response:
-    return error.response or too_many_requests_page(60)
+    if isinstance(error.response, Response):  # the page `_too_many` built
+        return error.response
+    return too_many_requests_page(60)
 
 
 def home_url() -> str:
@@ -93,7 +96,7 @@ def sign_in() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        now = utcnow()
+        now = clock.utcnow()
         user = authenticate(form.email.data, form.password.data, now=now, cost=password_cost())
         if user is None:
             # Wrong password, unknown email or locked out: one answer (security.md §3). The
@@ -119,7 +122,7 @@ def sign_in() -> Response | str | tuple[str, int]:
 def sign_out() -> Response:
     EmptyForm().validate_on_submit()  # CSRFProtect has already checked the token
     if current_user.is_authenticated:
-        now = utcnow()
+        now = clock.utcnow()
         end_session(session.get(SESSION_TOKEN_KEY), now=now)
         record_event("auth.sign_out", actor=current_user, now=now, ip_address=request.remote_addr)
         db.session.commit()
@@ -157,7 +160,7 @@ def change_password_page() -> Response | str | tuple[str, int]:
     )
     if not form.validate_on_submit():
         return page()
-    now = utcnow()
+    now = clock.utcnow()
     clinic = get_clinic()
     try:
         token = change_password(
@@ -195,5 +198,5 @@ def change_password_page() -> Response | str | tuple[str, int]:
 
 
 @bp.app_context_processor
-def _sign_out_form() -> dict[str, object]:
-    return {"sign_out_form": EmptyForm, "clinic_name": current_app.config["CLINIC_NAME"]}
+def _clinic_name() -> dict[str, object]:
+    return {"clinic_name": current_app.config["CLINIC_NAME"]}

@@ -298,8 +298,8 @@ def seed_demo_clinic(*, cost: tuple[int, int, int]) -> list[DemoSignIn]:
 
     for index, (given, family) in enumerate(PATIENT_NAMES):
         email = f"{given.lower()}.{family.lower().replace(chr(39), '')}@{DOMAIN}"
-        exists = db.session.scalar(select(PatientProfile).where(PatientProfile.email == email))
-        if exists is not None:
+        patient = db.session.scalar(select(PatientProfile).where(PatientProfile.email == email))
+        if patient is not None:
             continue
         user_id = None
         if index == 0:  # Alex Morgan has an account
@@ -324,9 +324,9 @@ def _import_demo_articles() -> None:
     """The 5 demo articles, published; rerunning changes nothing unless a file changed."""
     from pathlib import Path
 
-    from booking.clock import utcnow
+    from booking import clock
     from booking.services.articles.importing import import_articles
 
-    report = import_articles(Path(__file__).resolve().parent / "articles", now=utcnow())
+    report = import_articles(Path(__file__).resolve().parent / "articles", now=clock.utcnow())
     if report.failed:
         raise InvalidInput("; ".join(f"{name}: {reason}" for name, reason in report.failed))

@@ -26,7 +26,7 @@ from booking.services.booking.availability import validate_start
 from booking.services.booking.guard import insert_live
 from booking.services.booking.holds import is_first_visit
 from booking.services.intake import answers as answers_service
-from booking.services.intake import pages, versions
+from booking.services.intake import pages
 from booking.services.platform.tokens import new_token, token_hash
 
 _CALM: dict[str, Any] = {
@@ -255,7 +255,7 @@ def mark_missed_and_cancelled(context: DemoContext, patients: list[DemoPatient])
     rng.shuffle(past)
     rng.shuffle(ahead)
     used: list[int] = []
-    picked = []
+    picked: list[Appointment] = []
     for patient, row in past:
         if patient.profile.id not in used and len(picked) < 4:
             used.append(patient.profile.id)
@@ -269,14 +269,22 @@ def mark_missed_and_cancelled(context: DemoContext, patients: list[DemoPatient])
         ahead_by = timedelta(hours=3) if kind == "late" else timedelta(hours=26)
         _cancel(
             row,
-            at=max(row.booked_at, row.starts_at - ahead_by),
+            at=max(_booked_at(row), row.starts_at - ahead_by),
             late=kind == "late",
             reason="Phoned on the day: unwell" if kind == "late" else "Work commitment",
         )
     for patient, row in ahead:
         if patient.profile.id not in used:
-            _cancel(row, at=row.booked_at + (now - row.booked_at) / 2, late=False, reason=None)
+            booked_at = _booked_at(row)
+            _cancel(row, at=booked_at + (now - booked_at) / 2, late=False, reason=None)
             break
+
+
+def _booked_at(row: Appointment) -> datetime:
+    """When a demo session was booked: the seeder sets it on every row it books."""
+    if row.booked_at is None:
+        raise ValueError(f"demo appointment {row.id} has no booked_at")
+    return row.booked_at
 
 
 def _cancel(row: Appointment, *, at: datetime, late: bool, reason: str | None) -> None:
@@ -303,9 +311,8 @@ def seed_intakes(context: DemoContext, patients: list[DemoPatient]) -> None:
     )
     if not first_visits:
         return
-    versions.publish_v1_if_missing()
     for appointment, answers in zip(first_visits, INTAKES, strict=False):
-        _answer(appointment, answers, at=appointment.booked_at + timedelta(hours=2))
+        _answer(appointment, answers, at=_booked_at(appointment) + timedelta(hours=2))
 
 
 def _answer(appointment: Appointment, overrides: dict[str, Any] | None, *, at: datetime) -> None:

@@ -12,7 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.db_hooks import write_unit
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.intake.rules import FLAG_CATALOGUE, URGENT_ADVICE
@@ -39,7 +39,7 @@ def audit_reads(
     """One audit row per patient whose clinical data a page shows, in one short write."""
     if not patient_ids:
         return
-    now, ip_address, rid = utcnow(), request.remote_addr, request_id()
+    now, ip_address, rid = clock.utcnow(), request.remote_addr, request_id()
     with write_unit() as session:
         for patient_id in patient_ids:
             record_event(
@@ -81,7 +81,7 @@ def intake_page(intake_id: int, *, endpoint: str, record_endpoint: str, reviewab
     form = ReviewForm() if reviewable and intake.status != IntakeStatus.reviewed else None
     if form is not None and form.validate_on_submit():
         try:
-            staff.review_intake(intake, form.comment.data, actor=current_user, now=utcnow())
+            staff.review_intake(intake, form.comment.data, actor=current_user, now=clock.utcnow())
         except DomainError as error:
             form.comment.errors = [error.message]
         else:
@@ -138,7 +138,7 @@ def consent_page(patient_id: int, *, record_endpoint: str) -> Response | str:
             Modality(form.modality.data),
             method=ConsentMethod(form.method.data),
             actor=current_user,
-            now=utcnow(),
+            now=clock.utcnow(),
         )
         db.session.commit()
         label = consent_service.MODALITY_LABELS[Modality(form.modality.data)]
@@ -154,7 +154,7 @@ def consent_page(patient_id: int, *, record_endpoint: str) -> Response | str:
 
 def queue_page() -> str:
     """Reception's queue: intakes to review (urgent first) and first visits still to answer."""
-    now = utcnow()
+    now = clock.utcnow()
     awaiting = staff.awaiting_completion(now=now)
     return render_template(
         "intake/staff_queue.html",
@@ -177,7 +177,7 @@ def remind(appointment_id: int) -> Response:
     reminders.send_reminder(
         appointment,
         actor=current_user,
-        now=utcnow(),
+        now=clock.utcnow(),
         secret=current_app.config["SECRET_KEY"],
         base_url=base_url(),
         clinic_name=current_app.config["CLINIC_NAME"],
@@ -202,8 +202,11 @@ def appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, An
         "flags.read", object_type="patient", patient_ids=sorted(pid for pid in flags if flags[pid])
     )
     intakes = staff.intakes_for_appointments([a.id for a in appointments])
-    role = getattr(current_user, "role", None)
-    prefix = {Role.receptionist: "reception", Role.practitioner: "practitioner"}.get(role)
+    prefixes: dict[Role | None, str] = {
+        Role.receptionist: "reception",
+        Role.practitioner: "practitioner",
+    }
+    prefix = prefixes.get(getattr(current_user, "role", None))
     notes: dict[int, dict[str, Any]] = {}
     for appointment in appointments:
         intake = intakes.get(appointment.id)

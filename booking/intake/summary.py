@@ -34,9 +34,9 @@ def answer_text(question: Mapping[str, Any], value: Any) -> str:
         return NOT_ANSWERED
     if question["type"] == "scale":
         return f"{value} out of 10"
-    labels = dict(tuple(option) for option in question.get("options", []))
+    labels: dict[Any, Any] = dict(tuple(option) for option in question.get("options", []))
     if isinstance(value, list):
-        return ", ".join(labels.get(item, item) for item in value)
+        return ", ".join(str(labels.get(item, item)) for item in value)
     return labels.get(value, str(value))
 
 

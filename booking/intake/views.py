@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
 from booking.domain.intake import rules
 from booking.extensions import db
@@ -93,7 +93,7 @@ def _commit() -> None:
 @bp.route("/")
 def index() -> str:
     profile = profile_for_user(current_user.id)
-    now = utcnow()
+    now = clock.utcnow()
     intakes = answers_service.intakes_of_patient(profile.id) if profile else []
     upcoming = answers_service.upcoming_without_intake(profile.id, now=now) if profile else []
     return render_template(
@@ -112,7 +112,7 @@ def start(appointment_id: int) -> Response:
         or appointment.status not in (AppointmentStatus.booked, AppointmentStatus.checked_in)
     ):
         abort(404)
-    intake = answers_service.start_intake(appointment, now=utcnow(), actor=current_user)
+    intake = answers_service.start_intake(appointment, now=clock.utcnow(), actor=current_user)
     _commit()
     return redirect(url_for("intake.resume", intake_id=intake.id), 303)
 
@@ -121,7 +121,7 @@ def start(appointment_id: int) -> Response:
 def start_guest(appointment_id: int, token: str) -> Response | str:
     """The emailed link. The first browser binds the intake; any other proves who it is."""
     _refuse_staff()
-    now = utcnow()
+    now = clock.utcnow()
     appointment = links.appointment_for_link(
         appointment_id, token, secret=current_app.config["SECRET_KEY"], now=now
     )
@@ -160,7 +160,7 @@ def prove(appointment_id: int, token: str) -> Response | str | tuple[str, int]:
     saying they arrived, never the answers. 5 misses a day, then refused (429).
     """
     _refuse_staff()
-    now = utcnow()
+    now = clock.utcnow()
     appointment = links.appointment_for_link(
         appointment_id, token, secret=current_app.config["SECRET_KEY"], now=now
     )
@@ -253,7 +253,7 @@ def page(intake_id: int, page_key: str) -> Response | str:
     first_open = pages.resume_page(intake)
     if first_open in keys and keys.index(page_key) > keys.index(first_open):
         return redirect(_page_url(intake, first_open))
-    now = utcnow()
+    now = clock.utcnow()
     answers = intake.answers or {}
     form = page_form(
         questions, data={q["key"]: answers.get(q["key"]) for q in questions["questions"]}
@@ -334,7 +334,7 @@ def check(intake_id: int) -> Response | str:
     form = SubmitAnswersForm()
     if form.validate_on_submit():
         try:
-            answers_service.submit_intake(intake, actor=_actor(), now=utcnow())
+            answers_service.submit_intake(intake, actor=_actor(), now=clock.utcnow())
         except InvalidInput as error:  # a page was emptied meanwhile (another tab)
             db.session.rollback()
             return redirect(_page_url(intake, error.field or pages.resume_page(intake)))

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.models import Appointment, AppointmentStatus
 from booking.public import manage_flow as flow
 from booking.security import get_owned_or_404, guard
@@ -22,7 +22,7 @@ guard(bp, roles=["patient"])
 def home() -> str:
     profile = profile_for_user(current_user.id)
     appointments = sessions_of(profile.id) if profile is not None else []
-    now = utcnow()
+    now = clock.utcnow()
     upcoming = [
         a for a in appointments if a.ends_at > now and a.status != AppointmentStatus.cancelled
     ]

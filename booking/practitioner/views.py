@@ -8,8 +8,8 @@ from flask import Blueprint, abort, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from booking import clock
 from booking.admin import schedule_views
-from booking.clock import utcnow
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.models import Practitioner
 from booking.security import guard
@@ -33,7 +33,7 @@ def _me() -> Practitioner:
 def home() -> str:
     practitioner = _me()
     zone = clinic_zone()
-    today = local_today(zone, now=utcnow())
+    today = local_today(zone, now=clock.utcnow())
     start, end = day_bounds(today, zone)
     appointments = appointments_between(start, end, practitioner_id=practitioner.id)
     return render_template(

@@ -12,7 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.domain.errors import (
     DomainError,
     HoldExpired,
@@ -132,7 +132,7 @@ def step(name: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            journey = load_journey(now=utcnow())
+            journey = load_journey(now=clock.utcnow())
             if journey is None:
                 return redirect(url_for("public.start"))
             if booked_appointment(journey) is not None:
@@ -193,7 +193,7 @@ def hold_text(journey: Journey) -> str:
     start = journey.starts_at
     start = need(start)
     if journey.hold_is_live and journey.hold is not None:
-        until = local(journey, journey.hold.hold_expires_at)  # type: ignore[arg-type]
+        until = local(journey, need(journey.hold.hold_expires_at))
         return f"We are holding {when_text(journey, start)} for you until {format_time(until)}."
     return (
         f"We are no longer holding {when_text(journey, start)} for you. "
@@ -244,7 +244,7 @@ def keep_hold(journey: Journey) -> Response | None:
             save(fresh, expired=start_value(start))
             db.session.commit()
         return redirect(url_for("public.book_expired"), 303)
-    until = local(journey, hold.hold_expires_at)  # type: ignore[arg-type]
+    until = local(journey, need(hold.hold_expires_at))
     flash(f"We are holding {when_text(journey, start)} for you again until {format_time(until)}.")
     return None
 
@@ -265,7 +265,7 @@ def answer_step(journey: Journey, current: str, **changes: Any) -> Response:
 @bp.route("/book")
 def book() -> Response:
     """Start a draft (optionally with the session type from an article) and go on."""
-    now = utcnow()
+    now = clock.utcnow()
     owner = need(hold_owner(create=True))
     answers: dict[str, Any] = {}
     slug = request.args.get("type", "")[:100]
@@ -449,7 +449,8 @@ def book_day(journey: Journey) -> Response | str:
     )
 
 
-def change_arg() -> dict[str, str]:
+def change_arg() -> dict[str, Any]:
+    """Query arguments for url_for (Any: url_for types its own keyword arguments)."""
     return {"change": "check"} if request.args.get("change") == "check" else {}
 
 
@@ -592,7 +593,7 @@ def book_hold(journey: Journey) -> Response:
             hold_minutes=clinic.hold_minutes if clinic else 10,
         )
         db.session.commit()
-        until = local(journey, hold.hold_expires_at)  # type: ignore[arg-type]
+        until = local(journey, need(hold.hold_expires_at))
         flash(
             f"We are holding {when_text(journey, journey.starts_at)} for you until "
             f"{format_time(until)}."
@@ -870,7 +871,7 @@ def new_patient(journey: Journey) -> PatientProfile:
 
 @bp.route("/book/confirmation")
 def book_confirmation() -> str:
-    journey = load_journey(now=utcnow())
+    journey = load_journey(now=clock.utcnow())
     appointment = booked_appointment(journey) if journey is not None else None
     if journey is None or appointment is None:
         return render_template("public/book_confirmation_none.html")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -179,7 +179,7 @@ class Journey:
         )
 
     @property
-    def day(self) -> Any:
+    def day(self) -> date | None:
         return parse_day(self.get("day"))
 
     @property

@@ -17,6 +17,7 @@ import math
 import time
 
 from flask import Blueprint, current_app, g, request
+from flask.wrappers import Response as FlaskResponse
 from flask_limiter import RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.wrappers import Response
@@ -48,7 +49,7 @@ def _address_limit() -> str:
     )
 
 
-def _too_many(limit: RequestLimit) -> Response:
+def _too_many(limit: RequestLimit) -> FlaskResponse:
     return too_many_requests_page(max(1, math.ceil(limit.reset_at - time.time())))
 
 
@@ -87,4 +88,6 @@ def register(bp: Blueprint) -> None:
 
     @bp.errorhandler(RateLimitExceeded)
     def _rate_limited(error: RateLimitExceeded) -> Response:
-        return error.response or too_many_requests_page(60)
+        if isinstance(error.response, Response):  # the page `_too_many` built
+            return error.response
+        return too_many_requests_page(60)

@@ -13,13 +13,13 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.domain.errors import DomainError, PolicyRefused, SlotTaken
 from booking.domain.formatting import format_date, format_time
 from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
 from booking.links import base_url
-from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role
+from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role, User
 from booking.public.forms import CancelForm, ChangeForm, DayForm, TimeForm
 from booking.public.journey import hold_owner
 from booking.public.slot_pages import (
@@ -91,7 +91,7 @@ def changeable(appointment: Appointment, *, now: datetime) -> bool:
 
 
 def render(template: str, appointment: Appointment, links: Links, **context: Any) -> str:
-    now = utcnow()
+    now = clock.utcnow()
     return render_template(
         template,
         appointment=appointment,
@@ -139,7 +139,7 @@ def blocked(appointment: Appointment, links: Links, now: datetime) -> Response |
 
 def day(appointment: Appointment, links: Links) -> Response | str:
     """M2: choose a new day."""
-    now = utcnow()
+    now = clock.utcnow()
     stop = blocked(appointment, links, now)
     if stop is not None:
         return stop
@@ -164,7 +164,7 @@ def day(appointment: Appointment, links: Links) -> Response | str:
 
 def time(appointment: Appointment, links: Links) -> Response | tuple[str, int] | str:
     """M2: choose a new time on the chosen day (nothing is held; the check page books it)."""
-    now = utcnow()
+    now = clock.utcnow()
     stop = blocked(appointment, links, now)
     if stop is not None:
         return stop
@@ -195,7 +195,8 @@ def time(appointment: Appointment, links: Links) -> Response | tuple[str, int] |
     return html, status
 
 
-def actor() -> Any:
+def actor() -> User | None:
+    """The signed-in patient (a proxy to their User row), or None for a manage link."""
     if current_user.is_authenticated and current_user.role == Role.patient:
         return current_user
     return None
@@ -203,7 +204,7 @@ def actor() -> Any:
 
 def check(appointment: Appointment, links: Links) -> Response | str:
     """M3: "Check your new time", then **Change session**."""
-    now = utcnow()
+    now = clock.utcnow()
     stop = blocked(appointment, links, now)
     if stop is not None:
         return stop
@@ -252,7 +253,7 @@ def check(appointment: Appointment, links: Links) -> Response | str:
 
 def cancel(appointment: Appointment, links: Links) -> Response | tuple[str, int] | str:
     """M4: the interruption page. Inside the cut-off: phone only (`call`) or a late warning."""
-    now = utcnow()
+    now = clock.utcnow()
     if not changeable(appointment, now=now):
         return redirect(links.url())
     form = CancelForm()
@@ -296,7 +297,7 @@ def calendar(appointment: Appointment) -> Response:
         appointment,
         clinic_name=current_app.config["CLINIC_NAME"],
         method=method,
-        now=utcnow(),
+        now=clock.utcnow(),
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'attachment; filename="session.ics"'

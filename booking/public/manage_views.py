@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, current_app, make_response, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from booking.clock import utcnow
+from booking import clock
 from booking.domain.errors import NotFound
 from booking.extensions import db
 from booking.links import base_url
@@ -31,7 +31,7 @@ def bad_link(form: NewLinkForm | None = None) -> Response:
 
 def load(token: str) -> tuple[Appointment, flow.Links]:
     try:
-        appointment = by_manage_token(token[: TOKEN_MAX + 1], now=utcnow())
+        appointment = by_manage_token(token[: TOKEN_MAX + 1], now=clock.utcnow())
     except NotFound:
         abort(bad_link())
     # The first use of a newer link retires the older ones (issue 13): that holds even when
@@ -90,7 +90,7 @@ def manage_link() -> Any:
                 form.normalised_email,
                 base_url=base_url(),
                 clinic_name=current_app.config["CLINIC_NAME"],
-                now=utcnow(),
+                now=clock.utcnow(),
             )
             db.session.commit()
         return redirect(url_for("public.manage_link_sent"), 303)

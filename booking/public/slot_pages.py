@@ -232,7 +232,7 @@ def time_groups(slots: list[Slot], zone_name: str, day: date) -> list[TimeGroup]
     for slot in slots:
         if slot.starts_at.astimezone(zone).date() == day:
             seen.setdefault(slot.starts_at, slot)
-    groups = {MORNING: [], AFTERNOON: [], EVENING: []}
+    groups: dict[str, list[tuple[str, str]]] = {MORNING: [], AFTERNOON: [], EVENING: []}
     for start in sorted(seen):
         slot = seen[start]
         hour = start.astimezone(zone).hour

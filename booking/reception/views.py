@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from booking.clock import utcnow
+from booking import clock
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.security import guard
 from booking.services.booking.listings import appointments_between
@@ -17,7 +17,7 @@ guard(bp, roles=["receptionist"])
 @bp.route("/")
 def home() -> str:
     zone = clinic_zone()
-    today = local_today(zone, now=utcnow())
+    today = local_today(zone, now=clock.utcnow())
     start, end = day_bounds(today, zone)
     return render_template(
         "reception/home.html",

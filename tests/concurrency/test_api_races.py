@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from booking.clock import utcnow
+from booking import clock
 from booking.extensions import db
 from booking.models import Appointment, OutboxMessage, Practitioner, SessionType
 from booking.services.api.tokens import create_token
@@ -46,7 +46,7 @@ def call(
 def test_fifty_api_posts_for_one_slot_book_it_once(gunicorn_server: Gunicorn) -> None:
     app = gunicorn_server.app
     with app.app_context():
-        _, token = create_token(email=DEMO_EMAILS["receptionist"], name="race", now=utcnow())
+        _, token = create_token(email=DEMO_EMAILS["receptionist"], name="race", now=clock.utcnow())
         db.session.commit()
         mei = db.session.scalar(
             select(Practitioner.id).where(Practitioner.display_name == "Mei Lin Chen")
@@ -55,7 +55,7 @@ def test_fifty_api_posts_for_one_slot_book_it_once(gunicorn_server: Gunicorn) ->
             select(SessionType.id).where(SessionType.slug == "follow-up-acupuncture")
         )
         db.session.remove()
-    today = utcnow().date()
+    today = clock.utcnow().date()
     status, _, free = call(
         gunicorn_server.port,
         "GET",

@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import require_postgres
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "api_load.py"
 KEYS = {

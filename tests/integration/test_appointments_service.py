@@ -21,6 +21,7 @@ from booking.models import (
     OutboxMessage,
     PatientProfile,
     Practitioner,
+    RoomKind,
     SessionType,
 )
 from booking.services.booking.availability import AvailabilityQuery, find_slots
@@ -31,7 +32,13 @@ from booking.services.booking.changes import (
 )
 from booking.services.booking.holds import book_hold, extend_hold, hold_slot
 from booking.services.platform.outbox import SmtpSettings, claim_due, deliver
-from tests.conftest import seed_demo
+from tests.factories import (
+    make_hours,
+    make_location,
+    make_patient,
+    make_practitioner,
+    make_session_type,
+)
 from tests.smtp import Inbox, smtp_server
 
 NOW = datetime(2027, 4, 12, 7, 0, tzinfo=UTC)  # Monday 12 April 2027, 08:00 in London
@@ -40,23 +47,55 @@ BASE = "http://127.0.0.1:5000"
 CLINIC = "Meridian Acupuncture"
 
 
+FOLLOW_UP = "follow-up-acupuncture"  # 30 minutes + 5 after, in the one-place treatment room
+COMMUNITY = "community-acupuncture"  # 30 minutes + 5 after, in the 4-place community room
+
+
+def build_clinic() -> None:
+    """A London clinic: Mei offers follow-ups on weekdays 9-13 and 14-18; Tom (10-16) and Sam
+    (12-20) share community sessions on Wednesdays; three patients."""
+    location = make_location(
+        slug="islington",
+        rooms=[
+            {"name": "Treatment room 1", "kind": RoomKind.treatment, "sort_order": 1},
+            {"name": "Community room", "kind": RoomKind.community, "capacity": 4},
+        ],
+    )
+    follow_up = make_session_type(
+        slug=FOLLOW_UP,
+        name="Follow-up acupuncture",
+        buffer_after_minutes=5,
+        room_kind=RoomKind.treatment,
+    )
+    community = make_session_type(
+        slug=COMMUNITY, buffer_after_minutes=5, room_kind=RoomKind.community
+    )
+    mei = make_practitioner(display_name="Mei Lin Chen", session_types=[follow_up])
+    for start, end in (("09:00", "13:00"), ("14:00", "18:00")):
+        make_hours(practitioner=mei, location=location, start=start, end=end)
+    for name, start, end in (("Tom Okafor", "10:00", "16:00"), ("Sam Patel", "12:00", "20:00")):
+        worker = make_practitioner(display_name=name, session_types=[community])
+        make_hours(practitioner=worker, location=location, weekdays=[2], start=start, end=end)
+    for _ in range(3):
+        make_patient()
+    db.session.commit()
+
+
 @pytest.fixture
 def ctx(app: Flask) -> Iterator[Flask]:
-    seed_demo(app)
     with app.app_context():
+        build_clinic()
         yield app
 
 
-def _ids(slug: str = "follow-up-acupuncture") -> tuple[int, int, int]:
+def _ids(slug: str = FOLLOW_UP) -> tuple[int, int, int]:
     st = db.session.scalar(select(SessionType).where(SessionType.slug == slug))
     loc = db.session.scalar(select(Location).where(Location.slug == "islington"))
     mei = db.session.scalar(select(Practitioner).where(Practitioner.display_name == "Mei Lin Chen"))
     return st.id, loc.id, mei.id
 
 
-def _slots(
-    practitioner_id: int | None = None, slug: str = "follow-up-acupuncture", now: datetime = NOW
-) -> list:
+def _slots(practitioner_id: int | None = None, slug: str = FOLLOW_UP, now: datetime = NOW) -> list:
     st, loc, mei = _ids(slug)
     query = AvailabilityQuery(
         session_type_id=st,
@@ -329,7 +368,7 @@ def test_reschedule_moves_the_same_row_and_refuses_a_taken_time(ctx: Flask) -> N
 
 
 def test_no_preference_assigns_the_practitioner_with_fewest_booked_minutes(ctx: Flask) -> None:
-    st, loc, _mei = _ids("community-acupuncture")
+    st, loc, _mei = _ids(COMMUNITY)
     query = AvailabilityQuery(session_type_id=st, location_id=loc, date_from=DAY, date_to=DAY)
     slots = find_slots(query, now=NOW)
     shared = sorted(
@@ -409,3 +448,53 @@ def test_confirmation_change_and_cancellation_emails_arrive_once_with_ics(ctx: F
         del body
     assert BASE + "/manage/" + booked.manage_token in messages[0].as_string()
     assert isinstance(inbox, Inbox)
+
+
+def _booked_row(practitioner_id: int, local_start: str, minutes: int, status: str) -> None:
+    """A session of one patient written straight to the table, in the small hours of DAY."""
+    st, loc, _mei = _ids(COMMUNITY)
+    start = datetime.fromisoformat(f"{DAY.isoformat()}T{local_start}+01:00")  # BST
+    end = start + timedelta(minutes=minutes)
+    db.session.add(
+        Appointment(
+            status=AppointmentStatus(status),
+            starts_at=start,
+            ends_at=end,
+            busy_from=start,
+            busy_until=end,
+            practitioner_id=practitioner_id,
+            location_id=loc,
+            session_type_id=st,
+            patient_id=_patient().id,
+            ics_uid=f"{practitioner_id}-{local_start}@test",
+        )
+    )
+
+
+def test_no_preference_counts_booked_minutes_not_sessions(ctx: Flask) -> None:
+    st, loc, _mei = _ids(COMMUNITY)
+    query = AvailabilityQuery(session_type_id=st, location_id=loc, date_from=DAY, date_to=DAY)
+    slots = find_slots(query, now=NOW)
+    shared = sorted(
+        {s.starts_at for s in slots if sum(x.starts_at == s.starts_at for x in slots) > 1}
+    )
+    start = shared[0]
+    low, high = sorted(s.practitioner_id for s in slots if s.starts_at == start)[:2]
+    # The lower id has fewer sessions (2) but more minutes (80) than the higher id (3, 60),
+    # so counting sessions or falling back to the lowest id both pick the wrong one.
+    _booked_row(low, "00:00", 40, "booked")
+    _booked_row(low, "01:00", 40, "completed")
+    _booked_row(high, "02:00", 20, "booked")
+    _booked_row(high, "02:30", 20, "checked_in")
+    _booked_row(high, "03:00", 20, "booked")
+    _booked_row(high, "03:30", 40, "cancelled")  # cancelled minutes do not count
+    db.session.commit()
+    hold = hold_slot(
+        session_type_id=st,
+        location_id=loc,
+        practitioner_id=None,
+        starts_at=start,
+        hold_owner="o1",
+        now=NOW,
+    )
+    assert hold.practitioner_id == high

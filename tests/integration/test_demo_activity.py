@@ -42,6 +42,9 @@ from booking.services.intake import pages as pages_service
 from booking.services.intake import staff
 from tests.conftest import seed_demo
 
+# Each test runs the whole demo seeder (60 sessions, intakes): `make test-fast` skips them.
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2027, 1, 13, 11, 20, tzinfo=UTC)  # Wednesday 11:20 GMT: all four work
 SUNDAY = datetime(2027, 1, 17, 11, 0, tzinfo=UTC)  # nobody works on Sundays
 LONDON = ZoneInfo("Europe/London")

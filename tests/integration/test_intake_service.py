@@ -35,15 +35,9 @@ from tests.web.intake_helpers import (
     book_first_visit,
     demo_patient_id,
     guest_patient_id,
-    restore_published_v1,
 )
 
 NOW = datetime.now(UTC)
-
-
-@pytest.fixture(autouse=True)
-def _published_v1(app: Flask) -> None:
-    restore_published_v1(app)
 
 
 def _start(app: Flask, **kwargs: object) -> int:

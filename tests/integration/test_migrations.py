@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import func, inspect, select, text, update
 
 from booking.demo.activity import seed_demo_activity
 from booking.extensions import db
@@ -112,3 +112,54 @@ def test_the_hold_expiry_repair_clears_it_on_every_row_but_holds(app: Flask) -> 
     assert [(r.id, r.hold_expires_at) for r in rows if r.status == "held"] == [
         (hold_id, now + timedelta(minutes=10))
     ]
+
+
+def test_postgres_truncation_keeps_the_rows_migrations_seed(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The PostgreSQL harness empties tables after each test but keeps data the migrations wrote.
+
+    Every migrated database has intake version 1 and its consent texts; a test must see them no
+    matter which test ran before it on this worker, without a production repair service.
+    """
+    from booking.models import ConsentText, QuestionnaireVersion, User
+    from tests.conftest import make_app, truncate_all
+
+    with make_app("postgresql", tmp_path, request) as app:
+        with app.app_context():
+            expected = {
+                "questionnaire_version": _rows(QuestionnaireVersion),
+                "consent_text": _rows(ConsentText),
+            }
+            assert expected["questionnaire_version"]
+            assert len(expected["consent_text"]) == 5
+            db.session.add(
+                QuestionnaireVersion(
+                    key="first_visit_intake",
+                    version=2,
+                    definition={"pages": []},
+                    published_at=expected["consent_text"][0][-1],
+                )
+            )
+            db.session.add(
+                User(email="someone@example.com", password_hash="x", role="admin", display_name="S")
+            )
+            db.session.commit()
+        truncate_all(app)
+        with app.app_context():
+            assert _rows(QuestionnaireVersion) == expected["questionnaire_version"]
+            assert _rows(ConsentText) == expected["consent_text"]
+            assert db.session.scalar(select(func.count(User.id))) == 0
+            # Identities restart after the kept rows: the next version gets the next id.
+            added = QuestionnaireVersion(
+                key="other", version=1, definition={}, published_at=expected["consent_text"][0][-1]
+            )
+            db.session.add(added)
+            db.session.flush()
+            assert added.id == len(expected["questionnaire_version"]) + 1
+            db.session.rollback()
+
+
+def _rows(model: type) -> list[tuple]:
+    table = model.__table__
+    return [tuple(row) for row in db.session.execute(select(table).order_by(table.c.id))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,32 +15,31 @@ from booking.models import (
     Appointment,
     AppointmentStatus,
     Location,
-    PatientProfile,
-    Practitioner,
     Room,
+    RoomKind,
     SessionType,
     User,
 )
-from tests.conftest import seed_demo
+from tests.factories import make_patient, make_practitioner, make_room, make_session_type
 
 T0 = datetime(2027, 4, 13, 9, 0, tzinfo=UTC)
 
 
-def _ids(slug: str = "follow-up-acupuncture") -> dict[str, int]:
-    practitioners = db.session.scalars(select(Practitioner).order_by(Practitioner.id)).all()
-    room = db.session.scalar(select(Room).where(Room.name == "Treatment room 1"))
-    return {
+def _ids() -> dict[str, Any]:
+    """Two practitioners, a one-place treatment room, a 30 + 5 minute type and 3 patients."""
+    room = make_room()
+    session_type = make_session_type(buffer_after_minutes=5, room_kind=RoomKind.treatment)
+    practitioners = [make_practitioner(session_types=[session_type]) for _ in range(2)]
+    ids = {
         "practitioner_id": practitioners[0].id,
         "other_practitioner_id": practitioners[1].id,
         "location_id": room.location_id,
         "room_id": room.id,
-        "session_type_id": db.session.scalar(
-            select(SessionType.id).where(SessionType.slug == slug)
-        ),
-        "patient_ids": db.session.scalars(
-            select(PatientProfile.id).order_by(PatientProfile.id)
-        ).all(),
+        "session_type_id": session_type.id,
+        "patient_ids": [make_patient().id for _ in range(3)],
     }
+    db.session.commit()
+    return ids
 
 
 def _appointment(ids: dict, start: datetime, minutes: int = 30, **overrides: object) -> Appointment:
@@ -165,7 +165,6 @@ def test_room_capacity_check(app: Flask) -> None:
 def test_database_refuses_overlapping_live_rows_per_practitioner(
     app: Flask, offset: int, minutes: int, overrides: dict, refused: bool
 ) -> None:
-    seed_demo(app)
     with app.app_context():
         ids = _ids()
         db.session.add(_appointment(ids, T0, ics_uid="first"))
@@ -188,7 +187,6 @@ def test_database_refuses_overlapping_live_rows_per_practitioner(
 
 @pytest.mark.matrix("B6")
 def test_database_refuses_two_practitioners_in_one_room_place(app: Flask) -> None:
-    seed_demo(app)
     with app.app_context():
         ids = _ids()
         db.session.add(_appointment(ids, T0, ics_uid="a"))
@@ -208,7 +206,6 @@ def test_database_refuses_two_practitioners_in_one_room_place(app: Flask) -> Non
 
 @pytest.mark.matrix("B6")
 def test_database_refuses_moving_a_row_onto_another(app: Flask) -> None:
-    seed_demo(app)
     with app.app_context():
         ids = _ids()
         db.session.add(_appointment(ids, T0, ics_uid="a"))
@@ -236,7 +233,6 @@ def test_database_refuses_moving_a_row_onto_another(app: Flask) -> None:
 
 
 def test_held_rows_have_no_patient_and_booked_rows_have_one(app: Flask) -> None:
-    seed_demo(app)
     with app.app_context():
         ids = _ids()
         db.session.add(

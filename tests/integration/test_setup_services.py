@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
-from booking.models import AuditEvent, Practitioner, Role, SessionType, User
+from booking.models import AuditEvent, Practitioner, Role, RoomKind, SessionType, User
 from booking.services.clinic import locations, policies, practitioners, session_types
 from booking.services.clinic.checks import canonical_zone, slugify
 from booking.services.clinic.locations import LocationValues, RoomValues
 from booking.services.clinic.policies import PolicyValues
 from booking.services.clinic.session_types import SessionTypeValues
-from tests.conftest import DEMO_EMAILS
+from tests.factories import make_location, make_practitioner, make_session_type, make_user
 
 NOW = datetime(2027, 4, 13, 9, 0, tzinfo=UTC)
 POLICY = PolicyValues(120, 90, 15, 24, "call", 3)
@@ -48,9 +48,23 @@ TYPE = SessionTypeValues(
 
 
 @pytest.fixture
-def admin_user(demo: Flask) -> Iterator[User]:
-    with demo.app_context():
-        yield db.session.scalar(select(User).where(User.email == DEMO_EMAILS["admin"]))
+def admin_user(app: Flask) -> Iterator[User]:
+    """An admin of a clinic made by the factories: Islington (id 1) with a community room, a
+    community session type and practitioners 1 Mei Lin Chen, 2 Tom Okafor, 3 Aoife Byrne and
+    4 Sam Patel (ids follow creation on an empty database)."""
+    with app.app_context():
+        make_location(
+            name="Islington",
+            slug="islington",
+            rooms=[{"name": "Community room", "kind": RoomKind.community, "capacity": 4}],
+        )
+        community = make_session_type(name="Community acupuncture", slug="community-acupuncture")
+        follow_up = make_session_type(name="Follow-up acupuncture", slug="follow-up-acupuncture")
+        for name in ("Mei Lin Chen", "Tom Okafor", "Aoife Byrne", "Sam Patel"):
+            make_practitioner(display_name=name, session_types=[follow_up, community])
+        admin = make_user(role=Role.admin)
+        db.session.commit()
+        yield admin
 
 
 def test_no_clinic_means_no_policies_to_change(app: Flask) -> None:

@@ -25,6 +25,9 @@ from booking.domain.scheduling.values import (
     WeeklyHours,
 )
 
+# Hypothesis searches hundreds of generated clinics: `make test-fast` leaves these out.
+pytestmark = pytest.mark.slow
+
 LOCATION = 1
 ZONES = ["Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"]
 BASE_DAYS = [

@@ -21,31 +21,21 @@ from booking.models import (
     Practitioner,
     SessionType,
 )
-from tests.conftest import csrf_from
+from tests.conftest import FrozenClock, csrf_from
 
 # Monday 1 March 2027, 8am in London (GMT): the demo's hours and no appointments.
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 DAY = "2027-03-03"  # a Wednesday: Mei Lin Chen works 9am–1pm and 2pm–6pm at Islington
 START = "2027-03-03T10:00:00+00:00"
-CLOCKED_MODULES = (
-    "booking.public.booking_views",
-    "booking.public.manage_flow",
-    "booking.public.manage_views",
-    "booking.patient.views",
-)
 BANNED = ("please", "sorry", "valid", "invalid", "required")
 
 
-class Clock:
+class Clock(FrozenClock):
+    """The app's one clock (tests/conftest.py), frozen at NOW unless told otherwise."""
+
     def __init__(self, monkeypatch: pytest.MonkeyPatch, now: datetime = NOW) -> None:
-        self.now = now
-        for module in CLOCKED_MODULES:
-            monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
-
-    def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
-        self.now = self.now + timedelta(**delta)
+        super().__init__(now)
+        monkeypatch.setattr("booking.clock.utcnow", self)
 
 
 @dataclass(frozen=True)

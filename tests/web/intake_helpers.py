@@ -187,16 +187,3 @@ def new_guest_patient(app: Flask, given: str = "Jo", family: str = "Guest") -> i
         db.session.add(profile)
         db.session.commit()
         return profile.id
-
-
-def restore_published_v1(app: Flask) -> None:
-    """Re-publish version 1 (questionnaire and consent texts) when it is missing.
-
-    The migration publishes them, but the PostgreSQL harness TRUNCATEs every table after
-    each test, migration data included; SQLite copies keep them and this does nothing.
-    """
-    from booking.services.intake.versions import publish_v1_if_missing
-
-    with app.app_context():
-        publish_v1_if_missing()
-        db.session.commit()

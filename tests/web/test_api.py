@@ -30,7 +30,7 @@ from booking.models import (
 )
 from booking.services.api.tokens import create_token
 from booking.services.platform.tokens import token_hash as hash_token
-from tests.conftest import DEMO_EMAILS, count_queries
+from tests.conftest import DEMO_EMAILS, FrozenClock, count_queries, freeze_clock
 from tests.web.booking_helpers import Demo, demo_ids
 
 # Monday 1 March 2027, 8am in London (GMT): the demo's hours and no appointments.
@@ -132,10 +132,8 @@ def app_only(statements: list[str]) -> list[str]:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
-    now = [NOW]
-    monkeypatch.setattr("booking.api.views.utcnow", lambda: now[0])
-    return now
+def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    return freeze_clock(monkeypatch, NOW)
 
 
 @pytest.fixture
@@ -149,7 +147,7 @@ def tokens(demo: Flask) -> dict[str, str]:
 
 
 @pytest.fixture
-def api(demo: Flask, clock: list[datetime], tokens: dict[str, str]) -> FlaskClient:
+def api(demo: Flask, clock: FrozenClock, tokens: dict[str, str]) -> FlaskClient:
     return demo.test_client()
 
 
@@ -862,7 +860,7 @@ def test_the_same_key_with_another_request_is_refused(
 
 
 def test_keys_are_per_token_and_expire_after_a_day(
-    demo: Flask, api: FlaskClient, clock: list[datetime], ids: Demo, tokens: dict[str, str]
+    demo: Flask, api: FlaskClient, clock: FrozenClock, ids: Demo, tokens: dict[str, str]
 ) -> None:
     assert book(api, tokens, booking_body(ids), **{"Idempotency-Key": "k"}).status_code == 201
     # Mei's own token, same key: not a replay, so the taken time is a 409.
@@ -872,7 +870,7 @@ def test_keys_are_per_token_and_expire_after_a_day(
         ).status_code
         == 409
     )
-    clock[0] = NOW + timedelta(hours=24, seconds=1)
+    clock.now = NOW + timedelta(hours=24, seconds=1)
     assert book(api, tokens, booking_body(ids), **{"Idempotency-Key": "k"}).status_code == 409
 
 

@@ -27,12 +27,12 @@ from schemathesis.checks import (
 )
 from werkzeug.serving import make_server
 
-from booking.clock import utcnow
+from booking import clock
 from booking.extensions import db
 from booking.services.api.tokens import create_token
 from tests.conftest import DEMO_EMAILS, base_config, seed_demo
 
-pytestmark = pytest.mark.matrix("X3")
+pytestmark = [pytest.mark.matrix("X3"), pytest.mark.slow]
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -59,7 +59,7 @@ def live_api(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) ->
     app = create_app({**base_config(f"sqlite:///{path}"), **limits})
     seed_demo(app)
     with app.app_context():
-        _, token = create_token(email=DEMO_EMAILS["receptionist"], name="fuzz", now=utcnow())
+        _, token = create_token(email=DEMO_EMAILS["receptionist"], name="fuzz", now=clock.utcnow())
         db.session.commit()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -17,12 +17,12 @@ from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 
-from booking.clock import utcnow
+from booking import clock
 from booking.extensions import db
 from booking.services.api.tokens import create_token
 from tests.conftest import DEMO_EMAILS, csrf_from
 from tests.web.booking_helpers import Clock, demo_ids, error_summary, hold, post, to_time
-from tests.web.intake_helpers import book_first_visit, guest_patient_id, restore_published_v1
+from tests.web.intake_helpers import book_first_visit, guest_patient_id
 
 LoginAs = Callable[[str], FlaskClient]
 HUGE_IDS = (2**31, 2**63, 2**64, 10**30)
@@ -30,7 +30,9 @@ HUGE_IDS = (2**31, 2**63, 2**64, 10**30)
 
 def _token(app: Flask, role: str = "receptionist") -> dict[str, str]:
     with app.app_context():
-        _, token = create_token(email=DEMO_EMAILS[role], name=f"bad-input-{role}", now=utcnow())
+        _, token = create_token(
+            email=DEMO_EMAILS[role], name=f"bad-input-{role}", now=clock.utcnow()
+        )
         db.session.commit()
     return {"Authorization": f"Bearer {token}"}
 
@@ -167,7 +169,6 @@ def test_nul_in_the_booking_name_is_a_form_error(
 
 
 def test_nul_in_an_intake_answer_is_a_form_error(demo: Flask) -> None:
-    restore_published_v1(demo)
     booked = book_first_visit(demo, guest_patient_id(demo))
     client = demo.test_client()
     token = csrf_from(client.get(booked.start_url).get_data(as_text=True))

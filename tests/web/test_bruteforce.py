@@ -3,7 +3,7 @@
 5 failures within 15 minutes lock the email (account or not) for 15 minutes from the 5th;
 a locked attempt gets exactly the answer of a wrong password, without the password being
 checked. A right password clears the counter. 20 password POSTs per address per minute,
-then 429 with Retry-After. Both engines; time moves through `booking.auth.views.utcnow`.
+then 429 with Retry-After. Both engines; time moves through `booking.clock.utcnow`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,10 +20,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from booking.auth.views import DEFAULT_AUTH_RATELIMIT_PER_IP
-from booking.clock import utcnow
 from booking.extensions import db
 from booking.models import SignInThrottle, User, UserSession
-from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD, csrf_from, fresh_csrf, make_app, sign_in
+from tests.conftest import (
+    DEMO_EMAILS,
+    DEMO_PASSWORD,
+    FrozenClock,
+    csrf_from,
+    fresh_csrf,
+    make_app,
+    sign_in,
+)
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
 WRONG_CURRENT = "Enter your current password correctly"
@@ -32,24 +39,18 @@ _TOKEN = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+"')
 pytestmark = pytest.mark.matrix("A3")
 
 
-class Clock:
-    """The auth views' clock, moved by the test; it starts at the real time, so the sessions
-    it signs in are also live for the user loader, which reads the real clock."""
+class Clock(FrozenClock):
+    """The app's one clock, moved by the test from the real time at which it starts."""
 
     def __init__(self) -> None:
-        self.start = self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+        super().__init__(datetime.now(UTC))
+        self.start = self.now
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr("booking.auth.views.utcnow", fake)
+    monkeypatch.setattr("booking.clock.utcnow", fake)
     return fake
 
 

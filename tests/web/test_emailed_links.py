@@ -20,7 +20,7 @@ from booking.extensions import db
 from booking.models import OutboxMessage
 from tests.conftest import DEMO_EMAILS, make_app, seed_demo, sign_in
 from tests.web.booking_helpers import Clock, book, demo_ids, hold, post, to_time
-from tests.web.intake_helpers import book_first_visit, guest_patient_id, restore_published_v1
+from tests.web.intake_helpers import book_first_visit, guest_patient_id
 
 BASE_URL = "https://clinic.example"
 EVIL = "evil.example"
@@ -32,7 +32,6 @@ def forged(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
     """The demo clinic with a configured base URL and no trusted-host check."""
     with make_app(engine_name, tmp_path, request, BASE_URL=BASE_URL, TRUSTED_HOSTS=None) as app:
         seed_demo(app)
-        restore_published_v1(app)
         yield app
 
 

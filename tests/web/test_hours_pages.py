@@ -29,7 +29,7 @@ from booking.models import (
     User,
     WorkingHours,
 )
-from tests.conftest import csrf_from, sign_in
+from tests.conftest import csrf_from, freeze_clock, sign_in
 from tests.web.test_setup_pages import BANNED, assert_error, post, summary_items
 
 # Tuesday 13 April 2027, 10am in London.
@@ -52,8 +52,7 @@ TIME_OFF = "/admin/practitioners/1/time-off"
 
 @pytest.fixture
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("booking.admin.views.utcnow", lambda: NOW)
-    monkeypatch.setattr("booking.admin.schedule_views.utcnow", lambda: NOW)
+    freeze_clock(monkeypatch, NOW)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -24,7 +23,6 @@ from tests.web.intake_helpers import (
     Booked,
     book_first_visit,
     new_guest_patient,
-    restore_published_v1,
 )
 from tests.web.test_intake_pages import answer, answer_all, start_as_guest, submit
 
@@ -32,11 +30,6 @@ BORN = date(1980, 1, 3)
 CANARY = "Canary-7731 sore left ankle"
 PROOF = "What is your date of birth?"
 NO_MATCH = "Date of birth does not match the one we have for this booking"
-
-
-@pytest.fixture(autouse=True)
-def _published_v1(app: Flask) -> None:
-    restore_published_v1(app)
 
 
 def booked_guest(app: Flask, born: date | None = BORN) -> Booked:

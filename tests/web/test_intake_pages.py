@@ -37,15 +37,9 @@ from tests.web.intake_helpers import (
     guest_patient_id,
     new_guest_patient,
     patient_with_account,
-    restore_published_v1,
 )
 
 LoginAs = Callable[[str], FlaskClient]
-
-
-@pytest.fixture(autouse=True)
-def _published_v1(app: Flask) -> None:
-    restore_published_v1(app)
 
 
 def _csrf(client: FlaskClient, path: str) -> str:

@@ -24,7 +24,7 @@ from booking.services.intake import answers as answers_service
 from tests.conftest import csrf_from
 from tests.web.booking_helpers import Clock, demo_ids, post, text, to_time
 from tests.web.booking_helpers import hold as hold_time
-from tests.web.intake_helpers import CALM_ANSWERS, book_first_visit, restore_published_v1
+from tests.web.intake_helpers import CALM_ANSWERS, book_first_visit
 
 GIVEN, FAMILY = "Ysolde", "Brackenhurst"
 EMAIL = "ysolde.canary@example.com"
@@ -96,7 +96,6 @@ def _canary_patient(app: Flask) -> int:
 
 
 def _submitted_intake(app: Flask, patient_id: int) -> int:
-    restore_published_v1(app)
     booked = book_first_visit(app, patient_id)
     now = datetime.now(UTC)
     with app.app_context():

@@ -24,7 +24,7 @@ from booking.models import (
     SessionType,
 )
 from booking.services.clinic.session_types import offered_by
-from tests.conftest import count_queries, csrf_from
+from tests.conftest import count_queries, csrf_from, freeze_clock
 from tests.web.access.setup import POST_DATA
 
 NOW = datetime(2027, 4, 13, 9, 0, tzinfo=UTC)
@@ -54,9 +54,8 @@ FORMS = {
 @pytest.fixture
 def admin(login_as: Callable[[str], FlaskClient], monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
     """The demo admin, signed in, with the set-up views' clock fixed at NOW."""
-    client = login_as("admin")
-    monkeypatch.setattr("booking.admin.views.utcnow", lambda: NOW)
-    return client
+    freeze_clock(monkeypatch, NOW)  # first: the sign-in and the session checks share one clock
+    return login_as("admin")
 
 
 def post(client: FlaskClient, path: str, data: dict[str, object]) -> object:

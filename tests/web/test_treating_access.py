@@ -19,27 +19,21 @@ from sqlalchemy import func, select
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, Consent
 from booking.services.intake import answers as answers_service
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, freeze_clock
 from tests.web.booking_helpers import Demo, demo_ids
 from tests.web.intake_helpers import (
     CALM_ANSWERS,
     book_first_visit,
     new_guest_patient,
-    restore_published_v1,
 )
 from tests.web.test_api import NOW, bearer, booking_body, make_tokens, new_patient
 
 LoginAs = Callable[[str], FlaskClient]
 
 
-@pytest.fixture(autouse=True)
-def _published_v1(app: Flask) -> None:
-    restore_published_v1(app)
-
-
 @pytest.fixture
 def api_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("booking.api.views.utcnow", lambda: NOW)
+    freeze_clock(monkeypatch, NOW)
 
 
 def _toms_patient_with_intake(demo: Flask) -> tuple[int, int]:

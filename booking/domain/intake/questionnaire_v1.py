@@ -1,8 +1,9 @@
 """Version 1 of the first-visit intake and of the consent texts, as published data.
 
-FROZEN: the migration `20261125_intake` stores these; answers given to them render with them
-for ever. A change is a new version (a new constant and a new data migration), never an edit.
-tests/unit/test_intake_rules.py pins a hash of both.
+FROZEN: the migration `20261125_intake` stores a copy of these; answers given to them render
+with them for ever. A change is a new version (a new constant and a new data migration), never
+an edit. tests/unit/test_intake_rules.py pins a hash of both, and
+tests/unit/test_migrations_self_contained.py checks the migration's copy against it.
 """
 
 from __future__ import annotations

@@ -41,9 +41,6 @@ from booking.domain.scheduling.values import (
     WeeklyHours,
 )
 
-# Time off, closures and holidays beat extra hours: they are subtracted after the union.
-BLOCKING_KINDS = frozenset({"time_off", "closure", "holiday"})
-
 
 class _Engine:
     """Everything one request needs, indexed once."""
@@ -105,7 +102,7 @@ class _Engine:
                 continue
             if pid in practitioner_ids:
                 by_practitioner[pid].append((start, end))
-            if in_room:
+            if in_room and room_id is not None:
                 by_place[room_id, item.room_place or 1].append((start, end))
         self.busy = {pid: BlockIndex(spans) for pid, spans in by_practitioner.items()}
         self.places = {key: BlockIndex(spans) for key, spans in by_place.items()}

@@ -84,6 +84,7 @@ class Calendar:
             for who, span in self.blocking.get(day, ())
             if who is None or who == practitioner_id
         ]
+        # Time off, closures and holidays beat extra hours: subtracted after the union.
         if blocks:
             spans = subtract(spans, self._to_utc(ordinal, blocks))
         return spans

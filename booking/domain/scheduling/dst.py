@@ -40,14 +40,6 @@ def require_aware(value: datetime, field: str) -> datetime:
     return value
 
 
-def utc_seconds(value: datetime) -> int:
-    """Return whole UTC seconds since the epoch, rounded down, for an aware datetime.
-
-    Raises nothing; the caller has checked awareness.
-    """
-    return int((value - EPOCH) // timedelta(seconds=1))
-
-
 def from_utc_seconds(seconds: int) -> datetime:
     """Return the aware UTC datetime for whole seconds since the epoch. Raises nothing."""
     return EPOCH + timedelta(seconds=seconds)
@@ -153,7 +145,10 @@ def local_today(zone: ZoneInfo, *, now: datetime) -> date:
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """Return the UTC instants where local `day` starts and the next local day starts."""
+    """Return the UTC instants where local `day` starts and the next local day starts.
+
+    A DST change day lasts 23 or 25 hours; a midnight inside a gap starts at the gap's end.
+    """
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return start, end

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from booking.extensions import db
 from booking.models import SignInThrottle, User
@@ -111,13 +112,13 @@ class PasswordAttempt:
 
 def _claim_counter(key: str, now: datetime) -> SignInThrottle:
     """This key's counter row, inserted if absent, locked until the transaction ends."""
+    insert: postgresql.Insert | sqlite.Insert
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        insert = postgresql.insert(SignInThrottle)
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        insert = sqlite.insert(SignInThrottle)
     stmt = (
-        insert(SignInThrottle)
-        .values(email_hash=key, failures=0, window_started_at=now, locked_until=None)
+        insert.values(email_hash=key, failures=0, window_started_at=now, locked_until=None)
         # A no-op update: it takes the row lock and lets RETURNING give the stored row.
         .on_conflict_do_update(
             index_elements=[SignInThrottle.email_hash],

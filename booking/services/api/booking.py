@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select, union
+from sqlalchemy import and_, or_, select, union
 
 from booking.domain.errors import NotAllowed, NotFound, SlotTaken
 from booking.domain.scheduling.values import Slot
@@ -207,7 +207,7 @@ def list_for_actor(
     """
     check_may_manage(actor, practitioner_id)
     own = own_practitioner_id(actor)
-    query: Select[tuple[Appointment]] = select(Appointment).where(
+    query = select(Appointment).where(
         Appointment.status != AppointmentStatus.held,
         Appointment.starts_at >= starts_from,
         Appointment.starts_at < starts_before,

@@ -382,6 +382,8 @@ def _load_busy(
     )
     # all() fetches in one call; iterating would fetch row by row.
     return [
-        BusyRange(*row[:6], is_hold=row[6] == "held")
-        for row in db.session.execute(statement, params).all()
+        BusyRange(pid, room_id, place, busy_from, busy_until, expires, is_hold=status == "held")
+        for pid, room_id, place, busy_from, busy_until, expires, status in db.session.execute(
+            statement, params
+        ).all()
     ]

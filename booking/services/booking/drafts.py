@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from booking.domain.errors import NotFound
 from booking.extensions import db
@@ -53,11 +53,21 @@ def save_answers(draft: BookingDraft, *, now: datetime, **changes: Any) -> Booki
     return draft
 
 
-def purge_expired_drafts(*, now: datetime) -> int:
-    """Delete drafts and email links past their expiry."""
-    gone = db.session.execute(delete(BookingDraft).where(BookingDraft.expires_at <= now)).rowcount
-    db.session.execute(delete(EmailLink).where(EmailLink.expires_at <= now))
-    return gone
+def purge_expired_drafts(*, now: datetime) -> tuple[int, int]:
+    """Delete drafts and email links past their expiry; return how many of each went.
+
+    Expired rows are already ignored when read; this only keeps the tables small
+    (`flask purge-expired`).
+    """
+    # DML answers a CursorResult (the session's signature only says Result).
+    drafts = cast(
+        CursorResult[Any],
+        db.session.execute(delete(BookingDraft).where(BookingDraft.expires_at <= now)),
+    )
+    links = cast(
+        CursorResult[Any], db.session.execute(delete(EmailLink).where(EmailLink.expires_at <= now))
+    )
+    return drafts.rowcount, links.rowcount
 
 
 def create_email_link(
@@ -97,12 +107,13 @@ def spend_email_link(token: str, *, purpose: str, now: datetime) -> EmailLink:
     """Mark the link used (once) and return it; NotFound when spent, expired or unknown."""
     link = peek_email_link(token, purpose=purpose, now=now)
     # A guarded UPDATE, so two requests racing with one link cannot both spend it.
-    spent = db.session.execute(
+    result = db.session.execute(
         update(EmailLink)
         .where(EmailLink.id == link.id, EmailLink.used_at.is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    spent = cast(CursorResult[Any], result).rowcount
     if spent != 1:
         raise NotFound("This link has expired or is not valid.")
     db.session.refresh(link)

@@ -129,15 +129,18 @@ def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datet
     """
     sent = 0
     for appointment in upcoming_for_email(email, now=now):
+        patient = appointment.patient
+        if patient is None:  # found through its patient's email: never a hold
+            continue
         token = new_token()
         add_manage_link(appointment, token, now=now)
         outbox.enqueue(
             kind="appointment.manage_link",
-            recipient=appointment.patient.email,
+            recipient=patient.email,
             subject=f"Your link to change or cancel – {clinic_name}",
             body_text=render_email(
                 "manage_link",
-                given_name=appointment.patient.given_name,
+                given_name=patient.given_name,
                 session_type=appointment.session_type.name,
                 start=appointment.starts_at.astimezone(appointment.location.zone),
                 link=f"{base_url.rstrip('/')}/manage/{token}",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import CursorResult, and_, func, select, update
 
 from booking.domain.errors import HoldExpired, NotFound, SlotTaken
-from booking.domain.scheduling.values import Slot
+from booking.domain.scheduling.assignment import least_booked_practitioner
+from booking.domain.scheduling.dst import day_bounds
+from booking.domain.scheduling.values import AppointmentSpan, Slot
 from booking.extensions import db
 from booking.models import (
     LIVE_STATUSES,
@@ -53,23 +55,22 @@ def _pick_practitioner(
     free = sorted({s.practitioner_id for s in slots if s.starts_at == starts_at})
     if not free:
         raise SlotTaken("That time has just been taken.")
-    day_start = min(s.starts_at for s in slots) - timedelta(hours=12)
-    minutes = dict(
-        db.session.execute(
-            select(
-                Appointment.practitioner_id,
-                func.count(Appointment.id),
-            )
-            .where(
-                Appointment.practitioner_id.in_(free),
-                Appointment.status.in_([s for s in LIVE_STATUSES if s != "held"]),
-                Appointment.starts_at >= day_start,
-                Appointment.starts_at < day_start + timedelta(hours=36),
-            )
-            .group_by(Appointment.practitioner_id)
-        ).all()
-    )
-    return min(free, key=lambda pid: (minutes.get(pid, 0), pid))
+    day_start, day_end = day_bounds(day, zone)
+    booked = db.session.execute(
+        select(
+            Appointment.id,
+            Appointment.practitioner_id,
+            Appointment.location_id,
+            Appointment.starts_at,
+            Appointment.ends_at,
+        ).where(
+            Appointment.practitioner_id.in_(free),
+            Appointment.status.in_([s for s in LIVE_STATUSES if s != AppointmentStatus.held]),
+            Appointment.starts_at < day_end,
+            Appointment.ends_at > day_start,
+        )
+    ).all()
+    return least_booked_practitioner(free, [AppointmentSpan(*row) for row in booked], day, zone)
 
 
 def hold_slot(
@@ -130,7 +131,7 @@ def extend_hold(
     hold = db.session.get(Appointment, hold_id)
     if hold is None or hold.hold_owner != hold_owner or hold.status != AppointmentStatus.held:
         raise HoldExpired("We are no longer holding that time.")
-    if hold.hold_expires_at <= now:
+    if hold.hold_expires_at is None or hold.hold_created_at is None or hold.hold_expires_at <= now:
         raise HoldExpired("We are no longer holding that time.")
     cap = hold.hold_created_at + HOLD_CAP
     hold.hold_expires_at = min(
@@ -209,7 +210,7 @@ def book_hold(
     updated = 0
     if hold_id is not None:
         with guarded_write():
-            updated = db.session.execute(
+            result = db.session.execute(
                 update(Appointment)
                 .where(
                     and_(
@@ -221,7 +222,8 @@ def book_hold(
                 )
                 .values(**values)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            )
+            updated = cast(CursorResult[Any], result).rowcount  # DML answers a CursorResult
     if not updated:
         try:
             hold = hold_slot(
@@ -242,7 +244,7 @@ def book_hold(
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-    appointment = db.session.get(Appointment, hold_id)
+    appointment = db.session.get_one(Appointment, hold_id)
     db.session.refresh(appointment)
     record_booking(
         appointment,

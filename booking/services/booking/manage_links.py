@@ -8,8 +8,9 @@ only when it is first opened (`changes.by_manage_token`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from booking.extensions import db
 from booking.models import Appointment, ManageLink
@@ -51,11 +52,12 @@ def first_use_of_new_link(hashed: str, *, now: datetime) -> Appointment | None:
     if link is None:
         return None
     appointment_id = link.appointment_id
-    spent = db.session.execute(
+    result = db.session.execute(
         delete(ManageLink)
         .where(ManageLink.id == link.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    spent = cast(CursorResult[Any], result).rowcount  # DML answers a CursorResult
     if not spent:
         return None
     db.session.execute(

@@ -111,7 +111,7 @@ def create_location(values: LocationValues, *, actor: User, now: datetime) -> Lo
     country, a phone number that cannot be one, an unknown IANA zone or a policy out of range.
     """
     fields = _location_fields(values, None)
-    location = Location(slug=unique_slug(Location, fields["name"], "location"), **fields)
+    location = Location(slug=unique_slug(Location, str(fields["name"]), "location"), **fields)
     db.session.add(location)
     db.session.flush()
     audit_change("setup.location.create", location, actor, now, fields)

@@ -167,7 +167,9 @@ def create_session_type(values: SessionTypeValues, *, actor: User, now: datetime
     minutes, buffers outside 0 to 30, a price outside £0 to £1,000, or unknown choices.
     """
     fields, practitioners = _session_type_fields(values, None)
-    session_type = SessionType(slug=unique_slug(SessionType, fields["name"], "session"), **fields)
+    session_type = SessionType(
+        slug=unique_slug(SessionType, str(fields["name"]), "session"), **fields
+    )
     db.session.add(session_type)
     db.session.flush()
     _set_practitioners(session_type, practitioners)

@@ -216,13 +216,13 @@ def sync_flags(intake: IntakeResponse, *, now: datetime, supersede: bool = False
             flag.cleared_at, flag.cleared_reason = now, "Answer changed"
         elif supersede and flag.severity != rules.RED_FLAG:
             flag.cleared_at, flag.cleared_reason = now, "Newer health questions"
-    for code, flag in derived.items():
+    for code, found in derived.items():
         if code not in have:
             db.session.add(
                 PatientFlag(
                     patient_id=intake.patient_id,
                     code=code,
-                    severity=flag.severity,
+                    severity=found.severity,
                     source="intake",
                     intake_id=intake.id,
                     created_at=now,

@@ -37,6 +37,8 @@ def send_reminder(
     if intake.reminded_at is not None and now - intake.reminded_at < REMINDER_GAP:
         raise PolicyRefused("A reminder was sent in the last 24 hours.")
     patient = appointment.patient
+    if patient is None:  # only holds have none, and this session is booked
+        raise NotFound("That session is not coming up.")
     token = link_token(appointment, secret=secret)
     link = (
         f"{base_url.rstrip('/')}/intake/start/{appointment.id}/{token}"

@@ -11,7 +11,7 @@ from datetime import datetime, time
 
 from booking.domain.errors import InvalidInput
 from booking.extensions import db
-from booking.models import Location, User
+from booking.models import Location, Practitioner, ScheduleException, User, WorkingHours
 from booking.services.platform.audit import record_event
 
 
@@ -33,12 +33,18 @@ def check_times(start: time | None, end: time | None, *, needed: bool) -> None:
         raise InvalidInput("End time must be after start time", field="end_time")
 
 
-def audit_row(action: str, obj: object, actor: User, now: datetime, detail: str) -> None:
+def audit_row(
+    action: str,
+    obj: Practitioner | WorkingHours | ScheduleException,
+    actor: User,
+    now: datetime,
+    detail: str,
+) -> None:
     record_event(
         action,
         actor=actor,
         now=now,
         object_type=type(obj).__tablename__,
-        object_id=obj.id,  # type: ignore[attr-defined]
+        object_id=obj.id,
         detail=detail[:200] or None,
     )

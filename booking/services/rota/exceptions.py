@@ -160,7 +160,8 @@ def _check_extra_hours(practitioner_id: int, values: ExceptionValues) -> None:
             ScheduleException.end_time > start,
         )
     )
-    if extra is not None:
+    # The query compared both times, so neither is None on a row it found.
+    if extra is not None and extra.start_time is not None and extra.end_time is not None:
         raise InvalidInput(
             f"These extra hours overlap extra hours already added, "
             f"{format_time(extra.start_time)} to {format_time(extra.end_time)}",

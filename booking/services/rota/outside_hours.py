@@ -91,8 +91,8 @@ def appointments_now_outside_hours(
         )
     ]
     exceptions = [
-        engine.ScheduleException(str(kind), *rest)
-        for kind, *rest in db.session.execute(
+        engine.ScheduleException(str(kind), on_date, practitioner_id, location_id, start, end)
+        for kind, on_date, practitioner_id, location_id, start, end in db.session.execute(
             select(
                 ScheduleException.kind,
                 ScheduleException.on_date,
