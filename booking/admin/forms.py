@@ -31,10 +31,10 @@ from wtforms import (
 )
 from wtforms.validators import Length, StopValidation
 
+from booking.book.forms import MONTHS
 from booking.domain.errors import InvalidInput
 from booking.forms import FlaskForm, Present
 from booking.models.clinic import SLOT_STEPS
-from booking.public.forms import MONTHS
 from booking.services.accounts.passwords import PASSWORD_MAX
 from booking.services.clinic.checks import LIMITS, MAX_PRICE_PENCE, NAME_MAX
 from booking.services.clinic.locations import LocationValues, RoomValues

@@ -15,6 +15,10 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
+from booking.book.forms import DateOfBirthForm
+
+# The browser's booking key also opens a guest's intake: the same hash, one helper.
+from booking.book.journey import hold_owner as _guest_hash
 from booking.clock import utcnow
 from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
 from booking.domain.intake import rules
@@ -23,10 +27,6 @@ from booking.inputs import is_storable
 from booking.intake import summary
 from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
-from booking.public.forms import DateOfBirthForm
-
-# The browser's booking key also opens a guest's intake: the same hash, one helper.
-from booking.public.journey import hold_owner as _guest_hash
 from booking.security import guard, request_id
 from booking.services.booking.patients import profile_for_user
 from booking.services.clinic.settings import clinic_today, get_clinic

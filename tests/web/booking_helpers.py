@@ -28,9 +28,9 @@ NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 DAY = "2027-03-03"  # a Wednesday: Mei Lin Chen works 9am–1pm and 2pm–6pm at Islington
 START = "2027-03-03T10:00:00+00:00"
 CLOCKED_MODULES = (
-    "booking.public.booking_views",
-    "booking.public.manage_flow",
-    "booking.public.manage_views",
+    "booking.book.views",
+    "booking.manage.flow",
+    "booking.manage.views",
     "booking.patient.views",
 )
 BANNED = ("please", "sorry", "valid", "invalid", "required")
