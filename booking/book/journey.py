@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from flask import session
 from flask_login import current_user
-from sqlalchemy import select, true
 
 from booking.book.slot_pages import Booking, parse_day, parse_start
 from booking.domain.errors import NotFound
@@ -22,14 +21,11 @@ from booking.models import (
     BookingDraft,
     Location,
     PatientProfile,
-    Practitioner,
     Role,
-    Room,
     SessionType,
-    WorkingHours,
-    practitioner_session_type,
 )
 from booking.services.booking.availability import AvailabilityQuery
+from booking.services.booking.catalogue import locations_offering
 from booking.services.booking.drafts import load_draft
 from booking.services.booking.holds import current_hold, is_first_visit
 from booking.services.booking.patients import profile_for_user
@@ -62,64 +58,6 @@ def browser_key(*, create: bool = False) -> str | None:
 def hold_owner(*, create: bool = False) -> str | None:
     key = browser_key(create=create)
     return token_hash(key) if key else None
-
-
-def locations_offering(session_type_id: int) -> list[Location]:
-    """Active locations where someone who offers the type has hours, with a room it needs."""
-    room_kind = db.session.scalar(
-        select(SessionType.room_kind).where(SessionType.id == session_type_id)
-    )
-    with_room = (
-        Location.id.in_(
-            select(Room.location_id).where(Room.kind == room_kind, Room.is_active.is_(True))
-        )
-        if room_kind is not None
-        else true()
-    )
-    return list(
-        db.session.scalars(
-            select(Location)
-            .where(
-                Location.is_active.is_(True),
-                with_room,
-                Location.id.in_(
-                    select(WorkingHours.location_id)
-                    .join(
-                        practitioner_session_type,
-                        practitioner_session_type.c.practitioner_id == WorkingHours.practitioner_id,
-                    )
-                    .join(Practitioner, Practitioner.id == WorkingHours.practitioner_id)
-                    .where(
-                        practitioner_session_type.c.session_type_id == session_type_id,
-                        Practitioner.is_active.is_(True),
-                    )
-                ),
-            )
-            .order_by(Location.name, Location.id)
-        )
-    )
-
-
-def practitioners_offering(session_type_id: int, location_id: int) -> list[Practitioner]:
-    return list(
-        db.session.scalars(
-            select(Practitioner)
-            .where(
-                Practitioner.is_active.is_(True),
-                Practitioner.id.in_(
-                    select(WorkingHours.practitioner_id).where(
-                        WorkingHours.location_id == location_id
-                    )
-                ),
-                Practitioner.id.in_(
-                    select(practitioner_session_type.c.practitioner_id).where(
-                        practitioner_session_type.c.session_type_id == session_type_id
-                    )
-                ),
-            )
-            .order_by(Practitioner.display_name, Practitioner.id)
-        )
-    )
 
 
 def signed_in_profile() -> PatientProfile | None:

@@ -35,9 +35,7 @@ from booking.book.journey import (
     booked_appointment,
     hold_owner,
     load_journey,
-    locations_offering,
     need,
-    practitioners_offering,
 )
 from booking.book.link_limits import email_link_ip_limit, may_send_to_address, register
 from booking.book.slot_pages import (
@@ -61,6 +59,7 @@ from booking.domain.errors import (
     SlotTaken,
 )
 from booking.domain.formatting import format_date, format_time
+from booking.domain.intake.rules import BOOKING_RED_FLAGS
 from booking.extensions import db
 from booking.links import base_url
 from booking.models import Appointment, PatientProfile, Practitioner, Role, SessionType
@@ -68,7 +67,11 @@ from booking.security import guard, is_safe_next
 from booking.services.articles.queries import articles_for_session_type, articles_for_session_types
 from booking.services.booking import changes as changes_service
 from booking.services.booking import holds
-from booking.services.booking.catalogue import active_session_types
+from booking.services.booking.catalogue import (
+    active_session_types,
+    locations_offering,
+    practitioners_offering,
+)
 from booking.services.booking.drafts import (
     FIND_YOU,
     peek_email_link,
@@ -77,7 +80,11 @@ from booking.services.booking.drafts import (
 )
 from booking.services.booking.drafts import start_draft as create_draft
 from booking.services.booking.emails import send_find_you_link
-from booking.services.booking.patients import create_patient, find_by_email
+from booking.services.booking.patients import (
+    create_patient,
+    find_by_email,
+    last_seen_practitioner_id,
+)
 from booking.services.clinic.settings import get_clinic
 
 bp = Blueprint("book", __name__)
@@ -101,15 +108,6 @@ ENDPOINTS = {
 }
 # Changing one of these answers makes every later answer about the time stale.
 TIME_ANSWERS = ("day", "starts_at", "hold_id", "held_practitioner_id", "taken", "expired")
-RED_FLAGS = (
-    "numbness around your bottom or genitals (saddle numbness)",
-    "new problems passing urine or controlling your bowels",
-    "weakness in your legs that is getting worse",
-    "a fever",
-    "weight loss you cannot explain",
-    "cancer now or in the past",
-    "a recent fall, accident or other serious injury",
-)
 bp.add_app_template_global(day_label, "day_label")
 bp.add_app_template_global(monday_of, "monday_of")
 
@@ -401,21 +399,7 @@ def practitioner_hint(person: Practitioner) -> str:
 
 def last_practitioner_id(journey: Journey) -> int | None:
     patient = journey.patient
-    if patient is None:
-        return None
-    from sqlalchemy import select
-
-    from booking.models import AppointmentStatus
-
-    return db.session.scalar(
-        select(Appointment.practitioner_id)
-        .where(
-            Appointment.patient_id == patient.id,
-            Appointment.status.in_([AppointmentStatus.completed, AppointmentStatus.checked_in]),
-        )
-        .order_by(Appointment.starts_at.desc())
-        .limit(1)
-    )
+    return last_seen_practitioner_id(patient.id) if patient is not None else None
 
 
 # ---- Day and time -----------------------------------------------------------------------------
@@ -765,7 +749,7 @@ def book_safety(journey: Journey) -> Response | str:
         return go_on(journey, "safety")
     if request.method == "GET":
         form.safety.data = journey.get("safety")
-    return page("book/safety.html", journey, "safety", form=form, red_flags=RED_FLAGS)
+    return page("book/safety.html", journey, "safety", form=form, red_flags=BOOKING_RED_FLAGS)
 
 
 @bp.route("/book/urgent", endpoint="urgent")
