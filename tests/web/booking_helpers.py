@@ -29,6 +29,8 @@ DAY = "2027-03-03"  # a Wednesday: Mei Lin Chen works 9am–1pm and 2pm–6pm at
 START = "2027-03-03T10:00:00+00:00"
 CLOCKED_MODULES = (
     "booking.book.views",
+    "booking.book.steps",
+    "booking.book.check_views",
     "booking.manage.flow",
     "booking.manage.views",
     "booking.patient.views",
