@@ -12,7 +12,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
-from booking.admin.forms import LocationForm, PolicyForm, RoomForm, SessionTypeForm
+from booking.admin.forms.locations import LocationForm
+from booking.admin.forms.policies import PolicyForm
+from booking.admin.forms.rooms import RoomForm
+from booking.admin.forms.session_types import SessionTypeForm
 from booking.clock import utcnow
 from booking.domain.errors import DomainError
 from booking.errors import status_for
