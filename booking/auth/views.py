@@ -192,8 +192,3 @@ def change_password_page() -> Response | str | tuple[str, int]:
     session[SESSION_TOKEN_KEY] = token
     flash("Your password has been changed")
     return redirect(home_url(), 303)
-
-
-@bp.app_context_processor
-def _sign_out_form() -> dict[str, object]:
-    return {"sign_out_form": EmptyForm, "clinic_name": current_app.config["CLINIC_NAME"]}

@@ -56,7 +56,6 @@ from booking.public.link_limits import email_link_ip_limit, may_send_to_address
 from booking.public.slot_pages import (
     day_label,
     day_page,
-    monday_of,
     nearest_items,
     parse_day,
     parse_start,
@@ -107,8 +106,6 @@ RED_FLAGS = (
     "cancer now or in the past",
     "a recent fall, accident or other serious injury",
 )
-bp.add_app_template_global(day_label, "day_label")
-bp.add_app_template_global(monday_of, "monday_of")
 
 CONTACT_CHOICES = [("email", "Email"), ("phone", "Phone call")]
 YES_NO = [("yes", "Yes"), ("no", "No")]
