@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -13,33 +12,13 @@ from wtforms.validators import Length, ValidationError
 
 from booking.domain.errors import InvalidInput
 from booking.forms import FlaskForm, Present
+from booking.forms.fields import DATE_PARTS, DatePartsError, read_date_parts
 from booking.services.platform.emails import check_email_format
 
 NAME_MAX = 100
 EMAIL_MAX = 254
 PHONE_MAX = 30
 PHONE_FORMAT = "Enter a phone number, like 07700 900 982 or +44 7700 900 982"
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
 
 
 def choice_field(label: str, message: str) -> RadioField:
@@ -160,9 +139,13 @@ class NameForm(FlaskForm):
     submit = continue_button()
 
 
+DATE_PART_MAX = 20
+
+
 def _date_part(label: str) -> StringField:
     return StringField(
-        label, validators=[Length(max=20, message="Date of birth must be a real date")]
+        label,
+        validators=[Length(max=DATE_PART_MAX, message="Date of birth must be a real date")],
     )
 
 
@@ -201,31 +184,13 @@ class DateOfBirthForm(FlaskForm):
             if not self.dob_day.errors:
                 self.dob_day.errors = ["Date of birth must be a real date"]
             return False
-        raw = {
-            name: re.sub(r"[\s\-]", "", getattr(self, name).data or "")
-            for name in ("dob_day", "dob_month", "dob_year")
-        }
-        missing = [name for name, value in raw.items() if not value]
-        if len(missing) == 3:
-            return self._fail("Enter your date of birth", ["dob_day", "dob_month", "dob_year"])
-        if missing:
-            words = " and ".join(name.removeprefix("dob_") for name in missing)
-            return self._fail(f"Date of birth must include a {words}", missing)
-        month_text = raw["dob_month"].lower()
-        # isdecimal, not isdigit: "²" is a digit that int() refuses.
-        month = MONTHS.get(month_text) or (int(month_text) if month_text.isdecimal() else 0)
-        if not raw["dob_day"].isdecimal() or not raw["dob_year"].isdecimal() or not month:
-            return self._fail(
-                "Date of birth must be a real date", ["dob_day", "dob_month", "dob_year"]
-            )
-        if len(raw["dob_year"]) != 4:
-            return self._fail("Year must include 4 numbers", ["dob_year"])
+        typed = {part: getattr(self, f"dob_{part}").data or "" for part in DATE_PARTS}
         try:
-            born = date(int(raw["dob_year"]), month, int(raw["dob_day"]))
-        except (ValueError, OverflowError):  # a day or month past the C int range overflows
-            return self._fail(
-                "Date of birth must be a real date", ["dob_day", "dob_month", "dob_year"]
-            )
+            born = read_date_parts(typed, noun="Date of birth", max_length=DATE_PART_MAX)
+        except DatePartsError as error:
+            return self._fail(error.message, [f"dob_{part}" for part in error.parts])
+        if born is None:
+            return self._fail("Enter your date of birth", ["dob_day", "dob_month", "dob_year"])
         if born >= self.today:
             return self._fail(
                 "Date of birth must be in the past", ["dob_day", "dob_month", "dob_year"]

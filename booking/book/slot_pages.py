@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.domain.formatting import format_date, format_time
+from booking.domain.formatting import day_label, format_date, format_time, monday_of
 from booking.domain.scheduling.dst import local_today
 from booking.domain.scheduling.values import Slot
 from booking.models import Clinic, Location
@@ -20,10 +20,6 @@ from booking.services.booking.availability import (
 
 CHUNK_DAYS = 60
 MORNING, AFTERNOON, EVENING = "Morning", "Afternoon", "Evening"
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 def parse_day(raw: str | None) -> date | None:
@@ -50,11 +46,6 @@ def parse_start(raw: str | None) -> datetime | None:
 
 def start_value(starts_at: datetime) -> str:
     return starts_at.astimezone(UTC).isoformat()
-
-
-def day_label(day: date) -> str:
-    """'Tuesday 14 April' (the year only when it is not this year's)."""
-    return f"{day:%A} {day.day} {day:%B}"
 
 
 def zone_line(zone_name: str, on: date) -> str:

@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 from booking.book.forms import LocationForm, PractitionerForm, SessionTypeForm
 from booking.book.journey import Journey, hold_owner, load_journey, need
 from booking.book.link_limits import register
-from booking.book.slot_pages import day_label, monday_of
 from booking.book.steps import TIME_ANSWERS, go_on, page, save, step, step_url
 from booking.clock import utcnow
 from booking.extensions import db
@@ -32,8 +31,6 @@ from booking.services.booking.patients import last_seen_practitioner_id
 bp = Blueprint("book", __name__)
 guard(bp, roles=None)
 register(bp)  # the address and IP limits of /book/find-you
-bp.add_app_template_global(day_label, "day_label")
-bp.add_app_template_global(monday_of, "monday_of")
 
 
 # ---- Start ------------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Shared form pieces: the app's FlaskForm, validators without `required`, EmptyForm."""
+"""App-wide form pieces: the app's FlaskForm, validators without `required`, EmptyForm.
+
+Shared fields (numbers, prices, clock times, GOV.UK date inputs, radios) are in `fields`.
+"""
 
 from __future__ import annotations
 
