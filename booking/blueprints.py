@@ -10,14 +10,18 @@ def register_blueprints(app: Flask) -> None:
     from booking.api import bp as api_bp
     from booking.articles import bp as articles_bp
     from booking.auth import bp as auth_bp
+    from booking.book import bp as book_bp
     from booking.extensions import csrf
     from booking.intake import bp as intake_bp
+    from booking.manage import bp as manage_bp
     from booking.patient import bp as patient_bp
     from booking.practitioner import bp as practitioner_bp
     from booking.public import bp as public_bp
     from booking.reception import bp as reception_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(book_bp)
+    app.register_blueprint(manage_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(patient_bp, url_prefix="/patient")
     app.register_blueprint(practitioner_bp, url_prefix="/practitioner")

@@ -1,4 +1,10 @@
-"""Template helpers: navigation per role, and the date and time filters."""
+"""Every app-wide template helper, registered here and nowhere else: filters, globals and the
+context processor (navigation per role, session expiry, the clinic's name and zone).
+
+Templates have no side effects: these only read. A page that shows audited data gets it
+from its view, which records the audit before rendering
+(tests/web/test_template_side_effects.py).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,10 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, session, url_for
 from flask_login import current_user
 
+from booking.articles.views import book_url
 from booking.auth_session import SESSION_TOKEN_KEY, session_limits
-from booking.domain.formatting import format_date, format_time
+from booking.domain.formatting import day_label, format_date, format_time, monday_of
+from booking.intake.forms import field_params
 from booking.services.accounts.sessions import session_expires_at
 
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
@@ -29,6 +37,10 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["format_date"] = format_date
     app.jinja_env.filters["format_time"] = format_time
     app.jinja_env.filters["in_zone"] = in_zone
+    app.jinja_env.globals["day_label"] = day_label
+    app.jinja_env.globals["monday_of"] = monday_of
+    app.jinja_env.globals["book_url"] = book_url  # articles: "Book a session"
+    app.jinja_env.globals["field_params"] = field_params  # intake question pages
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -54,4 +66,5 @@ def register(app: Flask) -> None:
             "nav_items": items,
             "session_expires_at": expires_at,
             "clinic_zone_name": current_app.config.get("CLINIC_TIMEZONE", "Europe/London"),
+            "clinic_name": current_app.config["CLINIC_NAME"],
         }

@@ -17,13 +17,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from booking import clock
-from booking.admin.forms import (
-    ClosureForm,
-    HoursForm,
-    NewPractitionerForm,
-    PractitionerForm,
-    TimeOffForm,
-)
+from booking.admin.forms.exceptions import ClosureForm, TimeOffForm
+from booking.admin.forms.hours import HoursForm
+from booking.admin.forms.practitioners import NewPractitionerForm, PractitionerForm
 from booking.admin.views import _actor, _form, _refused, bp
 from booking.domain.errors import DomainError
 from booking.extensions import db

@@ -10,19 +10,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 
 from booking import clock
-from booking.admin.forms import LocationForm, PolicyForm, RoomForm, SessionTypeForm
+from booking.admin.forms.locations import LocationForm
+from booking.admin.forms.policies import PolicyForm
+from booking.admin.forms.rooms import RoomForm
+from booking.admin.forms.session_types import SessionTypeForm
 from booking.domain.errors import DomainError
 from booking.errors import status_for
 from booking.extensions import db
-from booking.models import Clinic, Location, Practitioner, Room, SessionType, User
+from booking.models import Clinic, Location, Room, SessionType, User
 from booking.security import guard
 from booking.services.clinic import locations as locations_service
 from booking.services.clinic import policies as policies_service
 from booking.services.clinic import practitioners
 from booking.services.clinic import session_types as session_types_service
+from booking.services.clinic.overview import setup_counts
 from booking.services.clinic.settings import get_clinic
 
 bp = Blueprint("admin", __name__)
@@ -84,17 +87,7 @@ def _save(
 
 @bp.route("/")
 def home() -> str:
-    counts = {
-        label: db.session.scalar(select(func.count()).select_from(model))
-        for label, model in (
-            ("Locations", Location),
-            ("Rooms", Room),
-            ("Session types", SessionType),
-            ("Practitioners", Practitioner),
-            ("Accounts", User),
-        )
-    }
-    return render_template("admin/home.html", clinic=get_clinic(), counts=counts)
+    return render_template("admin/home.html", clinic=get_clinic(), counts=setup_counts())
 
 
 # ---- Booking policies ------------------------------------------------------------------------

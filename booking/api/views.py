@@ -12,30 +12,26 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
-from sqlalchemy import select
 
 from booking import clock
 from booking.api import schemas
 from booking.api.openapi import openapi_document
 from booking.api.ratelimit import bearer_key, has_no_bearer, ip_key, ip_limit, token_limit, too_many
-from booking.db_hooks import write_unit
 from booking.domain.errors import InvalidInput, PolicyRefused
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.errors import problem
 from booking.extensions import db, limiter
 from booking.links import base_url
-from booking.models import STAFF_ROLES, ApiToken, Clinic, Location, PatientProfile, User
+from booking.models import ApiToken, Appointment, PatientProfile, User
 from booking.services.api import booking as api_booking
 from booking.services.api import catalogue as api_catalogue
 from booking.services.api import idempotency as api_idempotency
+from booking.services.api import tokens as api_tokens
 from booking.services.booking.changes import cancel_appointment
 from booking.services.booking.patients import create_patient
-from booking.services.platform.audit import record_event
-from booking.services.platform.tokens import token_hash
 
 bp = Blueprint("api", __name__)
 
@@ -67,26 +63,12 @@ def _token_row() -> ApiToken | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
         return None
-    digest = token_hash(token.strip())
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+    return api_tokens.use_token(
+        token.strip(),
+        now=clock.utcnow(),
+        ip_address=request.remote_addr,
+        request_id=g.get("request_id"),
     )
-    if row is None or not row.user.is_enabled or row.user.role not in STAFF_ROLES:
-        return None
-    now = clock.utcnow()
-    with write_unit() as unit:
-        unit.get_one(ApiToken, row.id).last_used_at = now
-        record_event(
-            "api.token_used",
-            actor=row.user,
-            now=now,
-            object_type="api_token",
-            object_id=row.id,
-            ip_address=request.remote_addr,
-            request_id=g.get("request_id"),
-            session=unit,
-        )
-    return row
 
 
 @bp.before_request
@@ -181,8 +163,14 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def _zone(location_id: int) -> ZoneInfo:
-    return db.session.get_one(Location, location_id).zone
+def _appointment_json(appointment: Appointment) -> dict[str, Any]:
+    return schemas.appointment_json(
+        appointment, api_catalogue.location_zone(appointment.location_id)
+    )
+
+
+def _clinic_name() -> str:
+    return api_catalogue.clinic_name(current_app.config["CLINIC_NAME"])
 
 
 @bp.route("/me")
@@ -305,7 +293,7 @@ def create_appointment() -> Response:
         clinic_name=_clinic_name(),
     )
     appointment = booked.appointment
-    response = _finish(schemas.appointment_json(appointment, _zone(appointment.location_id)), 201)
+    response = _finish(_appointment_json(appointment), 201)
     response.headers["Location"] = f"{request.path}/{appointment.id}"
     return response
 
@@ -333,15 +321,10 @@ def _patient_for(args: schemas.BookingArgs) -> PatientProfile:
     )
 
 
-def _clinic_name() -> str:
-    name = db.session.scalar(select(Clinic.name).order_by(Clinic.id).limit(1))
-    return name or current_app.config["CLINIC_NAME"]
-
-
 @bp.get("/appointments/<id:appointment_id>")
 def get_appointment(appointment_id: int) -> Response:
     appointment = api_booking.get_for_actor(appointment_id, actor=g.api_user)
-    return jsonify(schemas.appointment_json(appointment, _zone(appointment.location_id)))
+    return jsonify(_appointment_json(appointment))
 
 
 @bp.post("/appointments/<id:appointment_id>/cancel")
@@ -359,13 +342,13 @@ def cancel(appointment_id: int) -> Response:
         base_url=base_url(),
         clinic_name=_clinic_name(),
     )
-    return _finish(schemas.appointment_json(appointment, _zone(appointment.location_id)), 200)
+    return _finish(_appointment_json(appointment), 200)
 
 
 @bp.get("/appointments")
 def list_appointments() -> Response:
     args = schemas.appointment_list_args(request.args)
-    clinic_zone = ZoneInfo(db.session.scalar(select(Clinic.timezone).limit(1)) or "UTC")
+    clinic_zone = api_catalogue.clinic_zone()
     first = args.date_from or local_today(clinic_zone, now=clock.utcnow())
     last = args.date_to or first + timedelta(days=30)
     if last < first or (last - first).days + 1 > schemas.MAX_LIST_DAYS:
@@ -382,9 +365,7 @@ def list_appointments() -> Response:
         after=tuple(args.page.after) if args.page.after else None,
         limit=args.page.limit + 1,
     )
-    zones = {
-        loc: ZoneInfo(tz) for loc, tz in db.session.execute(select(Location.id, Location.timezone))
-    }
+    zones = api_catalogue.location_zones()
     items = [schemas.appointment_json(row, zones[row.location_id]) for row in rows]
     return jsonify(
         _page(items, args.page.limit, lambda item: [_utc_start(rows, item["id"]), item["id"]])

@@ -16,15 +16,11 @@ from booking.services.articles import editing, permissions, queries, rendering, 
 
 bp = Blueprint("articles", __name__)
 guard(bp, roles=None, staff=("manage", "new", "edit", "publish"))
-bp.add_app_template_global(queries.articles_for_session_types, "articles_for_session_types")
 
 
 def book_url(session_type_slug: str) -> str:
     """Where "Book a session" goes for a session type: the one place to switch to `/book`."""
     return url_for("public.start", type=session_type_slug)
-
-
-bp.add_app_template_global(book_url, "book_url")
 
 
 @bp.route("/")

@@ -40,10 +40,8 @@ from booking.security import (
 )
 from booking.services.accounts.password_change import change_password
 from booking.services.accounts.passwords import password_minimum
-from booking.services.accounts.sessions import end_session, start_session
-from booking.services.accounts.sign_in import authenticate
-from booking.services.clinic.settings import clinic_zone, get_clinic
-from booking.services.platform.audit import record_event
+from booking.services.accounts.sessions import sign_out as sign_out_user
+from booking.services.accounts.sign_in import sign_in as sign_in_user
 
 bp = Blueprint("auth", __name__)
 guard(bp, roles=None)
@@ -96,23 +94,22 @@ def sign_in() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        now = clock.utcnow()
-        user = authenticate(form.email.data, form.password.data, now=now, cost=password_cost())
-        if user is None:
-            # Wrong password, unknown email or locked out: one answer (security.md §3). The
-            # failure counter commits with the audit row.
+        signed_in = sign_in_user(
+            form.email.data,
+            form.password.data,
+            now=clock.utcnow(),
+            cost=password_cost(),
+            ip_address=request.remote_addr,
+        )
+        db.session.commit()  # a refusal's failure counter and audit row commit too
+        if signed_in is None:
             form.password.errors.append(SIGN_IN_FAILED)
-            record_event("auth.sign_in_failed", actor=None, now=now, ip_address=request.remote_addr)
-            db.session.commit()
             return render_template("auth/sign_in.html", form=form), 200
         kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
         session.clear()
         session.update(kept)
-        token = start_session(user, now=now, ip_address=request.remote_addr)
-        record_event("auth.sign_in", actor=user, now=now, ip_address=request.remote_addr)
-        db.session.commit()
-        session[SESSION_TOKEN_KEY] = token
-        login_user(user)
+        session[SESSION_TOKEN_KEY] = signed_in.token
+        login_user(signed_in.user)
         target = form.next.data if is_safe_next(form.next.data) else home_url()
         return redirect(target)
     return render_template("auth/sign_in.html", form=form)
@@ -122,9 +119,12 @@ def sign_in() -> Response | str | tuple[str, int]:
 def sign_out() -> Response:
     EmptyForm().validate_on_submit()  # CSRFProtect has already checked the token
     if current_user.is_authenticated:
-        now = clock.utcnow()
-        end_session(session.get(SESSION_TOKEN_KEY), now=now)
-        record_event("auth.sign_out", actor=current_user, now=now, ip_address=request.remote_addr)
+        sign_out_user(
+            session.get(SESSION_TOKEN_KEY),
+            actor=current_user._get_current_object(),
+            now=clock.utcnow(),
+            ip_address=request.remote_addr,
+        )
         db.session.commit()
     logout_user()
     session.clear()
@@ -160,43 +160,27 @@ def change_password_page() -> Response | str | tuple[str, int]:
     )
     if not form.validate_on_submit():
         return page()
-    now = clock.utcnow()
-    clinic = get_clinic()
     try:
         token = change_password(
             form.current_password.data,
             form.new_password.data,
             actor=user,
-            now=now,
+            now=clock.utcnow(),
             cost=password_cost(),
             ip_address=request.remote_addr,
             request_id=request_id(),
             clinic_name=current_app.config["CLINIC_NAME"],
-            zone=clinic_zone(),
-            phone=clinic.phone if clinic else None,
         )
     except InvalidInput as error:
-        if error.field != "current_password":
-            db.session.rollback()
-        # A wrong current password stays counted against the account (security.md §3): the
-        # service wrote nothing else, so that, with the audit row, is what commits.
         getattr(form, error.field or "current_password").errors.append(error.message)
         if error.field == "current_password":
-            record_event(
-                "auth.password_change_failed",
-                actor=user,
-                now=now,
-                ip_address=request.remote_addr,
-                request_id=request_id(),
-            )
+            # A wrong current password stays counted against the account (security.md §3):
+            # the service wrote nothing else, so that, with its audit row, is what commits.
             db.session.commit()
+        else:
+            db.session.rollback()
         return page(), status_for(error)
     db.session.commit()
     session[SESSION_TOKEN_KEY] = token
     flash("Your password has been changed")
     return redirect(home_url(), 303)
-
-
-@bp.app_context_processor
-def _clinic_name() -> dict[str, object]:
-    return {"clinic_name": current_app.config["CLINIC_NAME"]}

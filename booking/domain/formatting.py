@@ -1,8 +1,8 @@
-"""Dates and times in words, as pages and emails show them."""
+"""Dates and times in words, as pages and emails show them, and the week a date is in."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 
 def format_date(value: date | datetime) -> str:
@@ -15,3 +15,12 @@ def format_time(value: datetime | time) -> str:
     hour = value.hour % 12 or 12
     suffix = "am" if value.hour < 12 else "pm"
     return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
+
+
+def day_label(day: date) -> str:
+    """'Tuesday 14 April' (the year only when it is not this year's)."""
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())

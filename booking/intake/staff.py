@@ -194,13 +194,23 @@ INTAKE_WORDS = {
 }
 
 
+def day_view_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]:
+    """What a day view shows per appointment, with the audit of that read already recorded.
+
+    The flags are clinical data: each patient whose flags the view shows gets one flags.read
+    row, written before the page renders (templates have no side effects).
+    """
+    notes = appointment_notes(appointments)
+    shown = {a.patient_id for a in appointments if a.patient_id and notes[a.id]["flags"]}
+    audit_reads("flags.read", object_type="patient", patient_ids=sorted(shown))
+    return notes
+
+
 def appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]:
     """Flags and intake status as words for each row of a day view (ux.md §6 D1, P1)."""
+    if not appointments:
+        return {}
     flags = staff.active_flags(a.patient_id for a in appointments if a.patient_id)
-    # The flags are clinical data: each patient whose flags the day view shows is audited.
-    audit_reads(
-        "flags.read", object_type="patient", patient_ids=sorted(pid for pid in flags if flags[pid])
-    )
     intakes = staff.intakes_for_appointments([a.id for a in appointments])
     prefixes: dict[Role | None, str] = {
         Role.receptionist: "reception",

@@ -16,17 +16,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from booking import clock
+from booking.book.forms import DateOfBirthForm
+
+# The browser's booking key also opens a guest's intake: the same hash, one helper.
+from booking.book.journey import hold_owner as _guest_hash
 from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
 from booking.domain.intake import rules
 from booking.extensions import db
 from booking.inputs import is_storable
 from booking.intake import summary
-from booking.intake.forms import StartForm, SubmitAnswersForm, field_params, page_form
+from booking.intake.forms import StartForm, SubmitAnswersForm, page_form
 from booking.models import Appointment, AppointmentStatus, IntakeResponse, IntakeStatus, Role
-from booking.public.forms import DateOfBirthForm
-
-# The browser's booking key also opens a guest's intake: the same hash, one helper.
-from booking.public.journey import hold_owner as _guest_hash
 from booking.security import guard, request_id
 from booking.services.booking.patients import profile_for_user
 from booking.services.clinic.settings import clinic_today, get_clinic
@@ -49,7 +49,6 @@ GUEST_PAGES = (
 # Said when a new browser's date of birth is wrong (the form's own errors cover bad dates).
 NO_MATCH = "Date of birth does not match the one we have for this booking"
 guard(bp, roles=["patient"], public=GUEST_PAGES)
-bp.add_app_template_global(field_params, "field_params")
 
 
 @bp.after_request
@@ -367,13 +366,3 @@ def answers(intake_id: int) -> Response | str:
     if isinstance(intake, Response):
         return intake
     return render_template("intake/answers.html", intake=intake, sections=summary.sections(intake))
-
-
-def _appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]:
-    from booking.intake.staff import appointment_notes
-
-    return appointment_notes(appointments)
-
-
-# The day view and day sheet table (templates/_macros/appointments.html) shows these.
-bp.add_app_template_global(_appointment_notes, "appointment_notes")

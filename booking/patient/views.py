@@ -9,8 +9,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from booking import clock
+from booking.manage import flow
 from booking.models import Appointment, AppointmentStatus
-from booking.public import manage_flow as flow
 from booking.security import get_owned_or_404, guard
 from booking.services.booking.patients import profile_for_user, sessions_of
 

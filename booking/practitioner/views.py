@@ -11,6 +11,7 @@ from flask_login import current_user
 from booking import clock
 from booking.admin import schedule_views
 from booking.domain.scheduling.dst import day_bounds, local_today
+from booking.intake.staff import day_view_notes
 from booking.models import Practitioner
 from booking.security import guard
 from booking.services.booking.listings import appointments_between
@@ -42,6 +43,7 @@ def home() -> str:
         today=today,
         zone=zone,
         appointments=appointments,
+        notes=day_view_notes(appointments),
     )
 
 

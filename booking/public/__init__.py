@@ -1,6 +1,5 @@
-"""The public blueprint: start page, booking journey and manage links."""
+"""The public blueprint: the start page and the pages every footer links to."""
 
-from booking.public import booking_views, manage_views  # noqa: F401 - registers their routes
 from booking.public.views import bp
 
 __all__ = ["bp"]

@@ -1,4 +1,4 @@
-"""Pages anyone can see: the booking start page and service information."""
+"""Pages anyone can see: the start page (what to book, where) and the footer's pages."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ guard(bp, roles=None)
 def start() -> Response | str:
     slug = request.args.get("type")
     if slug:  # "Book a session" on an article: start a booking of that type
-        return redirect(url_for("public.book", type=slug[:100]))
+        return redirect(url_for("book.begin", type=slug[:100]))
     session_types = active_session_types()
     return render_template(
         "public/start.html",

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 
 from booking import clock
 from booking.domain.scheduling.dst import day_bounds, local_today
+from booking.intake.staff import day_view_notes
 from booking.security import guard
 from booking.services.booking.listings import appointments_between
 from booking.services.clinic.settings import clinic_zone
@@ -19,9 +20,11 @@ def home() -> str:
     zone = clinic_zone()
     today = local_today(zone, now=clock.utcnow())
     start, end = day_bounds(today, zone)
+    appointments = appointments_between(start, end)
     return render_template(
         "reception/home.html",
         today=today,
         zone=zone,
-        appointments=appointments_between(start, end),
+        appointments=appointments,
+        notes=day_view_notes(appointments),
     )

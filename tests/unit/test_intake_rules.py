@@ -106,6 +106,12 @@ def test_seven_red_flag_questions() -> None:
     ]
 
 
+def test_the_booking_screen_lists_one_line_per_red_flag_question() -> None:
+    """/book/safety asks about the same seven red flags as the intake (domain.md §4)."""
+    assert len(rules.BOOKING_RED_FLAGS) == len(RED_FLAG_KEYS)
+    assert "saddle numbness" in rules.BOOKING_RED_FLAGS[0]
+
+
 @pytest.mark.parametrize("key", RED_FLAG_KEYS)
 def test_red_flag_both_ways(key: str) -> None:
     raised = rules.derive_flags(V1, {**calm(), key: "yes"})

@@ -374,8 +374,8 @@ def test_a_returning_patient_finds_their_details_by_email_link(demo: Flask, cloc
 def test_time_labels_name_the_abbreviation_on_a_clocks_back_day() -> None:
     from datetime import UTC, date, datetime
 
+    from booking.book.slot_pages import time_groups, zone_line
     from booking.domain.scheduling.values import Slot
-    from booking.public.slot_pages import time_groups, zone_line
 
     def slot(hour: int, minute: int) -> Slot:
         start = datetime(2027, 10, 31, hour, minute, tzinfo=UTC)

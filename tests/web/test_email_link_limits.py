@@ -15,12 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from booking.extensions import db
-from booking.models import OutboxMessage
-from booking.public.link_limits import (
+from booking.book.link_limits import (
     DEFAULT_EMAIL_LINK_RATELIMIT_PER_ADDRESS,
     DEFAULT_EMAIL_LINK_RATELIMIT_PER_IP,
 )
+from booking.extensions import db
+from booking.models import OutboxMessage
 from tests.conftest import csrf_from, make_app, seed_demo
 from tests.web.booking_helpers import Clock, book, demo_ids, hold, post, text, to_time
 

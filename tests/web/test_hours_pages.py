@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from booking.admin.forms import parse_clock
 from booking.extensions import db
+from booking.forms.fields import parse_clock
 from booking.models import (
     Appointment,
     AppointmentStatus,

@@ -87,7 +87,7 @@ def _audit_rows(app: Flask, action: str) -> list[AuditEvent]:
 
 
 def test_confirmation_points_first_visits_to_the_intake(demo: Flask) -> None:
-    from booking.public.intake_link import next_step_after_booking
+    from booking.book.intake_link import next_step_after_booking
 
     first = book_first_visit(demo, guest_patient_id(demo))
     follow_up = book_first_visit(demo, guest_patient_id(demo), first_visit=False)

@@ -97,7 +97,7 @@ def _form_field_names() -> list[str]:
     from flask_wtf import FlaskForm
     from wtforms.fields.core import UnboundField
 
-    from booking.admin.forms import DatePartsField
+    from booking.forms.fields import DatePartsField
 
     def subclasses(cls: type) -> Iterator[type]:
         for sub in cls.__subclasses__():

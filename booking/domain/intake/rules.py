@@ -18,6 +18,17 @@ SCALE_VALUES = tuple(str(n) for n in range(11))
 # Answers that describe now, not last time: a returning patient answers them afresh.
 NOT_CARRIED_OVER = frozenset({"pregnancy"})
 URGENT_ADVICE = "Call 999 in an emergency. Otherwise contact your GP or call NHS 111 today."
+# The red flags a first visit is asked about before booking (/book/safety, ux.md step 12):
+# "Since your problem started, have you had:" then this list. A "yes" shows urgent advice.
+BOOKING_RED_FLAGS = (
+    "numbness around your bottom or genitals (saddle numbness)",
+    "new problems passing urine or controlling your bowels",
+    "weakness in your legs that is getting worse",
+    "a fever",
+    "weight loss you cannot explain",
+    "cancer now or in the past",
+    "a recent fall, accident or other serious injury",
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from booking.models import User
 from booking.services.accounts.passwords import check_new_password, hash_password, verify_password
 from booking.services.accounts.sessions import add_session, end_all_sessions
 from booking.services.accounts.sign_in import PasswordAttempt
+from booking.services.clinic.settings import clinic_zone, get_clinic
 from booking.services.platform import outbox
 from booking.services.platform.audit import record_event
 
@@ -31,24 +32,26 @@ def change_password(
     ip_address: str | None,
     request_id: str | None,
     clinic_name: str,
-    zone: ZoneInfo,
-    phone: str | None = None,
 ) -> str:
     """Replace the actor's own password; return a new session token for the browser that asked.
 
     The current password counts against the actor's brute-force counter, as at sign-in.
     Raises InvalidInput with `field` `current_password` when `current` is wrong (code
-    `wrong_password`: the failure is in the session, for the caller to commit) or the account
-    is locked out (code `locked_out`: not checked); `new_password` when `new` breaks the role's
-    rule or equals `current`, and the caller rolls back. On success the counter is cleared,
-    every session of the actor is revoked (this browser's too: it gets the returned token), an
-    `auth.password_changed` audit row is added and an email saying so is queued, with no password.
+    `wrong_password`) or the account is locked out (code `locked_out`: not checked): the
+    failure and an `auth.password_change_failed` audit row are in the session, for the caller
+    to commit. Raises it with `field` `new_password` when `new` breaks the role's rule or
+    equals `current`, and the caller rolls back. On success the counter is cleared, every
+    session of the actor is revoked (this browser's too: it gets the returned token), an
+    `auth.password_changed` audit row is added and an email saying so is queued (in the
+    clinic's zone, with its phone number), with no password.
     """
     attempt = PasswordAttempt(actor.email, now=now)
     if attempt.locked:
+        _audit_failure(actor, now=now, ip_address=ip_address, request_id=request_id)
         raise InvalidInput(WRONG_CURRENT_PASSWORD, "locked_out", field="current_password")
     if not verify_password(actor, current, cost=cost):
         attempt.failed()
+        _audit_failure(actor, now=now, ip_address=ip_address, request_id=request_id)
         raise InvalidInput(WRONG_CURRENT_PASSWORD, "wrong_password", field="current_password")
     attempt.succeeded()
     check_new_password(new, role=actor.role)
@@ -66,9 +69,28 @@ def change_password(
         ip_address=ip_address,
         request_id=request_id,
     )
-    _queue_password_changed_email(actor, now=now, clinic_name=clinic_name, zone=zone, phone=phone)
+    clinic = get_clinic()
+    _queue_password_changed_email(
+        actor,
+        now=now,
+        clinic_name=clinic_name,
+        zone=clinic_zone(),
+        phone=clinic.phone if clinic else None,
+    )
     db.session.flush()
     return token
+
+
+def _audit_failure(
+    actor: User, *, now: datetime, ip_address: str | None, request_id: str | None
+) -> None:
+    record_event(
+        "auth.password_change_failed",
+        actor=actor,
+        now=now,
+        ip_address=ip_address,
+        request_id=request_id,
+    )
 
 
 def _queue_password_changed_email(

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from booking.db_hooks import write_unit
 from booking.extensions import db
 from booking.models import Role, User, UserSession
+from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import new_token, token_hash
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -54,6 +55,12 @@ def end_session(token: str | None, *, now: datetime) -> None:
         .where(UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+def sign_out(token: str | None, *, actor: User, now: datetime, ip_address: str | None) -> None:
+    """End this browser's session and add an `auth.sign_out` audit row; the caller commits."""
+    end_session(token, now=now)
+    record_event("auth.sign_out", actor=actor, now=now, ip_address=ip_address)
 
 
 def end_all_sessions(user_id: int, *, now: datetime) -> None:

@@ -1,10 +1,12 @@
-"""Signing in: the password check and the brute-force counter per email (security.md §3).
+"""Signing in: the password check, the brute-force counter per email (security.md §3), and
+the session and audit rows of a sign-in.
 
 Failures are counted per normalised email, account or not.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,8 +16,35 @@ from sqlalchemy.dialects import postgresql, sqlite
 from booking.extensions import db
 from booking.models import SignInThrottle, User
 from booking.services.accounts.passwords import hasher_for
+from booking.services.accounts.sessions import start_session
+from booking.services.platform.audit import record_event
 from booking.services.platform.emails import normalise_email
 from booking.services.platform.tokens import token_hash
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    token: str  # the new session's raw token, for this browser's cookie only
+
+
+def sign_in(
+    email: str, password: str, *, now: datetime, cost: tuple[int, int, int], ip_address: str | None
+) -> SignedIn | None:
+    """Check the password and open a session; None when refused.
+
+    Refused (wrong password, unknown email or locked out: one answer, security.md §3): the
+    failure counter and an `auth.sign_in_failed` audit row are in the session. Signed in: the
+    counter is cleared and a session row and an `auth.sign_in` audit row are added. The
+    caller commits either way.
+    """
+    user = authenticate(email, password, now=now, cost=cost)
+    if user is None:
+        record_event("auth.sign_in_failed", actor=None, now=now, ip_address=ip_address)
+        return None
+    token = start_session(user, now=now, ip_address=ip_address)
+    record_event("auth.sign_in", actor=user, now=now, ip_address=ip_address)
+    return SignedIn(user, token)
 
 
 def authenticate(

@@ -17,9 +17,30 @@ from sqlalchemy.orm import selectinload
 from booking.domain.errors import NotFound
 from booking.domain.scheduling.values import Slot
 from booking.extensions import db
-from booking.models import Location, Practitioner, SessionType, WorkingHours
+from booking.models import Clinic, Location, Practitioner, SessionType, WorkingHours
 from booking.services.api.booking import working_location_ids
 from booking.services.booking.availability import AvailabilityQuery, find_slots
+
+
+def clinic_name(default: str) -> str:
+    """The clinic's name for emails the API sends, or `default` before it is set up."""
+    name = db.session.scalar(select(Clinic.name).order_by(Clinic.id).limit(1))
+    return name or default
+
+
+def clinic_zone() -> ZoneInfo:
+    """The zone the API's date ranges are read in: the clinic's, else UTC."""
+    return ZoneInfo(db.session.scalar(select(Clinic.timezone).limit(1)) or "UTC")
+
+
+def location_zone(location_id: int) -> ZoneInfo:
+    return db.session.get_one(Location, location_id).zone
+
+
+def location_zones() -> dict[int, ZoneInfo]:
+    """Every location's zone, by id."""
+    rows = db.session.execute(select(Location.id, Location.timezone))
+    return {location_id: ZoneInfo(zone) for location_id, zone in rows}
 
 
 def locations_page(*, after: int | None, limit: int) -> list[Location]:

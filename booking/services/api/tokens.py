@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from booking.db_hooks import write_unit
 from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.models import STAFF_ROLES, ApiToken, User
@@ -48,6 +49,36 @@ def create_token(*, email: str, name: str, now: datetime) -> tuple[ApiToken, str
         "api.token_created", actor=None, now=now, object_type="api_token", object_id=token.id
     )
     return token, plaintext
+
+
+def use_token(
+    plaintext: str, *, now: datetime, ip_address: str | None, request_id: str | None
+) -> ApiToken | None:
+    """The live token with this plaintext, if its user is an enabled staff user, else None.
+
+    A use stamps `last_used_at` and adds an `api.token_used` audit row, in a short write of
+    their own (`write_unit`: an API GET otherwise only reads, security.md §1).
+    """
+    row = db.session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == token_hash(plaintext), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None or not row.user.is_enabled or row.user.role not in STAFF_ROLES:
+        return None
+    with write_unit() as unit:
+        unit.get_one(ApiToken, row.id).last_used_at = now
+        record_event(
+            "api.token_used",
+            actor=row.user,
+            now=now,
+            object_type="api_token",
+            object_id=row.id,
+            ip_address=ip_address,
+            request_id=request_id,
+            session=unit,
+        )
+    return row
 
 
 def list_tokens() -> list[ApiToken]:

@@ -52,6 +52,19 @@ def create_patient(
     return profile
 
 
+def last_seen_practitioner_id(patient_id: int) -> int | None:
+    """The practitioner of the patient's latest attended session (checked in or completed)."""
+    return db.session.scalar(
+        select(Appointment.practitioner_id)
+        .where(
+            Appointment.patient_id == patient_id,
+            Appointment.status.in_([AppointmentStatus.completed, AppointmentStatus.checked_in]),
+        )
+        .order_by(Appointment.starts_at.desc())
+        .limit(1)
+    )
+
+
 def upcoming_for_email(email: str, *, now: datetime) -> list[Appointment]:
     """Booked sessions not yet ended for any profile with this email address."""
     return list(

@@ -1,0 +1,105 @@
+"""A location: its address, phone, time zone and the policies it overrides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import Length
+
+from booking.admin.forms.policies import STEP_CHOICES
+from booking.forms import FlaskForm, Present
+from booking.forms.fields import (
+    YES_NO,
+    WholeNumberField,
+    choices,
+    is_yes,
+    name_field,
+    radios,
+    text_of,
+)
+from booking.services.clinic.locations import LocationValues
+
+
+class LocationForm(FlaskForm):
+    name = name_field()
+    address = TextAreaField(
+        "Address",
+        widget=GovTextArea(),
+        validators=[
+            Present("Enter the address"),
+            Length(max=500, message="Address must be 500 characters or fewer"),
+        ],
+    )
+    phone = StringField(
+        "Phone number",
+        widget=GovTextInput(),
+        description="Patients see it when they need to phone, for example to cancel late.",
+        validators=[
+            Present("Enter a phone number"),
+            Length(
+                max=32,
+                message="Enter a phone number, like 020 7946 0321 or +44 20 7946 0321",
+            ),
+        ],
+    )
+    country_code = StringField(
+        "Country code",
+        widget=GovTextInput(),
+        description="Two letters, like GB or IE. Phone numbers are read in this country.",
+        validators=[
+            Present("Enter a two-letter country code, like GB or IE"),
+            Length(max=2, message="Enter a two-letter country code, like GB or IE"),
+        ],
+    )
+    timezone = StringField(
+        "Time zone",
+        widget=GovTextInput(),
+        description="A name from the IANA list, like Europe/London or Europe/Dublin. "
+        "Patients see times in this zone.",
+        validators=[
+            Present("Enter a time zone, like Europe/London"),
+            Length(max=64, message="Enter a time zone from the IANA list, like Europe/London"),
+        ],
+    )
+    min_notice_minutes = WholeNumberField(
+        "Minimum notice (optional)", limit="min_notice_minutes", example=120
+    )
+    max_advance_days = WholeNumberField(
+        "How far ahead patients can book (optional)", limit="max_advance_days", example=90
+    )
+    slot_step_minutes = radios(
+        "How often can sessions start?",
+        [],
+        "Select how often sessions can start",
+        empty_choice=True,
+    )
+    cancellation_cutoff_hours = WholeNumberField(
+        "Cancellation cut-off (optional)", limit="cancellation_cutoff_hours", example=24
+    )
+    is_active = radios(
+        "Can patients book at this location?", YES_NO, "Select yes if patients can book here"
+    )
+    submit = SubmitField("Save location", widget=GovSubmitInput())
+
+    def __init__(self, *args: Any, clinic_step: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slot_step_minutes.choices = choices(
+            [("", f"Use the clinic's setting (every {clinic_step} minutes)"), *STEP_CHOICES]
+        )
+
+    def values(self) -> LocationValues:
+        step = self.slot_step_minutes.data
+        return LocationValues(
+            name=text_of(self.name),
+            address=text_of(self.address),
+            phone=text_of(self.phone),
+            timezone=text_of(self.timezone),
+            country_code=text_of(self.country_code),
+            is_active=is_yes(self.is_active),
+            min_notice_minutes=self.min_notice_minutes.data,
+            max_advance_days=self.max_advance_days.data,
+            slot_step_minutes=int(step) if step else None,
+            cancellation_cutoff_hours=self.cancellation_cutoff_hours.data,
+        )

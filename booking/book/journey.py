@@ -1,0 +1,234 @@
+"""The booking draft and the order of the journey's questions (ux.md §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import session
+from flask_login import current_user
+
+from booking.book.slot_pages import Booking, parse_day, parse_start
+from booking.domain.errors import NotFound
+from booking.domain.scheduling.dst import local_today
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    BookingDraft,
+    Location,
+    PatientProfile,
+    Role,
+    SessionType,
+)
+from booking.services.booking.availability import AvailabilityQuery
+from booking.services.booking.catalogue import locations_offering
+from booking.services.booking.drafts import load_draft
+from booking.services.booking.holds import current_hold, is_first_visit
+from booking.services.booking.patients import profile_for_user
+from booking.services.clinic.settings import get_clinic
+from booking.services.platform.tokens import new_token, token_hash
+
+T = TypeVar("T")
+BOOKING_KEY = "booking_key"
+DETAILS = ("name", "date_of_birth", "contact", "contact_preference")
+# Steps from here on show the hold line.
+AFTER_TIME = ("returning", "find_you", *DETAILS, "safety", "check")
+
+
+def need(value: T | None) -> T:
+    """A value the step order guarantees; its absence means the draft went away."""
+    if value is None:
+        raise NotFound("Start your booking again.")
+    return value
+
+
+def browser_key(*, create: bool = False) -> str | None:
+    """This browser's random booking key (kept across sign-in); its hash keys the draft."""
+    key = session.get(BOOKING_KEY)
+    if key is None and create:
+        key = new_token()
+        session[BOOKING_KEY] = key
+    return key
+
+
+def hold_owner(*, create: bool = False) -> str | None:
+    key = browser_key(create=create)
+    return token_hash(key) if key else None
+
+
+def signed_in_profile() -> PatientProfile | None:
+    if current_user.is_authenticated and current_user.role == Role.patient:
+        return profile_for_user(current_user.id)
+    return None
+
+
+@dataclass
+class Journey:
+    """One browser's draft with what the pages derive from it."""
+
+    draft: BookingDraft
+    owner: str
+    now: datetime
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.draft.answers or {}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.answers.get(name, default)
+
+    @cached_property
+    def session_type(self) -> SessionType | None:
+        type_id = self.get("session_type_id")
+        return db.session.get(SessionType, type_id) if type_id else None
+
+    @cached_property
+    def location(self) -> Location | None:
+        location_id = self.get("location_id")
+        return db.session.get(Location, location_id) if location_id else None
+
+    @property
+    def zone_name(self) -> str:
+        return self.location.timezone if self.location else "Europe/London"
+
+    @property
+    def practitioner_id(self) -> int | None:
+        chosen = self.get("practitioner")
+        return None if chosen in (None, "any") else int(chosen)
+
+    @cached_property
+    def picker(self) -> Booking:
+        session_type, location = need(self.session_type), need(self.location)
+        today = local_today(ZoneInfo(self.zone_name), now=self.now)
+        return Booking(
+            query=AvailabilityQuery(
+                session_type_id=session_type.id,
+                location_id=location.id,
+                date_from=today,
+                date_to=today,
+                practitioner_id=self.practitioner_id,
+            ),
+            location=location,
+            clinic=get_clinic(),
+        )
+
+    @property
+    def day(self) -> date | None:
+        return parse_day(self.get("day"))
+
+    @property
+    def starts_at(self) -> datetime | None:
+        return parse_start(self.get("starts_at"))
+
+    @cached_property
+    def hold(self) -> Appointment | None:
+        return current_hold(self.owner)
+
+    @property
+    def hold_is_live(self) -> bool:
+        hold = self.hold
+        return (
+            hold is not None
+            and hold.id == self.get("hold_id")
+            and hold.hold_expires_at is not None
+            and hold.hold_expires_at > self.now
+        )
+
+    @cached_property
+    def patient(self) -> PatientProfile | None:
+        profile = signed_in_profile()
+        if profile is not None:
+            return profile
+        patient_id = self.get("patient_id")
+        return db.session.get(PatientProfile, patient_id) if patient_id else None
+
+    @cached_property
+    def first_visit(self) -> bool:
+        if self.patient is None:
+            return True
+        return is_first_visit(self.patient.id)
+
+    @cached_property
+    def several_locations(self) -> bool:
+        if self.session_type is None:
+            return True
+        return len(locations_offering(self.session_type.id)) > 1
+
+    def steps(self) -> list[str]:
+        """The questions this browser will be asked, in order."""
+        order = ["type"]
+        if self.several_locations:
+            order.append("location")
+        order += ["practitioner", "day", "time"]
+        if signed_in_profile() is None:
+            order.append("returning")
+            if self.get("returning") == "yes" and self.patient is None:
+                order.append("find_you")
+        if self.patient is None and self.get("returning") != "yes":
+            order += list(DETAILS)
+        if self.first_visit:
+            order.append("safety")
+        order.append("check")
+        return order
+
+    def answered(self, step: str) -> bool:
+        done = {
+            "type": self.session_type is not None,
+            "location": self.location is not None,
+            "practitioner": "practitioner" in self.answers,
+            "day": self.day is not None,
+            "time": self.starts_at is not None,
+            "returning": "returning" in self.answers or self.patient is not None,
+            "find_you": self.patient is not None,
+            "name": "given_name" in self.answers,
+            "date_of_birth": "date_of_birth" in self.answers,
+            "contact": "email" in self.answers and "phone" in self.answers,
+            "contact_preference": "contact_preference" in self.answers,
+            "safety": "safety" in self.answers,
+            "check": False,
+        }
+        return done[step]
+
+    def first_missing(self) -> str:
+        for step in self.steps():
+            if not self.answered(step):
+                return step
+        return "check"
+
+    def after(self, step: str) -> str:
+        order = self.steps()
+        if step in order and order.index(step) + 1 < len(order):
+            return order[order.index(step) + 1]
+        return self.first_missing()
+
+    def before(self, step: str) -> str | None:
+        order = self.steps()
+        if step in order and order.index(step) > 0:
+            return order[order.index(step) - 1]
+        return None
+
+
+def load_journey(*, now: datetime) -> Journey | None:
+    key = browser_key()
+    if key is None:
+        return None
+    draft = load_draft(token_hash(key), now=now)
+    if draft is None:
+        return None
+    return Journey(draft=draft, owner=token_hash(key), now=now)
+
+
+def booked_appointment(journey: Journey) -> Appointment | None:
+    booked_id = journey.get("booked_id")
+    if not booked_id:
+        return None
+    appointment = db.session.get(Appointment, booked_id)
+    if appointment is None or appointment.hold_owner != journey.owner:
+        return None
+    if appointment.status == AppointmentStatus.held:
+        return None
+    return appointment

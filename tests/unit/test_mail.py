@@ -1,0 +1,143 @@
+"""Email bodies, rendered by name: the words are pinned byte for byte.
+
+The expected strings were captured from the Python-string bodies before they moved to
+`templates/email/*.txt`, so the move changes no email a patient or practitioner receives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from booking.mail import render_email
+
+LONDON = ZoneInfo("Europe/London")
+WINTER = datetime(2027, 3, 3, 10, 30, tzinfo=LONDON)  # GMT
+SUMMER = datetime(2027, 7, 14, 17, 5, tzinfo=LONDON)  # BST
+CLINIC = "Meridian Acupuncture"
+APPOINTMENT: dict[str, Any] = {
+    "given_name": "Jo",
+    "session_type": "First session",
+    "start": WINTER,
+    "practitioner": "Mei Lin Chen",
+    "place": "London",
+    "address": "1 Upper Street, London N1 0PQ",
+    "phone": "020 7946 0000",
+    "manage_url": "https://clinic.example/manage/abc",
+    "clinic_name": CLINIC,
+}
+
+CASES: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "appointment",
+        {**APPOINTMENT, "kind": "confirmation"},
+        "Hello Jo,\n\nYour First session is booked for Wednesday 3 March 2027 at 10:30am "
+        "(London time, GMT).\nPractitioner: Mei Lin Chen\nPlace: London, 1 Upper Street, "
+        "London N1 0PQ\n\nChange or cancel online:\nhttps://clinic.example/manage/abc\n\n"
+        "Questions? Call 020 7946 0000.\n\nMeridian Acupuncture",
+    ),
+    (
+        "appointment",
+        {**APPOINTMENT, "kind": "change", "start": SUMMER},
+        "Hello Jo,\n\nYour First session has moved to Wednesday 14 July 2027 at 5:05pm "
+        "(London time, BST).\nPractitioner: Mei Lin Chen\nPlace: London, 1 Upper Street, "
+        "London N1 0PQ\n\nChange or cancel online:\nhttps://clinic.example/manage/abc\n\n"
+        "Questions? Call 020 7946 0000.\n\nMeridian Acupuncture",
+    ),
+    (
+        # no manage link (staff-made or cancelled) and no phone: the lines as they were
+        "appointment",
+        {**APPOINTMENT, "kind": "cancellation", "manage_url": None, "phone": None},
+        "Hello Jo,\n\nYour First session on Wednesday 3 March 2027 at 10:30am "
+        "(London time, GMT) is cancelled.\nPractitioner: Mei Lin Chen\nPlace: London, "
+        "1 Upper Street, London N1 0PQ\n\nQuestions? Call None.\n\nMeridian Acupuncture",
+    ),
+    (
+        "manage_link",
+        {
+            "given_name": "Jo",
+            "session_type": "Follow-up session",
+            "start": SUMMER,
+            "link": "https://clinic.example/manage/new",
+            "clinic_name": CLINIC,
+        },
+        "Hello Jo,\n\nHere is a new link for your Follow-up session on Wednesday 14 July 2027 "
+        "at 5:05pm:\nhttps://clinic.example/manage/new\n\nYour earlier link keeps working "
+        "until you use this one.\n\nMeridian Acupuncture",
+    ),
+    (
+        "find_you",
+        {"link": "https://clinic.example/book/find-you/t0k", "clinic_name": CLINIC},
+        "Hello,\n\nUse this link to carry on booking your session. It works once, for 20 "
+        "minutes:\nhttps://clinic.example/book/find-you/t0k\n\nIf you did not ask for this, "
+        "you can ignore this email.\n\nMeridian Acupuncture",
+    ),
+    (
+        "intake_reminder",
+        {
+            "given_name": "Jo",
+            "start": WINTER,
+            "link": "https://clinic.example/intake/1/t",
+            "clinic_name": CLINIC,
+        },
+        "Hello Jo,\n\nBefore your session on Wednesday 3 March 2027 at 10:30am, answer a few "
+        "health questions so your practitioner can prepare:\nhttps://clinic.example/intake/1/t"
+        "\n\nYour answers are saved as you go, so you can stop and come back.\n\n"
+        "Meridian Acupuncture",
+    ),
+    (
+        "password_changed",
+        {
+            "display_name": "Sam Patel",
+            "changed_at": SUMMER,
+            "phone": "020 7946 0000",
+            "clinic_name": CLINIC,
+        },
+        "Hello Sam Patel,\n\nThe password for your Meridian Acupuncture account was changed on "
+        "Wednesday 14 July 2027 at 5:05pm BST. You have been signed out on your other "
+        "devices.\n\nIf you did not change it, call us on 020 7946 0000 straight away.\n\n"
+        "Meridian Acupuncture",
+    ),
+    (
+        "password_changed",
+        {"display_name": "Sam Patel", "changed_at": WINTER, "phone": None, "clinic_name": CLINIC},
+        "Hello Sam Patel,\n\nThe password for your Meridian Acupuncture account was changed on "
+        "Wednesday 3 March 2027 at 10:30am GMT. You have been signed out on your other "
+        "devices.\n\nIf you did not change it, contact the clinic straight away.\n\n"
+        "Meridian Acupuncture",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "values", "body"), CASES)
+def test_each_email_renders_exactly_as_before(name: str, values: dict[str, Any], body: str) -> None:
+    assert render_email(name, **values) == body
+
+
+def test_values_are_written_as_given_never_html_escaped() -> None:
+    body = render_email("find_you", link="https://x.example/?a=1&b=<2>", clinic_name="A & B's")
+    assert "https://x.example/?a=1&b=<2>\n" in body
+    assert body.endswith("\nA & B's")
+
+
+def test_an_unknown_email_is_a_key_error() -> None:
+    with pytest.raises(KeyError):
+        render_email("no_such_email", clinic_name=CLINIC)
+
+
+def test_a_missing_value_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        render_email("find_you", clinic_name=CLINIC)
+
+
+def test_an_unknown_value_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        render_email("find_you", link="https://x.example", clinic_name=CLINIC, extra="x")
+
+
+def test_an_unknown_appointment_kind_is_refused() -> None:
+    with pytest.raises((KeyError, ValueError)):
+        render_email("appointment", **{**APPOINTMENT, "kind": "no_such_kind"})
