@@ -26,7 +26,7 @@ from booking.services.clinic.settings import clinic_zone
 from booking.services.intake import answers
 from tests.conftest import ROLES
 from tests.web.access_matrix import MATRIX, URL_ARGS
-from tests.web.intake_helpers import book_first_visit, new_guest_patient, restore_published_v1
+from tests.web.intake_helpers import book_first_visit, new_guest_patient
 
 LoginAs = Callable[[str], FlaskClient]
 PACKAGE = Path(__file__).resolve().parents[2] / "booking"
@@ -110,7 +110,6 @@ def test_day_views_audit_the_flags_they_show_before_rendering(
     demo: Flask, login_as: LoginAs
 ) -> None:
     """The day views show flags: the view records one flags.read row, the template none."""
-    restore_published_v1(demo)
     booked = book_first_visit(demo, new_guest_patient(demo), starts_at=_today_at(demo, 1))
     with demo.app_context():
         intake = answers.start_intake(
