@@ -277,6 +277,20 @@ def give_date_of_birth(page: Any, day: str, month: str, year: str) -> None:
     continue_(page)
 
 
+@pytest.mark.parametrize("js", [True, False], ids=["js-on", "js-off"])
+def test_new_device_proof_with_the_keyboard_alone(
+    intake_app: Flask, open_page: Any, js: bool
+) -> None:
+    """A second device gives the date of birth with Tab and typing, then carries on answering."""
+    from datetime import date
+
+    page = open_page(js=js)
+    page.goto(claimed_elsewhere(intake_app, f"Keys{js}", born=date(1980, 1, 3)))
+    assert page.locator("h1").inner_text() == "What is your date of birth?"
+    keyboard_answer(page, {"dob_day": "3", "dob_month": "1", "dob_year": "1980"})
+    assert page.url.endswith("/concern"), page.url
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_U1_new_device_proof_pages_pass_axe(  # noqa: N802 - ux.md §10 goal IDs
     intake_app: Flask, open_page: Any, width: int
