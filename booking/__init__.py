@@ -57,6 +57,9 @@ def create_app(
 
     with app.app_context():
         db_hooks.install(db.engine)
+        problems = db_hooks.pragma_problems(db.engine)
+    if problems:
+        raise SystemExit(f"Meridian: SQLite durability settings refused: {'; '.join(problems)}.")
     log.register(app)
     from booking.api.ratelimit import init_limiter
 

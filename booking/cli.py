@@ -17,6 +17,8 @@ def register(app: Flask) -> None:
     _register_articles(app)
     _register_api_tokens(app)
     _register_housekeeping(app)
+    _register_privacy(app)
+    _register_backups(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -177,3 +179,62 @@ def _register_housekeeping(app: Flask) -> None:
         drafts, links = purge_expired_drafts(now=clock.utcnow())
         db.session.commit()
         click.echo(f"Deleted {drafts} expired booking draft(s) and {links} expired email link(s).")
+
+
+def _register_privacy(app: Flask) -> None:
+    @app.cli.command("apply-retention")
+    @click.option("--dry-run", is_flag=True, help="List what would be anonymised; change nothing.")
+    def apply_retention(dry_run: bool) -> None:
+        """Anonymise clinical records past the retention period (CLINICAL_RETENTION_YEARS).
+
+        Lists patients by id only, so the output can go to a log.
+        """
+        from booking import clock
+        from booking.services.privacy.retention import expired_records, purge
+
+        years = app.config["CLINICAL_RETENTION_YEARS"]
+        if not isinstance(years, int) or isinstance(years, bool) or years < 1:
+            raise click.ClickException("CLINICAL_RETENTION_YEARS must be a whole number >= 1.")
+        WRITE_TX.set(True)
+        now = clock.utcnow()
+        expired = expired_records(now=now, years=years)
+        for record in expired:
+            click.echo(
+                f"patient {record.patient_id}: last clinical event "
+                f"{record.last_clinical.isoformat()}, retention ended "
+                f"{record.retention_ended.isoformat()}"
+            )
+        if dry_run:
+            db.session.rollback()
+            click.echo(f"Dry run: {len(expired)} record(s) past {years} years would be anonymised.")
+            return
+        for record in expired:
+            purge(record, now=now)
+        db.session.commit()
+        click.echo(f"Anonymised {len(expired)} record(s) past {years} years.")
+
+
+def _register_backups(app: Flask) -> None:
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=pathlib.Path))
+    def backup(path: pathlib.Path) -> None:
+        """Back up the database to PATH (a new file) while the app keeps running."""
+        from booking.services.platform.backup import backup as run_backup
+
+        try:
+            how = run_backup(db.engine, path)
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(f"Backed up to {path} ({how}).")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+    def restore(path: pathlib.Path) -> None:
+        """Restore the backup at PATH into the configured database, which must be empty."""
+        from booking.services.platform.backup import restore as run_restore
+
+        try:
+            how = run_restore(db.engine, path)
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+        click.echo(f"Restored {path} ({how}).")

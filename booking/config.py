@@ -56,6 +56,9 @@ class Defaults:
     SMTP_PORT = 1025
     MAIL_FROM = "Meridian Acupuncture <bookings@meridian.example>"
     LOG_LEVEL = "INFO"
+    # Years a clinical record is kept after the last clinical event (adults; children until
+    # 25 at least), then `flask apply-retention` anonymises it (security.md §5).
+    CLINICAL_RETENTION_YEARS = 8
 
 
 def is_production(config: dict[str, Any]) -> bool:

@@ -16,6 +16,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+# What each connection must report back (PRAGMA name -> expected value); `install` sets them.
+REQUIRED_PRAGMAS = {"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2"}
+_PRAGMA_WORDS = {"synchronous": {"2": "FULL"}, "foreign_keys": {"1": "ON"}}
+
 # True while the current unit of work may write. CLI commands and scripts write.
 WRITE_TX: ContextVar[bool] = ContextVar("write_tx", default=True)
 
@@ -39,6 +43,25 @@ def install(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_TX.get() else "BEGIN")
+
+
+def pragma_problems(engine: Engine) -> list[str]:
+    """The durability settings a fresh SQLite connection does not have (none on PostgreSQL).
+
+    A file system that cannot do WAL (some network mounts) silently keeps the old journal;
+    checked at start so the app refuses to run rather than lose writes.
+    """
+    if engine.dialect.name != "sqlite":
+        return []
+    problems = []
+    with engine.connect() as conn:
+        for name, expected in REQUIRED_PRAGMAS.items():
+            found = str(conn.exec_driver_sql(f"PRAGMA {name}").scalar()).lower()
+            if found != expected:
+                want = _PRAGMA_WORDS.get(name, {}).get(expected, expected.upper())
+                problems.append(f"{name} is {found}, not {want}")
+        conn.rollback()
+    return problems
 
 
 @contextmanager

@@ -34,6 +34,7 @@ from booking.models.practitioner import (
     WorkingHours,
     practitioner_session_type,
 )
+from booking.models.privacy import ErasureRequest, ErasureStatus
 from booking.models.session_type import Audience, SessionType
 from booking.models.sign_in_throttle import SignInThrottle
 from booking.models.user import STAFF_ROLES, Role, User, UserSession
@@ -67,6 +68,8 @@ __all__ = [
     "PatientFlag",
     "QuestionnaireVersion",
     "EmailLink",
+    "ErasureRequest",
+    "ErasureStatus",
     "ExceptionKind",
     "LateCancelMode",
     "ManageLink",

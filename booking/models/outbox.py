@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.clock import utcnow
@@ -26,6 +26,8 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50))
     recipient: Mapped[str] = mapped_column(String(254))
+    # The patient the email is about, for their data export (families share an address).
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient_profile.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)

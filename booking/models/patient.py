@@ -35,6 +35,10 @@ class PatientProfile(Base):
     )
     opted_out: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Erasure (or retention) replaced the name, contact details and free text; irreversible.
+    anonymised_at: Mapped[datetime | None]
+    # Past the clinical retention period: the clinical content went too (apply-retention).
+    clinical_purged_at: Mapped[datetime | None]
 
     user: Mapped[User | None] = relationship()
 

@@ -1,5 +1,6 @@
 """The patient blueprint."""
 
+from booking.patient import data_views  # noqa: F401 - registers the data-rights routes on bp
 from booking.patient.views import bp
 
 __all__ = ["bp"]

@@ -57,6 +57,7 @@ def queue_patient_email(
     outbox.enqueue(
         kind=f"appointment.{kind}",
         recipient=patient.email,
+        patient_id=patient.id,
         subject=f"{SUBJECTS[kind]} – {clinic_name}",
         body_text=body,
         dedupe_key=f"appointment:{appointment.id}:{kind}:{appointment.ics_sequence}",
@@ -137,6 +138,7 @@ def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datet
         outbox.enqueue(
             kind="appointment.manage_link",
             recipient=patient.email,
+            patient_id=patient.id,
             subject=f"Your link to change or cancel – {clinic_name}",
             body_text=render_email(
                 "manage_link",

@@ -55,6 +55,7 @@ def send_reminder(
     outbox.enqueue(
         kind="intake.reminder",
         recipient=patient.email,
+        patient_id=patient.id,
         subject=f"Health questions before your session – {clinic_name}",
         body_text=body,
         dedupe_key=f"intake-reminder:{intake.id}:{int(now.timestamp())}",

@@ -35,6 +35,7 @@ def enqueue(
     now: datetime,
     ics: str | None = None,
     ics_method: str | None = None,
+    patient_id: int | None = None,
 ) -> OutboxMessage:
     """Add an email to the outbox in the caller's transaction (never sends)."""
     for header in (recipient, subject):
@@ -43,6 +44,7 @@ def enqueue(
     message = OutboxMessage(
         kind=kind,
         recipient=recipient,
+        patient_id=patient_id,
         subject=subject,
         body_text=body_text,
         ics=ics,
