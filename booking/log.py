@@ -119,6 +119,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "message": record.getMessage(),
             "logger": record.name,
+            "request_id": None,  # every line has the key; set inside a request
         }
         if has_request_context():
             entry["request_id"] = g.get("request_id")
