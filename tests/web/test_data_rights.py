@@ -305,3 +305,40 @@ def _all_text_of(patient_id: int) -> str:
         for row in db.session.scalars(select(model).where(model.patient_id == patient_id)):
             parts.append(repr({k: v for k, v in row.__dict__.items() if not k.startswith("_")}))
     return "\n".join(parts)
+
+
+@pytest.mark.matrix("C1")
+def test_csrf_headers_and_enumeration_on_the_data_rights_routes(
+    app: Flask, family: tuple[Person, Person]
+) -> None:
+    alex, _ = family
+    client = _client(app, alex)
+    for token in (None, "forged"):
+        data = {"confirm": "understood", **({"csrf_token": token} if token else {})}
+        assert client.post("/patient/data/erase", data=data).status_code == 400
+    admin = app.test_client()
+    assert sign_in(admin, "admin@rights.example", PASSWORD).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ErasureRequest.id))) == 0
+    page = client.get("/patient/data/erase").get_data(as_text=True)
+    client.post(
+        "/patient/data/erase", data={"csrf_token": csrf_from(page), "confirm": "understood"}
+    )
+    with app.app_context():
+        erasure_id = db.session.scalar(select(ErasureRequest.id))
+    assert (
+        admin.post(
+            f"/admin/erasure-requests/{erasure_id}", data={"confirm": "understood"}
+        ).status_code
+        == 400
+    )
+    with app.app_context():
+        assert db.session.get_one(PatientProfile, alex.patient_id).anonymised_at is None
+    # Other ids are simply not found; the patient's own pages take no id at all.
+    for other in (erasure_id + 1, erasure_id + 1000):
+        assert admin.get(f"/admin/erasure-requests/{other}").status_code == 404
+    for path in ("/patient/data", "/patient/data/export", "/patient/data/export.json"):
+        response = client.get(path)
+        assert "no-store" in response.headers["Cache-Control"], path
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
