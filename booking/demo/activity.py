@@ -39,6 +39,7 @@ from booking.extensions import db
 from booking.models import (
     Appointment,
     AppointmentStatus,
+    ErasureRequest,
     IntakeResponse,
     PatientProfile,
     ScheduleException,
@@ -87,6 +88,7 @@ def seed_demo_activity(*, now: datetime) -> DemoActivity:
     checked_in = book_sessions(context, patients)
     mark_missed_and_cancelled(context, patients)
     seed_intakes(context, patients)
+    _erasure_request(context, patients)
     db.session.flush()
     return DemoActivity(
         added=True,
@@ -168,6 +170,17 @@ def _plan(context: DemoContext) -> list[DemoPatient]:
         patient.community = False
         return [patient, *patients[:index], *patients[index + 1 :]]
     return patients
+
+
+def _erasure_request(context: DemoContext, patients: list[DemoPatient]) -> None:
+    """One patient (not Alex) asked three days ago to have their personal data erased."""
+    asking = next((p for p in reversed(patients) if not p.account), None)
+    if asking is not None:
+        db.session.add(
+            ErasureRequest(
+                patient_id=asking.profile.id, requested_at=context.now - timedelta(days=3)
+            )
+        )
 
 
 def _swap_to_front(items: list[Any], wanted: Any) -> None:
