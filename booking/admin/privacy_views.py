@@ -10,8 +10,7 @@ from flask_login import current_user
 from booking import clock
 from booking.admin.forms.erasure import CarryOutErasureForm
 from booking.admin.views import bp
-from booking.domain.errors import DomainError, NotFound
-from booking.errors import status_for
+from booking.domain.errors import NotFound
 from booking.extensions import db
 from booking.models import ErasureStatus
 from booking.security import request_id
@@ -32,19 +31,14 @@ def erasure_request(erasure_id: int) -> Any:
     form = CarryOutErasureForm()
     context = {"erasure": erasure, "years": current_app.config["CLINICAL_RETENTION_YEARS"]}
     if erasure.status == ErasureStatus.pending and form.validate_on_submit():
-        try:
-            erasure_service.carry_out(
-                erasure_id,
-                actor=current_user._get_current_object(),
-                now=clock.utcnow(),
-                ip_address=request.remote_addr,
-                request_id=request_id(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.confirm.errors = [error.message]
-            page = render_template("admin/erasure_request.html", form=form, **context)
-            return page, status_for(error)
+        # A refusal (DomainError) is shown by the app's handler, which rolls back.
+        erasure_service.carry_out(
+            erasure_id,
+            actor=current_user._get_current_object(),
+            now=clock.utcnow(),
+            ip_address=request.remote_addr,
+            request_id=request_id(),
+        )
         db.session.commit()
         flash("Personal data erased. The clinical record is kept without it.")
         return redirect(url_for("admin.erasure_requests"), 303)

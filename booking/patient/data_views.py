@@ -11,8 +11,6 @@ from werkzeug.wrappers import Response
 
 from booking import clock
 from booking.db_hooks import write_unit
-from booking.domain.errors import DomainError
-from booking.errors import status_for
 from booking.extensions import db
 from booking.models import PatientProfile
 from booking.patient.forms import ErasureRequestForm
@@ -84,20 +82,14 @@ def data_erase() -> Any:
     context = {"years": current_app.config["CLINICAL_RETENTION_YEARS"]}
     pending = erasure_service.pending_request(profile.id)
     if pending is None and form.validate_on_submit():
-        try:
-            erasure_service.request_erasure(
-                profile,
-                actor=current_user._get_current_object(),
-                now=clock.utcnow(),
-                ip_address=request.remote_addr,
-                request_id=request_id(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.confirm.errors = [error.message]
-            return render_template("patient/data_erase.html", form=form, **context), status_for(
-                error
-            )
+        # A refusal (DomainError) is shown by the app's handler, which rolls back.
+        erasure_service.request_erasure(
+            profile,
+            actor=current_user._get_current_object(),
+            now=clock.utcnow(),
+            ip_address=request.remote_addr,
+            request_id=request_id(),
+        )
         db.session.commit()
         return redirect(url_for("patient.data_erase"), 303)
     return render_template("patient/data_erase.html", form=form, pending=pending, **context)

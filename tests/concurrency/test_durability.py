@@ -18,7 +18,6 @@ import shutil
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -27,15 +26,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 
-from booking import clock, create_app
+from booking import clock
 from booking.extensions import db
 from booking.models import Appointment, Practitioner, SessionType
 from booking.services.api.tokens import create_token
 from tests.concurrency.conftest import Gunicorn, overlapping_live_pairs
-from tests.conftest import DEMO_EMAILS, IN_CI, base_config
+from tests.conftest import DEMO_EMAILS, IN_CI
+from tests.databases import empty_app
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.xdist_group("gunicorn")]
 BOOKINGS = 100
@@ -171,33 +170,12 @@ def test_kill_9_mid_bookings_loses_no_answered_booking(gunicorn_server: Gunicorn
 @pytest.fixture
 def restore_target(gunicorn_server: Gunicorn, tmp_path: Path) -> Iterator[Flask]:
     """An app on an empty database of the server's engine, for the restore."""
-    if gunicorn_server.database_uri.startswith("sqlite"):
-        yield create_app(
-            base_config(f"sqlite:///{tmp_path / 'restored.sqlite'}"),
-            instance_path=tmp_path / "restored",
-        )
-        return
-    if shutil.which("pg_dump") is None:
+    if not gunicorn_server.database_uri.startswith("sqlite") and not shutil.which("pg_dump"):
         if IN_CI:
             pytest.fail("pg_dump is needed for the PostgreSQL backup test in CI")
         pytest.skip("pg_dump is not installed")
-    url = make_url(gunicorn_server.database_uri)
-    name = f"restore_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    target = create_app(
-        base_config(url.set(database=name).render_as_string(hide_password=False)),
-        instance_path=tmp_path / "restored",
-    )
-    try:
+    with empty_app(gunicorn_server.database_uri, tmp_path) as target:
         yield target
-    finally:
-        with target.app_context():
-            db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.matrix("D2")

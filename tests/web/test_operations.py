@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from booking.extensions import db
 from booking.gunicorn_log import safe_path
 from booking.models import PatientProfile, SessionType, User
 from tests.conftest import base_config, seed_demo
+from tests.databases import empty_app
 from tests.factories import make_patient
 
 SECRET_WORDS = ("sqlite", "postgres", "password", "secret", "test-secret-key")
@@ -129,32 +129,10 @@ def _counts(app: Flask) -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def empty_target(engine_name: str, tmp_path: Path, app: Flask) -> Iterator[Flask]:
+def empty_target(app: Flask, tmp_path: Path) -> Iterator[Flask]:
     """An app on a second, empty database of the same engine."""
-    if engine_name == "sqlite":
-        target = create_app(
-            base_config(f"sqlite:///{tmp_path / 'restored.sqlite'}"),
-            instance_path=tmp_path / "restored",
-        )
+    with empty_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path) as target:
         yield target
-        return
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    name = f"restore_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    target = create_app(
-        base_config(url.set(database=name).render_as_string(hide_password=False)),
-        instance_path=tmp_path / "restored",
-    )
-    try:
-        yield target
-    finally:
-        with target.app_context():
-            db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_backup_restores_into_an_empty_database_only(
