@@ -11,23 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
-from booking.log import JsonFormatter, RedactFilter
-
-# A path segment that looks like a secret: manage, intake and sign-in link tokens
-# (`secrets.token_urlsafe(32)`, 43 characters) and anything else long and random.
-_TOKEN_SEGMENT = re.compile(r"(?<=/)[A-Za-z0-9_\-]{20,}(?=/|$)")
-HIDDEN_SEGMENT = ":token"
-
-
-def safe_path(path: str) -> str:
-    """The request path without its query string and with token-like segments hidden."""
-    return _TOKEN_SEGMENT.sub(HIDDEN_SEGMENT, path.split("?", 1)[0])
+from booking.log import JsonFormatter, RedactFilter, safe_path
 
 
 class JsonLogger(Logger):

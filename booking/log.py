@@ -28,6 +28,30 @@ _NEXT_PART = (
 )
 _SERVER_DETAIL = re.compile(r"^(\s*(?:DETAIL|CONTEXT|WHERE):).*?" + _NEXT_PART, re.M | re.S)
 _PARAMETERS = re.compile(r"^\[parameters: .*$", re.M)
+# A path segment that looks like a secret: manage, intake and sign-in link tokens
+# (`secrets.token_urlsafe(32)`, 43 characters) and anything else long and random; a
+# lower-case slug (`/articles/follow-up-acupuncture`) has no capital, digit or underscore.
+_TOKEN_SEGMENT = re.compile(r"(?<=/)(?=[A-Za-z0-9_\-]*[A-Z0-9_])[A-Za-z0-9_\-]{20,}(?=/|$)")
+# The request line in an access log message: `"GET /path?query HTTP/1.1"`.
+_REQUEST_LINE = re.compile(r'"([A-Z]+) (\S+) (HTTP/[0-9.]+)"')
+
+
+def safe_path(path: str) -> str:
+    """A request path fit for a log: no query string, token-like segments hidden."""
+    return _TOKEN_SEGMENT.sub(":token", path.split("?", 1)[0])
+
+
+class AccessLineFilter(logging.Filter):
+    """Werkzeug's development-server access lines without query strings or link tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _REQUEST_LINE.sub(
+            lambda m: f'"{m.group(1)} {safe_path(m.group(2))} {m.group(3)}"', message
+        )
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 def redact_exception_text(text: str) -> str:
@@ -147,6 +171,9 @@ def register(app: Flask) -> None:
     app.logger.handlers[:] = [handler]
     app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
     app.logger.propagate = False
+    werkzeug = logging.getLogger("werkzeug")  # `flask run`'s access lines
+    if not any(isinstance(f, AccessLineFilter) for f in werkzeug.filters):
+        werkzeug.addFilter(AccessLineFilter())
 
     @app.before_request
     def _assign_request_id() -> None:

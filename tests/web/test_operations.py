@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from booking import create_app, db_hooks
 from booking.extensions import db
-from booking.gunicorn_log import safe_path
+from booking.log import AccessLineFilter, safe_path
 from booking.models import PatientProfile, SessionType, User
 from tests.conftest import base_config, seed_demo
 from tests.databases import empty_app
@@ -89,13 +89,29 @@ def test_every_app_log_line_is_json_with_a_request_id(sqlite_app: Flask) -> None
     ("path", "logged"),
     [
         ("/manage/" + "A1b2-_" * 8, "/manage/:token"),
-        ("/intake/12/start/" + "x" * 43 + "?a=b", "/intake/12/start/:token"),
+        ("/intake/12/start/" + "xY7-" * 11 + "?a=b", "/intake/12/start/:token"),
         ("/reception/patients?q=Alex+Morgan", "/reception/patients"),
         ("/book/time", "/book/time"),
+        ("/articles/acupuncture-for-back-pain", "/articles/acupuncture-for-back-pain"),
     ],
 )
 def test_gunicorn_access_paths_carry_no_tokens_or_query_strings(path: str, logged: str) -> None:
     assert safe_path(path) == logged
+
+
+def test_development_server_access_lines_lose_query_strings_and_tokens(sqlite_app: Flask) -> None:
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        "%s - - [%s] %s",
+        ("127.0.0.1", "06/Dec/2026", f'"GET /manage/{"tK9_" * 11}?q=Alex HTTP/1.1" 200 -'),
+        None,
+    )
+    assert any(isinstance(f, AccessLineFilter) for f in logging.getLogger("werkzeug").filters)
+    AccessLineFilter().filter(record)
+    assert record.getMessage() == '127.0.0.1 - - [06/Dec/2026] "GET /manage/:token HTTP/1.1" 200 -'
 
 
 def test_sqlite_without_the_durability_pragmas_is_refused(
