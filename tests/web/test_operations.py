@@ -151,6 +151,7 @@ def empty_target(app: Flask, tmp_path: Path) -> Iterator[Flask]:
         yield target
 
 
+@pytest.mark.slow  # creating and dropping a PostgreSQL database
 def test_backup_restores_into_an_empty_database_only(
     app: Flask, empty_target: Flask, engine_name: str, tmp_path: Path
 ) -> None:
