@@ -247,6 +247,11 @@ def test_erasure_keeps_the_clinical_record_and_the_audit_and_closes_the_account(
             )
             == 0
         )
+        ips = db.session.scalars(
+            select(UserSession.ip_address).where(UserSession.user_id == alex.user_id)
+        ).all()
+        assert ips
+        assert set(ips) == {None}
         assert _clinical_counts(alex.patient_id) == clinical_before  # rows kept
         rows = _all_text_of(alex.patient_id)
         for canary in (

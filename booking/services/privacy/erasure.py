@@ -28,6 +28,7 @@ from booking.models import (
     PatientFlag,
     PatientProfile,
     User,
+    UserSession,
 )
 from booking.services.accounts.sessions import end_all_sessions
 from booking.services.platform.audit import record_event
@@ -165,6 +166,9 @@ def _close_account(user_id: int, *, now: datetime) -> None:
     user.display_name = " ".join(ERASED_NAME)
     user.password_hash = UNUSABLE_PASSWORD_HASH
     end_all_sessions(user.id, now=now)
+    db.session.execute(
+        update(UserSession).where(UserSession.user_id == user.id).values(ip_address=None)
+    )
 
 
 def _cancel_future_sessions(patient_id: int, *, now: datetime) -> None:
