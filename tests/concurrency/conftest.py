@@ -70,6 +70,8 @@ def gunicorn_server(
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "--config",  # production's settings and JSON logger; the options below win
+                str(ROOT / "gunicorn.conf.py"),
                 "--workers",
                 str(WORKERS),
                 "--bind",

@@ -218,6 +218,12 @@ def test_backup_during_writes_restores_every_earlier_booking(
     assert restored.exit_code == 0, restored.output
     assert before <= _booked_ids(restore_target)
     assert overlapping_live_pairs(restore_target) == 0
+    # gunicorn's own lines (gunicorn.conf.py): JSON with the request id, no query strings.
+    lines = [json.loads(line) for line in gunicorn_server.log().splitlines() if line.strip()]
+    access = [line for line in lines if line["logger"] == "gunicorn.access"]
+    assert len(access) >= len(committed)
+    assert all(line["request_id"] for line in access)
+    assert "session_type_id=" not in gunicorn_server.log()  # the availability query string
     if gunicorn_server.database_uri.startswith("sqlite"):
         with restore_target.app_context():
             assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
