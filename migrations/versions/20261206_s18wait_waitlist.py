@@ -1,6 +1,6 @@
 """Waitlist entries and offers, post-treatment check-ins and side-effect reports (issue 18)
 
-Revision ID: 20261206_s18wait_waitlist_aftercare
+Revision ID: 20261206_s18wait_waitlist
 Revises: 20261127_intake_browser
 Create Date: 2026-12-06 20:42:56.481058
 
@@ -9,7 +9,7 @@ Create Date: 2026-12-06 20:42:56.481058
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261206_s18wait_waitlist_aftercare"
+revision = "20261206_s18wait_waitlist"
 down_revision = "20261127_intake_browser"
 branch_labels = None
 depends_on = None

@@ -84,7 +84,7 @@ def join(
     return entry
 
 
-def _listing() -> Select[tuple[WaitlistEntry]]:
+def _listing() -> Select[WaitlistEntry]:
     return select(WaitlistEntry).options(
         selectinload(WaitlistEntry.patient),
         selectinload(WaitlistEntry.session_type),

@@ -13,20 +13,25 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, or_, select, update
 
-from booking.domain.errors import DomainError, NotFound
+from booking.domain.errors import DomainError, NotFound, SlotTaken
+from booking.domain.scheduling.dst import day_bounds
 from booking.domain.scheduling.values import Slot
 from booking.domain.waitlist import accepts
 from booking.extensions import db
 from booking.mail import gettext, render_email
 from booking.models import (
     Appointment,
+    Location,
     OfferStatus,
+    ScheduleException,
     WaitlistEntry,
     WaitlistOffer,
     WaitlistStatus,
+    WorkingHours,
 )
 from booking.services.booking.availability import AvailabilityQuery, find_slots, nearest_free
 from booking.services.booking.holds import book_hold, hold_slot
+from booking.services.clinic.settings import clinic_zone
 from booking.services.platform import outbox
 from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import new_token, token_hash
@@ -35,10 +40,8 @@ OFFERS_PER_TIME = 3  # the first eligible entries are emailed; the first to conf
 OFFER_HOURS = 12  # an offer's link works this long (never past the session's start)
 
 
-class OfferGone(DomainError):  # noqa: N818 - names the condition, like the other errors
+class OfferGone(SlotTaken):
     """The offered time was booked by someone else, or the offer expired."""
-
-    status = 409
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,26 @@ class FreedTime:
     start: datetime
     end: datetime
     location_id: int | None = None  # None: any location the practitioner works at
+
+
+ROTA_WINDOW = timedelta(days=14)  # how far ahead new hours are offered to the waitlist
+
+
+def freed_by_rota_change(
+    row: ScheduleException | WorkingHours, *, now: datetime
+) -> FreedTime | None:
+    """The range a rota change opened: removed time off or closure day, added extra or
+    weekly hours (the next two weeks). None when the change frees nothing for one
+    practitioner (a clinic-wide closure is left to the next cancellation).
+    """
+    if isinstance(row, WorkingHours):
+        return FreedTime(row.practitioner_id, now, now + ROTA_WINDOW, row.location_id)
+    if row.practitioner_id is None:
+        return None
+    location = db.session.get(Location, row.location_id) if row.location_id else None
+    zone = location.zone if location is not None else clinic_zone()
+    start, end = day_bounds(row.on_date, zone)
+    return FreedTime(row.practitioner_id, max(start, now), end, row.location_id)
 
 
 def _candidates(freed: FreedTime, *, now: datetime) -> list[WaitlistEntry]:
@@ -93,6 +116,8 @@ def offer_freed_time(
     offer per patient, at most OFFERS_PER_TIME in all, never the same time twice.
     """
     offers: list[WaitlistOffer] = []
+    if freed.end <= freed.start:
+        return offers
     slots_by_kind: dict[tuple[int, int], list[Slot]] = {}
     patients: set[int] = set()
     for entry in _candidates(freed, now=now):
@@ -114,9 +139,7 @@ def offer_freed_time(
         )
         if slot is None or _already_offered(entry.id, slot):
             continue
-        offers.append(
-            _make_offer(entry, slot, now=now, base_url=base_url, clinic_name=clinic_name)
-        )
+        offers.append(_make_offer(entry, slot, now=now, base_url=base_url, clinic_name=clinic_name))
         patients.add(entry.patient_id)
     return offers
 
@@ -182,7 +205,9 @@ def offer_by_token(token: str) -> WaitlistOffer:
     """The offer an emailed link names, in any state; NotFound for any other token."""
     if not token or len(token) > 100:
         raise NotFound("This link is not valid.")
-    offer = db.session.scalar(select(WaitlistOffer).where(WaitlistOffer.token_hash == token_hash(token)))
+    offer = db.session.scalar(
+        select(WaitlistOffer).where(WaitlistOffer.token_hash == token_hash(token))
+    )
     if offer is None:
         raise NotFound("This link is not valid.")
     return offer
@@ -229,7 +254,12 @@ def confirm_offer(
         booked = book_hold(
             hold_id=hold.id,
             hold_owner=owner,
-            retake={},
+            retake={
+                "session_type_id": entry.session_type_id,
+                "location_id": entry.location_id,
+                "practitioner_id": offer.practitioner_id,
+                "starts_at": offer.starts_at,
+            },
             patient=entry.patient,
             now=now,
             base_url=base_url,
