@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -19,6 +19,7 @@ from booking.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from booking.services.booking.patients import create_patient
 from booking.services.platform.audit import record_event
 
 ENTRY_DAYS = 60  # an entry stops being offered times after this long
@@ -142,16 +143,44 @@ def remove(entry: WaitlistEntry, *, now: datetime, actor: User | None) -> None:
     )
 
 
-def find_patient(email: str, date_of_birth: date) -> PatientProfile:
-    """Reception's look-up: the one patient with this email and date of birth, or NotFound."""
+def find_patient(email: str, given_name: str) -> PatientProfile:
+    """Reception's look-up: the one patient with this email address and first name."""
     patients = list(
         db.session.scalars(
             select(PatientProfile).where(
                 func.lower(PatientProfile.email) == email.strip().lower(),
-                PatientProfile.date_of_birth == date_of_birth,
+                func.lower(PatientProfile.given_name) == given_name.strip().lower(),
             )
         )
     )
-    if len(patients) != 1:
-        raise NotFound("No patient has that email address and date of birth.")
+    if not patients:
+        raise NotFound("No patient has that email address and first name.")
+    if len(patients) > 1:
+        raise NotFound("More than one patient matches: check the details with the patient.")
     return patients[0]
+
+
+def guest_patient(
+    *, given_name: str, family_name: str, email: str, now: datetime
+) -> PatientProfile:
+    """The guest profile (no account) with these names and email, made if new."""
+    found = db.session.scalar(
+        select(PatientProfile)
+        .where(
+            PatientProfile.user_id.is_(None),
+            func.lower(PatientProfile.email) == email.strip().lower(),
+            func.lower(PatientProfile.given_name) == given_name.strip().lower(),
+            func.lower(PatientProfile.family_name) == family_name.strip().lower(),
+        )
+        .order_by(PatientProfile.id.desc())
+        .limit(1)
+    )
+    return found or create_patient(
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=None,
+        email=email,
+        phone=None,
+        contact_preference="email",
+        now=now,
+    )
