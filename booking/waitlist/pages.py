@@ -40,7 +40,7 @@ def join_page(
                 patient(form),
                 **form.values(),
                 now=clock.utcnow(),
-                actor=current_user,
+                actor=current_user if current_user.is_authenticated else None,
                 source=source,
             )
         except DomainError as error:
