@@ -50,7 +50,7 @@ def offer(token: str) -> Any:
     if found.status == OfferStatus.booked and found.appointment_id is not None:
         return render_template("waitlist/offer_booked.html", offer=found, entry=entry, start=start)
     if not offers.is_open(found, now=now):
-        return _taken(found)
+        return _taken(found, 409 if request.method == "POST" else 200)
     form = EmptyForm()
     if form.validate_on_submit():
         try:

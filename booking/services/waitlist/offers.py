@@ -226,12 +226,24 @@ def confirm_offer(
 ) -> Appointment:
     """Book the offered time for the entry's patient, or raise OfferGone.
 
-    The offer is claimed with a conditional UPDATE (a double click books once), then a
-    normal hold is placed and booked under the overlap guards. When the time has gone the
+    The offers of this time are locked, this one is claimed with a conditional UPDATE (a
+    double click books once), then a normal hold is placed and booked under the overlap
+    guards. When the time has gone the
     offer is marked taken, which the caller commits with the "already taken" page.
     """
     if not is_open(offer, now=now):
         raise OfferGone("This time is no longer available.")
+    # Every offer of this time, locked in id order on PostgreSQL: two confirmations of one
+    # time then queue here instead of deadlocking on each other's offer rows further on.
+    db.session.execute(
+        select(WaitlistOffer.id)
+        .where(
+            WaitlistOffer.practitioner_id == offer.practitioner_id,
+            WaitlistOffer.starts_at == offer.starts_at,
+        )
+        .order_by(WaitlistOffer.id)
+        .with_for_update()
+    ).all()
     claimed = db.session.execute(
         update(WaitlistOffer)
         .where(WaitlistOffer.id == offer.id, WaitlistOffer.status == OfferStatus.open)
