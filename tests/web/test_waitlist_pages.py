@@ -165,7 +165,7 @@ def test_a_cancellation_offers_both_and_the_first_to_confirm_books(
         assert [a.patient.email for a in booked] == ["ben@example.com"]
     assert [m.recipient for m in _emails(app, "appointment.confirmation")] == ["ben@example.com"]
     # A stale page posted later books nothing either.
-    assert ben.post(ada_link, data={"csrf_token": csrf_from(page)}).status_code == 200
+    assert ben.post(ada_link, data={"csrf_token": csrf_from(page)}).status_code == 409
     assert app.test_client().get("/waitlist/offer/not-a-token").status_code == 404
 
 
