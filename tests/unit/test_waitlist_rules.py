@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from booking.domain.errors import InvalidInput
 from booking.domain.waitlist import accepts, day_part, describe, encode_parts, encode_weekdays
 
-WEDNESDAY_10AM = datetime(2027, 4, 14, 10, 0)
+WEDNESDAY_10AM = datetime(2027, 4, 14, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 
 
 @pytest.mark.parametrize(
