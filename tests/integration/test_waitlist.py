@@ -206,3 +206,28 @@ def test_joining_twice_updates_one_entry_and_removing_stops_offers(clinic: dict)
     entries.remove(entry, now=NOW, actor=None)
     _cancel(clinic["booked"])
     assert db.session.scalar(select(func.count(WaitlistOffer.id))) == 0
+
+
+def test_moving_a_session_offers_its_old_time(clinic: dict) -> None:
+    from booking.services.booking.changes import reschedule_appointment
+
+    make_hours(
+        practitioner=clinic["mei"],
+        location=clinic["location"],
+        weekdays=[3],
+        start="10:00",
+        end="10:30",
+    )
+    entry = _join(clinic, weekdays=[2])
+    reschedule_appointment(
+        clinic["booked"],
+        starts_at=SLOT + timedelta(days=1),
+        hold_owner="staff-move",
+        now=NOW,
+        actor=None,
+        by_staff=True,
+        base_url=BASE,
+        clinic_name=CLINIC,
+    )
+    (offer,) = _offers()
+    assert (offer.entry_id, offer.starts_at) == (entry.id, SLOT)

@@ -129,6 +129,7 @@ def reschedule_appointment(
     new time is not free, PolicyRefused inside the cut-off in `call` mode.
     """
     late = False if by_staff else _check_patient_may_change(appointment, now=now)
+    old_time = FreedTime(appointment.practitioner_id, appointment.busy_from, appointment.busy_until)
     release_holds(hold_owner)
     slot = validate_start(
         session_type_id=appointment.session_type_id,
@@ -171,6 +172,8 @@ def reschedule_appointment(
         object_id=appointment.id,
         patient_id=appointment.patient_id,
     )
+    # The old time is free now (the new range may overlap it: only what is left counts).
+    offer_freed_time(old_time, now=now, base_url=base_url, clinic_name=clinic_name)
     return appointment
 
 
