@@ -163,9 +163,12 @@ def upgrade():
         batch_op.create_index(
             batch_op.f("ix_side_effect_report_checkin_id"), ["checkin_id"], unique=False
         )
+    # Directly, not in batch mode: SQLite keeps the appointment table and its guard triggers.
+    op.create_index("ix_appointment_first_visit_end", "appointment", ["is_first_visit", "ends_at"])
 
 
 def downgrade():
+    op.drop_index("ix_appointment_first_visit_end", table_name="appointment")
     with op.batch_alter_table("side_effect_report", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_side_effect_report_checkin_id"))
 
