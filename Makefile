@@ -11,7 +11,9 @@ PYTHON ?= python3
 PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast lint format bench install install-dev chromium wrk assets db clean
+PYBABEL := $(VENV)/bin/pybabel
+
+.PHONY: translations translations-extract translations-init run test test-fast lint format bench install install-dev chromium wrk assets db clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +38,22 @@ instance/config.py:
 	@echo "DEVELOPMENT = True  # a developer's machine: no production start-up checks" >> $@
 	@echo "Wrote $@ with a new SECRET_KEY"
 
-db: install instance/config.py
+# Email words: babel.cfg says where marked strings are; the .po files are in git, the compiled .mo
+# are not (without one the English source text is used, so a fresh clone works before this).
+translations: install
+	$(PYBABEL) compile --statistics -d booking/translations
+
+# After changing a marked string: refresh the template and every language's .po from it.
+translations-extract: install
+	$(PYBABEL) extract -F babel.cfg -k gettext -k _ --no-location --sort-output --omit-header \
+		-o booking/translations/messages.pot .
+	$(PYBABEL) update -i booking/translations/messages.pot -d booking/translations --no-fuzzy-matching
+
+# A new language: make translations-init LANG=cy, then translate booking/translations/cy/.
+translations-init: install
+	$(PYBABEL) init -i booking/translations/messages.pot -d booking/translations -l $(LANG)
+
+db: install instance/config.py translations
 	$(FLASK) db upgrade
 
 run: db

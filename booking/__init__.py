@@ -33,12 +33,17 @@ def create_app(
     )
     _load_config(app, test_config)
 
-    from booking.extensions import csrf, db, login_manager, migrate
+    from booking.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    babel.init_app(
+        app,
+        default_locale="en",
+        default_translation_directories=str(Path(app.root_path) / "translations"),
+    )
     WTFormsHelpers(app)
     app.jinja_loader = ChoiceLoader(
         [

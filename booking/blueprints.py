@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from booking.admin import bp as admin_bp
+    from booking.aftercare import bp as aftercare_bp
     from booking.api import bp as api_bp
     from booking.articles import bp as articles_bp
     from booking.auth import bp as auth_bp
@@ -18,10 +19,13 @@ def register_blueprints(app: Flask) -> None:
     from booking.practitioner import bp as practitioner_bp
     from booking.public import bp as public_bp
     from booking.reception import bp as reception_bp
+    from booking.waitlist import bp as waitlist_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(book_bp)
     app.register_blueprint(manage_bp)
+    app.register_blueprint(waitlist_bp)
+    app.register_blueprint(aftercare_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(patient_bp, url_prefix="/patient")
     app.register_blueprint(practitioner_bp, url_prefix="/practitioner")

@@ -47,6 +47,8 @@ def _register_outbox(app: Flask) -> None:
     def send_outbox(limit: int) -> None:
         """Send due email from the outbox, retrying failures with back-off."""
         from booking import clock
+        from booking.links import base_url
+        from booking.services.aftercare.planning import plan_checkins
         from booking.services.platform.outbox import SmtpSettings, claim_due, deliver
 
         settings = SmtpSettings(
@@ -55,6 +57,10 @@ def _register_outbox(app: Flask) -> None:
             sender=app.config["MAIL_FROM"],
         )
         WRITE_TX.set(True)
+        plan_checkins(
+            now=clock.utcnow(), base_url=base_url(), clinic_name=app.config["CLINIC_NAME"]
+        )
+        db.session.commit()
         sent = failed = 0
         while True:
             ids = claim_due(now=clock.utcnow(), limit=limit)

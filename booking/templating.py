@@ -19,6 +19,7 @@ from booking.articles.views import book_url
 from booking.auth_session import SESSION_TOKEN_KEY, session_limits
 from booking.domain.formatting import day_label, format_date, format_time, monday_of
 from booking.domain.privacy import readable_value
+from booking.domain.waitlist import describe as describe_waitlist
 from booking.intake.forms import field_params
 from booking.services.accounts.sessions import session_expires_at
 
@@ -45,6 +46,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["monday_of"] = monday_of
     app.jinja_env.globals["book_url"] = book_url  # articles: "Book a session"
     app.jinja_env.globals["field_params"] = field_params  # intake question pages
+    app.jinja_env.globals["describe_waitlist"] = describe_waitlist  # days and times wanted
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

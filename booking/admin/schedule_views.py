@@ -24,6 +24,7 @@ from booking.admin.views import _actor, _form, _refused, bp
 from booking.domain.errors import DomainError
 from booking.extensions import db
 from booking.forms import EmptyForm
+from booking.links import base_url
 from booking.models import Appointment, Practitioner, ScheduleException
 from booking.security import password_cost
 from booking.services.clinic import locations as locations_service
@@ -31,6 +32,7 @@ from booking.services.clinic import practitioners as practitioners_service
 from booking.services.clinic import session_types, settings
 from booking.services.rota import exceptions, outside_hours
 from booking.services.rota import hours as hours_service
+from booking.services.waitlist import offers as waitlist_offers
 
 
 def _outside(**scope: Any) -> dict[str, Any]:
@@ -100,6 +102,29 @@ def _long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def _offering(change: Callable[..., Any], opens: set[str] | None = None) -> Callable[..., Any]:
+    """A rota change that also offers any time it opens to the waitlist (same transaction).
+
+    `opens`: the exception kinds whose change opens time (None: weekly hours added).
+    """
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        row = change(*args, **kwargs)
+        if opens is not None and row.kind.value not in opens:
+            return row
+        freed = waitlist_offers.freed_by_rota_change(row, now=kwargs["now"])
+        if freed is not None:
+            waitlist_offers.offer_freed_time(
+                freed,
+                now=kwargs["now"],
+                base_url=base_url(),
+                clinic_name=current_app.config["CLINIC_NAME"],
+            )
+        return row
+
+    return run
+
+
 # ---- Shared with the practitioner's own pages -----------------------------------------------
 
 
@@ -129,7 +154,7 @@ def hours_page(
     return _write(
         form,
         template,
-        partial(hours_service.add_hours, practitioner.id),
+        _offering(partial(hours_service.add_hours, practitioner.id)),
         lambda hours: (
             f"Hours added: {hours_service.describe_hours(hours, names()[hours.location_id])}"
         ),
@@ -173,7 +198,7 @@ def time_off_page(
     return _write(
         form,
         template,
-        partial(exceptions.add_exception, practitioner.id),
+        _offering(partial(exceptions.add_exception, practitioner.id), {"extra_hours"}),
         partial(_exception_banner, "added"),
         page_url,
         context,
@@ -182,7 +207,10 @@ def time_off_page(
 
 def remove_exception(practitioner: Practitioner, exception_id: int, page_url: str) -> Any:
     return _remove(
-        partial(exceptions.remove_exception, practitioner.id, exception_id),
+        _offering(
+            partial(exceptions.remove_exception, practitioner.id, exception_id),
+            {"time_off", "closure"},
+        ),
         partial(_exception_banner, "removed"),
         page_url,
     )

@@ -79,7 +79,18 @@ def book_no_times(journey: Journey) -> str:
         journey,
         None,
         back_url=step_url("practitioner"),
+        waitlist_args=waitlist_args(journey),
     )
+
+
+def waitlist_args(journey: Journey) -> dict[str, str]:
+    """The journey's answers, carried to the join-the-waitlist page."""
+    args = {"practitioner": str(journey.practitioner_id or "any")}
+    if journey.session_type is not None:
+        args["session_type"] = str(journey.session_type.id)
+    if journey.location is not None:
+        args["location"] = str(journey.location.id)
+    return args
 
 
 @bp.route("/book/time", methods=["GET", "POST"], endpoint="time")

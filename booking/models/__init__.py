@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from booking.models.aftercare import AftercareCheckin, SideEffectReport
 from booking.models.api_support import ApiIdempotencyKey, RateLimitCounter
 from booking.models.api_token import ApiToken
 from booking.models.appointment import (
@@ -38,8 +39,20 @@ from booking.models.privacy import ErasureRequest, ErasureStatus
 from booking.models.session_type import Audience, SessionType
 from booking.models.sign_in_throttle import SignInThrottle
 from booking.models.user import STAFF_ROLES, Role, User, UserSession
+from booking.models.waitlist import (
+    OfferStatus,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistStatus,
+)
 
 __all__ = [
+    "AftercareCheckin",
+    "OfferStatus",
+    "SideEffectReport",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WaitlistStatus",
     "ApiIdempotencyKey",
     "ApiToken",
     "RateLimitCounter",

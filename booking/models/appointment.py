@@ -51,6 +51,8 @@ class Appointment(Base):
         Index("ix_appointment_practitioner_busy", "practitioner_id", "busy_from"),
         Index("ix_appointment_room_busy", "room_id", "busy_from"),
         Index("ix_appointment_patient_start", "patient_id", "starts_at"),
+        # The check-in planner: first sessions that ended 24 to 48 hours ago.
+        Index("ix_appointment_first_visit_end", "is_first_visit", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

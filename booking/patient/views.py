@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from booking import clock
 from booking.manage import flow
-from booking.models import Appointment, AppointmentStatus
+from booking.models import Appointment, AppointmentStatus, PatientProfile
 from booking.security import get_owned_or_404, guard
 from booking.services.booking.patients import profile_for_user, sessions_of
+from booking.services.waitlist import entries
+from booking.waitlist import pages
+from booking.waitlist.forms import WaitlistForm
 
 bp = Blueprint("patient", __name__)
 guard(bp, roles=["patient"])
@@ -77,3 +80,34 @@ def session_done(appointment_id: int) -> Any:
 def session_calendar(appointment_id: int) -> Response:
     appointment, _links = load(appointment_id)
     return flow.calendar(appointment)
+
+
+# ---- The waitlist -----------------------------------------------------------------------------
+
+
+def _profile() -> PatientProfile:
+    profile = profile_for_user(current_user.id)
+    if profile is None:
+        abort(404)
+    return profile
+
+
+@bp.route("/waitlist", methods=["GET", "POST"])
+def waitlist() -> Any:
+    """The patient's own waitlist entries and the form to join (the "no times" page links here)."""
+    profile = _profile()
+    return pages.join_page(
+        WaitlistForm(),
+        patient=lambda _form: profile,
+        template="patient/waitlist.html",
+        done_url=url_for("patient.waitlist"),
+        source="online",
+        entries=entries.entries_of(profile.id, now=clock.utcnow()),
+    )
+
+
+@bp.route("/waitlist/<id:entry_id>/remove", methods=["POST"])
+def waitlist_remove(entry_id: int) -> Any:
+    return pages.remove_entry(
+        entry_id, patient_id=_profile().id, done_url=url_for("patient.waitlist")
+    )

@@ -14,6 +14,7 @@ from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.intake.staff import day_view_notes
 from booking.models import Practitioner
 from booking.security import guard
+from booking.services.aftercare import reports
 from booking.services.booking.listings import appointments_between
 from booking.services.clinic.practitioners import practitioner_of
 from booking.services.clinic.settings import clinic_zone
@@ -44,6 +45,7 @@ def home() -> str:
         zone=zone,
         appointments=appointments,
         notes=day_view_notes(appointments),
+        side_effects=reports.reports_for_practitioner(practitioner.id, now=clock.utcnow()),
     )
 
 

@@ -245,6 +245,7 @@ LIBRARY_GLOBALS = frozenset(
     {"cycler", "dict", "joiner", "lipsum", "namespace", "range"}
     | {"url_for", "get_flashed_messages", "config", "request", "session", "g"}
     | {"csrf_token", "csrf_meta_tag", "wtforms_errors"}
+    | {"_", "gettext", "ngettext", "pgettext", "npgettext"}  # Flask-Babel's page words
 )
 
 
@@ -255,4 +256,5 @@ def test_the_app_wide_template_globals(sqlite_app: Flask) -> None:
         "monday_of",
         "book_url",
         "field_params",
+        "describe_waitlist",
     }

@@ -16,6 +16,7 @@ from booking.services.booking.manage_links import first_use_of_new_link
 from booking.services.clinic.settings import get_clinic
 from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import token_hash
+from booking.services.waitlist.offers import FreedTime, offer_freed_time
 
 CHANGE_GRACE = timedelta(minutes=15)
 
@@ -102,6 +103,11 @@ def cancel_appointment(
         patient_id=appointment.patient_id,
         detail="late" if late else None,
     )
+    if appointment.starts_at > now:
+        freed = FreedTime(
+            appointment.practitioner_id, appointment.busy_from, appointment.busy_until
+        )
+        offer_freed_time(freed, now=now, base_url=base_url, clinic_name=clinic_name)
     return appointment
 
 
@@ -123,6 +129,7 @@ def reschedule_appointment(
     new time is not free, PolicyRefused inside the cut-off in `call` mode.
     """
     late = False if by_staff else _check_patient_may_change(appointment, now=now)
+    old_time = FreedTime(appointment.practitioner_id, appointment.busy_from, appointment.busy_until)
     release_holds(hold_owner)
     slot = validate_start(
         session_type_id=appointment.session_type_id,
@@ -165,6 +172,8 @@ def reschedule_appointment(
         object_id=appointment.id,
         patient_id=appointment.patient_id,
     )
+    # The old time is free now (the new range may overlap it: only what is left counts).
+    offer_freed_time(old_time, now=now, base_url=base_url, clinic_name=clinic_name)
     return appointment
 
 
