@@ -39,7 +39,7 @@ class Practitioner(Base):
     can_review_articles: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     # The secret calendar feed: only the SHA-256 of its token is kept (issue 15).
-    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     feed_token_created_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()

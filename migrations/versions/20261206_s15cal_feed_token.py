@@ -15,19 +15,21 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD COLUMN and a unique index, not a batch table rebuild: SQLite could not drop the
+# practitioner table that appointments, hours and users' rows point at.
 def upgrade():
-    with op.batch_alter_table("practitioner", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("feed_token_hash", sa.String(length=64), nullable=True))
-        batch_op.add_column(
-            sa.Column("feed_token_created_at", sa.DateTime(timezone=True), nullable=True)
-        )
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_practitioner_feed_token_hash"), ["feed_token_hash"]
-        )
+    op.add_column("practitioner", sa.Column("feed_token_hash", sa.String(length=64), nullable=True))
+    op.add_column(
+        "practitioner",
+        sa.Column("feed_token_created_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index(
+        "ix_practitioner_feed_token_hash", "practitioner", ["feed_token_hash"], unique=True
+    )
 
 
 def downgrade():
-    with op.batch_alter_table("practitioner", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_practitioner_feed_token_hash"), type_="unique")
-        batch_op.drop_column("feed_token_created_at")
-        batch_op.drop_column("feed_token_hash")
+    op.drop_index("ix_practitioner_feed_token_hash", table_name="practitioner")
+    # Native DROP COLUMN (SQLite 3.35+, PostgreSQL): no table rebuild, for the same reason.
+    op.execute("ALTER TABLE practitioner DROP COLUMN feed_token_created_at")
+    op.execute("ALTER TABLE practitioner DROP COLUMN feed_token_hash")

@@ -1,4 +1,4 @@
-"""The practitioner's day and week, session actions and calendar feed (issue 15), on both engines."""
+"""The practitioner's day and week, session actions and calendar feed (issue 15)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from booking.models import (
 )
 from tests.conftest import count_queries
 from tests.factories import make_appointment, make_patient
-from tests.web.booking_helpers import NOW, Clock, error_summary, post, text
+from tests.web.booking_helpers import Clock, error_summary, post, text
 
 # Wednesday 3 March 2027: Mei Lin Chen works 9am to 1pm and 2pm to 6pm at Islington (GMT).
 WEDNESDAY = datetime(2027, 3, 3, 10, 0, tzinfo=UTC)
@@ -87,11 +87,13 @@ def test_the_week_is_a_table_with_headers_and_the_session_details(
     page = text(response)
     assert "10am to 10:30am: Jane Smith" in page
     assert "Follow-up acupuncture, first visit" in page
-    assert "Booked." in page and "Health questions: Not started." in page
+    assert "Booked." in page
+    assert "Health questions: Not started." in page
     assert "Ola Other" not in page  # Tom's patient
     assert "Working: Islington 9am to 1pm; Islington 2pm to 6pm" in page
     assert "Not working" in page  # Saturday and Sunday
-    assert "?start=2027-02-22" in html and "?start=2027-03-08" in html
+    assert "?start=2027-02-22" in html
+    assert "?start=2027-03-08" in html
 
 
 def test_the_week_view_runs_the_same_queries_for_2_or_12_sessions(
@@ -114,12 +116,14 @@ def test_the_week_view_runs_the_same_queries_for_2_or_12_sessions(
 def test_the_day_lists_sessions_with_actions_and_prints(mei: FlaskClient, setup: Setup) -> None:
     page = text(mei.get(f"/practitioner/day?date={DAY}"))
     assert "Your day: Wednesday 3 March 2027" in page
-    assert "Jane Smith" in page and "First visit" in page
+    assert "Jane Smith" in page
+    assert "First visit" in page
     assert "Change time : 10am to 10:30am, Wednesday 3 March 2027: Jane Smith" in page
     assert "No-show" not in page  # not started yet
     printed = mei.get(f"/practitioner/day/print?date={DAY}")
     assert printed.status_code == 200
-    assert "Jane Smith" in text(printed) and "Change time" not in text(printed)
+    assert "Jane Smith" in text(printed)
+    assert "Change time" not in text(printed)
 
 
 def test_a_malformed_date_shows_an_error_not_a_500(mei: FlaskClient, setup: Setup) -> None:
@@ -154,7 +158,8 @@ def test_no_show_only_after_the_start_then_undo_and_completed(
     setup.clock.now = WEDNESDAY + timedelta(minutes=15)
     mei = login_as("practitioner")  # the first sign-in timed out over two days
     done = post(mei, f"{base}/no-show")
-    assert done.status_code == 302 and done.headers["Location"].endswith(f"#session-{setup.mine}")
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith(f"#session-{setup.mine}")
     assert _status(demo, setup.mine) == AppointmentStatus.no_show
     assert "marked as a no-show" in text(mei.get(done.headers["Location"]))
     assert post(mei, f"{base}/undo").status_code == 302
@@ -248,7 +253,8 @@ def test_the_calendar_feed_has_initials_only_and_stops_when_rotated_or_revoked(
     first = _feed_url(created)
     anonymous = demo.test_client()
     served = anonymous.get(first)
-    assert served.status_code == 200 and served.mimetype == "text/calendar"
+    assert served.status_code == 200
+    assert served.mimetype == "text/calendar"
     body = served.get_data(as_text=True)
     calendar = Calendar.from_ical(body)
     (event,) = calendar.walk("VEVENT")
@@ -280,4 +286,6 @@ def test_feed_tokens_are_stored_hashed(demo: Flask, mei: FlaskClient, setup: Set
         stored = db.session.scalar(
             select(Practitioner.feed_token_hash).where(Practitioner.feed_token_hash.is_not(None))
         )
-    assert stored is not None and token not in stored and len(stored) == 64
+    assert stored is not None
+    assert token not in stored
+    assert len(stored) == 64
