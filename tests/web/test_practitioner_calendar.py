@@ -90,7 +90,7 @@ def test_the_week_is_a_table_with_headers_and_the_session_details(
     assert "Booked." in page
     assert "Health questions: Not started." in page
     assert "Ola Other" not in page  # Tom's patient
-    assert "Working: Islington 9am to 1pm; Islington 2pm to 6pm" in page
+    assert "Working: Islington 9am to 1pm, 2pm to 6pm" in page
     assert "Not working" in page  # Saturday and Sunday
     assert "?start=2027-02-22" in html
     assert "?start=2027-03-08" in html
