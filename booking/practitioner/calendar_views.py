@@ -32,6 +32,7 @@ from booking.services.booking.practitioner_calendar import load_days
 from booking.services.clinic.settings import clinic_zone, get_clinic
 
 WEEK = 7
+MAX_DAYS_AWAY = 10 * 365  # either side of today: year 1 or 9999 would overflow the day sums
 
 
 def _actor() -> User:
@@ -50,7 +51,9 @@ def _requested(param: str) -> tuple[date, DateJumpForm]:
         return today, form
     form.date.raw_data = [raw]
     if form.validate():
-        return form.date.data, form
+        if abs((form.date.data - today).days) <= MAX_DAYS_AWAY:
+            return form.date.data, form
+        form.date.errors = [f"Date must be within {MAX_DAYS_AWAY // 365} years of today"]
     form.date.data = raw
     return today, form
 
@@ -98,20 +101,20 @@ def _day_context(practitioner: Practitioner, day: date, **extra: Any) -> dict[st
     }
 
 
-@bp.route("/day")
-def day() -> Any:
-    practitioner = _me()
+def _day_page(template: str) -> str:
     chosen, form = _requested("date")
-    context = _day_context(practitioner, chosen, form=form)
-    return render_template("practitioner/day.html", **context)
+    return render_template(template, **_day_context(_me(), chosen, form=form))
+
+
+@bp.route("/day")
+def day() -> str:
+    return _day_page("practitioner/day.html")
 
 
 @bp.route("/day/print")
-def day_print() -> Any:
-    practitioner = _me()
-    chosen, form = _requested("date")
-    context = _day_context(practitioner, chosen, form=form)
-    return render_template("practitioner/day_print.html", **context)
+def day_print() -> str:
+    """The day as a list to print: every column but the actions (ux.md §6 printing)."""
+    return _day_page("practitioner/day_print.html")
 
 
 @bp.route("/week")
@@ -209,6 +212,8 @@ def session_change_time(appointment_id: int) -> Any:
     now = clock.utcnow()
     current_day = staff_actions.session_day(appointment)
     chosen = parse_day(request.args.get("date")) or current_day
+    if abs((chosen - current_day).days) > MAX_DAYS_AWAY:
+        chosen = current_day
     form = ChangeTimeForm()
     zone_name = appointment.location.timezone
     groups = time_groups(

@@ -132,6 +132,13 @@ def test_a_malformed_date_shows_an_error_not_a_500(mei: FlaskClient, setup: Setu
         assert response.status_code == 200
         assert "Date must be a real date" in error_summary(response)
         assert "<title>Error: " in response.get_data(as_text=True)
+    # Dates at the ends of the calendar would overflow the day arithmetic.
+    for path in ("/practitioner/day?date=9999-12-31", "/practitioner/week?start=0001-01-01"):
+        response = mei.get(path)
+        assert response.status_code == 200
+        assert "Date must be within 10 years of today" in error_summary(response)
+    far = f"/practitioner/sessions/{setup.mine}/change-time?date=9999-12-31"
+    assert "Wednesday 3 March 2027" in text(mei.get(far))
 
 
 def test_another_practitioners_session_is_not_found(
