@@ -118,6 +118,16 @@ def test_calendar_pages_and_error_states_have_no_axe_violations(
     ):
         page.goto(path)
         check_page(page)
+    if width == WIDTHS[0]:  # printed (A4 landscape): no actions, forms or URLs after links
+        page.goto(f"/practitioner/day?date={past}")
+        page.emulate_media(media="print")
+        assert not page.locator("th.meridian-cal-actions").is_visible()
+        assert not page.locator("main form").first.is_visible()
+        assert page.locator("table thead th").first.is_visible()
+        after = "getComputedStyle(document.querySelector('main td a, main a'), '::after').content"
+        assert page.evaluate(after) in ("none", "normal")
+        page.emulate_media(media="screen")
+        page.goto("/practitioner/calendar-feed")
     # The new feed address, shown once; then the page of a feed that exists.
     page.get_by_role("button", name="Make a feed address").click()
     page.wait_for_load_state()
