@@ -84,7 +84,12 @@ def sessions(live_app: Flask) -> Iterator[Sessions]:
         names = {row.id: patients[n + 1].full_name for n, row in enumerate(rows)}
     yield Sessions(ids[:2], ids[2], past_day, future_day, names)
     with live_app.app_context():
-        db.session.execute(delete(OutboxMessage))
+        for appointment_id in ids:  # the change emails these sessions queued
+            db.session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.dedupe_key.like(f"appointment:{appointment_id}:%")
+                )
+            )
         db.session.execute(delete(AuditEvent).where(AuditEvent.object_id.in_(ids)))
         db.session.execute(delete(Appointment).where(Appointment.id.in_(ids)))
         db.session.execute(
