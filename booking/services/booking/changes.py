@@ -66,11 +66,13 @@ def cancel_appointment(
     reason: str | None,
     base_url: str,
     clinic_name: str,
+    detail: str | None = None,
 ) -> Appointment:
     """Cancel a booked session and queue a METHOD:CANCEL email.
 
     Patients are held to the cut-off (PolicyRefused in `call` mode, `late_cancel` in
     `record` mode); staff may cancel any time. Cancelling twice changes nothing.
+    `detail` goes on the audit row (never clinical text).
     """
     if appointment.status == AppointmentStatus.cancelled:
         return appointment
@@ -101,7 +103,7 @@ def cancel_appointment(
         object_type="appointment",
         object_id=appointment.id,
         patient_id=appointment.patient_id,
-        detail="late" if late else None,
+        detail="late" if late else detail,
     )
     if appointment.starts_at > now:
         freed = FreedTime(
@@ -121,12 +123,16 @@ def reschedule_appointment(
     by_staff: bool,
     base_url: str,
     clinic_name: str,
+    override_limits: bool = False,
+    detail: str | None = None,
 ) -> Appointment:
     """Move a booking to a new start with the same practitioner, in one transaction.
 
     The browser's hold on the new time is deleted and the original row updated, so the
     old time is never released before the new one is secured. Raises SlotTaken if the
     new time is not free, PolicyRefused inside the cut-off in `call` mode.
+    `override_limits` (staff, with a recorded reason) skips notice and horizon, never hours
+    or overlaps; `detail` goes on the audit row.
     """
     late = False if by_staff else _check_patient_may_change(appointment, now=now)
     old_time = FreedTime(appointment.practitioner_id, appointment.busy_from, appointment.busy_until)
@@ -138,6 +144,7 @@ def reschedule_appointment(
         starts_at=starts_at,
         now=now,
         ignore_appointment_id=appointment.id,
+        override_limits=override_limits and by_staff,
     )
     clear_expired_holds(
         practitioner_id=appointment.practitioner_id,
@@ -171,6 +178,7 @@ def reschedule_appointment(
         object_type="appointment",
         object_id=appointment.id,
         patient_id=appointment.patient_id,
+        detail=detail,
     )
     # The old time is free now (the new range may overlap it: only what is left counts).
     offer_freed_time(old_time, now=now, base_url=base_url, clinic_name=clinic_name)
