@@ -82,7 +82,7 @@ def policy(appointment: Appointment, *, now: datetime) -> Policy:
         deadline=changes.change_deadline(appointment, cutoff),
         late=changes.is_late(appointment, cutoff_hours=cutoff, now=now),
         mode=str(clinic.late_cancel_mode),
-        phone=appointment.location.phone or clinic.phone or "",
+        phone=changes.location_phone(appointment.location) or clinic.phone or "",
     )
 
 

@@ -9,6 +9,7 @@ from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from booking.admin.forms.policies import STEP_CHOICES
+from booking.domain.phones import PHONE_MAX
 from booking.forms import FlaskForm, Present
 from booking.forms.fields import (
     YES_NO,
@@ -38,10 +39,7 @@ class LocationForm(FlaskForm):
         description="Patients see it when they need to phone, for example to cancel late.",
         validators=[
             Present("Enter a phone number"),
-            Length(
-                max=32,
-                message="Enter a phone number, like 020 7946 0321 or +44 20 7946 0321",
-            ),
+            Length(max=PHONE_MAX, message=f"Phone number must be {PHONE_MAX} characters or fewer"),
         ],
     )
     country_code = StringField(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from booking.domain.errors import NotFound, PolicyRefused
+from booking.domain.phones import format_national
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, Clinic, LateCancelMode, Location, User
 from booking.services.booking.availability import validate_start
@@ -27,6 +28,11 @@ def policy_for(location: Location) -> tuple[Clinic, int]:
         raise NotFound("The clinic has not been set up.")
     cutoff = location.cancellation_cutoff_hours
     return clinic, clinic.cancellation_cutoff_hours if cutoff is None else cutoff
+
+
+def location_phone(location: Location) -> str:
+    """The location's phone as people in its country write it ("020 7946 0321")."""
+    return format_national(location.phone, location.country_code)
 
 
 def change_deadline(appointment: Appointment, cutoff_hours: int) -> datetime:
@@ -50,7 +56,8 @@ def _check_patient_may_change(appointment: Appointment, *, now: datetime) -> boo
     late = is_late(appointment, cutoff_hours=cutoff, now=now)
     if late and clinic.late_cancel_mode == LateCancelMode.call:
         raise PolicyRefused(
-            f"It is too late to change this session online. Call {appointment.location.phone}.",
+            "It is too late to change this session online. "
+            f"Call {location_phone(appointment.location)}.",
             code="call_clinic",
         )
     return late

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from booking.domain.phones import format_national
 from booking.mail import render_email
 from booking.models import Appointment, User
 from booking.services.booking.calendar import appointment_ics
@@ -49,7 +50,7 @@ def queue_patient_email(
         practitioner=appointment.practitioner.display_name,
         place=location.name,
         address=location.address,
-        phone=location.phone,
+        phone=format_national(location.phone, location.country_code),
         manage_url=f"{base_url.rstrip('/')}/manage/{manage_token}" if manage_token else None,
         clinic_name=clinic_name,
     )
