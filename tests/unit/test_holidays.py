@@ -29,7 +29,8 @@ def test_england_2027() -> None:
     assert england[date(2027, 3, 26)] == "Good Friday"
     assert england[date(2027, 3, 29)] == "Easter Monday"
     assert england[date(2027, 12, 25)] == "Christmas Day"
-    assert date(2027, 5, 3) in england and date(2027, 8, 30) in england
+    assert date(2027, 5, 3) in england
+    assert date(2027, 8, 30) in england
     assert date(2027, 3, 17) not in england  # St Patrick's Day is not a holiday in England
     assert len(england) == 10  # 8 bank holidays and 2 substitute days (25, 26 Dec a weekend)
 
@@ -51,7 +52,7 @@ def test_a_range_across_new_year_and_a_country_without_rules() -> None:
         date(2028, 1, 1),
         date(2028, 1, 3),
     ]
-    assert public_holidays("AQ", None, *YEAR) == []
+    assert public_holidays("ZZ", None, *YEAR) == []
 
 
 def test_regions_are_read_with_or_without_the_country() -> None:
