@@ -131,7 +131,7 @@ NEW_PATIENT = (
     ("/book/returning", {"returning": "no"}),
     ("/book/name", {"given_name": "Jo", "family_name": "Bloggs"}),
     ("/book/date-of-birth", {"dob_day": "3", "dob_month": "jan", "dob_year": "1980"}),
-    ("/book/contact", {"email": "jo@example.com", "phone": "07700 900 982"}),
+    ("/book/contact", {"email": "jo@example.com", "phone": "07400 123 456"}),
     ("/book/contact-preference", {"contact_preference": "email"}),
     ("/book/safety", {"safety": "no"}),
 )

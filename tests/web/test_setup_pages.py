@@ -237,7 +237,9 @@ def test_renaming_a_location_keeps_its_slug(admin: FlaskClient, demo: Flask) -> 
         ({"name": "n" * 101}, "Name must be 100 characters or fewer", 200),
         ({"name": " dublin "}, "There is already a location called dublin", 422),
         ({"address": "  "}, "Enter the address", 200),
-        ({"phone": "12"}, "Enter a phone number, like 020 7946 0321 or +44 20 7946 0321", 422),
+        ({"phone": "12"}, "Enter a phone number, like 07400 123456 or +44 7400 123456", 422),
+        ({"phone": "0777 123"}, "Enter a phone number, like 07400 123456 or +44 7400 123456", 422),
+        ({"phone": "01632 960123"}, "Enter a phone number, like 07400 123456 or +44 7400 123456", 422),
         ({"country_code": "XX"}, "Enter a two-letter country code, like GB or IE", 422),
         (
             {"timezone": "Mars/Olympus"},
