@@ -51,6 +51,14 @@ class LocationForm(FlaskForm):
             Length(max=2, message="Enter a two-letter country code, like GB or IE"),
         ],
     )
+    subdivision = StringField(
+        "Region for public holidays (optional)",
+        widget=GovTextInput(),
+        description="Like GB-ENG for England or GB-SCT for Scotland. Leave it empty to use "
+        "the whole country's public holidays, as in Ireland. They close this location unless "
+        "you open them.",
+        validators=[Length(max=6, message="Enter a region, like GB-ENG, or leave it empty")],
+    )
     timezone = StringField(
         "Time zone",
         widget=GovTextInput(),
@@ -95,6 +103,7 @@ class LocationForm(FlaskForm):
             phone=text_of(self.phone),
             timezone=text_of(self.timezone),
             country_code=text_of(self.country_code),
+            subdivision=text_of(self.subdivision),
             is_active=is_yes(self.is_active),
             min_notice_minutes=self.min_notice_minutes.data,
             max_advance_days=self.max_advance_days.data,

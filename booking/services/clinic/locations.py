@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from booking.domain.errors import InvalidInput, NotFound
 from booking.domain.phones import parse_phone
+from booking.domain.scheduling.holidays import check_region
 from booking.extensions import db
 from booking.models import LIVE_STATUSES, Appointment, Location, Room, RoomKind, User
 from booking.services.clinic.checks import (
@@ -32,6 +33,8 @@ class LocationValues:
     timezone: str
     country_code: str
     is_active: bool
+    # "GB-ENG" or "ENG"; empty for the whole country's public holidays.
+    subdivision: str = ""
     # None inherits the clinic's setting.
     min_notice_minutes: int | None = None
     max_advance_days: int | None = None
@@ -76,6 +79,7 @@ def _location_fields(values: LocationValues, location_id: int | None) -> dict[st
     if country not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput("Enter a two-letter country code, like GB or IE", field="country_code")
     phone = parse_phone(values.phone, country)
+    subdivision = check_region(country, values.subdivision)
     zone = canonical_zone(values.timezone)
     if zone is None:
         raise InvalidInput(
@@ -90,6 +94,7 @@ def _location_fields(values: LocationValues, location_id: int | None) -> dict[st
         "phone": phone,
         "timezone": zone,
         "country_code": country,
+        "subdivision": subdivision,
         "is_active": values.is_active,
         "min_notice_minutes": values.min_notice_minutes,
         "max_advance_days": values.max_advance_days,
