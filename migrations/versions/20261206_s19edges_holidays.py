@@ -40,16 +40,12 @@ def upgrade():
         sa.column("subdivision", sa.String()),
     )
     bind = op.get_bind()
-    bind.execute(
-        location.update().where(location.c.country_code == "GB").values(subdivision="ENG")
-    )
+    bind.execute(location.update().where(location.c.country_code == "GB").values(subdivision="ENG"))
     rows = bind.execute(sa.select(location.c.id, location.c.phone, location.c.country_code))
     for location_id, phone, country in list(rows):
         stored = _e164(phone, country) if phone else None
         if stored is not None and stored != phone:
-            bind.execute(
-                location.update().where(location.c.id == location_id).values(phone=stored)
-            )
+            bind.execute(location.update().where(location.c.id == location_id).values(phone=stored))
 
     op.create_table(
         "holiday_opening",
