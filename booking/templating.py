@@ -17,7 +17,13 @@ from flask_login import current_user
 
 from booking.articles.views import book_url
 from booking.auth_session import SESSION_TOKEN_KEY, session_limits
-from booking.domain.formatting import day_label, format_date, format_time, monday_of
+from booking.domain.formatting import (
+    day_label,
+    format_date,
+    format_price,
+    format_time,
+    monday_of,
+)
 from booking.domain.phones import format_national, tel_uri
 from booking.intake.forms import field_params
 from booking.services.accounts.sessions import session_expires_at
@@ -38,6 +44,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["format_date"] = format_date
     app.jinja_env.filters["format_time"] = format_time
     app.jinja_env.filters["in_zone"] = in_zone
+    app.jinja_env.filters["price"] = format_price
     # Phones are stored in E.164: `{{ number|phone(location.country_code) }}` shows it as
     # people in that country write it; `tel_uri` makes the href of a tel: link (staff pages).
     app.jinja_env.filters["phone"] = format_national

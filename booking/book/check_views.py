@@ -22,8 +22,7 @@ from booking.extensions import db
 from booking.links import base_url
 from booking.models import Appointment, PatientProfile, Practitioner, Role
 from booking.services.articles.queries import articles_for_session_type
-from booking.services.booking import changes as changes_service
-from booking.services.booking import holds
+from booking.services.booking import cutoff, holds
 from booking.services.booking.patients import create_patient
 
 
@@ -35,8 +34,6 @@ def book_check(journey: Journey) -> Response | str:
         return confirm(journey)
     session_type, location = need(journey.session_type), need(journey.location)
     starts_at = need(journey.starts_at)
-    clinic, cutoff = changes_service.policy_for(location)
-    deadline = local(journey, starts_at - timedelta(hours=cutoff))
     held_id = journey.get("held_practitioner_id")
     practitioner = db.session.get(Practitioner, held_id) if held_id else None
     return page(
@@ -48,8 +45,7 @@ def book_check(journey: Journey) -> Response | str:
         ends=local(journey, starts_at + timedelta(minutes=session_type.duration_minutes)),
         practitioner=practitioner,
         patient=journey.patient,
-        deadline=deadline,
-        late_mode=str(clinic.late_cancel_mode),
+        change_sentences=cutoff.booking_sentences(location, starts_at, now=journey.now),
         date_of_birth=parse_day(journey.get("date_of_birth")),
     )
 
@@ -128,6 +124,7 @@ def book_confirmation() -> str:
         manage_url=url_for("manage.session", token=token) if token else None,
         calendar_url=url_for("manage.session_calendar", token=token) if token else None,
         next_step=next_step,
+        change_sentences=cutoff.change_sentences(appointment, now=clock.utcnow()),
         articles=articles_for_session_type(appointment.session_type.slug),
         format_date=format_date,
     )

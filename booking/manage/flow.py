@@ -34,6 +34,7 @@ from booking.links import base_url
 from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role, User
 from booking.services.articles.queries import articles_for_session_type
 from booking.services.booking import changes
+from booking.services.booking import cutoff as cutoff_service
 from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.calendar import appointment_ics
 from booking.services.clinic.settings import get_clinic
@@ -57,6 +58,8 @@ class Policy:
     late: bool
     mode: str
     phone: str
+    # What the page says about changing online: never a deadline that has passed.
+    sentences: tuple[str, ...] = ()
 
     @property
     def must_call(self) -> bool:
@@ -77,12 +80,13 @@ def when_words(appointment: Appointment, instant: datetime) -> str:
 
 
 def policy(appointment: Appointment, *, now: datetime) -> Policy:
-    clinic, cutoff = changes.policy_for(appointment.location)
+    clinic, cutoff = cutoff_service.policy_for(appointment.location)
     return Policy(
-        deadline=changes.change_deadline(appointment, cutoff),
-        late=changes.is_late(appointment, cutoff_hours=cutoff, now=now),
+        deadline=cutoff_service.change_deadline(appointment, cutoff),
+        late=cutoff_service.is_late(appointment, cutoff_hours=cutoff, now=now),
         mode=str(clinic.late_cancel_mode),
-        phone=changes.location_phone(appointment.location) or clinic.phone or "",
+        phone=cutoff_service.location_phone(appointment.location) or clinic.phone or "",
+        sentences=cutoff_service.change_sentences(appointment, now=now),
     )
 
 

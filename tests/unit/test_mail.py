@@ -27,6 +27,7 @@ APPOINTMENT: dict[str, Any] = {
     "address": "1 Upper Street, London N1 0PQ",
     "phone": "020 7946 0000",
     "manage_url": "https://clinic.example/manage/abc",
+    "change_sentences": (),
     "clinic_name": CLINIC,
 }
 
@@ -45,6 +46,25 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "Hello Jo,\n\nYour First session has moved to Wednesday 14 July 2027 at 5:05pm "
         "(London time, BST).\nPractitioner: Mei Lin Chen\nPlace: London, 1 Upper Street, "
         "London N1 0PQ\n\nChange or cancel online:\nhttps://clinic.example/manage/abc\n\n"
+        "Questions? Call 020 7946 0000.\n\nMeridian Acupuncture",
+    ),
+    (
+        # issue 19: what the pages say about changing online, a sentence a line
+        "appointment",
+        {
+            **APPOINTMENT,
+            "kind": "confirmation",
+            "change_sentences": (
+                "You booked less than 24 hours ahead. You can change or cancel online until "
+                "10:45am on Tuesday 2 March 2027.",
+                "After that, call London on 020 7946 0000.",
+            ),
+        },
+        "Hello Jo,\n\nYour First session is booked for Wednesday 3 March 2027 at 10:30am "
+        "(London time, GMT).\nPractitioner: Mei Lin Chen\nPlace: London, 1 Upper Street, "
+        "London N1 0PQ\n\nYou booked less than 24 hours ahead. You can change or cancel "
+        "online until 10:45am on Tuesday 2 March 2027.\nAfter that, call London on "
+        "020 7946 0000.\n\nChange or cancel online:\nhttps://clinic.example/manage/abc\n\n"
         "Questions? Call 020 7946 0000.\n\nMeridian Acupuncture",
     ),
     (

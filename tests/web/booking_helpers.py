@@ -151,6 +151,11 @@ def to_check(client: FlaskClient, ids: Demo, start: str = START) -> None:
 def book(client: FlaskClient, ids: Demo, start: str = START) -> str:
     """Book as a new patient; return the manage token from the confirmation page."""
     to_check(client, ids, start)
+    return confirm(client)
+
+
+def confirm(client: FlaskClient) -> str:
+    """Press "Book session" on the check page; return the confirmation's manage token."""
     response = post(client, "/book/check")
     assert response.headers["Location"].endswith("/book/confirmation")
     html = client.get("/book/confirmation").get_data(as_text=True)

@@ -2,48 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
 from booking.domain.errors import NotFound, PolicyRefused
-from booking.domain.phones import format_national
 from booking.extensions import db
-from booking.models import Appointment, AppointmentStatus, Clinic, LateCancelMode, Location, User
+from booking.models import Appointment, AppointmentStatus, LateCancelMode, User
 from booking.services.booking.availability import validate_start
+from booking.services.booking.cutoff import is_late, location_phone, policy_for
 from booking.services.booking.emails import queue_patient_email
 from booking.services.booking.guard import clear_expired_holds, guarded_write, release_holds
 from booking.services.booking.manage_links import first_use_of_new_link
-from booking.services.clinic.settings import get_clinic
 from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import token_hash
-
-CHANGE_GRACE = timedelta(minutes=15)
-
-
-def policy_for(location: Location) -> tuple[Clinic, int]:
-    """The clinic row and the location's effective cancellation cut-off in hours."""
-    clinic = get_clinic()
-    if clinic is None:
-        raise NotFound("The clinic has not been set up.")
-    cutoff = location.cancellation_cutoff_hours
-    return clinic, clinic.cancellation_cutoff_hours if cutoff is None else cutoff
-
-
-def location_phone(location: Location) -> str:
-    """The location's phone as people in its country write it ("020 7946 0321")."""
-    return format_national(location.phone, location.country_code)
-
-
-def change_deadline(appointment: Appointment, cutoff_hours: int) -> datetime:
-    return appointment.starts_at - timedelta(hours=cutoff_hours)
-
-
-def is_late(appointment: Appointment, *, cutoff_hours: int, now: datetime) -> bool:
-    """Inside the cut-off, except in the 15 minutes after booking (never late)."""
-    if appointment.booked_at is not None and now - appointment.booked_at <= CHANGE_GRACE:
-        return False
-    return now >= change_deadline(appointment, cutoff_hours)
 
 
 def _check_patient_may_change(appointment: Appointment, *, now: datetime) -> bool:

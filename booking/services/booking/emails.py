@@ -12,6 +12,7 @@ from booking.domain.phones import format_national
 from booking.mail import render_email
 from booking.models import Appointment, User
 from booking.services.booking.calendar import appointment_ics
+from booking.services.booking.cutoff import change_sentences
 from booking.services.booking.drafts import FIND_YOU, create_email_link
 from booking.services.booking.manage_links import add_manage_link
 from booking.services.booking.patients import upcoming_for_email
@@ -52,6 +53,7 @@ def queue_patient_email(
         address=location.address,
         phone=format_national(location.phone, location.country_code),
         manage_url=f"{base_url.rstrip('/')}/manage/{manage_token}" if manage_token else None,
+        change_sentences=() if kind == "cancellation" else change_sentences(appointment, now=now),
         clinic_name=clinic_name,
     )
     method = "CANCEL" if kind == "cancellation" else "REQUEST"
