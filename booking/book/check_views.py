@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -71,6 +71,7 @@ def confirm(journey: Journey) -> Response:
             base_url=base_url(),
             clinic_name=clinic_name(),
             actor=actor if actor is not None and actor.role == Role.patient else None,
+            secret=current_app.config["SECRET_KEY"],
         )
     except (HoldExpired, SlotTaken, PolicyRefused, InvalidInput):
         db.session.rollback()

@@ -38,6 +38,7 @@ from booking.services.booking import cutoff as cutoff_service
 from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.calendar import appointment_ics
 from booking.services.clinic.settings import get_clinic
+from booking.services.intake.links import first_visit_intake
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,16 @@ def render(template: str, appointment: Appointment, links: Links, **context: Any
 
 
 def show(appointment: Appointment, links: Links) -> str:
-    """M1 "Your session"."""
+    """M1 "Your session"; a first visit also says whether the health questions are sent."""
+    live = changeable(appointment, now=clock.utcnow())
     return render(
         "manage/session.html",
         appointment,
         links,
         articles=articles_for_session_type(appointment.session_type.slug),
+        intake=first_visit_intake(appointment, base_url="", secret=current_app.config["SECRET_KEY"])
+        if live
+        else None,
     )
 
 
@@ -228,6 +233,7 @@ def check(appointment: Appointment, links: Links) -> Response | str:
                 by_staff=False,
                 base_url=base_url(),
                 clinic_name=current_app.config["CLINIC_NAME"],
+                secret=current_app.config["SECRET_KEY"],
             )
         except SlotTaken:
             db.session.rollback()

@@ -7,6 +7,7 @@ name 10am on 2 March: they give the 15-minute grace and its end, then the phone.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -73,3 +74,23 @@ def test_booked_a_minute_before_the_cut_off_shows_the_deadline(
     assert f"You can change or cancel online until {PAST_DEADLINE}." in text(
         client.get(f"/manage/{token}")
     )
+
+
+def test_a_first_visit_says_where_the_health_questions_are(
+    demo: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 19: the manage page and the emails of a first visit link to the health questions,
+    # and the guest's link works without an account.
+    Clock(monkeypatch)
+    client = demo.test_client()
+    token = book(client, demo_ids(demo))
+    with demo.app_context():
+        email = db.session.scalar(select(OutboxMessage.body_text))
+    assert "Health questions: not answered yet." in email
+    link = re.search(r"https?://\S+?(/intake/start/\d+/\S+)", email)
+    assert link, email
+    manage = client.get(f"/manage/{token}").get_data(as_text=True)
+    assert "You have not answered the health questions yet." in manage
+    assert f'href="{link.group(1)}">Answer the health questions</a>' in manage
+    stranger = demo.test_client()  # another browser, no account, no cookies
+    assert stranger.get(link.group(1)).status_code in (200, 302, 303)

@@ -94,6 +94,7 @@ def reschedule_appointment(
     by_staff: bool,
     base_url: str,
     clinic_name: str,
+    secret: str = "",
 ) -> Appointment:
     """Move a booking to a new start with the same practitioner, in one transaction.
 
@@ -135,6 +136,7 @@ def reschedule_appointment(
         base_url=base_url,
         clinic_name=clinic_name,
         now=now,
+        secret=secret,
     )
     record_event(
         "appointment.reschedule",

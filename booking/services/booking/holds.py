@@ -178,6 +178,7 @@ def book_hold(
     clinic_name: str,
     actor: User | None = None,
     source: BookingSource = BookingSource.online,
+    secret: str = "",
 ) -> Booked:
     """Turn this browser's hold into a booking, with its confirmation email, atomically.
 
@@ -253,5 +254,6 @@ def book_hold(
         now=now,
         base_url=base_url,
         clinic_name=clinic_name,
+        secret=secret,
     )
     return Booked(appointment, token)
