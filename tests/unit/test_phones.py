@@ -39,7 +39,7 @@ def test_valid_numbers_are_stored_in_e164(typed: str, region: str, stored: str |
     ("typed", "region", "message"),
     [
         ("0777 123", "GB", GB_MESSAGE),  # too short: possible-length checks are not enough
-        ("07400 123456", "GB", GB_MESSAGE),  # Ofcom drama range: not a valid number
+        ("07700 900982", "GB", GB_MESSAGE),  # Ofcom drama range: not a valid number
         ("01632 960123", "GB", GB_MESSAGE),  # Ofcom drama range (landline)
         ("0740 0123 4567 8", "GB", GB_MESSAGE),  # too long
         ("call me", "GB", GB_MESSAGE),
