@@ -38,6 +38,7 @@ def test_booked_inside_the_cut_off_no_page_names_a_past_deadline(
     )
     assert f"After that, {CALL}." in check
     assert "Price £70" in check  # the first session's price
+    assert "Mobile phone number 07400 123456" in check  # stored +447400123456
     assert PAST_DEADLINE not in check
 
     token = confirm(client)
