@@ -17,7 +17,14 @@ from flask_login import current_user
 
 from booking.articles.views import book_url
 from booking.auth_session import SESSION_TOKEN_KEY, session_limits
-from booking.domain.formatting import day_label, format_date, format_time, monday_of
+from booking.domain.formatting import (
+    day_label,
+    format_date,
+    format_price,
+    format_time,
+    monday_of,
+)
+from booking.domain.phones import format_national, tel_uri
 from booking.domain.privacy import readable_value
 from booking.domain.waitlist import describe as describe_waitlist
 from booking.intake.forms import field_params
@@ -46,6 +53,11 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["readable"] = lambda value, zone: readable_value(  # data export
         value, ZoneInfo(zone)
     )
+    app.jinja_env.filters["price"] = format_price
+    # Phones are stored in E.164: `{{ number|phone(location.country_code) }}` shows it as
+    # people in that country write it; `tel_uri` makes the href of a tel: link (staff pages).
+    app.jinja_env.filters["phone"] = format_national
+    app.jinja_env.filters["tel_uri"] = tel_uri
     app.jinja_env.globals["day_label"] = day_label
     app.jinja_env.globals["monday_of"] = monday_of
     app.jinja_env.globals["book_url"] = book_url  # articles: "Book a session"

@@ -1,6 +1,10 @@
 """The admin blueprint."""
 
-from booking.admin import privacy_views, schedule_views  # noqa: F401 - register routes on bp
+from booking.admin import (  # noqa: F401 - register routes on bp
+    holiday_views,
+    privacy_views,
+    schedule_views,
+)
 from booking.admin.views import bp
 
 __all__ = ["bp"]

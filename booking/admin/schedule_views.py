@@ -12,7 +12,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -22,6 +22,7 @@ from booking.admin.forms.hours import HoursForm
 from booking.admin.forms.practitioners import NewPractitionerForm, PractitionerForm
 from booking.admin.views import _actor, _form, _refused, bp
 from booking.domain.errors import DomainError
+from booking.domain.formatting import format_time
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.links import base_url
@@ -77,15 +78,35 @@ def _write(
     return render_template(template, form=form, **context())
 
 
-def _remove(remove: Callable[..., Any], banner: Callable[[Any], str], done_url: str) -> Any:
-    """A POST button: CSRF-checked, then the service (NotFound → 404), commit, back to the list."""
+def _remove(
+    describe: Callable[[], str],
+    remove: Callable[..., Any],
+    banner: Callable[[Any], str],
+    done_url: str,
+) -> Any:
+    """Ask first: GET shows the confirmation page (its own page, with "Cancel" back to the
+    list), POST removes (CSRF-checked), commits and goes back. NotFound (another's row or
+    none) is a 404 either way."""
+    what = describe()  # NotFound before anything else
     form = EmptyForm()
+    if request.method == "GET":
+        return render_template(
+            "admin/confirm_remove.html", what=what, form=form, cancel_url=done_url
+        )
     if not form.validate_on_submit():  # only a missing or stale CSRF token gets here
         return redirect(done_url)
     removed = remove(actor=_actor(), now=clock.utcnow())
     db.session.commit()
     flash(banner(removed))
     return redirect(done_url)
+
+
+def _describe_exception(row: ScheduleException) -> str:
+    """ "Time off on Monday 19 April 2027, all day"."""
+    what = _exception_banner("", row).strip()
+    if row.start_time is None or row.end_time is None:
+        return f"{what}, all day"
+    return f"{what}, {format_time(row.start_time)} to {format_time(row.end_time)}"
 
 
 def _exception_banner(verb: str, row: ScheduleException) -> str:
@@ -165,6 +186,7 @@ def hours_page(
 
 def remove_hours(practitioner: Practitioner, hours_id: int, page_url: str) -> Any:
     return _remove(
+        lambda: "Hours: " + hours_service.describe_own_hours(practitioner.id, hours_id),
         partial(hours_service.remove_hours, practitioner.id, hours_id),
         lambda described: f"Hours removed: {described}",
         page_url,
@@ -207,6 +229,7 @@ def time_off_page(
 
 def remove_exception(practitioner: Practitioner, exception_id: int, page_url: str) -> Any:
     return _remove(
+        lambda: _describe_exception(exceptions.own_exception(practitioner.id, exception_id)),
         _offering(
             partial(exceptions.remove_exception, practitioner.id, exception_id),
             {"time_off", "closure"},
@@ -282,7 +305,7 @@ def practitioner_hours(practitioner_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/practitioners/<id:practitioner_id>/hours/<id:hours_id>/remove", methods=["POST"])
+@bp.route("/practitioners/<id:practitioner_id>/hours/<id:hours_id>/remove", methods=["GET", "POST"])
 def practitioner_hours_remove(practitioner_id: int, hours_id: int) -> Any:
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     page = url_for("admin.practitioner_hours", practitioner_id=practitioner.id)
@@ -304,7 +327,9 @@ def practitioner_time_off(practitioner_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route("/practitioners/<id:practitioner_id>/time-off/<id:exception_id>/remove", methods=["POST"])
+@bp.route(
+    "/practitioners/<id:practitioner_id>/time-off/<id:exception_id>/remove", methods=["GET", "POST"]
+)
 def practitioner_time_off_remove(practitioner_id: int, exception_id: int) -> Any:
     practitioner = db.get_or_404(Practitioner, practitioner_id)
     page = url_for("admin.practitioner_time_off", practitioner_id=practitioner.id)
@@ -339,9 +364,10 @@ def closures() -> ResponseReturnValue:
     )
 
 
-@bp.route("/closures/<id:exception_id>/remove", methods=["POST"])
+@bp.route("/closures/<id:exception_id>/remove", methods=["GET", "POST"])
 def closure_remove(exception_id: int) -> Any:
     return _remove(
+        lambda: _describe_exception(exceptions.clinic_closure(exception_id)),
         partial(exceptions.remove_closure, exception_id),
         partial(_exception_banner, "removed"),
         url_for("admin.closures"),

@@ -17,6 +17,7 @@ from booking.admin.forms.policies import PolicyForm
 from booking.admin.forms.rooms import RoomForm
 from booking.admin.forms.session_types import SessionTypeForm
 from booking.domain.errors import DomainError
+from booking.domain.phones import format_national
 from booking.errors import status_for
 from booking.extensions import db
 from booking.models import Clinic, Location, Room, SessionType, User
@@ -121,12 +122,18 @@ def policies() -> ResponseReturnValue:
 
 def location_data(location: Location | None) -> dict[str, Any]:
     if location is None:
-        return {"country_code": "GB", "timezone": "Europe/London", "slot_step_minutes": ""}
+        return {
+            "country_code": "GB",
+            "subdivision": "GB-ENG",
+            "timezone": "Europe/London",
+            "slot_step_minutes": "",
+        }
     return {
         "name": location.name,
         "address": location.address,
-        "phone": location.phone,
+        "phone": format_national(location.phone, location.country_code),
         "country_code": location.country_code,
+        "subdivision": location.holiday_region if location.subdivision else "",
         "timezone": location.timezone,
         "min_notice_minutes": location.min_notice_minutes,
         "max_advance_days": location.max_advance_days,

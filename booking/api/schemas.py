@@ -16,9 +16,10 @@ from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from booking.domain.errors import InvalidInput
+from booking.domain.phones import parse_phone, phone_format_message
 from booking.inputs import CONTROL_CHARACTERS, MAX_ID, MAX_JSON_DEPTH, json_refusal
 from booking.models import Appointment
 
@@ -348,19 +349,14 @@ def _email(raw: Any, errors: _Errors) -> str | None:
 def _phone(raw: Any, region: str, errors: _Errors) -> str | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    message = "Enter a phone number, like 020 7946 0321 or +44 20 7946 0321."
-    if not isinstance(raw, str) or len(raw) > 30:
-        errors.add("patient.phone", message)
+    if not isinstance(raw, str):
+        errors.add("patient.phone", phone_format_message(region) + ".")
         return None
     try:
-        number = phonenumbers.parse(raw.strip(), region)
-    except phonenumbers.NumberParseException:
-        errors.add("patient.phone", message)
+        return parse_phone(raw, region)
+    except InvalidInput as error:
+        errors.add("patient.phone", error.message + ".")
         return None
-    if not phonenumbers.is_possible_number(number):
-        errors.add("patient.phone", message)
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _birth_date(raw: Any, today: date, errors: _Errors) -> date | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -22,8 +22,7 @@ from booking.extensions import db
 from booking.links import base_url
 from booking.models import Appointment, PatientProfile, Practitioner, Role
 from booking.services.articles.queries import articles_for_session_type
-from booking.services.booking import changes as changes_service
-from booking.services.booking import holds
+from booking.services.booking import cutoff, holds
 from booking.services.booking.patients import create_patient
 
 
@@ -35,8 +34,6 @@ def book_check(journey: Journey) -> Response | str:
         return confirm(journey)
     session_type, location = need(journey.session_type), need(journey.location)
     starts_at = need(journey.starts_at)
-    clinic, cutoff = changes_service.policy_for(location)
-    deadline = local(journey, starts_at - timedelta(hours=cutoff))
     held_id = journey.get("held_practitioner_id")
     practitioner = db.session.get(Practitioner, held_id) if held_id else None
     return page(
@@ -48,8 +45,7 @@ def book_check(journey: Journey) -> Response | str:
         ends=local(journey, starts_at + timedelta(minutes=session_type.duration_minutes)),
         practitioner=practitioner,
         patient=journey.patient,
-        deadline=deadline,
-        late_mode=str(clinic.late_cancel_mode),
+        change_sentences=cutoff.booking_sentences(location, starts_at, now=journey.now),
         date_of_birth=parse_day(journey.get("date_of_birth")),
     )
 
@@ -75,6 +71,7 @@ def confirm(journey: Journey) -> Response:
             base_url=base_url(),
             clinic_name=clinic_name(),
             actor=actor if actor is not None and actor.role == Role.patient else None,
+            secret=current_app.config["SECRET_KEY"],
         )
     except (HoldExpired, SlotTaken, PolicyRefused, InvalidInput):
         db.session.rollback()
@@ -128,6 +125,7 @@ def book_confirmation() -> str:
         manage_url=url_for("manage.session", token=token) if token else None,
         calendar_url=url_for("manage.session_calendar", token=token) if token else None,
         next_step=next_step,
+        change_sentences=cutoff.change_sentences(appointment, now=clock.utcnow()),
         articles=articles_for_session_type(appointment.session_type.slug),
         format_date=format_date,
     )

@@ -32,6 +32,7 @@ from booking.book.steps import (
 from booking.book.views import bp
 from booking.domain.errors import NotFound
 from booking.domain.intake.rules import BOOKING_RED_FLAGS
+from booking.domain.phones import example_numbers, format_national
 from booking.extensions import db
 from booking.links import base_url
 from booking.services.booking.drafts import FIND_YOU, peek_email_link, spend_email_link
@@ -166,8 +167,9 @@ def book_contact(journey: Journey) -> Response | str:
         return answer_step(journey, "contact", email=form.normalised_email, phone=form.e164)
     if request.method == "GET":
         form.email.data = journey.get("email")
-        form.phone.data = journey.get("phone")
-    return page("book/contact.html", journey, "contact", form=form)
+        form.phone.data = format_national(journey.get("phone"), region)
+    example = example_numbers(region)[0]
+    return page("book/contact.html", journey, "contact", form=form, phone_example=example)
 
 
 @bp.route("/book/contact-preference", methods=["GET", "POST"], endpoint="contact_preference")

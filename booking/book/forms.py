@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import phonenumbers
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Length, ValidationError
 
 from booking.domain.errors import InvalidInput
+from booking.domain.phones import PHONE_MAX, parse_phone
 from booking.forms import FlaskForm, Present
 from booking.forms.fields import DATE_PARTS, DatePartsError, read_date_parts
 from booking.services.platform.emails import check_email_format
 
 NAME_MAX = 100
 EMAIL_MAX = 254
-PHONE_MAX = 30
-PHONE_FORMAT = "Enter a phone number, like 07700 900 982 or +44 7700 900 982"
 
 
 def choice_field(label: str, message: str) -> RadioField:
@@ -220,12 +218,9 @@ class ContactForm(EmailFormMixin, FlaskForm):
 
     def validate_phone(self, field: StringField) -> None:
         try:
-            number = phonenumbers.parse(field.data.strip(), self.region)
-        except phonenumbers.NumberParseException as error:
-            raise ValidationError(PHONE_FORMAT) from error
-        if not phonenumbers.is_possible_number(number):
-            raise ValidationError(PHONE_FORMAT)
-        self.e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            self.e164 = parse_phone(field.data, self.region)
+        except InvalidInput as error:
+            raise ValidationError(error.message) from error
 
 
 class HoldForm(FlaskForm):

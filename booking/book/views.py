@@ -16,6 +16,7 @@ from booking.book.forms import LocationForm, PractitionerForm, SessionTypeForm
 from booking.book.journey import Journey, hold_owner, load_journey, need
 from booking.book.link_limits import register
 from booking.book.steps import TIME_ANSWERS, go_on, page, save, step, step_url
+from booking.domain.formatting import format_price
 from booking.extensions import db
 from booking.models import Practitioner, SessionType
 from booking.security import guard
@@ -97,8 +98,7 @@ def book_type(journey: Journey) -> Response | str:
 def type_hint(session_type: SessionType) -> str:
     text = f"{session_type.duration_minutes} minutes"
     if session_type.price_pence is not None:
-        pounds, pence = divmod(session_type.price_pence, 100)
-        text += f", £{pounds}" if not pence else f", £{pounds}.{pence:02d}"
+        text += f", {format_price(session_type.price_pence)}"
     return text
 
 

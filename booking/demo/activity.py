@@ -16,7 +16,7 @@ the outbox never sends demo mail for seeded history (demo addresses are @meridia
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -37,11 +37,13 @@ from booking.demo.waitlist import seed_waitlist_and_aftercare
 from booking.demo.week import fill_demo_practitioner_week
 from booking.domain.errors import NotAllowed
 from booking.domain.scheduling.dst import require_aware
+from booking.domain.scheduling.holidays import public_holidays
 from booking.extensions import db
 from booking.models import (
     Appointment,
     AppointmentStatus,
     ErasureRequest,
+    ExceptionKind,
     IntakeResponse,
     PatientProfile,
     ScheduleException,
@@ -127,6 +129,33 @@ def _time_off_and_closure(context: DemoContext) -> None:
         actor=context.admin,
         now=context.now,
     )
+    _good_fridays(context)
+
+
+def _good_fridays(context: DemoContext) -> None:
+    """The demo clinic never books on Good Friday, which is no public holiday in Ireland.
+
+    Public holidays close each location already (25 December, Easter Monday; Good Friday in
+    England); every location without Good Friday among them gets a holiday row for it, from
+    last year to next, past dates included, so no demo session lands on one.
+    """
+    years = (date(context.now.year - 1, 1, 1), date(context.now.year + 1, 12, 31))
+    fridays = [h.on_date for h in public_holidays("GB", "ENG", *years) if h.name == "Good Friday"]
+    for location in context.locations.values():
+        kept = {
+            h.on_date for h in public_holidays(location.country_code, location.subdivision, *years)
+        }
+        for friday in fridays:
+            if friday not in kept:
+                db.session.add(
+                    ScheduleException(
+                        kind=ExceptionKind.holiday,
+                        location_id=location.id,
+                        on_date=friday,
+                        reason="Good Friday",
+                    )
+                )
+    db.session.flush()
 
 
 def _plan(context: DemoContext) -> list[DemoPatient]:

@@ -46,11 +46,20 @@ LOCATIONS = (
         "islington",
         "Islington",
         "12 Upper Street, London N1 0PQ",
-        "020 7946 0321",
+        "+442079460321",
         "Europe/London",
         "GB",
+        "ENG",
     ),
-    ("dublin", "Dublin", "4 Camden Row, Dublin 8, D08 X2Y3", "01 555 0143", "Europe/Dublin", "IE"),
+    (
+        "dublin",
+        "Dublin",
+        "4 Camden Row, Dublin 8, D08 X2Y3",
+        "+35315550143",
+        "Europe/Dublin",
+        "IE",
+        None,
+    ),
 )
 ROOMS = (
     ("islington", "Treatment room 1", RoomKind.treatment, 1, 1),
@@ -209,7 +218,7 @@ def seed_demo_clinic(*, cost: tuple[int, int, int]) -> list[DemoSignIn]:
         db.session.add(clinic)
 
     locations = {}
-    for slug, name, address, phone, zone, country in LOCATIONS:
+    for slug, name, address, phone, zone, country, subdivision in LOCATIONS:
         location = db.session.scalar(select(Location).where(Location.slug == slug))
         if location is None:
             location = Location(
@@ -219,6 +228,7 @@ def seed_demo_clinic(*, cost: tuple[int, int, int]) -> list[DemoSignIn]:
                 phone=phone,
                 timezone=zone,
                 country_code=country,
+                subdivision=subdivision,
             )
             db.session.add(location)
             db.session.flush()
@@ -310,7 +320,7 @@ def seed_demo_clinic(*, cost: tuple[int, int, int]) -> list[DemoSignIn]:
                 given_name=given,
                 family_name=family,
                 email=email,
-                phone=f"+4477009{index:05d}",
+                phone=f"+4474001{index:05d}",
                 date_of_birth=date(1950 + (index * 7) % 50, 1 + index % 12, 1 + (index * 3) % 28),
             )
         )

@@ -53,7 +53,7 @@ _CALM: dict[str, Any] = {
     "needle_fainting": "no",
     "skin_problem": "no",
     "ec_name": "Robin Lee",
-    "ec_phone": "07700 900123",
+    "ec_phone": "07400 900123",
 }
 
 # In order of the first-visit sessions they answer for (soonest first); None = the draft.

@@ -17,6 +17,12 @@ def format_time(value: datetime | time) -> str:
     return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
 
 
+def format_price(pence: int) -> str:
+    """'£45', '£37.50' (the clinic's prices are in pounds)."""
+    pounds, rest = divmod(pence, 100)
+    return f"£{pounds}" if not rest else f"£{pounds}.{rest:02d}"
+
+
 def day_label(day: date) -> str:
     """'Tuesday 14 April' (the year only when it is not this year's)."""
     return f"{day:%A} {day.day} {day:%B}"

@@ -22,6 +22,7 @@ from booking.book.forms import DateOfBirthForm
 from booking.book.journey import hold_owner as _guest_hash
 from booking.domain.errors import InvalidInput, NotFound, PolicyRefused
 from booking.domain.intake import rules
+from booking.domain.phones import format_national
 from booking.extensions import db
 from booking.inputs import is_storable
 from booking.intake import summary
@@ -201,7 +202,10 @@ def prove(appointment_id: int, token: str) -> Response | str | tuple[str, int]:
 
 def _clinic_phone(appointment: Appointment) -> str:
     clinic = get_clinic()
-    return appointment.location.phone or (clinic.phone if clinic else "") or ""
+    location = appointment.location
+    return format_national(location.phone, location.country_code) or (
+        (clinic.phone if clinic else "") or ""
+    )
 
 
 @bp.route("/<id:intake_id>")

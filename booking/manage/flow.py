@@ -34,9 +34,11 @@ from booking.links import base_url
 from booking.models import Appointment, AppointmentStatus, LateCancelMode, Role, User
 from booking.services.articles.queries import articles_for_session_type
 from booking.services.booking import changes
+from booking.services.booking import cutoff as cutoff_service
 from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.calendar import appointment_ics
 from booking.services.clinic.settings import get_clinic
+from booking.services.intake.links import first_visit_intake
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class Policy:
     late: bool
     mode: str
     phone: str
+    # What the page says about changing online: never a deadline that has passed.
+    sentences: tuple[str, ...] = ()
 
     @property
     def must_call(self) -> bool:
@@ -77,12 +81,13 @@ def when_words(appointment: Appointment, instant: datetime) -> str:
 
 
 def policy(appointment: Appointment, *, now: datetime) -> Policy:
-    clinic, cutoff = changes.policy_for(appointment.location)
+    clinic, cutoff = cutoff_service.policy_for(appointment.location)
     return Policy(
-        deadline=changes.change_deadline(appointment, cutoff),
-        late=changes.is_late(appointment, cutoff_hours=cutoff, now=now),
+        deadline=cutoff_service.change_deadline(appointment, cutoff),
+        late=cutoff_service.is_late(appointment, cutoff_hours=cutoff, now=now),
         mode=str(clinic.late_cancel_mode),
-        phone=appointment.location.phone or clinic.phone or "",
+        phone=cutoff_service.location_phone(appointment.location) or clinic.phone or "",
+        sentences=cutoff_service.change_sentences(appointment, now=now),
     )
 
 
@@ -106,12 +111,16 @@ def render(template: str, appointment: Appointment, links: Links, **context: Any
 
 
 def show(appointment: Appointment, links: Links) -> str:
-    """M1 "Your session"."""
+    """M1 "Your session"; a first visit also says whether the health questions are sent."""
+    live = changeable(appointment, now=clock.utcnow())
     return render(
         "manage/session.html",
         appointment,
         links,
         articles=articles_for_session_type(appointment.session_type.slug),
+        intake=first_visit_intake(appointment, base_url="", secret=current_app.config["SECRET_KEY"])
+        if live
+        else None,
     )
 
 
@@ -224,6 +233,7 @@ def check(appointment: Appointment, links: Links) -> Response | str:
                 by_staff=False,
                 base_url=base_url(),
                 clinic_name=current_app.config["CLINIC_NAME"],
+                secret=current_app.config["SECRET_KEY"],
             )
         except SlotTaken:
             db.session.rollback()

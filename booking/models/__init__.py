@@ -12,7 +12,14 @@ from booking.models.appointment import (
 from booking.models.article import Article, ArticleStatus, Tag, article_tag
 from booking.models.audit import AuditEvent
 from booking.models.booking_draft import BookingDraft, EmailLink
-from booking.models.clinic import Clinic, LateCancelMode, Location, Room, RoomKind
+from booking.models.clinic import (
+    Clinic,
+    HolidayOpening,
+    LateCancelMode,
+    Location,
+    Room,
+    RoomKind,
+)
 from booking.models.intake import (
     Consent,
     ConsentMethod,
@@ -69,6 +76,7 @@ __all__ = [
     "BookingDraft",
     "BookingSource",
     "Clinic",
+    "HolidayOpening",
     "Consent",
     "ConsentMethod",
     "ConsentText",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.models.base import Base
-from booking.models.types import str_enum
+from booking.models.types import UTCDateTime, str_enum
 
 
 class LateCancelMode(enum.StrEnum):
@@ -65,6 +66,9 @@ class Location(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     timezone: Mapped[str] = mapped_column(String(64))
     country_code: Mapped[str] = mapped_column(String(2), default="GB")
+    # The ISO 3166-2 part after the country ("ENG" of GB-ENG), None for the whole country:
+    # which public holidays (the `holidays` package) close this location.
+    subdivision: Mapped[str | None] = mapped_column(String(3))
     # Policy overrides; None inherits the clinic's value.
     min_notice_minutes: Mapped[int | None]
     max_advance_days: Mapped[int | None]
@@ -77,9 +81,31 @@ class Location(Base):
     )
 
     @property
+    def holiday_region(self) -> str:
+        """'GB-ENG', or 'IE' for a whole country."""
+        return f"{self.country_code}-{self.subdivision}" if self.subdivision else self.country_code
+
+    @property
     def zone(self) -> ZoneInfo:
         """The location's IANA time zone: where its wall-clock times and dates are read."""
         return ZoneInfo(self.timezone)
+
+
+class HolidayOpening(Base):
+    """A public holiday an admin opened at one location: it is not a closure there.
+
+    Public holidays come from the `holidays` package for the location's country and
+    subdivision; each one closes the location unless a row here opens it.
+    """
+
+    __tablename__ = "holiday_opening"
+    __table_args__ = (UniqueConstraint("location_id", "on_date", name="uq_holiday_opening"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id", ondelete="CASCADE"))
+    on_date: Mapped[date]
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
 
 class Room(Base):

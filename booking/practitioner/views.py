@@ -62,7 +62,7 @@ def hours() -> ResponseReturnValue:
     )
 
 
-@bp.route("/hours/<id:hours_id>/remove", methods=["POST"])
+@bp.route("/hours/<id:hours_id>/remove", methods=["GET", "POST"])
 def hours_remove(hours_id: int) -> Any:
     # Another practitioner's hours are not found for this one: 404, nothing removed.
     return schedule_views.remove_hours(_me(), hours_id, url_for("practitioner.hours"))
@@ -80,6 +80,6 @@ def time_off() -> ResponseReturnValue:
     )
 
 
-@bp.route("/time-off/<id:exception_id>/remove", methods=["POST"])
+@bp.route("/time-off/<id:exception_id>/remove", methods=["GET", "POST"])
 def time_off_remove(exception_id: int) -> Any:
     return schedule_views.remove_exception(_me(), exception_id, url_for("practitioner.time_off"))

@@ -119,8 +119,9 @@ def book_with_keyboard(page: Any, *, later_weeks: bool = False) -> str:
     assert heading(page) == "What is your name?"
     journey.fields({"given_name": "Kim", "family_name": "Keyboard"})
     journey.fields({"dob_day": "14", "dob_month": "4", "dob_year": "1984"})
+    # Dublin (the first location): an Irish number as people there write it (issue 19).
     assert heading(page) == "What are your contact details?"
-    journey.fields({"email": "kim.keyboard@example.com", "phone": "07700 900 982"})
+    journey.fields({"email": "kim.keyboard@example.com", "phone": "085 012 3456"})
     journey.radio("contact_preference")
     assert heading(page) == "Do any of these apply to you?"
     journey.radio("safety", down=1)
@@ -259,7 +260,7 @@ def test_U1_every_booking_page_and_error_state_passes_axe(  # noqa: N802 - named
     answer(
         page,
         seen,
-        lambda: (page.fill("#email", "ada@example.com"), page.fill("#phone", "07700 900 982")),
+        lambda: (page.fill("#email", "ada@example.com"), page.fill("#phone", "+44 7400 123 456")),
     )
     answer(page, seen, first_radio(page, "contact_preference"))
     check(page, seen)  # safety

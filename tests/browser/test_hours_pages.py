@@ -189,8 +189,13 @@ def test_add_and_remove_hours_with_the_keyboard_alone(
     row = page.locator("tr", has_text=shown)
     assert row.count() == 1
     assert "Sunday" in row.inner_text()
-    # And take them away again, with the button that names them.
+    # And take them away again, with the link that names them: its page asks first (issue 19).
     press_until(page, f"Remove Sunday {shown} at Dublin")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("h1").inner_text() == "Are you sure you want to remove this?"
+    assert f"Sunday {shown} at Dublin" in page.locator(".govuk-inset-text").inner_text()
+    press_until(page, "Remove", limit=10)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert (

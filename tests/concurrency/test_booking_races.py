@@ -89,7 +89,7 @@ def finish_booking(client: Client, index: int) -> int:
         ("/book/returning", {"returning": "no"}),
         ("/book/name", {"given_name": "Race", "family_name": f"Patient {index}"}),
         ("/book/date-of-birth", {"dob_day": "3", "dob_month": "4", "dob_year": "1980"}),
-        ("/book/contact", {"email": f"race{index}@example.com", "phone": "07700 900982"}),
+        ("/book/contact", {"email": f"race{index}@example.com", "phone": "07400 123456"}),
         ("/book/contact-preference", {"contact_preference": "email"}),
         ("/book/safety", {"safety": "no"}),
     ]

@@ -402,7 +402,7 @@ def test_seed_demo_adds_the_activity_once_and_prints_the_same_lines(app: Flask) 
         db.session.remove()
     assert SESSIONS_MIN <= counts["Appointment"] <= SESSIONS_MAX
     assert counts["IntakeResponse"] == 7
-    assert counts["ScheduleException"] == 8
+    assert counts["ScheduleException"] == 8 + 3  # and Good Friday in Dublin, 3 years
     assert counts["OutboxMessage"] == 0
     assert statuses[AppointmentStatus.checked_in] == (1 if works_today else 0)
     second = runner.invoke(args=["seed-demo"])
@@ -420,3 +420,34 @@ def test_the_activity_is_never_added_to_a_real_clinic(app: Flask) -> None:
             seed_demo_activity(now=NOW)
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(Appointment)) == 0
+
+
+def _never_booked_on(day: date) -> bool:
+    """Christmas Day, Good Friday or Easter Monday (2026 to 2027)."""
+    return day in {date(2026, 12, 25), date(2027, 3, 26), date(2027, 3, 29), date(2027, 12, 25)}
+
+
+def test_the_demo_clinic_never_books_on_christmas_good_friday_or_easter_monday(
+    seeded: Flask,
+) -> None:
+    # Issue 19: public holidays close each location (England: all three; Ireland: Christmas
+    # and Easter Monday), and the demo closes Dublin on Good Friday too.
+    for row in _appointments():
+        assert not _never_booked_on(row.starts_at.astimezone(row.location.zone).date())
+    for location in ("islington", "dublin"):
+        easter = _slots(FOLLOW_UP, location, date(2027, 3, 22), date(2027, 4, 2))
+        days = {s.starts_at.astimezone(LONDON).date() for s in easter}
+        assert days, location  # the weeks around Easter are open
+        assert not any(_never_booked_on(d) for d in days), location
+        christmas = find_slots(
+            AvailabilityQuery(
+                session_type_id=_type(FOLLOW_UP),
+                location_id=_location(location),
+                date_from=date(2026, 12, 21),
+                date_to=date(2026, 12, 31),
+            ),
+            now=datetime(2026, 12, 1, 9, tzinfo=UTC),
+        )
+        christmas_days = {s.starts_at.astimezone(LONDON).date() for s in christmas}
+        assert christmas_days, location
+        assert date(2026, 12, 25) not in christmas_days

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking.mail import render_email
+from booking.services.intake.links import FirstVisitIntake
 
 LONDON = ZoneInfo("Europe/London")
 WINTER = datetime(2027, 3, 3, 10, 30, tzinfo=LONDON)  # GMT
@@ -27,6 +28,8 @@ APPOINTMENT: dict[str, Any] = {
     "address": "1 Upper Street, London N1 0PQ",
     "phone": "020 7946 0000",
     "manage_url": "https://clinic.example/manage/abc",
+    "change_sentences": (),
+    "intake": None,
     "clinic_name": CLINIC,
 }
 
@@ -48,6 +51,25 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "Questions? Call 020 7946 0000.\n\nMeridian Acupuncture",
     ),
     (
+        # issue 19: what the pages say about changing online, a sentence a line
+        "appointment",
+        {
+            **APPOINTMENT,
+            "kind": "confirmation",
+            "change_sentences": (
+                "You booked less than 24 hours ahead. You can change or cancel online until "
+                "10:45am on Tuesday 2 March 2027.",
+                "After that, call London on 020 7946 0000.",
+            ),
+        },
+        "Hello Jo,\n\nYour First session is booked for Wednesday 3 March 2027 at 10:30am "
+        "(London time, GMT).\nPractitioner: Mei Lin Chen\nPlace: London, 1 Upper Street, "
+        "London N1 0PQ\n\nYou booked less than 24 hours ahead. You can change or cancel "
+        "online until 10:45am on Tuesday 2 March 2027.\nAfter that, call London on "
+        "020 7946 0000.\n\nChange or cancel online:\nhttps://clinic.example/manage/abc\n\n"
+        "Questions? Call 020 7946 0000.\n\nMeridian Acupuncture",
+    ),
+    (
         # no manage link (staff-made or cancelled) and no phone: the lines as they were
         "appointment",
         {**APPOINTMENT, "kind": "cancellation", "manage_url": None, "phone": None},
@@ -62,11 +84,46 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
             "session_type": "Follow-up session",
             "start": SUMMER,
             "link": "https://clinic.example/manage/new",
+            "intake": None,
             "clinic_name": CLINIC,
         },
         "Hello Jo,\n\nHere is a new link for your Follow-up session on Wednesday 14 July 2027 "
         "at 5:05pm:\nhttps://clinic.example/manage/new\n\nYour earlier link keeps working "
         "until you use this one.\n\nMeridian Acupuncture",
+    ),
+    (
+        # issue 19: a first visit's health questions, not yet answered
+        "manage_link",
+        {
+            "given_name": "Jo",
+            "session_type": "First session",
+            "start": SUMMER,
+            "link": "https://clinic.example/manage/new",
+            "intake": FirstVisitIntake(done=False, started=False, url=None),
+            "clinic_name": CLINIC,
+        },
+        "Hello Jo,\n\nHere is a new link for your First session on Wednesday 14 July 2027 "
+        "at 5:05pm:\nhttps://clinic.example/manage/new\n\nYour earlier link keeps working "
+        "until you use this one.\n\nHealth questions: not answered yet. The page this link "
+        "opens has a link to them.\n\nMeridian Acupuncture",
+    ),
+    (
+        # issue 19: a first visit's confirmation links to the health questions
+        "appointment",
+        {
+            **APPOINTMENT,
+            "kind": "confirmation",
+            "intake": FirstVisitIntake(
+                done=False, started=True, url="https://clinic.example/intake/start/7/abc"
+            ),
+        },
+        "Hello Jo,\n\nYour First session is booked for Wednesday 3 March 2027 at 10:30am "
+        "(London time, GMT).\nPractitioner: Mei Lin Chen\nPlace: London, 1 Upper Street, "
+        "London N1 0PQ\n\nHealth questions: not finished yet. Your practitioner reads them "
+        "before your first session.\nAnswer them here (no account needed):\n"
+        "https://clinic.example/intake/start/7/abc\n\nChange or cancel online:\n"
+        "https://clinic.example/manage/abc\n\nQuestions? Call 020 7946 0000.\n\n"
+        "Meridian Acupuncture",
     ),
     (
         "find_you",

@@ -131,7 +131,7 @@ NEW_PATIENT = (
     ("/book/returning", {"returning": "no"}),
     ("/book/name", {"given_name": "Jo", "family_name": "Bloggs"}),
     ("/book/date-of-birth", {"dob_day": "3", "dob_month": "jan", "dob_year": "1980"}),
-    ("/book/contact", {"email": "jo@example.com", "phone": "07700 900 982"}),
+    ("/book/contact", {"email": "jo@example.com", "phone": "07400 123 456"}),
     ("/book/contact-preference", {"contact_preference": "email"}),
     ("/book/safety", {"safety": "no"}),
 )
@@ -151,6 +151,11 @@ def to_check(client: FlaskClient, ids: Demo, start: str = START) -> None:
 def book(client: FlaskClient, ids: Demo, start: str = START) -> str:
     """Book as a new patient; return the manage token from the confirmation page."""
     to_check(client, ids, start)
+    return confirm(client)
+
+
+def confirm(client: FlaskClient) -> str:
+    """Press "Book session" on the check page; return the confirmation's manage token."""
     response = post(client, "/book/check")
     assert response.headers["Location"].endswith("/book/confirmation")
     html = client.get("/book/confirmation").get_data(as_text=True)

@@ -160,7 +160,7 @@ CALM_ANSWERS: dict[str, dict[str, Any]] = {
     "skin": {"skin_problem": "no", "skin_details": ""},
     "emergency_contact": {
         "ec_name": "Robin Lee",
-        "ec_phone": "07700 900 123",
+        "ec_phone": "07400 900 123",
         "ec_relationship": "",
     },
     "gp": {"gp_name": "", "gp_practice": ""},

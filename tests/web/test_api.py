@@ -73,7 +73,7 @@ def new_patient(**overrides: Any) -> dict[str, Any]:
         "given_name": "Jo",
         "family_name": "Bloggs",
         "date_of_birth": "1980-04-03",
-        "phone": "07700 900982",
+        "phone": "07400 123456",
         **overrides,
     }
 
@@ -399,7 +399,7 @@ def test_booking_returns_201_with_the_appointment(
         row = db.session.get(Appointment, body["id"])
         assert (row.source, row.status, row.patient_id) == ("api", "booked", body["patient_id"])
         patient = db.session.get(PatientProfile, body["patient_id"])
-        assert (patient.email, patient.phone) == ("jo.bloggs@example.com", "+447700900982")
+        assert (patient.email, patient.phone) == ("jo.bloggs@example.com", "+447400123456")
         mail = db.session.scalars(select(OutboxMessage)).all()
         assert [m.kind for m in mail] == ["appointment.confirmation"]
         assert mail[0].ics_method == "REQUEST"

@@ -54,7 +54,7 @@ def test_full_journey_books_a_new_patient_with_a_confirmation_email(
         assert appointment.practitioner_id == ids.mei
         assert appointment.is_first_visit
         patient = db.session.get(PatientProfile, appointment.patient_id)
-        assert (patient.given_name, patient.phone) == ("Jo", "+447700900982")
+        assert (patient.given_name, patient.phone) == ("Jo", "+447400123456")
         assert patient.email == "jo@example.com"
         assert str(patient.date_of_birth) == "1980-01-03"
         message = db.session.scalar(select(OutboxMessage))
@@ -214,7 +214,7 @@ BAD_INPUT = [
     ("/book/date-of-birth", {"dob_day": "1", "dob_month": "", "dob_year": "1990"}, "a month"),
     ("/book/date-of-birth", {"dob_day": "1", "dob_month": "1", "dob_year": "2090"}, "the past"),
     ("/book/date-of-birth", {"dob_day": "x" * 10_000, "dob_month": "1", "dob_year": "1"}, "real"),
-    ("/book/contact", {"email": "not-an-email", "phone": "07700 900 982"}, "correct format"),
+    ("/book/contact", {"email": "not-an-email", "phone": "07400 123 456"}, "correct format"),
     ("/book/contact", {"email": "a@example.com", "phone": "123"}, "Enter a phone number"),
     ("/book/contact", {"email": "a" * 10_000, "phone": "1" * 10_000}, "254 characters"),
     ("/book/contact-preference", {"contact_preference": "pigeon"}, "Select how we should"),
@@ -234,7 +234,7 @@ def test_bad_details_get_a_clear_message_and_change_nothing(
     for earlier, answers in (
         ("/book/name", {"given_name": "Jo", "family_name": "Bloggs"}),
         ("/book/date-of-birth", {"dob_day": "3", "dob_month": "1", "dob_year": "1980"}),
-        ("/book/contact", {"email": "jo@example.com", "phone": "07700900982"}),
+        ("/book/contact", {"email": "jo@example.com", "phone": "07400123456"}),
         ("/book/contact-preference", {"contact_preference": "email"}),
     ):
         if earlier == path:

@@ -504,7 +504,7 @@ def test_logs_hold_no_answers_or_tokens(demo: Flask, login_as: LoginAs) -> None:
             client,
             intake_id,
             "emergency_contact",
-            {"ec_name": f"{canary} Contact", "ec_phone": "07700 900 999"},
+            {"ec_name": f"{canary} Contact", "ec_phone": "07400 900 999"},
         )
         answer_all(client, intake_id, PAGE_ORDER[14:])
         submit(client, intake_id)
@@ -515,7 +515,7 @@ def test_logs_hold_no_answers_or_tokens(demo: Flask, login_as: LoginAs) -> None:
         root.removeHandler(handler)
         root.setLevel(old_level)
     logs = stream.getvalue()
-    for secret in (canary, "07700 900 999", booked.token, "lower_back", "Stiff lower back"):
+    for secret in (canary, "07400 900 999", booked.token, "lower_back", "Stiff lower back"):
         assert secret not in logs
     with demo.app_context():
         details = " ".join(e.detail or "" for e in db.session.scalars(select(AuditEvent)))

@@ -24,7 +24,7 @@ from booking.models import PatientProfile, Role, User
 NAME = "Zorvanthe"
 FAMILY = "Quillbrook"
 EMAIL = "zorvanthe.canary@example.com"
-PHONE = "+447700900457"
+PHONE = "+447400900457"
 DOB = date(1981, 4, 17)
 # A value with a line break: PostgreSQL prints it raw inside the DETAIL line.
 SECOND_LINE = "Marrowgate-canary"

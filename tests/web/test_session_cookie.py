@@ -28,9 +28,9 @@ from tests.web.intake_helpers import CALM_ANSWERS, book_first_visit
 
 GIVEN, FAMILY = "Ysolde", "Brackenhurst"
 EMAIL = "ysolde.canary@example.com"
-PHONE_TYPED, PHONE_STORED = "07700 900 457", "+447700900457"
+PHONE_TYPED, PHONE_STORED = "07400 900 457", "+447400900457"
 DOB = ("17", "apr", "1981")
-CANARIES = (GIVEN, FAMILY, EMAIL, "ysolde", PHONE_TYPED, PHONE_STORED, "7700900457", "1981")
+CANARIES = (GIVEN, FAMILY, EMAIL, "ysolde", PHONE_TYPED, PHONE_STORED, "7400900457", "1981")
 
 LoginAs = Callable[[str], FlaskClient]
 

@@ -9,6 +9,7 @@ from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from booking.admin.forms.policies import STEP_CHOICES
+from booking.domain.phones import PHONE_MAX
 from booking.forms import FlaskForm, Present
 from booking.forms.fields import (
     YES_NO,
@@ -38,10 +39,7 @@ class LocationForm(FlaskForm):
         description="Patients see it when they need to phone, for example to cancel late.",
         validators=[
             Present("Enter a phone number"),
-            Length(
-                max=32,
-                message="Enter a phone number, like 020 7946 0321 or +44 20 7946 0321",
-            ),
+            Length(max=PHONE_MAX, message=f"Phone number must be {PHONE_MAX} characters or fewer"),
         ],
     )
     country_code = StringField(
@@ -52,6 +50,14 @@ class LocationForm(FlaskForm):
             Present("Enter a two-letter country code, like GB or IE"),
             Length(max=2, message="Enter a two-letter country code, like GB or IE"),
         ],
+    )
+    subdivision = StringField(
+        "Region for public holidays (optional)",
+        widget=GovTextInput(),
+        description="Like GB-ENG for England or GB-SCT for Scotland. Leave it empty to use "
+        "the whole country's public holidays, as in Ireland. They close this location unless "
+        "you open them.",
+        validators=[Length(max=6, message="Enter a region, like GB-ENG, or leave it empty")],
     )
     timezone = StringField(
         "Time zone",
@@ -97,6 +103,7 @@ class LocationForm(FlaskForm):
             phone=text_of(self.phone),
             timezone=text_of(self.timezone),
             country_code=text_of(self.country_code),
+            subdivision=text_of(self.subdivision),
             is_active=is_yes(self.is_active),
             min_notice_minutes=self.min_notice_minutes.data,
             max_advance_days=self.max_advance_days.data,

@@ -2,8 +2,13 @@
 
 Every call runs the same five Core selects whatever the date range or the number of
 practitioners (the query-count test pins it): location, clinic policy, session type and the
-chosen practitioner in one row; weekly hours; exceptions; rooms; busy ranges. The statements
-are built once with bind parameters. Rows become the engine's frozen dataclasses.
+chosen practitioner in one row; weekly hours; exceptions (with the public holidays admins
+opened at the location); rooms; busy ranges. The statements are built once with bind
+parameters. Rows become the engine's frozen dataclasses.
+
+Public holidays are computed (booking.domain.scheduling.holidays, from the location's country
+and subdivision) and passed to the engine as whole-day `holiday` closures, except those an
+admin opened: the engine stays pure.
 """
 
 from __future__ import annotations
@@ -15,10 +20,25 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, exists, func, null, or_, select, true
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 
 from booking.domain.errors import NotFound
 from booking.domain.scheduling.dst import SECONDS_PER_DAY, from_utc_seconds, get_zone, wall_to_utc
+from booking.domain.scheduling.holidays import holiday_closures, public_holidays
 from booking.domain.scheduling.policy import Policy, SessionTypeSpec
 from booking.domain.scheduling.values import BusyRange, RoomInfo, ScheduleException, WeeklyHours
 from booking.extensions import db
@@ -26,6 +46,7 @@ from booking.models import (
     LIVE_STATUSES,
     Appointment,
     Clinic,
+    HolidayOpening,
     Location,
     Practitioner,
     Room,
@@ -67,6 +88,9 @@ _exception = ExceptionRow.__table__
 _offers = practitioner_session_type
 
 
+_opening = HolidayOpening.__table__
+
+
 _LIVE = [str(s) for s in LIVE_STATUSES]
 
 
@@ -81,6 +105,8 @@ class Context:
     session_type: SessionTypeSpec
     practitioner_id: int | None
     offers: bool
+    country_code: str = "GB"
+    subdivision: str | None = None
 
 
 def merge_policy(own: Sequence[int | None], clinic: Sequence[int] | None) -> Policy:
@@ -113,6 +139,8 @@ def _context_statement(chosen: bool) -> Select[Any]:
     return (
         select(
             _location.c.timezone,
+            _location.c.country_code,
+            _location.c.subdivision,
             _location.c.min_notice_minutes,
             _location.c.max_advance_days,
             _location.c.slot_step_minutes,
@@ -148,8 +176,9 @@ def load_context(*, session_type_id: int, location_id: int, practitioner_id: int
     row = db.session.execute(_context_statement(practitioner_id is not None), params).first()
     if row is None:
         raise NotFound("That location does not exist.")
-    (timezone, *own), (clinic_id, *inherited) = row[0:4], row[4:8]
-    duration, before, after, room_kind, practitioner_active, offers_type = row[8:]
+    timezone, country_code, subdivision = row[0:3]
+    own, (clinic_id, *inherited) = row[3:6], row[6:10]
+    duration, before, after, room_kind, practitioner_active, offers_type = row[10:]
     if duration is None:
         raise NotFound("That session type does not exist.")
     if practitioner_id is not None and not practitioner_active:
@@ -168,6 +197,8 @@ def load_context(*, session_type_id: int, location_id: int, practitioner_id: int
         ),
         practitioner_id=practitioner_id,
         offers=bool(offers_type),
+        country_code=country_code,
+        subdivision=subdivision,
     )
 
 
@@ -223,28 +254,49 @@ def _hours_statement(chosen: bool) -> Select[Any]:
     )
 
 
+# The kind of the rows the exceptions statement adds for holidays opened at the location.
+_OPENED = "opened_holiday"
+
+
 @lru_cache(maxsize=2)
-def _exceptions_statement(chosen: bool) -> Select[Any]:
+def _exceptions_statement(chosen: bool) -> CompoundSelect[Any]:
     who = (
         _exception.c.practitioner_id == bindparam("practitioner_id")
         if chosen
         else _exception.c.practitioner_id.in_(_offering())
     )
-    return select(
-        _exception.c.kind,
-        _exception.c.on_date,
-        _exception.c.practitioner_id,
-        _exception.c.location_id,
-        _exception.c.start_time,
-        _exception.c.end_time,
-    ).where(
-        _exception.c.on_date >= bindparam("first"),
-        _exception.c.on_date <= bindparam("last"),
-        or_(
-            _exception.c.location_id.is_(None),
-            _exception.c.location_id == bindparam("location_id"),
-        ),
-        or_(_exception.c.practitioner_id.is_(None), who),
+    return (
+        select(
+            type_coerce(_exception.c.kind, String(20)),  # text: opened rows are no ExceptionKind
+            _exception.c.on_date,
+            _exception.c.practitioner_id,
+            _exception.c.location_id,
+            _exception.c.start_time,
+            _exception.c.end_time,
+        )
+        .where(
+            _exception.c.on_date >= bindparam("first"),
+            _exception.c.on_date <= bindparam("last"),
+            or_(
+                _exception.c.location_id.is_(None),
+                _exception.c.location_id == bindparam("location_id"),
+            ),
+            or_(_exception.c.practitioner_id.is_(None), who),
+        )
+        .union_all(
+            select(
+                literal(_OPENED, String(20)),
+                _opening.c.on_date,
+                null(),
+                _opening.c.location_id,
+                null(),
+                null(),
+            ).where(
+                _opening.c.location_id == bindparam("location_id"),
+                _opening.c.on_date >= bindparam("first"),
+                _opening.c.on_date <= bindparam("last"),
+            )
+        )
     )
 
 
@@ -279,10 +331,14 @@ def load_data(
         params["practitioner_id"] = chosen
     execute = db.session.execute
     hours = [WeeklyHours(*row) for row in execute(_hours_statement(chosen is not None), params)]
-    exceptions = [
-        ScheduleException(str(kind), *rest)
-        for kind, *rest in execute(_exceptions_statement(chosen is not None), params)
-    ]
+    rows = execute(_exceptions_statement(chosen is not None), params).all()
+    exceptions = [ScheduleException(str(kind), *rest) for kind, *rest in rows if kind != _OPENED]
+    opened = frozenset(row[1] for row in rows if row[0] == _OPENED)
+    exceptions += holiday_closures(
+        public_holidays(context.country_code, context.subdivision, first, last),
+        location_id=location_id,
+        opened=opened,
+    )
     if chosen is not None:
         practitioner_ids = frozenset((chosen,))
     else:

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
 from booking.domain.errors import NotFound, PolicyRefused
 from booking.extensions import db
-from booking.models import Appointment, AppointmentStatus, Clinic, LateCancelMode, Location, User
+from booking.models import Appointment, AppointmentStatus, LateCancelMode, User
 from booking.services.booking.availability import validate_start
+from booking.services.booking.cutoff import is_late, location_phone, policy_for
 from booking.services.booking.emails import queue_patient_email
 from booking.services.booking.guard import clear_expired_holds, guarded_write, release_holds
 from booking.services.booking.manage_links import first_use_of_new_link
-from booking.services.clinic.settings import get_clinic
 from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import token_hash
 from booking.services.waitlist.offers import FreedTime, offer_freed_time
-
-CHANGE_GRACE = timedelta(minutes=15)
-
-
-def policy_for(location: Location) -> tuple[Clinic, int]:
-    """The clinic row and the location's effective cancellation cut-off in hours."""
-    clinic = get_clinic()
-    if clinic is None:
-        raise NotFound("The clinic has not been set up.")
-    cutoff = location.cancellation_cutoff_hours
-    return clinic, clinic.cancellation_cutoff_hours if cutoff is None else cutoff
-
-
-def change_deadline(appointment: Appointment, cutoff_hours: int) -> datetime:
-    return appointment.starts_at - timedelta(hours=cutoff_hours)
-
-
-def is_late(appointment: Appointment, *, cutoff_hours: int, now: datetime) -> bool:
-    """Inside the cut-off, except in the 15 minutes after booking (never late)."""
-    if appointment.booked_at is not None and now - appointment.booked_at <= CHANGE_GRACE:
-        return False
-    return now >= change_deadline(appointment, cutoff_hours)
 
 
 def _check_patient_may_change(appointment: Appointment, *, now: datetime) -> bool:
@@ -51,7 +29,8 @@ def _check_patient_may_change(appointment: Appointment, *, now: datetime) -> boo
     late = is_late(appointment, cutoff_hours=cutoff, now=now)
     if late and clinic.late_cancel_mode == LateCancelMode.call:
         raise PolicyRefused(
-            f"It is too late to change this session online. Call {appointment.location.phone}.",
+            "It is too late to change this session online. "
+            f"Call {location_phone(appointment.location)}.",
             code="call_clinic",
         )
     return late
@@ -125,6 +104,7 @@ def reschedule_appointment(
     clinic_name: str,
     override_limits: bool = False,
     detail: str | None = None,
+    secret: str = "",
 ) -> Appointment:
     """Move a booking to a new start with the same practitioner, in one transaction.
 
@@ -170,6 +150,7 @@ def reschedule_appointment(
         base_url=base_url,
         clinic_name=clinic_name,
         now=now,
+        secret=secret,
     )
     record_event(
         "appointment.reschedule",

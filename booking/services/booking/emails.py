@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from booking.domain.phones import format_national
 from booking.mail import render_email
 from booking.models import Appointment, User
 from booking.services.booking.calendar import appointment_ics
+from booking.services.booking.cutoff import change_sentences
 from booking.services.booking.drafts import FIND_YOU, create_email_link
 from booking.services.booking.manage_links import add_manage_link
 from booking.services.booking.patients import upcoming_for_email
+from booking.services.intake.links import first_visit_intake
 from booking.services.platform import outbox
 from booking.services.platform.audit import record_event
 from booking.services.platform.emails import normalise_email
@@ -34,8 +37,13 @@ def queue_patient_email(
     base_url: str,
     clinic_name: str,
     now: datetime,
+    secret: str = "",
 ) -> None:
-    """Queue the patient's email; only time, place, practitioner and session type."""
+    """Queue the patient's email; only time, place, practitioner and session type.
+
+    A first visit's email also says whether the health questions are sent, with the guest
+    link to them when `secret` (the app's SECRET_KEY) is given.
+    """
     patient = appointment.patient
     if patient is None:
         return
@@ -49,8 +57,12 @@ def queue_patient_email(
         practitioner=appointment.practitioner.display_name,
         place=location.name,
         address=location.address,
-        phone=location.phone,
+        phone=format_national(location.phone, location.country_code),
         manage_url=f"{base_url.rstrip('/')}/manage/{manage_token}" if manage_token else None,
+        change_sentences=() if kind == "cancellation" else change_sentences(appointment, now=now),
+        intake=None
+        if kind == "cancellation"
+        else first_visit_intake(appointment, base_url=base_url, secret=secret),
         clinic_name=clinic_name,
     )
     method = "CANCEL" if kind == "cancellation" else "REQUEST"
@@ -76,6 +88,7 @@ def record_booking(
     base_url: str,
     clinic_name: str,
     detail: str | None = None,
+    secret: str = "",
 ) -> None:
     """Queue the confirmation (with its manage link) and add the `appointment.book` audit row.
 
@@ -88,6 +101,7 @@ def record_booking(
         base_url=base_url,
         clinic_name=clinic_name,
         now=now,
+        secret=secret,
     )
     record_event(
         "appointment.book",
@@ -146,6 +160,9 @@ def send_manage_links(email: str, *, base_url: str, clinic_name: str, now: datet
                 session_type=appointment.session_type.name,
                 start=appointment.starts_at.astimezone(appointment.location.zone),
                 link=f"{base_url.rstrip('/')}/manage/{token}",
+                # No intake link here: it follows the manage link in use, which this new
+                # one replaces on first use. The page it opens links to the questions.
+                intake=first_visit_intake(appointment, base_url=base_url, secret=""),
                 clinic_name=clinic_name,
             ),
             dedupe_key=f"manage-link:{appointment.id}:{token_hash(token)[:32]}",

@@ -179,6 +179,7 @@ def book_hold(
     actor: User | None = None,
     source: BookingSource = BookingSource.online,
     detail: str | None = None,
+    secret: str = "",
 ) -> Booked:
     """Turn this browser's hold into a booking, with its confirmation email, atomically.
 
@@ -255,5 +256,6 @@ def book_hold(
         base_url=base_url,
         clinic_name=clinic_name,
         detail=detail,
+        secret=secret,
     )
     return Booked(appointment, token)

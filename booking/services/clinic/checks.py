@@ -1,4 +1,4 @@
-"""Checks shared by clinic set-up: ranges, names, slugs, zones, phone numbers; audit rows.
+"""Checks shared by clinic set-up: ranges, names, slugs, zones; audit rows.
 
 Each write checks its own rules (the forms check them first; these checks are the backstop for
 any other caller), writes an audit row and flushes; the view commits.
@@ -13,7 +13,6 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-import phonenumbers
 from sqlalchemy import select
 
 from booking.domain.errors import InvalidInput
@@ -71,15 +70,6 @@ def canonical_zone(text: str) -> str | None:
     """The IANA zone name matching `text` (any case, spaces as underscores), or None."""
     key = text.strip().replace(" ", "_").lower()
     return _zones_by_lower_name().get(key)
-
-
-def phone_is_possible(number: str, country_code: str) -> bool:
-    """True when `number` could be a phone number, read in `country_code` when national."""
-    try:
-        parsed = phonenumbers.parse(number, country_code.upper() or None)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_possible_number(parsed)
 
 
 def slugify(text: str, fallback: str) -> str:

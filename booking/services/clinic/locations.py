@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from booking.domain.errors import InvalidInput, NotFound
+from booking.domain.phones import parse_phone
+from booking.domain.scheduling.holidays import check_region
 from booking.extensions import db
 from booking.models import LIVE_STATUSES, Appointment, Location, Room, RoomKind, User
 from booking.services.clinic.checks import (
@@ -19,7 +21,6 @@ from booking.services.clinic.checks import (
     canonical_zone,
     check_name,
     check_step,
-    phone_is_possible,
     unique_slug,
 )
 
@@ -32,6 +33,8 @@ class LocationValues:
     timezone: str
     country_code: str
     is_active: bool
+    # "GB-ENG" or "ENG"; empty for the whole country's public holidays.
+    subdivision: str = ""
     # None inherits the clinic's setting.
     min_notice_minutes: int | None = None
     max_advance_days: int | None = None
@@ -75,13 +78,8 @@ def _location_fields(values: LocationValues, location_id: int | None) -> dict[st
     country = values.country_code.strip().upper()
     if country not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput("Enter a two-letter country code, like GB or IE", field="country_code")
-    phone = " ".join(values.phone.split())
-    if not phone:
-        raise InvalidInput("Enter a phone number", field="phone")
-    if len(phone) > 32 or not phone_is_possible(phone, country):
-        raise InvalidInput(
-            "Enter a phone number, like 020 7946 0321 or +44 20 7946 0321", field="phone"
-        )
+    phone = parse_phone(values.phone, country)
+    subdivision = check_region(country, values.subdivision)
     zone = canonical_zone(values.timezone)
     if zone is None:
         raise InvalidInput(
@@ -96,6 +94,7 @@ def _location_fields(values: LocationValues, location_id: int | None) -> dict[st
         "phone": phone,
         "timezone": zone,
         "country_code": country,
+        "subdivision": subdivision,
         "is_active": values.is_active,
         "min_notice_minutes": values.min_notice_minutes,
         "max_advance_days": values.max_advance_days,
@@ -108,7 +107,8 @@ def create_location(values: LocationValues, *, actor: User, now: datetime) -> Lo
     """Add a location; its slug comes from its name and never changes afterwards.
 
     Raises InvalidInput (with `field`) for an empty or taken name, an empty address, an unknown
-    country, a phone number that cannot be one, an unknown IANA zone or a policy out of range.
+    country, a phone number that is not a valid one there (it is stored in E.164), an unknown
+    IANA zone or a policy out of range.
     """
     fields = _location_fields(values, None)
     location = Location(slug=unique_slug(Location, str(fields["name"]), "location"), **fields)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -173,3 +174,31 @@ def prove_link_browser(
     )
     db.session.flush()
     return matched
+
+
+@dataclass(frozen=True, slots=True)
+class FirstVisitIntake:
+    """Whether a first visit's health questions are sent, and the link to answer them."""
+
+    done: bool
+    started: bool
+    url: str | None  # None once sent, or when the session has no manage link
+
+
+def first_visit_intake(
+    appointment: Appointment, *, base_url: str, secret: str
+) -> FirstVisitIntake | None:
+    """The health questions of a first visit, for its pages and emails; None for other visits.
+
+    The url is the guest link (`/intake/start/<id>/<token>`, no account needed), under
+    `base_url` ("" gives a path); it is left out once the answers are sent, or without `secret`.
+    """
+    if not appointment.is_first_visit:
+        return None
+    status = db.session.scalar(
+        select(IntakeResponse.status).where(IntakeResponse.appointment_id == appointment.id)
+    )
+    done = status is not None and status != IntakeStatus.draft
+    token = link_token(appointment, secret=secret) if secret and not done else None
+    url = f"{base_url.rstrip('/')}/intake/start/{appointment.id}/{token}" if token else None
+    return FirstVisitIntake(done=done, started=status is not None, url=url)

@@ -169,6 +169,22 @@ def _check_extra_hours(practitioner_id: int, values: ExceptionValues) -> None:
         )
 
 
+def own_exception(practitioner_id: int, exception_id: int) -> ScheduleException:
+    """A practitioner's own time off or extra hours; NotFound for anything else."""
+    row = db.session.get(ScheduleException, exception_id)
+    if row is None or row.practitioner_id != practitioner_id:
+        raise NotFound("Time off not found")
+    return row
+
+
+def clinic_closure(exception_id: int) -> ScheduleException:
+    """A closure or holiday of the clinic; NotFound for anything else."""
+    row = db.session.get(ScheduleException, exception_id)
+    if row is None or row.kind not in CLINIC_KINDS or row.practitioner_id is not None:
+        raise NotFound("Closure not found")
+    return row
+
+
 def remove_exception(
     practitioner_id: int, exception_id: int, *, actor: User, now: datetime
 ) -> ScheduleException:
@@ -177,9 +193,7 @@ def remove_exception(
     Raises NotFound when it does not exist or is someone else's (closures are removed with
     `remove_closure`).
     """
-    row = db.session.get(ScheduleException, exception_id)
-    if row is None or row.practitioner_id != practitioner_id:
-        raise NotFound("Time off not found")
+    row = own_exception(practitioner_id, exception_id)
     audit_row(f"setup.{row.kind.value}.remove", row, actor, now, row.on_date.isoformat())
     db.session.delete(row)
     db.session.flush()
@@ -217,9 +231,7 @@ def add_closure(values: ExceptionValues, *, actor: User, now: datetime) -> Sched
 
 def remove_closure(exception_id: int, *, actor: User, now: datetime) -> ScheduleException:
     """Delete a closure or holiday. Raises NotFound for anything else."""
-    row = db.session.get(ScheduleException, exception_id)
-    if row is None or row.kind not in CLINIC_KINDS or row.practitioner_id is not None:
-        raise NotFound("Closure not found")
+    row = clinic_closure(exception_id)
     audit_row(f"setup.{row.kind.value}.remove", row, actor, now, row.on_date.isoformat())
     db.session.delete(row)
     db.session.flush()

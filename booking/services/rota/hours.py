@@ -143,15 +143,24 @@ def add_hours(
     return hours
 
 
-def remove_hours(practitioner_id: int, hours_id: int, *, actor: User, now: datetime) -> str:
-    """Delete one of a practitioner's weekly intervals and return its description.
+def describe_own_hours(practitioner_id: int, hours_id: int) -> str:
+    """ "Monday 9am to 1pm at Islington": what removing the interval would remove.
 
     Raises NotFound when the interval does not exist or belongs to someone else.
     """
     hours = db.session.get(WorkingHours, hours_id)
     if hours is None or hours.practitioner_id != practitioner_id:
         raise NotFound("Hours not found")
-    described = describe_hours(hours, location_names().get(hours.location_id, "a location"))
+    return describe_hours(hours, location_names().get(hours.location_id, "a location"))
+
+
+def remove_hours(practitioner_id: int, hours_id: int, *, actor: User, now: datetime) -> str:
+    """Delete one of a practitioner's weekly intervals and return its description.
+
+    Raises NotFound when the interval does not exist or belongs to someone else.
+    """
+    described = describe_own_hours(practitioner_id, hours_id)
+    hours = db.session.get_one(WorkingHours, hours_id)
     audit_row("setup.hours.remove", hours, actor, now, described)
     db.session.delete(hours)
     db.session.flush()

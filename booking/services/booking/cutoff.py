@@ -1,0 +1,78 @@
+"""The cancellation cut-off of a session and what it means in words (domain.md §5).
+
+Used by the change and cancel rules (`changes`), the pages and the emails (`emails`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from booking.domain.change_window import ChangeWindow, Contact, change_window, window_sentences
+from booking.domain.errors import NotFound
+from booking.domain.phones import format_national
+from booking.models import Appointment, Clinic, Location
+from booking.services.clinic.settings import get_clinic
+
+
+def policy_for(location: Location) -> tuple[Clinic, int]:
+    """The clinic row and the location's effective cancellation cut-off in hours."""
+    clinic = get_clinic()
+    if clinic is None:
+        raise NotFound("The clinic has not been set up.")
+    cutoff = location.cancellation_cutoff_hours
+    return clinic, clinic.cancellation_cutoff_hours if cutoff is None else cutoff
+
+
+def location_phone(location: Location) -> str:
+    """The location's phone as people in its country write it ("020 7946 0321")."""
+    return format_national(location.phone, location.country_code)
+
+
+def change_deadline(appointment: Appointment, cutoff_hours: int) -> datetime:
+    return appointment.starts_at - timedelta(hours=cutoff_hours)
+
+
+def window(appointment: Appointment, *, cutoff_hours: int, now: datetime) -> ChangeWindow:
+    """Until when this session may be changed online without being late (and why)."""
+    return change_window(
+        starts_at=appointment.starts_at,
+        cutoff_hours=cutoff_hours,
+        now=now,
+        # A row without a booking time (none is written so) gets no grace.
+        booked_at=appointment.booked_at or appointment.starts_at - timedelta(days=3650),
+    )
+
+
+def is_late(appointment: Appointment, *, cutoff_hours: int, now: datetime) -> bool:
+    """Inside the cut-off, except in the 15 minutes after booking (never late)."""
+    return window(appointment, cutoff_hours=cutoff_hours, now=now).until is None
+
+
+def contact(location: Location, clinic: Clinic) -> Contact:
+    """How a patient reaches `location` about a change, and the clinic's late mode."""
+    return Contact(
+        place=location.name,
+        phone=location_phone(location) or clinic.phone or "",
+        late_mode=str(clinic.late_cancel_mode),
+    )
+
+
+def change_sentences(appointment: Appointment, *, now: datetime) -> tuple[str, ...]:
+    """What the confirmation and manage pages and the emails say about changing online."""
+    clinic, cutoff = policy_for(appointment.location)
+    return window_sentences(
+        window(appointment, cutoff_hours=cutoff, now=now),
+        zone=appointment.location.zone,
+        contact=contact(appointment.location, clinic),
+    )
+
+
+def booking_sentences(location: Location, starts_at: datetime, *, now: datetime) -> tuple[str, ...]:
+    """What the check page says, before booking, about changing online afterwards."""
+    clinic, cutoff = policy_for(location)
+    return window_sentences(
+        change_window(starts_at=starts_at, cutoff_hours=cutoff, now=now, booked_at=None),
+        zone=location.zone,
+        contact=contact(location, clinic),
+        booking=True,
+    )
