@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
     _register_articles(app)
     _register_api_tokens(app)
     _register_housekeeping(app)
+    _register_audit(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -177,3 +178,21 @@ def _register_housekeeping(app: Flask) -> None:
         drafts, links = purge_expired_drafts(now=clock.utcnow())
         db.session.commit()
         click.echo(f"Deleted {drafts} expired booking draft(s) and {links} expired email link(s).")
+
+
+def _register_audit(app: Flask) -> None:
+    @app.cli.group("audit")
+    def audit() -> None:
+        """Check the append-only audit trail."""
+
+    @audit.command("verify")
+    def verify() -> None:
+        """Walk the audit trail's hash chain; exit 1 naming the first broken row."""
+        from booking.services.platform.audit import verify_chain
+
+        checked, broken = verify_chain()
+        if broken is not None:
+            raise click.ClickException(
+                f"Audit chain broken at row {broken.row_id}: {broken.reason}."
+            )
+        click.echo(f"Audit chain intact: {checked} row(s) checked.")

@@ -36,7 +36,7 @@ from booking.models.practitioner import (
 )
 from booking.models.session_type import Audience, SessionType
 from booking.models.sign_in_throttle import SignInThrottle
-from booking.models.user import STAFF_ROLES, Role, User, UserSession
+from booking.models.user import STAFF_ROLES, RecoveryCode, Role, User, UserSession
 
 __all__ = [
     "ApiIdempotencyKey",
@@ -81,6 +81,7 @@ __all__ = [
     "ScheduleException",
     "SessionType",
     "SignInThrottle",
+    "RecoveryCode",
     "User",
     "UserSession",
     "WorkingHours",
