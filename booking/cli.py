@@ -24,13 +24,16 @@ def register(app: Flask) -> None:
         """Create the demo clinic and its activity (idempotent) and print its sign-ins."""
         from booking import clock
         from booking.demo.activity import seed_demo_activity
+        from booking.auth_session import totp_cipher
         from booking.demo.clinic import seed_demo_clinic
+        from booking.demo.mfa import enrol_demo_staff
         from booking.security import password_cost
 
         WRITE_TX.set(True)
         try:
             sign_ins = seed_demo_clinic(cost=password_cost())
             seed_demo_activity(now=clock.utcnow())
+            secrets = enrol_demo_staff(cipher=totp_cipher(app.config), now=clock.utcnow())
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from None
@@ -38,6 +41,10 @@ def register(app: Flask) -> None:
         click.echo("Demo sign-ins (role, email, password):")
         for sign_in in sign_ins:
             click.echo(f"  {sign_in.role:<13} {sign_in.email:<32} {sign_in.password}")
+        click.echo("Staff sign in with a code too. Add these TOTP keys to an authenticator app")
+        click.echo("(time-based, 6 digits, 30 s), or run: oathtool --totp -b KEY")
+        for email, secret in secrets:
+            click.echo(f"  {email:<32} {secret}")
 
 
 def _register_outbox(app: Flask) -> None:

@@ -104,14 +104,14 @@ def _audit_filter(errors: dict[str, str]) -> audit_log.AuditFilter:
 
 
 @bp.route("/audit")
-def audit() -> str:
+def audit() -> tuple[str, int]:
     errors: dict[str, str] = {}
     where = _audit_filter(errors)
     page_number = _int_arg("page", errors, "Page must be a whole number") or 1
     staff, actions = audit_log.filter_choices()
     found = None if errors else audit_log.audit_page(where, page=page_number)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
+    page = render_template(
         "admin/audit.html",
         errors=errors,
         found=found,
@@ -126,3 +126,4 @@ def audit() -> str:
         if found and found.has_next
         else None,
     )
+    return page, 422 if errors else 200
