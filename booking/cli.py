@@ -23,8 +23,8 @@ def register(app: Flask) -> None:
     def seed_demo() -> None:
         """Create the demo clinic and its activity (idempotent) and print its sign-ins."""
         from booking import clock
-        from booking.demo.activity import seed_demo_activity
         from booking.auth_session import totp_cipher
+        from booking.demo.activity import seed_demo_activity
         from booking.demo.clinic import seed_demo_clinic
         from booking.demo.mfa import enrol_demo_staff
         from booking.security import password_cost

@@ -4,6 +4,7 @@ the audit trail (filtered by patient, staff member, action and date; paged)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -23,8 +24,10 @@ from booking.services.platform import audit_log
 @bp.route("/security", methods=["GET", "POST"])
 def security() -> Response | str:
     clinic = _clinic_or_404()
-    form = SecurityForm() if request.method == "POST" else SecurityForm(
-        data={"mfa_required": clinic.mfa_required}
+    form = (
+        SecurityForm()
+        if request.method == "POST"
+        else SecurityForm(data={"mfa_required": clinic.mfa_required})
     )
     if form.validate_on_submit():
         mfa.set_mfa_required(
@@ -110,7 +113,7 @@ def audit() -> tuple[str, int]:
     page_number = _int_arg("page", errors, "Page must be a whole number") or 1
     staff, actions = audit_log.filter_choices()
     found = None if errors else audit_log.audit_page(where, page=page_number)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
     page = render_template(
         "admin/audit.html",
         errors=errors,

@@ -121,8 +121,7 @@ def two_step_setup() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form.next.data = _next_arg() or ""
         with write_unit() as unit:  # the pending secret, kept until it is confirmed
-            own = unit.get(User, user.id)
-            assert own is not None
+            own = unit.get(User, user.id) or abort(404)
             secret = mfa.enrolment_secret(own, cipher=cipher)
         return _setup_page(user, secret, form, pending)
     secret = mfa.enrolment_secret(user, cipher=cipher)

@@ -91,9 +91,7 @@ def test_concurrent_writers_keep_one_chain(app: Flask) -> None:
             with app.app_context():
                 barrier.wait()
                 for n in range(15):
-                    record_event(
-                        "test.concurrent", actor=None, now=NOW, object_id=worker * 100 + n
-                    )
+                    record_event("test.concurrent", actor=None, now=NOW, object_id=worker * 100 + n)
                     db.session.commit()
                 db.session.remove()
         except BaseException as error:  # reported below

@@ -34,7 +34,9 @@ def _user_id(app: Flask, role: str) -> int:
         return found
 
 
-def _events(app: Flask, count: int, *, patient_id: int | None = None, action: str = "x.read") -> None:
+def _events(
+    app: Flask, count: int, *, patient_id: int | None = None, action: str = "x.read"
+) -> None:
     with app.app_context():
         for n in range(count):
             record_event(action, actor=None, now=NOW + timedelta(days=n), patient_id=patient_id)
@@ -68,7 +70,8 @@ def test_the_admin_filters_the_audit_by_patient_user_action_and_date(
     _events(demo, 3, patient_id=sasha, action="test.dated")
     admin = login_as("admin")
     by_patient = admin.get(f"/admin/audit?patient={robin}").get_data(as_text=True)
-    assert "Robin" in by_patient and "Sasha" not in by_patient
+    assert "Robin" in by_patient
+    assert "Sasha" not in by_patient
     staff = _user_id(demo, "receptionist")
     by_user = admin.get(f"/admin/audit?user={staff}&action=flags.read").get_data(as_text=True)
     assert by_user.count("flags.read</code>") == 2
@@ -78,7 +81,8 @@ def test_the_admin_filters_the_audit_by_patient_user_action_and_date(
     bad = admin.get("/admin/audit?from=2027-02-30&patient=abc")
     assert bad.status_code == 422
     body = bad.get_data(as_text=True)
-    assert "There is a problem" in body and 'href="#audit-from"' in body
+    assert "There is a problem" in body
+    assert 'href="#audit-from"' in body
 
 
 def test_the_audit_list_is_paged_without_n_plus_one(
@@ -93,9 +97,11 @@ def test_the_audit_list_is_paged_without_n_plus_one(
     with count_queries(demo) as many:
         first = admin.get("/admin/audit?action=test.paged").get_data(as_text=True)
     assert len(many) == len(few)
-    assert first.count("test.paged</code>") == 50 and "Older rows" in first
+    assert first.count("test.paged</code>") == 50
+    assert "Older rows" in first
     third = admin.get("/admin/audit?action=test.paged&page=3").get_data(as_text=True)
-    assert third.count("test.paged</code>") == 21 and "Newer rows" in third
+    assert third.count("test.paged</code>") == 21
+    assert "Newer rows" in third
     assert "Older rows" not in third
 
 
@@ -116,10 +122,14 @@ def test_the_new_posts_refuse_a_missing_or_wrong_csrf_token(
         assert admin.post(path, data={**form, **data}).status_code == 400, path
     with demo.app_context():
         clinic = db.session.scalar(select(Clinic))
-        assert clinic is not None and clinic.mfa_required is False
-        assert db.session.scalar(
-            select(func.count(AuditEvent.id)).where(AuditEvent.action.like("%mfa%"))
-        ) == 0
+        assert clinic is not None
+        assert clinic.mfa_required is False
+        assert (
+            db.session.scalar(
+                select(func.count(AuditEvent.id)).where(AuditEvent.action.like("%mfa%"))
+            )
+            == 0
+        )
 
 
 def test_the_new_pages_send_the_security_headers(
@@ -171,9 +181,12 @@ def test_two_step_reveals_no_account(
     token = csrf_from(admin.get("/admin/security").get_data(as_text=True))
     patient = _user_id(demo, "patient")
     for user_id in (patient, 999999):
-        assert admin.post(
-            f"/admin/users/{user_id}/reset-two-step", data={"csrf_token": token}
-        ).status_code == 404
+        assert (
+            admin.post(
+                f"/admin/users/{user_id}/reset-two-step", data={"csrf_token": token}
+            ).status_code
+            == 404
+        )
 
 
 def re_sub_csrf(body: str) -> str:

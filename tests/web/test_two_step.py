@@ -19,7 +19,7 @@ from tests.conftest import DEMO_EMAILS, FrozenClock, csrf_from, freeze_clock, si
 
 NOW = datetime(2027, 3, 1, 8, 0, 10, tzinfo=UTC)
 STAFF_PAGES = ("/reception/", "/admin/", "/practitioner/", "/auth/change-password")
-_SECRET = re.compile(r'<code>((?:[A-Z2-7]{4} ?)+)</code>')
+_SECRET = re.compile(r"<code>((?:[A-Z2-7]{4} ?)+)</code>")
 _CODES = re.compile(r"<li><code>([0-9a-f-]{34})</code></li>")
 
 
@@ -61,9 +61,10 @@ def sign_out(client: FlaskClient) -> None:
 
 def audit_count(app: Flask, action: str) -> int:
     with app.app_context():
-        return db.session.scalar(
-            select(func.count(AuditEvent.id)).where(AuditEvent.action == action)
-        ) or 0
+        return (
+            db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == action))
+            or 0
+        )
 
 
 def set_required(app: Flask, required: bool) -> None:
@@ -80,16 +81,20 @@ def test_enrol_then_sign_in_with_a_code_once_and_a_recovery_code_once(
     secret, codes = enrol(client, NOW)
     with demo.app_context():
         user = db.session.scalar(select(User).where(User.email == DEMO_EMAILS["receptionist"]))
-        assert user is not None and user.totp_secret is not None
+        assert user is not None
+        assert user.totp_secret is not None
         assert secret not in user.totp_secret  # encrypted at rest
         assert db.session.scalar(select(func.count(RecoveryCode.id))) == 10
-    client.post("/auth/sign-out", data={"csrf_token": csrf_from(client.get("/reception/").get_data(as_text=True))})
+    client.post(
+        "/auth/sign-out",
+        data={"csrf_token": csrf_from(client.get("/reception/").get_data(as_text=True))},
+    )
 
     # Password only: no staff page, each one leads to the code.
     clock.advance(seconds=30)
     fresh = demo.test_client()
-    assert sign_in(fresh, DEMO_EMAILS["receptionist"]).headers["Location"].startswith(
-        "/auth/two-step"
+    assert (
+        sign_in(fresh, DEMO_EMAILS["receptionist"]).headers["Location"].startswith("/auth/two-step")
     )
     for path in STAFF_PAGES:
         response = fresh.get(path)
@@ -172,9 +177,7 @@ def test_turning_mandatory_on_sends_live_staff_sessions_to_enrolment(
     reception = login_as("receptionist")
     assert reception.get("/reception/").status_code == 200
     html = admin.get("/admin/security").get_data(as_text=True)
-    saved = admin.post(
-        "/admin/security", data={"mfa_required": "y", "csrf_token": csrf_from(html)}
-    )
+    saved = admin.post("/admin/security", data={"mfa_required": "y", "csrf_token": csrf_from(html)})
     assert saved.status_code == 303
     assert reception.get("/reception/").headers["Location"].startswith("/auth/two-step")
     assert admin.get("/admin/").status_code == 200
@@ -193,14 +196,21 @@ def test_an_admin_resets_another_users_second_factor_audited(
     html = admin.get("/admin/security").get_data(as_text=True)
     assert "Reset two-step verification" in html
     token = csrf_from(html)
-    assert admin.post(f"/admin/users/{own}/reset-two-step", data={"csrf_token": token}).status_code == 404
+    assert (
+        admin.post(f"/admin/users/{own}/reset-two-step", data={"csrf_token": token}).status_code
+        == 404
+    )
     done = admin.post(f"/admin/users/{target}/reset-two-step", data={"csrf_token": token})
     assert done.status_code == 303
     assert reception.get("/reception/").status_code == 302  # signed out everywhere
     with demo.app_context():
         user = db.session.get(User, target)
-        assert user is not None and user.totp_secret is None and not user.has_second_factor
+        assert user is not None
+        assert user.totp_secret is None
+        assert not user.has_second_factor
         row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.mfa_reset"))
-        assert row is not None and row.object_id == target and row.actor_user_id == own
+        assert row is not None
+        assert row.object_id == target
+        assert row.actor_user_id == own
     fresh = demo.test_client()
     assert sign_in(fresh, DEMO_EMAILS["receptionist"]).headers["Location"] == "/reception/"

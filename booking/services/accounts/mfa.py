@@ -88,8 +88,7 @@ def _new_recovery_codes(user: User) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [_format_code(secrets.token_hex(15)) for _ in range(RECOVERY_CODE_COUNT)]
     db.session.add_all(
-        RecoveryCode(user_id=user.id, code_hash=token_hash(_normalise_code(code)))
-        for code in codes
+        RecoveryCode(user_id=user.id, code_hash=token_hash(_normalise_code(code))) for code in codes
     )
     return codes
 
@@ -137,13 +136,16 @@ def confirm_enrolment(
 def _recent_failures(user: User, now: datetime) -> int:
     from booking.models import AuditEvent
 
-    return db.session.scalar(
-        select(func.count(AuditEvent.id)).where(
-            AuditEvent.actor_user_id == user.id,
-            AuditEvent.action == MFA_FAILED,
-            AuditEvent.occurred_at > now - FAILURE_WINDOW,
+    return (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.actor_user_id == user.id,
+                AuditEvent.action == MFA_FAILED,
+                AuditEvent.occurred_at > now - FAILURE_WINDOW,
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def check_second_factor(
@@ -195,11 +197,14 @@ def check_second_factor(
 
 
 def remaining_recovery_codes(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(RecoveryCode.id)).where(
-            RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
+    return (
+        db.session.scalar(
+            select(func.count(RecoveryCode.id)).where(
+                RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def pending_user(token: str | None, *, now: datetime, idle: timedelta) -> User | None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from booking.domain.audit_chain import CHAINED_FIELDS, BrokenLink, ChainedRow, first_broken_link
 from booking.domain.audit_chain import row_hash as chain_hash
@@ -24,7 +25,7 @@ CHAIN_LOCK_KEY = 0x4D4552494449414E  # "MERIDIAN"
 VERIFY_BATCH = 1000
 
 
-def _lock_chain(session: Session) -> None:
+def _lock_chain(session: Session | scoped_session[Any]) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 

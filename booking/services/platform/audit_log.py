@@ -42,10 +42,12 @@ class AuditPage:
     has_next: bool
 
 
-def _listing(where: AuditFilter) -> Select[tuple[AuditEvent, str | None, str | None, str | None]]:
+def _listing(where: AuditFilter) -> Select[AuditEvent, str | None, str | None, str | None]:
     actor = aliased(User)
     stmt = (
-        select(AuditEvent, actor.display_name, PatientProfile.given_name, PatientProfile.family_name)
+        select(
+            AuditEvent, actor.display_name, PatientProfile.given_name, PatientProfile.family_name
+        )
         .outerjoin(actor, actor.id == AuditEvent.actor_user_id)
         .outerjoin(PatientProfile, PatientProfile.id == AuditEvent.patient_id)
         .order_by(AuditEvent.id.desc())
@@ -60,7 +62,7 @@ def _listing(where: AuditFilter) -> Select[tuple[AuditEvent, str | None, str | N
         stmt = stmt.where(AuditEvent.occurred_at >= where.occurred_from)
     if where.occurred_before is not None:
         stmt = stmt.where(AuditEvent.occurred_at < where.occurred_before)
-    return stmt  # type: ignore[return-value]
+    return stmt
 
 
 def _row(event: AuditEvent, actor: str | None, given: str | None, family: str | None) -> AuditRow:
@@ -100,5 +102,7 @@ def filter_choices() -> tuple[list[tuple[int, str]], list[str]]:
 
 def patient_exists(patient_id: int) -> bool:
     return bool(
-        db.session.scalar(select(func.count(PatientProfile.id)).where(PatientProfile.id == patient_id))
+        db.session.scalar(
+            select(func.count(PatientProfile.id)).where(PatientProfile.id == patient_id)
+        )
     )
