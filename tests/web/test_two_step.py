@@ -24,6 +24,12 @@ _CODES = re.compile(r"<li><code>([0-9a-f-]{34})</code></li>")
 
 
 @pytest.fixture
+def engine_name() -> str:
+    """SQLite only: nothing here depends on the engine (the audit tests run on both)."""
+    return "sqlite"
+
+
+@pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     return freeze_clock(monkeypatch, NOW)
 
