@@ -73,6 +73,13 @@ def audit_count(app: Flask, action: str) -> int:
         )
 
 
+def user_id_of(app: Flask, role: str) -> int:
+    with app.app_context():
+        found = db.session.scalar(select(User.id).where(User.email == DEMO_EMAILS[role]))
+        assert found is not None
+        return found
+
+
 def set_required(app: Flask, required: bool) -> None:
     with app.app_context():
         db.session.execute(update(Clinic).values(mfa_required=required))
@@ -220,3 +227,88 @@ def test_an_admin_resets_another_users_second_factor_audited(
         assert row.actor_user_id == own
     fresh = demo.test_client()
     assert sign_in(fresh, DEMO_EMAILS["receptionist"]).headers["Location"] == "/reception/"
+
+
+@pytest.mark.matrix("C1")
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_the_new_posts_refuse_a_missing_or_wrong_csrf_token(
+    demo: Flask, login_as: Callable[[str], FlaskClient], token: str | None
+) -> None:
+    admin = login_as("admin")
+    receptionist = user_id_of(demo, "receptionist")
+    data = {"csrf_token": token} if token else {}
+    for path, form in (
+        ("/admin/security", {"mfa_required": "y"}),
+        (f"/admin/users/{receptionist}/reset-two-step", {}),
+        ("/auth/two-step/set-up", {"code": "123456"}),
+        ("/auth/two-step", {"code": "123456"}),
+    ):
+        assert admin.post(path, data={**form, **data}).status_code == 400, path
+    with demo.app_context():
+        clinic = db.session.scalar(select(Clinic))
+        assert clinic is not None
+        assert clinic.mfa_required is False
+        assert (
+            db.session.scalar(
+                select(func.count(AuditEvent.id)).where(AuditEvent.action.like("%mfa%"))
+            )
+            == 0
+        )
+
+
+def test_the_new_pages_send_the_security_headers(
+    demo: Flask, login_as: Callable[[str], FlaskClient]
+) -> None:
+    admin = login_as("admin")
+    pending = demo.test_client()
+    with demo.app_context():
+        db.session.execute(
+            Clinic.__table__.update().values(mfa_required=True)  # type: ignore[attr-defined]
+        )
+        db.session.commit()
+    sign_in(pending, DEMO_EMAILS["receptionist"])
+    for client, path in (
+        (admin, "/admin/audit"),
+        (admin, "/admin/security"),
+        (admin, "/auth/two-step/set-up"),
+        (pending, "/auth/two-step/set-up"),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert " style=" not in response.get_data(as_text=True)
+    assert admin.get("/admin/audit").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.matrix("A4")
+def test_two_step_reveals_no_account(
+    demo: Flask, login_as: Callable[[str], FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a second factor, a wrong password still gets the one sign-in answer, as an unknown
+    # address does; the reset route answers 404 alike for a patient and for no account.
+    freeze_clock(monkeypatch, NOW)
+    enrol(login_as("receptionist"), NOW)
+    answers = []
+    for email in (DEMO_EMAILS["receptionist"], "nobody@meridian.example"):
+        client = demo.test_client()
+        response = sign_in(client, email, "not-the-password-at-all")
+        answers.append((response.status_code, response.get_data(as_text=True).replace(email, "")))
+    assert answers[0][0] == answers[1][0] == 200
+    csrf_free = [re_sub_csrf(body) for _, body in answers]
+    assert csrf_free[0] == csrf_free[1]
+    admin = login_as("admin")
+    token = csrf_from(admin.get("/admin/security").get_data(as_text=True))
+    patient = user_id_of(demo, "patient")
+    for user_id in (patient, 999999):
+        assert (
+            admin.post(
+                f"/admin/users/{user_id}/reset-two-step", data={"csrf_token": token}
+            ).status_code
+            == 404
+        )
+
+
+def re_sub_csrf(body: str) -> str:
+    return re.sub(r'value="[^"]{20,}"', 'value=""', body)
