@@ -19,19 +19,23 @@ def register(app: Flask) -> None:
     _register_housekeeping(app)
     _register_privacy(app)
     _register_backups(app)
+    _register_audit(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Create the demo clinic and its activity (idempotent) and print its sign-ins."""
         from booking import clock
+        from booking.auth_session import totp_cipher
         from booking.demo.activity import seed_demo_activity
         from booking.demo.clinic import seed_demo_clinic
+        from booking.demo.mfa import enrol_demo_staff
         from booking.security import password_cost
 
         WRITE_TX.set(True)
         try:
             sign_ins = seed_demo_clinic(cost=password_cost())
             seed_demo_activity(now=clock.utcnow())
+            secrets = enrol_demo_staff(cipher=totp_cipher(app.config), now=clock.utcnow())
         except DomainError as error:
             db.session.rollback()
             raise click.ClickException(error.message) from None
@@ -39,6 +43,10 @@ def register(app: Flask) -> None:
         click.echo("Demo sign-ins (role, email, password):")
         for sign_in in sign_ins:
             click.echo(f"  {sign_in.role:<13} {sign_in.email:<32} {sign_in.password}")
+        click.echo("Staff sign in with a code too. Add these TOTP keys to an authenticator app")
+        click.echo("(time-based, 6 digits, 30 s), or run: oathtool --totp -b KEY")
+        for email, secret in secrets:
+            click.echo(f"  {email:<32} {secret}")
 
 
 def _register_outbox(app: Flask) -> None:
@@ -244,3 +252,21 @@ def _register_backups(app: Flask) -> None:
         except DomainError as error:
             raise click.ClickException(error.message) from None
         click.echo(f"Restored {path} ({how}).")
+
+
+def _register_audit(app: Flask) -> None:
+    @app.cli.group("audit")
+    def audit() -> None:
+        """Check the append-only audit trail."""
+
+    @audit.command("verify")
+    def verify() -> None:
+        """Walk the audit trail's hash chain; exit 1 naming the first broken row."""
+        from booking.services.platform.audit import verify_chain
+
+        checked, broken = verify_chain()
+        if broken is not None:
+            raise click.ClickException(
+                f"Audit chain broken at row {broken.row_id}: {broken.reason}."
+            )
+        click.echo(f"Audit chain intact: {checked} row(s) checked.")

@@ -65,14 +65,17 @@ def pragma_problems(engine: Engine) -> list[str]:
 
 
 @contextmanager
-def write_unit() -> Iterator[Session]:
+def write_unit(*, own_where_possible: bool = False) -> Iterator[Session]:
     """A short write transaction for a request that otherwise only reads.
 
-    In a write request it joins the request's own session, so the write commits with it.
+    In a write request it joins the request's own session, so the write commits with it;
+    with `own_where_possible` it commits on its own there too, except on SQLite (where the
+    request already holds the one write lock). That keeps an early audit row (the API's
+    token use) from holding the audit chain's lock for a whole PostgreSQL write request.
     """
     from booking.extensions import db
 
-    if WRITE_TX.get():
+    if WRITE_TX.get() and not (own_where_possible and db.engine.dialect.name != "sqlite"):
         yield db.session()  # the request's own session, not its scoped proxy
         return
     token = WRITE_TX.set(True)

@@ -19,6 +19,7 @@ from booking.auth_session import SESSION_TOKEN_KEY, session_limits
 from booking.db_hooks import WRITE_TX
 from booking.extensions import db, login_manager
 from booking.models import User
+from booking.services.accounts.mfa import pending_user
 from booking.services.accounts.sessions import load_session_user
 
 T = TypeVar("T")
@@ -114,10 +115,21 @@ def guard(
         else:
             needed = allowed
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+            # A staff sign-in still waiting for its code (or enrolment) is nobody here: the
+            # user loader refuses its session. It is sent on to that step, never in.
+            step = "auth.two_step" if _waiting_for_second_step() else "auth.sign_in"
+            return redirect(url_for(step, next=request.full_path.rstrip("?")))
         if current_user.role not in needed:
             abort(403)
         return None
+
+
+def _waiting_for_second_step() -> bool:
+    token = session.get(SESSION_TOKEN_KEY)
+    if not token:
+        return False
+    idle = session_limits(current_app.config).staff_idle
+    return pending_user(token, now=clock.utcnow(), idle=idle) is not None
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -4,6 +4,7 @@ from booking.admin import (  # noqa: F401 - register routes on bp
     holiday_views,
     privacy_views,
     schedule_views,
+    security_views,
 )
 from booking.admin.views import bp
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, HiddenField, PasswordField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import Length, StopValidation
 
 from booking.domain.errors import InvalidInput
@@ -78,3 +78,33 @@ class ChangePasswordForm(FlaskForm):
     def validate_confirm_password(self, field: PasswordField) -> None:
         if field.data != self.new_password.data:
             raise StopValidation("The passwords do not match")
+
+
+class TwoStepForm(FlaskForm):
+    """The second step of a staff sign-in: a code from the app or a recovery code."""
+
+    code = StringField(
+        "Code",
+        widget=GovTextInput(),
+        validators=[
+            Present("Enter the code from your authenticator app or a recovery code"),
+            Length(max=64, message="Code must be 64 characters or fewer"),
+        ],
+    )
+    next = HiddenField()
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class TwoStepSetupForm(FlaskForm):
+    """Confirming enrolment: the code the app shows for the new secret."""
+
+    code = StringField(
+        "Code from your app",
+        widget=GovTextInput(),
+        validators=[
+            Present("Enter the 6-digit code your app shows"),
+            Length(max=16, message="Code must be 16 characters or fewer"),
+        ],
+    )
+    next = HiddenField()
+    submit = SubmitField("Turn on two-step verification", widget=GovSubmitInput())

@@ -30,7 +30,7 @@ from booking.domain.errors import InvalidInput
 from booking.errors import status_for, too_many_requests_page
 from booking.extensions import db, limiter
 from booking.forms import EmptyForm
-from booking.models import Role
+from booking.models import Role, User
 from booking.security import (
     guard,
     is_safe_next,
@@ -40,6 +40,7 @@ from booking.security import (
 )
 from booking.services.accounts.password_change import change_password
 from booking.services.accounts.passwords import password_minimum
+from booking.services.accounts.sessions import end_session
 from booking.services.accounts.sessions import sign_out as sign_out_user
 from booking.services.accounts.sign_in import sign_in as sign_in_user
 
@@ -85,6 +86,16 @@ def home_url() -> str:
     return url_for(HOME_ENDPOINTS[current_user.role])
 
 
+def start_browser_session(token: str, user: User | None = None) -> None:
+    """A fresh browser session holding this session token; signs `user` in when given."""
+    kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
+    session.clear()
+    session.update(kept)
+    session[SESSION_TOKEN_KEY] = token
+    if user is not None:
+        login_user(user)
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @password_form_limit
 def sign_in() -> Response | str | tuple[str, int]:
@@ -105,13 +116,14 @@ def sign_in() -> Response | str | tuple[str, int]:
         if signed_in is None:
             form.password.errors.append(SIGN_IN_FAILED)
             return render_template("auth/sign_in.html", form=form), 200
-        kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
-        session.clear()
-        session.update(kept)
-        session[SESSION_TOKEN_KEY] = signed_in.token
-        login_user(signed_in.user)
-        target = form.next.data if is_safe_next(form.next.data) else home_url()
-        return redirect(target)
+        target = form.next.data if is_safe_next(form.next.data) else None
+        if signed_in.second_step:
+            # The session row signs nobody in until the code (or enrolment): the user loader
+            # refuses it, so no page but the second step answers.
+            start_browser_session(signed_in.token)
+            return redirect(url_for("auth.two_step", next=target or None))
+        start_browser_session(signed_in.token, signed_in.user)
+        return redirect(target or home_url())
     return render_template("auth/sign_in.html", form=form)
 
 
@@ -125,6 +137,9 @@ def sign_out() -> Response:
             now=clock.utcnow(),
             ip_address=request.remote_addr,
         )
+        db.session.commit()
+    elif session.get(SESSION_TOKEN_KEY):  # a sign-in still waiting for its second step
+        end_session(session.get(SESSION_TOKEN_KEY), now=clock.utcnow())
         db.session.commit()
     logout_user()
     session.clear()

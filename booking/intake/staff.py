@@ -25,6 +25,7 @@ from booking.models import Appointment, ConsentMethod, IntakeStatus, Modality, P
 from booking.security import request_id
 from booking.services.intake import answers, reminders, staff
 from booking.services.intake import consent as consent_service
+from booking.services.platform import audit_log
 from booking.services.platform.audit import record_event
 
 
@@ -120,6 +121,7 @@ def record_page(patient_id: int, *, intake_endpoint: str, consent_endpoint: str)
         ],
         method_labels=consent_service.METHOD_LABELS,
         intakes=answers.intakes_of_patient(patient.id),
+        reads=audit_log.record_reads(patient.id),
         intake_endpoint=intake_endpoint,
         consent_url=url_for(consent_endpoint, patient_id=patient.id),
     )

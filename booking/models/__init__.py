@@ -45,7 +45,7 @@ from booking.models.practitioner import (
 from booking.models.privacy import ErasureRequest, ErasureStatus
 from booking.models.session_type import Audience, SessionType
 from booking.models.sign_in_throttle import SignInThrottle
-from booking.models.user import STAFF_ROLES, Role, User, UserSession
+from booking.models.user import STAFF_ROLES, RecoveryCode, Role, User, UserSession
 from booking.models.waitlist import (
     OfferStatus,
     WaitlistEntry,
@@ -105,6 +105,7 @@ __all__ = [
     "ScheduleException",
     "SessionType",
     "SignInThrottle",
+    "RecoveryCode",
     "User",
     "UserSession",
     "WorkingHours",

@@ -49,6 +49,8 @@ class Clinic(Base):
     )
     missed_threshold: Mapped[int] = mapped_column(default=3)
     hold_minutes: Mapped[int] = mapped_column(default=10)
+    # Every staff sign-in needs a second factor (TOTP); staff without one must enrol first.
+    mfa_required: Mapped[bool] = mapped_column(default=False)
 
     @property
     def zone(self) -> ZoneInfo:

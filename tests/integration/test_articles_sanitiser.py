@@ -243,6 +243,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SAFE_ALLOWLIST = {
     # render_markdown's output, cleaned by nh3 (booking/services/articles/rendering.py)
     ("templates/articles/show.html", "body_html | safe"),
+    # segno's SVG of the enrolment QR code: built from our own otpauth URI, no page input
+    # (booking/auth/two_step_views.py)
+    ("templates/auth/two_step_setup.html", "qr_svg | safe"),
 }
 _MARKED_SAFE = re.compile(r"[\w.]+\s*\|\s*safe\b|Markup\(|autoescape\s+false|\|\s*unescape")
 

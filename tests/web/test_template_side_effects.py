@@ -78,7 +78,7 @@ def writes_while_rendering(app: Flask) -> Iterator[list[str]]:
 
 def test_the_detector_sees_a_template_global_that_writes(sqlite_app: Flask) -> None:
     def audit_something() -> str:
-        db.session.add(AuditEvent(action="test.write", actor_role="system"))
+        db.session.add(AuditEvent(action="test.write", actor_role="system", row_hash="0" * 64))
         db.session.commit()
         return "done"
 
@@ -86,7 +86,7 @@ def test_the_detector_sees_a_template_global_that_writes(sqlite_app: Flask) -> N
     with writes_while_rendering(sqlite_app) as writes, sqlite_app.test_request_context():
         assert render_template_string("{{ audit_something() }}") == "done"
         assert render_template_string("{{ 1 + 1 }}") == "2"
-        db.session.add(AuditEvent(action="test.write", actor_role="system"))
+        db.session.add(AuditEvent(action="test.write", actor_role="system", row_hash="0" * 64))
         db.session.commit()  # a view's own write, outside any rendering
     assert [sql.split()[0] for sql in writes] == ["INSERT"]
 

@@ -23,7 +23,9 @@ class SessionLimits:
     absolute: timedelta
 
 
-def add_session(user: User, *, now: datetime, ip_address: str | None) -> str:
+def add_session(
+    user: User, *, now: datetime, ip_address: str | None, mfa_pending: bool = False
+) -> str:
     """Add a server-side session row; return the raw token for the cookie."""
     token = new_token()
     db.session.add(
@@ -33,14 +35,20 @@ def add_session(user: User, *, now: datetime, ip_address: str | None) -> str:
             created_at=now,
             last_seen_at=now,
             ip_address=ip_address,
+            mfa_pending=mfa_pending,
         )
     )
     return token
 
 
-def start_session(user: User, *, now: datetime, ip_address: str | None) -> str:
-    """Create a server-side session row at sign-in and return the raw token for the cookie."""
-    token = add_session(user, now=now, ip_address=ip_address)
+def start_session(
+    user: User, *, now: datetime, ip_address: str | None, mfa_pending: bool = False
+) -> str:
+    """Create a server-side session row at sign-in and return the raw token for the cookie.
+
+    A session `mfa_pending` signs nobody in until the second step replaces it.
+    """
+    token = add_session(user, now=now, ip_address=ip_address, mfa_pending=mfa_pending)
     user.last_sign_in_at = now
     db.session.flush()
     return token
@@ -77,13 +85,17 @@ def load_session_user(
 ) -> User | None:
     """The user behind a cookie, if its session row is live; touches `last_seen_at`.
 
-    Refuses a revoked session, one idle past the role's limit and one older than the
-    absolute limit. `last_seen_at` is written at most once a minute.
+    Refuses a revoked session, one still waiting for its second step (staff two-step
+    sign-in: this is the one place that keeps a password-only staff session out of every
+    page), one idle past the role's limit and one older than the absolute limit.
+    `last_seen_at` is written at most once a minute.
     """
     if not token or not user_id.isdigit():
         return None
     row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or str(row.user_id) != user_id:
+        return None
+    if row.mfa_pending:
         return None
     user = db.session.get(User, row.user_id)
     if user is None or not user.is_enabled:

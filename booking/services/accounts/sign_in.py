@@ -15,8 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from booking.extensions import db
 from booking.models import SignInThrottle, User
+from booking.services.accounts.mfa import needs_second_step
 from booking.services.accounts.passwords import hasher_for
 from booking.services.accounts.sessions import start_session
+from booking.services.clinic.settings import get_clinic
 from booking.services.platform.audit import record_event
 from booking.services.platform.emails import normalise_email
 from booking.services.platform.tokens import token_hash
@@ -26,6 +28,9 @@ from booking.services.platform.tokens import token_hash
 class SignedIn:
     user: User
     token: str  # the new session's raw token, for this browser's cookie only
+    # Staff with a second factor, or any staff while the clinic requires one: the session
+    # signs nobody in until the second step (or enrolment) is done.
+    second_step: bool = False
 
 
 def sign_in(
@@ -42,9 +47,16 @@ def sign_in(
     if user is None:
         record_event("auth.sign_in_failed", actor=None, now=now, ip_address=ip_address)
         return None
-    token = start_session(user, now=now, ip_address=ip_address)
-    record_event("auth.sign_in", actor=user, now=now, ip_address=ip_address)
-    return SignedIn(user, token)
+    second_step = user.is_staff and needs_second_step(user, get_clinic())
+    token = start_session(user, now=now, ip_address=ip_address, mfa_pending=second_step)
+    record_event(
+        "auth.sign_in",
+        actor=user,
+        now=now,
+        ip_address=ip_address,
+        detail="password; second step pending" if second_step else None,
+    )
+    return SignedIn(user, token, second_step)
 
 
 def authenticate(

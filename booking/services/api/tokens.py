@@ -66,7 +66,9 @@ def use_token(
     )
     if row is None or not row.user.is_enabled or row.user.role not in STAFF_ROLES:
         return None
-    with write_unit() as unit:
+    # Its own transaction where the engine allows: the audit row takes the chain's lock until
+    # commit, which must not last for the whole of a booking request.
+    with write_unit(own_where_possible=True) as unit:
         unit.get_one(ApiToken, row.id).last_used_at = now
         record_event(
             "api.token_used",
