@@ -51,6 +51,8 @@ class Appointment(Base):
         Index("ix_appointment_practitioner_busy", "practitioner_id", "busy_from"),
         Index("ix_appointment_room_busy", "room_id", "busy_from"),
         Index("ix_appointment_patient_start", "patient_id", "starts_at"),
+        # The reminder planner reads booked sessions starting in the next day or two.
+        Index("ix_appointment_status_start", "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
