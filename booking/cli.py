@@ -7,13 +7,14 @@ import pathlib
 import click
 from flask import Flask
 
+from booking import cli_outbox
 from booking.db_hooks import WRITE_TX
 from booking.domain.errors import DomainError
 from booking.extensions import db
 
 
 def register(app: Flask) -> None:
-    _register_outbox(app)
+    cli_outbox.register(app)
     _register_articles(app)
     _register_api_tokens(app)
     _register_housekeeping(app)
@@ -37,37 +38,6 @@ def register(app: Flask) -> None:
         click.echo("Demo sign-ins (role, email, password):")
         for sign_in in sign_ins:
             click.echo(f"  {sign_in.role:<13} {sign_in.email:<32} {sign_in.password}")
-
-
-def _register_outbox(app: Flask) -> None:
-    @app.cli.command("send-outbox")
-    @click.option("--limit", default=50, show_default=True, help="Messages to claim per batch.")
-    def send_outbox(limit: int) -> None:
-        """Send due email from the outbox, retrying failures with back-off."""
-        from booking import clock
-        from booking.services.platform.outbox import SmtpSettings, claim_due, deliver
-
-        settings = SmtpSettings(
-            host=app.config["SMTP_HOST"],
-            port=int(app.config["SMTP_PORT"]),
-            sender=app.config["MAIL_FROM"],
-        )
-        WRITE_TX.set(True)
-        sent = failed = 0
-        while True:
-            ids = claim_due(now=clock.utcnow(), limit=limit)
-            db.session.commit()
-            if not ids:
-                break
-            for message_id in ids:
-                if deliver(message_id, settings=settings, now=clock.utcnow()):
-                    sent += 1
-                else:
-                    failed += 1
-                db.session.commit()
-            if failed:
-                break  # retry later with back-off rather than spinning on a dead server
-        click.echo(f"Sent {sent} message(s); {failed} failed and will be retried.")
 
 
 def _register_articles(app: Flask) -> None:

@@ -1,0 +1,243 @@
+"""Planning reminders: which sessions are due one now, written to the outbox exactly once.
+
+Each pass (`send-outbox`, every `worker` minute) looks at booked sessions starting in the next
+48 hours and writes the reminders now due: 24 hours before (and 2 hours before when the
+clinic or the location asks), and for a first visit whose health questions are unanswered,
+one intake reminder 48 hours before. Due instants come from the session's UTC start, so
+they are right across clock changes; the email shows the start in the location's zone.
+
+Exactly once: a row's key is (session, kind, start), unique in the database, and rows are
+inserted with ON CONFLICT DO NOTHING, so planners racing on several machines write one. A
+session that moves has a new start and so gets a new reminder; the sender drops the old
+one (`outbox.stale_reason`). A session booked after a reminder's due instant gets none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
+
+from booking.extensions import db
+from booking.mail import render_email
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    Clinic,
+    IntakeResponse,
+    IntakeStatus,
+    Location,
+    OutboxMessage,
+    OutboxStatus,
+    PatientProfile,
+)
+from booking.models.patient import ContactPreference
+from booking.services.clinic.settings import get_clinic
+from booking.services.intake.reminders import REMINDER_GAP, intake_link
+from booking.services.platform.outbox import INTAKE_REMINDER_KIND
+from booking.services.reminders.unsubscribe import unsubscribe_url
+
+KIND_24H = "reminder.24h"
+KIND_2H = "reminder.2h"
+LEADS = {
+    KIND_24H: timedelta(hours=24),
+    KIND_2H: timedelta(hours=2),
+    INTAKE_REMINDER_KIND: timedelta(hours=48),
+}
+HORIZON = max(LEADS.values())
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """What every planned email needs from the app's configuration."""
+
+    base_url: str
+    secret: str
+    clinic_name: str
+
+
+def reminder_kinds(clinic: Clinic, location: Location) -> tuple[str, ...]:
+    """The session reminders a location sends: its own setting, else the clinic's."""
+    kinds = []
+    if clinic.reminder_24h if location.reminder_24h is None else location.reminder_24h:
+        kinds.append(KIND_24H)
+    if clinic.reminder_2h if location.reminder_2h is None else location.reminder_2h:
+        kinds.append(KIND_2H)
+    return tuple(kinds)
+
+
+def plan_reminders(*, now: datetime, settings: MailSettings) -> int:
+    """Write every reminder due at `now` that is not in the outbox yet; return how many.
+
+    Never for a session that is not booked (cancelled, missed, held, done) or has begun,
+    for a patient who opted out or prefers a phone call, or for one booked after the due
+    instant. Flushes nothing of the ORM: rows go in with one INSERT per chunk.
+    """
+    clinic = get_clinic()
+    if clinic is None:
+        return 0
+    sessions = list(
+        db.session.scalars(
+            select(Appointment)
+            .options(
+                joinedload(Appointment.patient),
+                joinedload(Appointment.location),
+                joinedload(Appointment.practitioner),
+                joinedload(Appointment.session_type),
+            )
+            .where(
+                Appointment.status == AppointmentStatus.booked,
+                Appointment.starts_at > now,
+                Appointment.starts_at <= now + HORIZON,
+            )
+        )
+    )
+    if not sessions:
+        return 0
+    planned = _planned(session.id for session in sessions)
+    answered = _answered_or_recently_reminded(
+        [session.id for session in sessions if session.is_first_visit], now=now
+    )
+    rows: list[dict[str, Any]] = []
+    for session in sessions:
+        patient = session.patient
+        if patient is None or patient.opted_out:
+            continue
+        if patient.contact_preference != ContactPreference.email:
+            continue
+        kinds = list(reminder_kinds(clinic, session.location))
+        if clinic.intake_reminder_auto and session.is_first_visit and session.id not in answered:
+            kinds.append(INTAKE_REMINDER_KIND)
+        for kind in kinds:
+            due_at = session.starts_at - LEADS[kind]
+            if due_at > now or (session.booked_at is not None and session.booked_at > due_at):
+                continue
+            if (session.id, kind, session.starts_at) in planned[0]:
+                continue
+            if kind == INTAKE_REMINDER_KIND and session.id in planned[1]:
+                continue  # once per session, even if it moved since
+            rows.append(_row(session, patient, kind, clinic=clinic, now=now, settings=settings))
+    inserted = 0
+    for chunk in _chunks(rows):
+        inserted += len(db.session.scalars(_insert_ignoring_duplicates(chunk)).all())
+    return inserted
+
+
+def _planned(ids: Iterable[int]) -> tuple[set[tuple[int, str, datetime]], set[int]]:
+    """Reminders already written for these sessions, and the sessions with an intake one."""
+    keys: set[tuple[int, str, datetime]] = set()
+    intake: set[int] = set()
+    for chunk in _chunks(list(ids)):
+        for appointment_id, kind, starts_at in db.session.execute(
+            select(
+                OutboxMessage.appointment_id,
+                OutboxMessage.kind,
+                OutboxMessage.appointment_starts_at,
+            ).where(
+                OutboxMessage.appointment_id.in_(chunk),
+                OutboxMessage.kind.in_(tuple(LEADS)),
+            )
+        ):
+            if appointment_id is None or starts_at is None:  # excluded by the query
+                continue
+            keys.add((appointment_id, kind, starts_at))
+            if kind == INTAKE_REMINDER_KIND:
+                intake.add(appointment_id)
+    return keys, intake
+
+
+def _answered_or_recently_reminded(ids: list[int], *, now: datetime) -> set[int]:
+    """First visits needing no intake reminder: answers sent, or reception reminded today."""
+    skip: set[int] = set()
+    for chunk in _chunks(ids):
+        for appointment_id, status, reminded_at in db.session.execute(
+            select(
+                IntakeResponse.appointment_id, IntakeResponse.status, IntakeResponse.reminded_at
+            ).where(IntakeResponse.appointment_id.in_(chunk))
+        ):
+            if appointment_id is None:  # excluded by the query
+                continue
+            recently = reminded_at is not None and now - reminded_at < REMINDER_GAP
+            if status != IntakeStatus.draft or recently:
+                skip.add(appointment_id)
+    return skip
+
+
+def _row(
+    session: Appointment,
+    patient: PatientProfile,
+    kind: str,
+    *,
+    clinic: Clinic,
+    now: datetime,
+    settings: MailSettings,
+) -> dict[str, Any]:
+    location = session.location
+    start = session.starts_at.astimezone(location.zone)
+    unsubscribe = unsubscribe_url(patient.id, secret=settings.secret, base_url=settings.base_url)
+    if kind == INTAKE_REMINDER_KIND:
+        subject = f"Health questions before your session – {settings.clinic_name}"
+        body = render_email(
+            "intake_reminder",
+            given_name=patient.given_name,
+            start=start,
+            link=intake_link(session, secret=settings.secret, base_url=settings.base_url),
+            clinic_name=settings.clinic_name,
+            unsubscribe_url=unsubscribe,
+        )
+    else:
+        subject = f"Reminder: your session on {start:%-d %B} – {settings.clinic_name}"
+        body = render_email(
+            "reminder",
+            lead="24h" if kind == KIND_24H else "2h",
+            given_name=patient.given_name,
+            session_type=session.session_type.name if clinic.reminder_details else None,
+            start=start,
+            place=location.name,
+            address=location.address,
+            phone=location.phone,
+            practitioner=session.practitioner.display_name,
+            clinic_name=settings.clinic_name,
+            unsubscribe_url=unsubscribe,
+        )
+    return {
+        "kind": kind,
+        "recipient": patient.email,
+        "subject": subject,
+        "body_text": body,
+        "dedupe_key": f"{kind}:{session.id}:{int(session.starts_at.timestamp())}",
+        "status": OutboxStatus.pending,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "appointment_id": session.id,
+        "appointment_starts_at": session.starts_at,
+        "patient_id": patient.id,
+        "essential": False,
+        "unsubscribe_url": unsubscribe,
+    }
+
+
+def _insert_ignoring_duplicates(rows: list[dict[str, Any]]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING: a row another planner wrote first is skipped."""
+    statement: Any
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(OutboxMessage).values(rows).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(OutboxMessage).values(rows).on_conflict_do_nothing()
+    # RETURNING counts the rows written on both engines (rowcount is not reliable here).
+    return statement.returning(OutboxMessage.id)
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+__all__ = ["KIND_2H", "KIND_24H", "LEADS", "MailSettings", "plan_reminders", "reminder_kinds"]
