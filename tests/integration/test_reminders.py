@@ -353,3 +353,72 @@ def test_the_clinic_can_turn_the_automatic_intake_reminder_off(
     clock.now = START - timedelta(hours=47)
     send(app)
     assert smtp.messages == []
+
+
+SECRETS = (
+    "PREGNANT-SECRET-ANSWER",  # an intake answer
+    "anticoagulants",  # a flag code
+    "REVIEW-COMMENT-SECRET",  # reception's note on the answers
+    "CANCEL-REASON-SECRET",  # a note on the session
+    "Fertility support",  # a session type naming a condition (only with details on)
+    "PLAN-DESCRIPTION-SECRET",  # the session type's description (treatment plan text)
+)
+
+
+@pytest.mark.parametrize("details", [False, True], ids=["default", "details-on"])
+def test_reminders_never_carry_answers_flags_notes_or_plan_text(
+    app: Flask, smtp: Inbox, clock: FrozenClock, details: bool
+) -> None:
+    """Every template the planner renders (24-hour, 2-hour, intake), for a patient with all of
+    them: only the clinic, time, place and practitioner (and the session type if allowed)."""
+    from booking.models import FlagSeverity, PatientFlag, SessionType
+
+    with app.app_context():
+        clinic = the_clinic()
+        clinic.reminder_2h = True
+        clinic.reminder_details = details
+        db.session.commit()
+    appointment_id = book(
+        app,
+        is_first_visit=True,
+        booked_at=START - timedelta(days=5),
+        cancel_reason="CANCEL-REASON-SECRET",
+    )
+    with app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        db.session.get(
+            SessionType, appointment.session_type_id
+        ).description = "PLAN-DESCRIPTION-SECRET"
+        make_intake(
+            appointment=appointment,
+            now=START - timedelta(days=4),
+            answers={"pregnant": "PREGNANT-SECRET-ANSWER", "medication": "anticoagulants"},
+            review_comment="REVIEW-COMMENT-SECRET",
+        )
+        db.session.add(
+            PatientFlag(
+                patient_id=appointment.patient_id,
+                code="anticoagulants",
+                severity=FlagSeverity.precaution,
+                source="intake",
+            )
+        )
+        db.session.commit()
+    for hours in (48, 24, 2):
+        clock.now = START - timedelta(hours=hours)
+        send(app)
+    assert [kind for kind, _status in rows(app)] == [
+        "reminder.intake",
+        "reminder.24h",
+        "reminder.2h",
+    ]
+    assert len(smtp.messages) == 3
+    for message in smtp.messages:
+        text = f"{message['Subject']}\n{body(message)}"
+        assert "Mei Lin Chen" in text or message["Subject"].startswith("Health questions")
+        for secret in SECRETS:
+            if details and secret == "Fertility support":
+                continue  # the clinic allowed naming the session type (checked below)
+            assert secret not in text, (secret, text)
+    named = ["Fertility support" in body(message) for message in smtp.messages[1:]]
+    assert named == [details, details]
