@@ -52,8 +52,7 @@ def run_pass(app: Flask, *, limit: int = 50, stop: threading.Event | None = None
     """
     from booking import clock
     from booking.links import base_url
-    from booking.models import OutboxMessage, OutboxStatus
-    from booking.services.platform.outbox import claim_due, deliver
+    from booking.services.platform.outbox import SmtpConnection
     from booking.services.reminders.planning import MailSettings, plan_reminders
 
     WRITE_TX.set(True)
@@ -68,6 +67,23 @@ def run_pass(app: Flask, *, limit: int = 50, stop: threading.Event | None = None
     )
     db.session.commit()
     settings = smtp_settings(app.config)
+    with SmtpConnection(settings) as connection:
+        _send_due(report, settings, connection, limit=limit, stop=stop)
+    return report
+
+
+def _send_due(
+    report: PassReport,
+    settings: Any,
+    connection: Any,
+    *,
+    limit: int,
+    stop: threading.Event | None,
+) -> None:
+    from booking import clock
+    from booking.models import OutboxMessage, OutboxStatus
+    from booking.services.platform.outbox import claim_due, deliver
+
     while stop is None or not stop.is_set():
         ids = claim_due(now=clock.utcnow(), limit=limit)
         db.session.commit()
@@ -77,7 +93,7 @@ def run_pass(app: Flask, *, limit: int = 50, stop: threading.Event | None = None
             if stop is not None and stop.is_set():
                 _release(ids[index:])
                 break
-            if deliver(message_id, settings=settings, now=clock.utcnow()):
+            if deliver(message_id, settings=settings, now=clock.utcnow(), connection=connection):
                 report.sent += 1
             elif db.session.get(OutboxMessage, message_id).status == OutboxStatus.cancelled:  # type: ignore[union-attr]
                 report.skipped += 1
@@ -86,7 +102,6 @@ def run_pass(app: Flask, *, limit: int = 50, stop: threading.Event | None = None
             db.session.commit()
         if report.failed:
             break
-    return report
 
 
 def _release(ids: list[int]) -> None:

@@ -209,10 +209,48 @@ def open_smtp(settings: SmtpSettings) -> smtplib.SMTP:
     return smtp
 
 
-def deliver(message_id: int, *, settings: SmtpSettings, now: datetime) -> bool:
+class SmtpConnection:
+    """One SMTP session reused for the messages of a pass; reopened after any error."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, email: EmailMessage) -> None:
+        if self._smtp is None:
+            self._smtp = open_smtp(self.settings)
+        try:
+            self._smtp.send_message(email)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+    def __enter__(self) -> SmtpConnection:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def deliver(
+    message_id: int,
+    *,
+    settings: SmtpSettings,
+    now: datetime,
+    connection: SmtpConnection | None = None,
+) -> bool:
     """Send one leased message and record the outcome; True when sent.
 
-    A message that no longer applies (`stale_reason`) is cancelled instead of sent.
+    A message that no longer applies (`stale_reason`) is cancelled instead of sent. Without
+    a `connection`, the message gets an SMTP session of its own.
     """
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.status != OutboxStatus.sending:
@@ -224,8 +262,11 @@ def deliver(message_id: int, *, settings: SmtpSettings, now: datetime) -> bool:
         message.lease_until = None
         return False
     try:
-        with open_smtp(settings) as smtp:
-            smtp.send_message(to_email(message, settings.sender))
+        if connection is not None:
+            connection.send(to_email(message, settings.sender))
+        else:
+            with SmtpConnection(settings) as own:
+                own.send(to_email(message, settings.sender))
     except (OSError, smtplib.SMTPException) as error:
         message.attempts += 1
         message.last_error = str(error)[:500]
