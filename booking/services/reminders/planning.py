@@ -62,16 +62,6 @@ class MailSettings:
     clinic_name: str
 
 
-def reminder_kinds(clinic: Clinic, location: Location) -> tuple[str, ...]:
-    """The session reminders a location sends: its own setting, else the clinic's."""
-    kinds = []
-    if clinic.reminder_24h if location.reminder_24h is None else location.reminder_24h:
-        kinds.append(KIND_24H)
-    if clinic.reminder_2h if location.reminder_2h is None else location.reminder_2h:
-        kinds.append(KIND_2H)
-    return tuple(kinds)
-
-
 def plan_reminders(*, now: datetime, settings: MailSettings) -> int:
     """Write every reminder due at `now` that is not in the outbox yet; return how many.
 
@@ -82,27 +72,21 @@ def plan_reminders(*, now: datetime, settings: MailSettings) -> int:
     clinic = get_clinic()
     if clinic is None:
         return 0
-    sessions = list(
-        db.session.scalars(
-            select(Appointment)
-            .options(
-                joinedload(Appointment.patient),
-                joinedload(Appointment.location),
-                joinedload(Appointment.practitioner),
-                joinedload(Appointment.session_type),
-            )
-            .where(
-                Appointment.status == AppointmentStatus.booked,
-                Appointment.starts_at > now,
-                Appointment.starts_at <= now + HORIZON,
-            )
-        )
-    )
-    if not sessions:
+    # First the bare columns of the window's sessions (cheap), then whole rows only for the
+    # few that need a reminder written now: most passes write none.
+    wanted = _wanted(clinic, now=now)
+    if not wanted:
         return 0
-    planned = _planned(session.id for session in sessions)
-    answered = _answered_or_recently_reminded(
-        [session.id for session in sessions if session.is_first_visit], now=now
+    sessions = db.session.scalars(
+        select(Appointment)
+        .options(
+            joinedload(Appointment.patient),
+            joinedload(Appointment.location),
+            joinedload(Appointment.practitioner),
+            joinedload(Appointment.session_type),
+        )
+        .where(Appointment.id.in_(list(wanted)))
+        .order_by(Appointment.starts_at, Appointment.id)
     )
     rows: list[dict[str, Any]] = []
     for session in sessions:
@@ -111,22 +95,68 @@ def plan_reminders(*, now: datetime, settings: MailSettings) -> int:
             continue
         if patient.contact_preference != ContactPreference.email:
             continue
-        kinds = list(reminder_kinds(clinic, session.location))
-        if clinic.intake_reminder_auto and session.is_first_visit and session.id not in answered:
-            kinds.append(INTAKE_REMINDER_KIND)
-        for kind in kinds:
-            due_at = session.starts_at - LEADS[kind]
-            if due_at > now or (session.booked_at is not None and session.booked_at > due_at):
-                continue
-            if (session.id, kind, session.starts_at) in planned[0]:
-                continue
-            if kind == INTAKE_REMINDER_KIND and session.id in planned[1]:
-                continue  # once per session, even if it moved since
+        for kind in wanted[session.id]:
             rows.append(_row(session, patient, kind, clinic=clinic, now=now, settings=settings))
     inserted = 0
     for chunk in _chunks(rows):
         inserted += len(db.session.scalars(_insert_ignoring_duplicates(chunk)).all())
     return inserted
+
+
+def _wanted(clinic: Clinic, *, now: datetime) -> dict[int, list[str]]:
+    """The kinds of reminder each session in the window needs written now, by session id."""
+    overrides = {
+        location_id: (reminder_24h, reminder_2h)
+        for location_id, reminder_24h, reminder_2h in db.session.execute(
+            select(Location.id, Location.reminder_24h, Location.reminder_2h)
+        )
+    }
+    candidates = db.session.execute(
+        select(
+            Appointment.id,
+            Appointment.starts_at,
+            Appointment.booked_at,
+            Appointment.location_id,
+            Appointment.is_first_visit,
+        ).where(
+            Appointment.status == AppointmentStatus.booked,
+            Appointment.starts_at > now,
+            Appointment.starts_at <= now + HORIZON,
+        )
+    ).all()
+    due: list[tuple[int, str, datetime]] = []
+    for appointment_id, starts_at, booked_at, location_id, first_visit in candidates:
+        own_24h, own_2h = overrides.get(location_id, (None, None))
+        kinds = [
+            kind
+            for kind, own, default in (
+                (KIND_24H, own_24h, clinic.reminder_24h),
+                (KIND_2H, own_2h, clinic.reminder_2h),
+            )
+            if (default if own is None else own)
+        ]
+        if clinic.intake_reminder_auto and first_visit:
+            kinds.append(INTAKE_REMINDER_KIND)
+        for kind in kinds:
+            due_at = starts_at - LEADS[kind]
+            if due_at <= now and (booked_at is None or booked_at <= due_at):
+                due.append((appointment_id, kind, starts_at))
+    if not due:
+        return {}
+    planned, intake_planned = _planned({key[0] for key in due})
+    intake_due = [key[0] for key in due if key[1] == INTAKE_REMINDER_KIND]
+    answered = _answered_or_recently_reminded(intake_due, now=now) if intake_due else set()
+    wanted: dict[int, list[str]] = {}
+    for key in due:
+        appointment_id, kind, _starts_at = key
+        if key in planned:
+            continue
+        if kind == INTAKE_REMINDER_KIND and (
+            appointment_id in intake_planned or appointment_id in answered
+        ):
+            continue  # once per session (even if it moved since), and only if unanswered
+        wanted.setdefault(appointment_id, []).append(kind)
+    return wanted
 
 
 def _planned(ids: Iterable[int]) -> tuple[set[tuple[int, str, datetime]], set[int]]:
@@ -240,4 +270,4 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
         yield items[start : start + CHUNK]
 
 
-__all__ = ["KIND_2H", "KIND_24H", "LEADS", "MailSettings", "plan_reminders", "reminder_kinds"]
+__all__ = ["KIND_2H", "KIND_24H", "LEADS", "MailSettings", "plan_reminders"]
