@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,44 +82,36 @@ def _server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     return context
 
 
-@pytest.fixture
-def starttls_relay(certificate: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
+@contextmanager
+def _relay(**options: Any) -> Iterator[tuple[Inbox, int]]:
     inbox, port = Inbox(), free_port()
     controller = Controller(
         inbox,
         hostname="127.0.0.1",
         port=port,
-        tls_context=_server_context(certificate),
-        require_starttls=True,
         authenticator=_authenticate,
         auth_required=True,
+        **options,
     )
     controller.start()
     try:
         yield inbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def starttls_relay(certificate: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
+    with _relay(tls_context=_server_context(certificate), require_starttls=True) as relay:
+        yield relay
 
 
 @pytest.fixture
 def tls_relay(certificate: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        ssl_context=_server_context(certificate),
-        authenticator=_authenticate,
-        auth_required=True,
-        # aiosmtpd cannot tell that an implicit-TLS connection is encrypted, so it would hide
-        # AUTH; the whole connection is TLS here.
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    # aiosmtpd cannot tell that an implicit-TLS connection is encrypted, so it would hide
+    # AUTH; the whole connection is TLS here.
+    with _relay(ssl_context=_server_context(certificate), auth_require_tls=False) as relay:
+        yield relay
 
 
 def _queue_and_send(app: Flask) -> str:

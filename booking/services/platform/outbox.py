@@ -35,6 +35,8 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
 SECURITY_MODES = ("none", "starttls", "tls")
 PAGE_SIZE = 25
+# The automatic health-questions reminder (planned by services.reminders.planning).
+INTAKE_REMINDER_KIND = "reminder.intake"
 
 
 @dataclass(frozen=True)
@@ -177,9 +179,6 @@ def stale_reason(message: OutboxMessage, *, now: datetime) -> str | None:
         if patient.contact_preference != ContactPreference.email:
             return "Not sent: the patient prefers a phone call."
     return None
-
-
-INTAKE_REMINDER_KIND = "reminder.intake"
 
 
 def _intake_answered(appointment_id: int) -> bool:
@@ -332,15 +331,20 @@ def list_messages(status: str, *, page: int) -> OutboxPage:
     return OutboxPage(messages, page, pages, total, counts)
 
 
+def _message(message_id: int) -> OutboxMessage:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound("That message does not exist.")
+    return message
+
+
 def retry_message(message_id: int, *, now: datetime) -> OutboxMessage:
     """Send a failed or cancelled message again at the next run, with fresh attempts.
 
     Raises NotFound for an unknown message, PolicyRefused for one that is not failed or
     cancelled. A stale reminder is checked again at send time, so retrying never sends it.
     """
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None:
-        raise NotFound("That message does not exist.")
+    message = _message(message_id)
     if message.status not in (OutboxStatus.dead, OutboxStatus.cancelled):
         raise PolicyRefused("Only failed or cancelled messages can be retried.")
     message.status = OutboxStatus.pending
@@ -357,9 +361,7 @@ def cancel_message(message_id: int, *, now: datetime) -> OutboxMessage:
     Raises NotFound for an unknown message, PolicyRefused for one already sent, being sent
     or cancelled.
     """
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None:
-        raise NotFound("That message does not exist.")
+    message = _message(message_id)
     if message.status not in (OutboxStatus.pending, OutboxStatus.dead):
         raise PolicyRefused("Only waiting or failed messages can be cancelled.")
     message.status = OutboxStatus.cancelled
