@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -122,6 +122,11 @@ def _wanted(clinic: Clinic, *, now: datetime) -> dict[int, list[str]]:
             Appointment.status == AppointmentStatus.booked,
             Appointment.starts_at > now,
             Appointment.starts_at <= now + HORIZON,
+            # Only first visits can be due anything more than a day ahead (the intake one).
+            or_(
+                Appointment.starts_at <= now + LEADS[KIND_24H],
+                Appointment.is_first_visit.is_(True) if clinic.intake_reminder_auto else false(),
+            ),
         )
     ).all()
     due: list[tuple[int, str, datetime]] = []
