@@ -51,7 +51,7 @@ class OutboxMessage(Base):
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
     appointment_starts_at: Mapped[datetime | None]
     # The patient whose contact preference and opt-out apply to a non-essential message.
-    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient_profile.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient_profile.id"), index=True)
     # Essential mail (confirmations, cancellations, account security) ignores the opt-out;
     # non-essential mail carries a List-Unsubscribe link.
     essential: Mapped[bool] = mapped_column(default=True)

@@ -72,6 +72,11 @@ def upgrade():
             ["patient_id"],
             ["id"],
         )
+        # The same column, key and index as 20261206_s20ops_data_rights adds (the erasure
+        # work): when both land, keep one.
+        batch_op.create_index(
+            batch_op.f("ix_outbox_message_patient_id"), ["patient_id"], unique=False
+        )
         batch_op.create_unique_constraint(
             batch_op.f("uq_outbox_message_appointment_id"),
             ["appointment_id", "kind", "appointment_starts_at"],
@@ -95,6 +100,7 @@ def downgrade():
             existing_nullable=False,
         )
         batch_op.drop_constraint(batch_op.f("uq_outbox_message_appointment_id"), type_="unique")
+        batch_op.drop_index(batch_op.f("ix_outbox_message_patient_id"))
         batch_op.drop_constraint(
             batch_op.f("fk_outbox_message_patient_id_patient_profile"), type_="foreignkey"
         )

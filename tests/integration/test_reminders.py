@@ -284,7 +284,7 @@ def test_opt_out_and_phone_preference_stop_reminders_but_not_essential_mail(
             body_text="Essential",
             dedupe_key="essential:1",
             now=clock.now,
-            patient=patient,
+            patient_id=patient.id,
         )
         db.session.commit()
     clock.now = START - timedelta(hours=23)

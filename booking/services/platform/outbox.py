@@ -63,7 +63,7 @@ def enqueue(
     ics_method: str | None = None,
     body_html: str | None = None,
     appointment: Appointment | None = None,
-    patient: PatientProfile | None = None,
+    patient_id: int | None = None,
     unsubscribe_url: str | None = None,
 ) -> OutboxMessage:
     """Add an email to the outbox in the caller's transaction (never sends).
@@ -87,7 +87,7 @@ def enqueue(
         created_at=now,
         appointment_id=appointment.id if appointment is not None else None,
         appointment_starts_at=appointment.starts_at if appointment is not None else None,
-        patient_id=patient.id if patient is not None else None,
+        patient_id=patient_id,
         essential=unsubscribe_url is None,
         unsubscribe_url=unsubscribe_url,
     )
