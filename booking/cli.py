@@ -7,13 +7,14 @@ import pathlib
 import click
 from flask import Flask
 
+from booking import cli_outbox
 from booking.db_hooks import WRITE_TX
 from booking.domain.errors import DomainError
 from booking.extensions import db
 
 
 def register(app: Flask) -> None:
-    _register_outbox(app)
+    cli_outbox.register(app)
     _register_articles(app)
     _register_api_tokens(app)
     _register_housekeeping(app)
@@ -47,43 +48,6 @@ def register(app: Flask) -> None:
         click.echo("(time-based, 6 digits, 30 s), or run: oathtool --totp -b KEY")
         for email, secret in secrets:
             click.echo(f"  {email:<32} {secret}")
-
-
-def _register_outbox(app: Flask) -> None:
-    @app.cli.command("send-outbox")
-    @click.option("--limit", default=50, show_default=True, help="Messages to claim per batch.")
-    def send_outbox(limit: int) -> None:
-        """Send due email from the outbox, retrying failures with back-off."""
-        from booking import clock
-        from booking.links import base_url
-        from booking.services.aftercare.planning import plan_checkins
-        from booking.services.platform.outbox import SmtpSettings, claim_due, deliver
-
-        settings = SmtpSettings(
-            host=app.config["SMTP_HOST"],
-            port=int(app.config["SMTP_PORT"]),
-            sender=app.config["MAIL_FROM"],
-        )
-        WRITE_TX.set(True)
-        plan_checkins(
-            now=clock.utcnow(), base_url=base_url(), clinic_name=app.config["CLINIC_NAME"]
-        )
-        db.session.commit()
-        sent = failed = 0
-        while True:
-            ids = claim_due(now=clock.utcnow(), limit=limit)
-            db.session.commit()
-            if not ids:
-                break
-            for message_id in ids:
-                if deliver(message_id, settings=settings, now=clock.utcnow()):
-                    sent += 1
-                else:
-                    failed += 1
-                db.session.commit()
-            if failed:
-                break  # retry later with back-off rather than spinning on a dead server
-        click.echo(f"Sent {sent} message(s); {failed} failed and will be retried.")
 
 
 def _register_articles(app: Flask) -> None:

@@ -54,6 +54,13 @@ class Defaults:
     ARGON2_PARALLELISM = 4
     SMTP_HOST = "127.0.0.1"
     SMTP_PORT = 1025
+    # "none" (a local relay), "starttls" (upgrade, usually port 587) or "tls" (port 465).
+    SMTP_SECURITY = "none"
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_TIMEOUT = 10.0
+    # A CA bundle to trust instead of the system's (a private relay's certificate).
+    SMTP_CA_FILE: str | None = None
     MAIL_FROM = "Meridian Acupuncture <bookings@meridian.example>"
     LOG_LEVEL = "INFO"
     # Years a clinical record is kept after the last clinical event (adults; children until

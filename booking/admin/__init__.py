@@ -2,6 +2,7 @@
 
 from booking.admin import (  # noqa: F401 - register routes on bp
     holiday_views,
+    outbox_views,
     privacy_views,
     schedule_views,
     security_views,

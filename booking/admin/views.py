@@ -139,8 +139,23 @@ def location_data(location: Location | None) -> dict[str, Any]:
         "max_advance_days": location.max_advance_days,
         "slot_step_minutes": str(location.slot_step_minutes or ""),
         "cancellation_cutoff_hours": location.cancellation_cutoff_hours,
+        "reminder_24h": _answer(location.reminder_24h),
+        "reminder_2h": _answer(location.reminder_2h),
         "is_active": "yes" if location.is_active else "no",
     }
+
+
+def _answer(override: bool | None) -> str:
+    return "" if override is None else "yes" if override else "no"
+
+
+def _location_form(clinic: Clinic, location: Location | None) -> LocationForm:
+    return _form(
+        LocationForm,
+        location_data(location),
+        clinic_step=clinic.slot_step_minutes,
+        clinic_reminders=(clinic.reminder_24h, clinic.reminder_2h),
+    )
 
 
 @bp.route("/locations")
@@ -155,7 +170,7 @@ def locations() -> str:
 @bp.route("/locations/new", methods=["GET", "POST"])
 def location_new() -> ResponseReturnValue:
     clinic = _clinic_or_404()
-    form = _form(LocationForm, location_data(None), clinic_step=clinic.slot_step_minutes)
+    form = _location_form(clinic, None)
     save = locations_service.create_location
     return _save(
         form, "admin/location_new.html", save, "{} added", "admin.locations", clinic=clinic
@@ -166,7 +181,7 @@ def location_new() -> ResponseReturnValue:
 def location_edit(location_id: int) -> ResponseReturnValue:
     clinic = _clinic_or_404()
     location = db.get_or_404(Location, location_id)
-    form = _form(LocationForm, location_data(location), clinic_step=clinic.slot_step_minutes)
+    form = _location_form(clinic, location)
     save = partial(locations_service.update_location, location.id)
     template = "admin/location_edit.html"
     context = {"clinic": clinic, "location": location}

@@ -53,6 +53,8 @@ class Appointment(Base):
         Index("ix_appointment_patient_start", "patient_id", "starts_at"),
         # The check-in planner: first sessions that ended 24 to 48 hours ago.
         Index("ix_appointment_first_visit_end", "is_first_visit", "ends_at"),
+        # The reminder planner reads booked sessions starting in the next day or two.
+        Index("ix_appointment_status_start", "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

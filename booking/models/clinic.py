@@ -51,6 +51,13 @@ class Clinic(Base):
     hold_minutes: Mapped[int] = mapped_column(default=10)
     # Every staff sign-in needs a second factor (TOTP); staff without one must enrol first.
     mfa_required: Mapped[bool] = mapped_column(default=False)
+    # Session reminders by email, planned from the session's UTC start (issue 18).
+    reminder_24h: Mapped[bool] = mapped_column(default=True)
+    reminder_2h: Mapped[bool] = mapped_column(default=False)
+    # First visits whose health questions are still unanswered 48 hours before.
+    intake_reminder_auto: Mapped[bool] = mapped_column(default=True)
+    # Off by default: a session type's name can reveal a condition (security.md §5).
+    reminder_details: Mapped[bool] = mapped_column(default=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -76,6 +83,8 @@ class Location(Base):
     max_advance_days: Mapped[int | None]
     slot_step_minutes: Mapped[int | None]
     cancellation_cutoff_hours: Mapped[int | None]
+    reminder_24h: Mapped[bool | None]
+    reminder_2h: Mapped[bool | None]
     is_active: Mapped[bool] = mapped_column(default=True)
 
     rooms: Mapped[list[Room]] = relationship(

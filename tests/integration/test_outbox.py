@@ -158,5 +158,5 @@ def test_send_outbox_command(app: Flask, smtp: tuple[Inbox, int]) -> None:
     app.config.update(SMTP_PORT=port)
     result = app.test_cli_runner().invoke(args=["send-outbox"])
     assert result.exit_code == 0, result.output
-    assert "Sent 2 message(s)" in result.output
+    assert "sent 2 message(s)" in result.output
     assert len(inbox.messages) == 2

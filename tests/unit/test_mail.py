@@ -139,11 +139,69 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
             "start": WINTER,
             "link": "https://clinic.example/intake/1/t",
             "clinic_name": CLINIC,
+            "unsubscribe_url": None,
         },
         "Hello Jo,\n\nBefore your session on Wednesday 3 March 2027 at 10:30am, answer a few "
         "health questions so your practitioner can prepare:\nhttps://clinic.example/intake/1/t"
         "\n\nYour answers are saved as you go, so you can stop and come back.\n\n"
         "Meridian Acupuncture",
+    ),
+    (
+        # the automatic one (issue 18) adds its opt-out link
+        "intake_reminder",
+        {
+            "given_name": "Jo",
+            "start": WINTER,
+            "link": "https://clinic.example/intake/1/t",
+            "clinic_name": CLINIC,
+            "unsubscribe_url": "https://clinic.example/unsubscribe/1/u",
+        },
+        "Hello Jo,\n\nBefore your session on Wednesday 3 March 2027 at 10:30am, answer a few "
+        "health questions so your practitioner can prepare:\nhttps://clinic.example/intake/1/t"
+        "\n\nYour answers are saved as you go, so you can stop and come back.\n\n"
+        "Meridian Acupuncture\n\nStop reminders by email:\nhttps://clinic.example/unsubscribe/1/u",
+    ),
+    (
+        # privacy by default: no session type (its name can reveal a condition)
+        "reminder",
+        {
+            "lead": "24h",
+            "given_name": "Jo",
+            "session_type": None,
+            "start": SUMMER,
+            "place": "London",
+            "address": "1 Upper Street, London N1 0PQ",
+            "phone": "020 7946 0000",
+            "practitioner": "Mei Lin Chen",
+            "clinic_name": CLINIC,
+            "unsubscribe_url": "https://clinic.example/unsubscribe/1/u",
+        },
+        "Hello Jo,\n\nThis is a reminder of your session tomorrow.\n\nWhen: Wednesday 14 July "
+        "2027 at 5:05pm (London time, BST)\nWhere: London, 1 Upper Street, London N1 0PQ\n"
+        "Practitioner: Mei Lin Chen\n\nTo change or cancel, use the link in your booking "
+        "confirmation or call 020 7946 0000.\n\nMeridian Acupuncture\n\nStop session "
+        "reminders by email:\nhttps://clinic.example/unsubscribe/1/u",
+    ),
+    (
+        # the clinic allows details; no phone at the location
+        "reminder",
+        {
+            "lead": "2h",
+            "given_name": "Jo",
+            "session_type": "First session",
+            "start": WINTER,
+            "place": "London",
+            "address": "1 Upper Street, London N1 0PQ",
+            "phone": None,
+            "practitioner": "Mei Lin Chen",
+            "clinic_name": CLINIC,
+            "unsubscribe_url": "https://clinic.example/unsubscribe/1/u",
+        },
+        "Hello Jo,\n\nThis is a reminder of your First session later today.\n\nWhen: Wednesday "
+        "3 March 2027 at 10:30am (London time, GMT)\nWhere: London, 1 Upper Street, London N1 "
+        "0PQ\nPractitioner: Mei Lin Chen\n\nTo change or cancel, use the link in your booking "
+        "confirmation.\n\nMeridian Acupuncture\n\nStop session reminders by email:\n"
+        "https://clinic.example/unsubscribe/1/u",
     ),
     (
         "password_changed",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from booking.admin.forms.policies import STEP_CHOICES
@@ -13,6 +13,7 @@ from booking.domain.phones import PHONE_MAX
 from booking.forms import FlaskForm, Present
 from booking.forms.fields import (
     YES_NO,
+    RadioInput,
     WholeNumberField,
     choices,
     is_yes,
@@ -84,16 +85,40 @@ class LocationForm(FlaskForm):
     cancellation_cutoff_hours = WholeNumberField(
         "Cancellation cut-off (optional)", limit="cancellation_cutoff_hours", example=24
     )
+    # No answer keeps the clinic's setting, so older forms and API-less imports still save.
+    reminder_24h = RadioField(
+        "Email a reminder 24 hours before each session?",
+        choices=[],
+        widget=RadioInput(),
+        validate_choice=False,
+    )
+    reminder_2h = RadioField(
+        "Also email a reminder 2 hours before?",
+        choices=[],
+        widget=RadioInput(),
+        validate_choice=False,
+    )
     is_active = radios(
         "Can patients book at this location?", YES_NO, "Select yes if patients can book here"
     )
     submit = SubmitField("Save location", widget=GovSubmitInput())
 
-    def __init__(self, *args: Any, clinic_step: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        clinic_step: int,
+        clinic_reminders: tuple[bool, bool] = (True, False),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.slot_step_minutes.choices = choices(
             [("", f"Use the clinic's setting (every {clinic_step} minutes)"), *STEP_CHOICES]
         )
+        for field, clinic_value in zip(
+            (self.reminder_24h, self.reminder_2h), clinic_reminders, strict=True
+        ):
+            word = "yes" if clinic_value else "no"
+            field.choices = choices([("", f"Use the clinic's setting ({word})"), *YES_NO])
 
     def values(self) -> LocationValues:
         step = self.slot_step_minutes.data
@@ -109,4 +134,11 @@ class LocationForm(FlaskForm):
             max_advance_days=self.max_advance_days.data,
             slot_step_minutes=int(step) if step else None,
             cancellation_cutoff_hours=self.cancellation_cutoff_hours.data,
+            reminder_24h=_override(self.reminder_24h.data),
+            reminder_2h=_override(self.reminder_2h.data),
         )
+
+
+def _override(answer: str | None) -> bool | None:
+    """ "yes"/"no" override the clinic's reminder setting; anything else inherits it."""
+    return {"yes": True, "no": False}.get(answer or "")

@@ -40,6 +40,8 @@ class LocationValues:
     max_advance_days: int | None = None
     slot_step_minutes: int | None = None
     cancellation_cutoff_hours: int | None = None
+    reminder_24h: bool | None = None
+    reminder_2h: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,8 @@ def _location_fields(values: LocationValues, location_id: int | None) -> dict[st
         "max_advance_days": values.max_advance_days,
         "slot_step_minutes": values.slot_step_minutes,
         "cancellation_cutoff_hours": values.cancellation_cutoff_hours,
+        "reminder_24h": values.reminder_24h,
+        "reminder_2h": values.reminder_2h,
     }
 
 

@@ -15,6 +15,14 @@ from booking.services.platform.audit import record_event
 REMINDER_GAP = timedelta(hours=24)
 
 
+def intake_link(appointment: Appointment, *, secret: str, base_url: str) -> str:
+    """The emailed link to a session's health questions (the account's list without a token)."""
+    token = link_token(appointment, secret=secret)
+    if token:
+        return f"{base_url.rstrip('/')}/intake/start/{appointment.id}/{token}"
+    return f"{base_url.rstrip('/')}/intake/"
+
+
 def send_reminder(
     appointment: Appointment,
     *,
@@ -39,18 +47,13 @@ def send_reminder(
     patient = appointment.patient
     if patient is None:  # only holds have none, and this session is booked
         raise NotFound("That session is not coming up.")
-    token = link_token(appointment, secret=secret)
-    link = (
-        f"{base_url.rstrip('/')}/intake/start/{appointment.id}/{token}"
-        if token
-        else f"{base_url.rstrip('/')}/intake/"
-    )
     body = render_email(
         "intake_reminder",
         given_name=patient.given_name,
         start=appointment.starts_at.astimezone(appointment.location.zone),
-        link=link,
+        link=intake_link(appointment, secret=secret, base_url=base_url),
         clinic_name=clinic_name,
+        unsubscribe_url=None,  # asked for by reception: not an automatic reminder
     )
     outbox.enqueue(
         kind="intake.reminder",

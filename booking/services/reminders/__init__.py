@@ -1,0 +1,1 @@
+"""Automatic emails about upcoming sessions: session reminders, the intake reminder, opt-out."""
