@@ -112,11 +112,11 @@ def name_score(tokens: tuple[str, ...], given: str, family: str) -> int | None:
         return None
 
     def one(token: str, name: str) -> int | None:
-        best = min(
-            distance(token, name),
-            distance(token, name[: len(token)]) if len(name) > len(token) else 99,
-        )
-        return best if best <= allowed_typos(token) else None
+        allowed = allowed_typos(token)
+        best = distance(token, name, limit=allowed)
+        if best > allowed and len(name) > len(token):  # or the start of a longer name
+            best = distance(token, name[: len(token)], limit=allowed)
+        return best if best <= allowed else None
 
     if len(tokens) == 1:
         scores = [s for s in (one(tokens[0], family), one(tokens[0], given)) if s is not None]
