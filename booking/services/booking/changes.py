@@ -65,11 +65,13 @@ def cancel_appointment(
     reason: str | None,
     base_url: str,
     clinic_name: str,
+    detail: str | None = None,
 ) -> Appointment:
     """Cancel a booked session and queue a METHOD:CANCEL email.
 
     Patients are held to the cut-off (PolicyRefused in `call` mode, `late_cancel` in
     `record` mode); staff may cancel any time. Cancelling twice changes nothing.
+    `detail` goes on the audit row (never clinical text).
     """
     if appointment.status == AppointmentStatus.cancelled:
         return appointment
@@ -100,7 +102,7 @@ def cancel_appointment(
         object_type="appointment",
         object_id=appointment.id,
         patient_id=appointment.patient_id,
-        detail="late" if late else None,
+        detail="late" if late else detail,
     )
     return appointment
 
@@ -115,12 +117,16 @@ def reschedule_appointment(
     by_staff: bool,
     base_url: str,
     clinic_name: str,
+    override_limits: bool = False,
+    detail: str | None = None,
 ) -> Appointment:
     """Move a booking to a new start with the same practitioner, in one transaction.
 
     The browser's hold on the new time is deleted and the original row updated, so the
     old time is never released before the new one is secured. Raises SlotTaken if the
     new time is not free, PolicyRefused inside the cut-off in `call` mode.
+    `override_limits` (staff, with a recorded reason) skips notice and horizon, never hours
+    or overlaps; `detail` goes on the audit row.
     """
     late = False if by_staff else _check_patient_may_change(appointment, now=now)
     release_holds(hold_owner)
@@ -131,6 +137,7 @@ def reschedule_appointment(
         starts_at=starts_at,
         now=now,
         ignore_appointment_id=appointment.id,
+        override_limits=override_limits and by_staff,
     )
     clear_expired_holds(
         practitioner_id=appointment.practitioner_id,
@@ -164,6 +171,7 @@ def reschedule_appointment(
         object_type="appointment",
         object_id=appointment.id,
         patient_id=appointment.patient_id,
+        detail=detail,
     )
     return appointment
 
