@@ -24,7 +24,7 @@ from booking.services.accounts.sessions import session_expires_at
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "patient": [("patient.home", "Your sessions")],
     "practitioner": [("practitioner.home", "Your day")],
-    "receptionist": [("reception.home", "Day sheet")],
+    "receptionist": [("reception.home", "Day sheet"), ("reception.find_patient", "Patients")],
     "admin": [("admin.home", "Clinic set-up")],
 }
 

@@ -34,8 +34,12 @@ def queue_patient_email(
     base_url: str,
     clinic_name: str,
     now: datetime,
+    dedupe_key: str | None = None,
 ) -> None:
-    """Queue the patient's email; only time, place, practitioner and session type."""
+    """Queue the patient's email; only time, place, practitioner and session type.
+
+    `dedupe_key` names a deliberate repeat (a confirmation resent from the desk).
+    """
     patient = appointment.patient
     if patient is None:
         return
@@ -59,7 +63,7 @@ def queue_patient_email(
         recipient=patient.email,
         subject=f"{SUBJECTS[kind]} – {clinic_name}",
         body_text=body,
-        dedupe_key=f"appointment:{appointment.id}:{kind}:{appointment.ics_sequence}",
+        dedupe_key=dedupe_key or f"appointment:{appointment.id}:{kind}:{appointment.ics_sequence}",
         now=now,
         ics=appointment_ics(appointment, clinic_name=clinic_name, method=method, now=now),
         ics_method=method,

@@ -10,6 +10,7 @@ in the desk's region, whatever the receptionist typed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -141,9 +142,13 @@ def _name_matches(tokens: tuple[str, ...], limit: int) -> list[PatientProfile]:
 
 
 def search_patients(
-    text: str, *, today: date, region: str, limit: int = SEARCH_LIMIT
+    text: str, *, today: date, regions: Sequence[str], limit: int = SEARCH_LIMIT
 ) -> SearchResult:
-    """Patients matching what was typed, best first, at most `limit`. Raises nothing."""
+    """Patients matching what was typed, best first, at most `limit`. Raises nothing.
+
+    A phone number without its country code is read in each of `regions` (the countries
+    of the clinic's locations), so 087 123 4567 finds an Irish number at a Dublin desk.
+    """
     query = read_query(text, today=today)
     base = select(PatientProfile)
     if query.kind == "email":
@@ -151,8 +156,8 @@ def search_patients(
     elif query.kind == "date_of_birth":
         patients = _ordered(base.where(PatientProfile.date_of_birth == query.born), limit)
     elif query.kind == "phone":
-        e164 = phone_e164(query.text, region)
-        patients = [] if e164 is None else _ordered(base.where(PatientProfile.phone == e164), limit)
+        numbers = {phone_e164(query.text, region) for region in regions} - {None}
+        patients = _ordered(base.where(PatientProfile.phone.in_(sorted(numbers))), limit)
     elif query.kind == "name":
         patients = _name_matches(query.tokens, limit)
     else:
