@@ -7,7 +7,7 @@ booking (`booking.services.booking.desk`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -20,7 +20,14 @@ from booking.domain.formatting import format_date, format_time
 from booking.extensions import db
 from booking.links import base_url
 from booking.models import Location
-from booking.reception.forms import BookSearchForm, CancelForm, ConfirmForm, TimeChoiceForm
+from booking.reception.forms import (
+    BookSearchForm,
+    CancelForm,
+    ChangeDayForm,
+    ChangeTimeForm,
+    ConfirmForm,
+    TimeChoiceForm,
+)
 from booking.reception.views import bp
 from booking.services.booking import desk, staff_actions
 from booking.services.booking.catalogue import active_locations, active_session_types
@@ -38,6 +45,10 @@ def _search_form(locations: list[Location]) -> BookSearchForm:
         (str(p.id), p.display_name) for p in practitioners() if p.is_active
     ]
     return form
+
+
+def format_day(day: date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
 
 
 def _int(value: str | None) -> int | None:
@@ -182,3 +193,62 @@ def cancel_session(patient_id: int, appointment_id: int) -> Response | str:
         flash("Session cancelled: the patient has been emailed")
         return redirect(url_for("reception.patient_record", patient_id=patient_id), 303)
     return render_template("reception/cancel.html", appointment=appointment, form=form)
+
+
+@bp.route("/patients/<id:patient_id>/sessions/<id:appointment_id>/change", methods=["GET", "POST"])
+def change_session(patient_id: int, appointment_id: int) -> Response | str:
+    """Move a booked session to another free time (same practitioner, place and type)."""
+    appointment = patient_appointment(patient_id, appointment_id)
+    now = clock.utcnow()
+    zone = appointment.location.zone
+    day_form = ChangeDayForm(request.args, today=clinic_today(now))
+    if "day" not in request.args:
+        day_form.day.data = format_day(appointment.starts_at.astimezone(zone).date())
+    day_form.validate()
+    override = bool(day_form.override.data)
+    form = ChangeTimeForm()
+    slots = []
+    if day_form.chosen_day is not None:
+        slots = desk.free_times(
+            session_type_id=appointment.session_type_id,
+            location_id=appointment.location_id,
+            practitioner_id=appointment.practitioner_id,
+            day=day_form.chosen_day,
+            actor=current_user,
+            now=now,
+            override_limits=override,
+        )
+    form.start.choices = [
+        (slot.starts_at.isoformat(), format_time(slot.starts_at.astimezone(zone))) for slot in slots
+    ]
+    if form.validate_on_submit():
+        reason = (form.reason.data or "") if override else None
+        try:
+            staff_actions.staff_reschedule(
+                appointment,
+                starts_at=datetime.fromisoformat(form.start.data or ""),
+                actor=current_user,
+                now=now,
+                base_url=base_url(),
+                clinic_name=current_app.config["CLINIC_NAME"],
+                hold_owner=desk.desk_hold_owner(current_user.id),
+                override_reason=reason,
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            form.reason.errors = [error.message]
+        except (SlotTaken, PolicyRefused) as error:
+            db.session.rollback()
+            form.start.errors = [error.message]
+        else:
+            db.session.commit()
+            start = appointment.starts_at.astimezone(zone)
+            flash(f"Session moved to {format_date(start)} at {format_time(start)}")
+            return redirect(url_for("reception.patient_record", patient_id=patient_id), 303)
+    return render_template(
+        "reception/change.html",
+        appointment=appointment,
+        day_form=day_form,
+        form=form,
+        override=override,
+    )

@@ -143,15 +143,12 @@ class CancelForm(FlaskForm):
     submit = SubmitField("Cancel session", widget=GovSubmitInput())
 
 
-class BookSearchForm(FlaskForm):
-    """What, where, who and which day (GET: choosing shows free times, changes nothing)."""
+class ChangeDayForm(FlaskForm):
+    """The day to list free times on when moving a session (GET)."""
 
     class Meta:
         csrf = False
 
-    session_type = SelectField("Session type", widget=GovSelect(), coerce=str)
-    location = SelectField("Location", widget=GovSelect(), coerce=str)
-    practitioner = SelectField("Practitioner", widget=GovSelect(), coerce=str)
     day = StringField(
         "Day",
         widget=GovTextInput(),
@@ -173,3 +170,21 @@ class BookSearchForm(FlaskForm):
         self.chosen_day = read_date(field.data or "", today=self.today)
         if self.chosen_day is None:
             raise ValidationError("Enter a real day, like 14/01/2027")
+
+
+class BookSearchForm(ChangeDayForm):
+    """What, where, who and which day (GET: choosing shows free times, changes nothing)."""
+
+    session_type = SelectField("Session type", widget=GovSelect(), coerce=str)
+    location = SelectField("Location", widget=GovSelect(), coerce=str)
+    practitioner = SelectField("Practitioner", widget=GovSelect(), coerce=str)
+
+
+class ChangeTimeForm(FlaskForm):
+    start = radios("Choose a new time", [], "Select a new time")
+    reason = StringField(
+        "Why are the notice or horizon overridden?",
+        widget=GovTextInput(),
+        validators=[Length(max=REASON_MAX, message="Reason must be 200 characters or fewer")],
+    )
+    submit = SubmitField("Move session", widget=GovSubmitInput())

@@ -268,6 +268,13 @@ def test_cancel_with_reason_and_resend_emails(demo: Flask, desk: FlaskClient) ->
         patient_id, appointment_id = appointment.patient_id, appointment.id
         db.session.commit()
     base = f"/reception/patients/{patient_id}/sessions/{appointment_id}"
+    # Move it first: from 9:30 on Friday to 12pm the same day, through the engine.
+    page = desk.get(f"{base}/change").get_data(as_text=True)
+    assert "Free times on Friday 5 March 2027" in page
+    moved = post(desk, f"{base}/change?day=05/03/2027", {"start": "2027-03-05T12:00:00+00:00"})
+    assert moved.status_code == 303
+    taken = post(desk, f"{base}/change?day=05/03/2027", {"start": "2027-03-05T12:00:00+00:00"})
+    assert "Select a new time" in error_summary(taken)  # its own time is no longer offered
     assert post(desk, f"{base}/confirmation").status_code == 303
     assert post(desk, f"/reception/patients/{patient_id}/send-links").status_code == 303
     assert (
@@ -280,13 +287,16 @@ def test_cancel_with_reason_and_resend_emails(demo: Flask, desk: FlaskClient) ->
     with demo.app_context():
         kinds = sorted(db.session.scalars(select(OutboxMessage.kind)))
         row = db.session.get(Appointment, appointment_id)
-        assert (row.status, row.cancel_reason, row.late_cancel) == (
+        assert (row.status, row.cancel_reason, row.late_cancel, row.ics_sequence) == (
             AppointmentStatus.cancelled,
             "Practitioner unwell",
             False,
+            2,  # moved once, then cancelled: the same UID, a higher SEQUENCE each time
         )
+        assert row.starts_at == datetime(2027, 3, 5, 12, 0, tzinfo=UTC)
     assert kinds == [
         "appointment.cancellation",
+        "appointment.change",
         "appointment.confirmation",
         "appointment.manage_link",
     ]
