@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
         """Create the demo clinic and its activity (idempotent) and print its sign-ins."""
         from booking import clock
         from booking.demo.activity import seed_demo_activity
+        from booking.demo.arrivals import arrivals_today
         from booking.demo.clinic import seed_demo_clinic
         from booking.security import password_cost
 
@@ -37,6 +38,12 @@ def register(app: Flask) -> None:
         click.echo("Demo sign-ins (role, email, password):")
         for sign_in in sign_ins:
             click.echo(f"  {sign_in.role:<13} {sign_in.email:<32} {sign_in.password}")
+        arrivals = arrivals_today(clock.utcnow())
+        click.echo(
+            "Front desk: sign in as the receptionist and open /reception/, the day sheet "
+            f"({arrivals} arrival{'' if arrivals == 1 else 's'} still to check in today); "
+            "find and book patients at /reception/patients"
+        )
 
 
 def _register_outbox(app: Flask) -> None:

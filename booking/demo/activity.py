@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from booking.demo.arrivals import book_arrivals
 from booking.demo.context import (
     COMMUNITY_TRACK,
     DAYS_AHEAD,
@@ -54,6 +55,7 @@ class DemoActivity:
     added: bool
     sessions: int = 0
     checked_in: bool = False  # False when nobody works today at any location (say, a Sunday)
+    arrivals: int = 0  # booked later today, for the desk to check in (issue 15)
 
 
 def activity_present() -> bool:
@@ -87,11 +89,13 @@ def seed_demo_activity(*, now: datetime) -> DemoActivity:
     checked_in = book_sessions(context, patients)
     mark_missed_and_cancelled(context, patients)
     seed_intakes(context, patients)
+    arrivals = book_arrivals(context, patients)
     db.session.flush()
     return DemoActivity(
         added=True,
         sessions=sum(len(p.rows) for p in patients),
         checked_in=checked_in,
+        arrivals=arrivals,
     )
 
 
