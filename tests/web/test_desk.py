@@ -53,7 +53,7 @@ def _demo(app: Flask, name: str, slug: str) -> tuple[Any, Any, Any]:
     )
 
 
-def test_find_a_patient_by_misspelt_name_birth_date_email_or_phone(
+def test_find_a_patient_by_misspelt_name_birth_date_email_or_phone_or_create_them(
     demo: Flask, desk: FlaskClient
 ) -> None:
     with demo.app_context():
@@ -84,9 +84,7 @@ def test_find_a_patient_by_misspelt_name_birth_date_email_or_phone(
         assert "Sam Other" not in page, typed
     page = text(desk.get("/reception/patients", query_string={"q": "zzzzqx"}))
     assert "No patients found" in page
-
-
-def test_create_a_patient_with_errors_then_for_real(demo: Flask, desk: FlaskClient) -> None:
+    # Not found: create them, with the form's errors first.
     response = post(desk, "/reception/patients/new", {"phone": "12", "contact_preference": "sms"})
     assert response.status_code == 200
     summary = error_summary(response)
@@ -316,8 +314,20 @@ def _today_session(app: Flask, hour: int, minute: int = 0) -> int:
         return appointment_id
 
 
-def test_day_sheet_check_in_undo_and_no_show(demo: Flask, desk: FlaskClient) -> None:
-    early, later = _today_session(demo, 9), _today_session(demo, 11)
+def test_day_sheet_check_in_undo_and_no_show_in_a_fixed_number_of_queries(
+    demo: Flask, desk: FlaskClient
+) -> None:
+    desk.get("/reception/")  # warm the session and the user loader
+    _today_session(demo, 9)
+    with count_queries(demo) as few:
+        assert desk.get("/reception/").status_code == 200
+    for hour, minute in ((10, 0), (10, 45), (11, 30), (12, 15)):
+        _today_session(demo, hour, minute)
+    with count_queries(demo) as many:
+        page = desk.get("/reception/").get_data(as_text=True)
+    assert page.count("Check in<span") == 5  # (9am is in the past: no-show too)
+    assert len(many) == len(few)
+    early, later = _today_session(demo, 8, 15), _today_session(demo, 14)
     page = desk.get("/reception/").get_data(as_text=True)
     assert "Not arrived" in page
     assert "Check in" in page
@@ -350,16 +360,3 @@ def test_day_sheet_check_in_undo_and_no_show(demo: Flask, desk: FlaskClient) -> 
     refused = post(desk, f"/reception/sessions/{tomorrow}/check-in")
     assert refused.status_code == 422
     assert "only be checked in on the day" in text(refused)
-
-
-def test_day_sheet_queries_do_not_grow_with_its_rows(demo: Flask, desk: FlaskClient) -> None:
-    desk.get("/reception/")  # warm the session and the user loader
-    _today_session(demo, 9)
-    with count_queries(demo) as few:
-        assert desk.get("/reception/").status_code == 200
-    for hour, minute in ((10, 0), (10, 45), (11, 30), (12, 15)):
-        _today_session(demo, hour, minute)
-    with count_queries(demo) as many:
-        page = desk.get("/reception/").get_data(as_text=True)
-    assert page.count("Check in<span") == 5
-    assert len(many) == len(few)
