@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from booking.demo.context import FOLLOW_UP, DemoContext, DemoPatient
+from booking.demo.sessions import grid_starts
 from booking.domain.errors import InvalidInput, PolicyRefused, SlotTaken
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.extensions import db
@@ -30,7 +31,6 @@ ATTENDED = (AppointmentStatus.completed, AppointmentStatus.checked_in)
 def book_arrivals(context: DemoContext, patients: list[DemoPatient]) -> int:
     """Book today's arrivals; how many were booked (0 when nobody works later today)."""
     now, follow_up = context.now, context.types[FOLLOW_UP]
-    length = timedelta(minutes=follow_up.duration_minutes)
     free = [
         p
         for p in patients
@@ -49,7 +49,7 @@ def book_arrivals(context: DemoContext, patients: list[DemoPatient]) -> int:
                 continue
             starts = [
                 start
-                for start in _grid(context, location_id, spans, length)
+                for start in grid_starts(context, location_id, spans, follow_up.duration_minutes)
                 if start >= now + timedelta(minutes=30)
             ]
             placed = 0
@@ -65,16 +65,6 @@ def book_arrivals(context: DemoContext, patients: list[DemoPatient]) -> int:
             if placed:
                 break
     return booked
-
-
-def _grid(context: DemoContext, location_id: int, spans: list[tuple], length: timedelta) -> list:
-    starts = []
-    for start, end in spans:
-        at = start
-        while at + length <= end:
-            starts.append(at)
-            at += context.step[location_id]
-    return starts
 
 
 def _book(

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from booking.domain.formatting import MONTHS
+
 _NOT_LETTER = re.compile(r"[^a-z ]+")
 _SPACES = re.compile(r"\s+")
 _SOUNDEX_CODES = {
@@ -24,27 +26,6 @@ _SOUNDEX_CODES = {
     "r": "6",
 }
 KEY_MAX = 100
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{2}|\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _WORD_DATE = re.compile(r"(\d{1,2})\s+([a-z]+)\.?\s+(\d{4})")
@@ -155,8 +136,8 @@ def read_date(text: str, *, today: date) -> date | None:
             return date(int(match[1]), int(match[2]), int(match[3]))
         if match := _NUMERIC_DATE.fullmatch(text):
             return date(_year(match[3], today), int(match[2]), int(match[1]))
-        if (match := _WORD_DATE.fullmatch(text)) and match[2] in _MONTHS:
-            return date(int(match[3]), _MONTHS[match[2]], int(match[1]))
+        if (match := _WORD_DATE.fullmatch(text)) and match[2] in MONTHS:
+            return date(int(match[3]), MONTHS[match[2]], int(match[1]))
     except ValueError:
         return None
     return None
