@@ -42,6 +42,7 @@ db: install instance/config.py
 run: db
 	$(FLASK) seed-demo
 	@echo "Serving Meridian on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
+	@echo "Practitioner calendar: sign in as mei.chen@meridian.example, open /practitioner/week"
 	BOOKING_BASE_URL="$${BOOKING_BASE_URL:-http://127.0.0.1:$(PORT)}" $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 chromium:

@@ -23,7 +23,11 @@ from booking.services.accounts.sessions import session_expires_at
 
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "patient": [("patient.home", "Your sessions")],
-    "practitioner": [("practitioner.home", "Your day")],
+    "practitioner": [
+        ("practitioner.home", "Your day"),
+        ("practitioner.week", "Your week"),
+        ("practitioner.calendar_feed", "Calendar feed"),
+    ],
     "receptionist": [("reception.home", "Day sheet"), ("reception.find_patient", "Patients")],
     "admin": [("admin.home", "Clinic set-up")],
 }

@@ -34,6 +34,7 @@ from booking.demo.context import (
     load_context,
 )
 from booking.demo.sessions import book_sessions, mark_missed_and_cancelled, seed_intakes
+from booking.demo.week import fill_demo_practitioner_week
 from booking.domain.errors import NotAllowed
 from booking.domain.scheduling.dst import require_aware
 from booking.extensions import db
@@ -89,6 +90,7 @@ def seed_demo_activity(*, now: datetime) -> DemoActivity:
     checked_in = book_sessions(context, patients)
     mark_missed_and_cancelled(context, patients)
     seed_intakes(context, patients)
+    fill_demo_practitioner_week(context, patients)
     arrivals = book_arrivals(context, patients)
     db.session.flush()
     return DemoActivity(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,6 +38,9 @@ class Practitioner(Base):
     bio: Mapped[str] = mapped_column(Text, default="")
     can_review_articles: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The secret calendar feed: only the SHA-256 of its token is kept (issue 15).
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    feed_token_created_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
     session_types: Mapped[list[SessionType]] = relationship(

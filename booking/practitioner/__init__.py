@@ -1,6 +1,10 @@
 """The practitioner blueprint."""
 
-from booking.practitioner import intake_views  # noqa: F401 - registers the intake routes on bp
+from booking.practitioner import (  # noqa: F401 - each registers its routes on bp
+    calendar_views,
+    feed_views,
+    intake_views,
+)
 from booking.practitioner.views import bp
 
 __all__ = ["bp"]

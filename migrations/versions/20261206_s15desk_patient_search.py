@@ -1,7 +1,7 @@
 """Patient search keys for the front desk: folded names, Soundex codes, indexes (issue 15)
 
 Revision ID: 20261206_s15desk_patient_search
-Revises: 20261127_intake_browser
+Revises: 20261206_s15cal_feed_token
 Create Date: 2026-12-06 21:00:00
 
 The folding and Soundex below are frozen copies of booking.domain.patients.search as of this
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261206_s15desk_patient_search"
-down_revision = "20261127_intake_browser"
+down_revision = "20261206_s15cal_feed_token"
 branch_labels = None
 depends_on = None
 

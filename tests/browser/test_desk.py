@@ -155,7 +155,7 @@ def printed_on_a4(page: Any) -> None:
     """In print, the day sheet fits A4 landscape with every column of data (not the buttons)."""
     page.emulate_media(media="print")
     page.set_viewport_size({"width": A4_LANDSCAPE_PX, "height": 900})
-    headers = page.locator(".meridian-sheet thead th")
+    headers = page.locator(".meridian-reflow thead th")
     shown = [h.inner_text() for h in headers.all() if h.is_visible()]
     assert shown == [
         "Time",
@@ -167,7 +167,7 @@ def printed_on_a4(page: Any) -> None:
         "Flags",
         "Health questions",
     ]
-    width = page.evaluate("document.querySelector('.meridian-sheet').scrollWidth")
+    width = page.evaluate("document.querySelector('.meridian-reflow').scrollWidth")
     assert width <= A4_LANDSCAPE_PX
     page.emulate_media(media="screen")
     page.set_viewport_size({"width": WIDTHS[0], "height": 900})

@@ -53,6 +53,8 @@ FIRST = "first-acupuncture-session"
 FOLLOW_UP = "follow-up-acupuncture"
 CUPPING = "cupping-and-moxibustion"
 COMMUNITY = "community-acupuncture"
+# 60 sessions, plus up to two a working day in Mei Lin Chen's week (booking/demo/week.py).
+SESSIONS_MIN, SESSIONS_MAX = 60, 70
 ATTENDED = (AppointmentStatus.booked, AppointmentStatus.checked_in, AppointmentStatus.completed)
 # Whole-table self-join: live rows of one practitioner, room place or patient that overlap.
 OVERLAPPING_PAIRS = """
@@ -122,6 +124,17 @@ def _slots(slug: str, location: str, first: date, last: date, who: str | None = 
     )
 
 
+def _mei() -> int:
+    return db.session.scalar(
+        select(Practitioner.id).where(Practitioner.display_name == "Mei Lin Chen")
+    )
+
+
+def _this_week(row: Appointment) -> bool:
+    monday = TODAY - timedelta(days=TODAY.weekday())
+    return monday <= row.starts_at.astimezone(LONDON).date() < monday + timedelta(days=7)
+
+
 def _counts() -> dict[str, int]:
     return {
         model.__name__: db.session.scalar(select(func.count()).select_from(model))
@@ -135,7 +148,10 @@ def test_sixty_sessions_with_the_named_statuses_from_two_weeks_back_to_three_ahe
     # Leave out today's arrivals for the front desk (issue 15), booked by phone at NOW.
     rows = [row for row in _appointments() if row.booked_at != NOW]
     statuses = Counter(row.status for row in rows)
-    assert len(rows) == 60
+    # 60, plus up to two more follow-ups a day in Mei Lin Chen's current week (issue 15).
+    extra = [r for r in rows if r.practitioner_id == _mei() and _this_week(r)]
+    assert SESSIONS_MIN <= len(rows) <= SESSIONS_MAX
+    assert len(extra) >= 6
     assert statuses[AppointmentStatus.no_show] == 2
     assert statuses[AppointmentStatus.cancelled] == 3
     assert statuses[AppointmentStatus.checked_in] == 1
@@ -156,7 +172,11 @@ def test_sixty_sessions_with_the_named_statuses_from_two_weeks_back_to_three_ahe
         assert row.booked_at <= NOW
         if row.status in (AppointmentStatus.completed, AppointmentStatus.no_show):
             assert row.ends_at <= NOW
-        if row.status == AppointmentStatus.booked:
+        if row.status == AppointmentStatus.booked and row.starts_at < NOW:
+            # Only Mei Lin Chen's sessions earlier today wait for her to record the outcome.
+            assert row.practitioner_id == _mei()
+            assert row.starts_at.astimezone(LONDON).date() == TODAY
+        elif row.status == AppointmentStatus.booked:
             assert row.starts_at >= NOW + timedelta(hours=2)  # passed the notice rule
     (checked_in,) = [row for row in rows if row.status == AppointmentStatus.checked_in]
     assert checked_in.starts_at.astimezone(LONDON).date() == TODAY
@@ -380,7 +400,7 @@ def test_no_check_in_on_a_day_nobody_works(app: Flask) -> None:
     _seed(app, SUNDAY)
     with app.app_context():
         statuses = Counter(row.status for row in _appointments())
-        assert sum(statuses.values()) == 60
+        assert SESSIONS_MIN <= sum(statuses.values()) <= SESSIONS_MAX
         assert statuses[AppointmentStatus.checked_in] == 0
         assert statuses[AppointmentStatus.no_show] == 2
         assert statuses[AppointmentStatus.cancelled] == 3
@@ -399,7 +419,7 @@ def test_seed_demo_adds_the_activity_once_and_prints_the_same_lines(app: Flask) 
             select(func.count()).where(WorkingHours.weekday == today.weekday())
         )
         db.session.remove()
-    assert counts["Appointment"] == 60
+    assert SESSIONS_MIN <= counts["Appointment"] <= SESSIONS_MAX
     assert counts["IntakeResponse"] == 7
     assert counts["ScheduleException"] == 8
     assert counts["OutboxMessage"] == 0
