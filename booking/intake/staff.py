@@ -105,11 +105,19 @@ def intake_page(intake_id: int, *, endpoint: str, record_endpoint: str, reviewab
     )
 
 
-def record_page(patient_id: int, *, intake_endpoint: str, consent_endpoint: str) -> str:
-    """A patient's health record: flags, current consents, intakes (one audit row)."""
+def record_page(
+    patient_id: int,
+    *,
+    intake_endpoint: str,
+    consent_endpoint: str,
+    book_endpoint: str | None = None,
+) -> str:
+    """A patient's health record: flags, current consents, intakes (one audit row); with
+    `book_endpoint`, a link to book them a session."""
     patient = staff.patient_for_staff(patient_id, actor=current_user)
     return render_template(
         "intake/staff_record.html",
+        book_url=url_for(book_endpoint, patient_id=patient.id) if book_endpoint else None,
         **health_context(
             patient, intake_endpoint=intake_endpoint, consent_endpoint=consent_endpoint
         ),

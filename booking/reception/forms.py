@@ -6,17 +6,14 @@ from datetime import date
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
-    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, SubmitField
+from wtforms import EmailField, StringField, SubmitField
 from wtforms.validators import Length, ValidationError
 
 from booking.domain.errors import InvalidInput
-from booking.domain.patients.search import read_date
 from booking.forms import FlaskForm, Present
 from booking.forms.fields import DatePartsField, radios
 from booking.services.patients.search import phone_e164
@@ -112,25 +109,6 @@ class PatientForm(FlaskForm):
             raise ValidationError(PHONE_FORMAT)
 
 
-class TimeChoiceForm(FlaskForm):
-    start = radios("Choose a time", [], "Select a time")
-    submit = SubmitField("Hold this time", widget=GovSubmitInput())
-
-
-class ConfirmForm(FlaskForm):
-    override = HiddenField(validators=[Length(max=1)])
-    reason = StringField(
-        "Why are the notice or horizon overridden?",
-        widget=GovTextInput(),
-        validators=[Length(max=REASON_MAX, message="Reason must be 200 characters or fewer")],
-    )
-    submit = SubmitField("Book session", widget=GovSubmitInput())
-
-    def validate_reason(self, field: StringField) -> None:
-        if self.override.data == "1" and not (field.data or "").strip():
-            raise ValidationError("Enter why the notice or horizon is overridden")
-
-
 class CancelForm(FlaskForm):
     reason = StringField(
         "Why is the session cancelled?",
@@ -141,43 +119,6 @@ class CancelForm(FlaskForm):
         ],
     )
     submit = SubmitField("Cancel session", widget=GovSubmitInput())
-
-
-class ChangeDayForm(FlaskForm):
-    """The day to list free times on when moving a session (GET)."""
-
-    class Meta:
-        csrf = False
-
-    day = StringField(
-        "Day",
-        widget=GovTextInput(),
-        description="For example, 14/01/2027",
-        validators=[Present("Enter a day"), Length(max=20, message="Enter a real day")],
-    )
-    override = BooleanField(
-        "Offer times inside the minimum notice or beyond the booking horizon",
-        widget=GovCheckboxInput(),
-    )
-    submit = SubmitField("Show free times", widget=GovSubmitInput())
-
-    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.today = today
-        self.chosen_day: date | None = None
-
-    def validate_day(self, field: StringField) -> None:
-        self.chosen_day = read_date(field.data or "", today=self.today)
-        if self.chosen_day is None:
-            raise ValidationError("Enter a real day, like 14/01/2027")
-
-
-class BookSearchForm(ChangeDayForm):
-    """What, where, who and which day (GET: choosing shows free times, changes nothing)."""
-
-    session_type = SelectField("Session type", widget=GovSelect(), coerce=str)
-    location = SelectField("Location", widget=GovSelect(), coerce=str)
-    practitioner = SelectField("Practitioner", widget=GovSelect(), coerce=str)
 
 
 class ChangeTimeForm(FlaskForm):

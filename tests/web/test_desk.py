@@ -360,3 +360,65 @@ def test_day_sheet_check_in_undo_and_no_show_in_a_fixed_number_of_queries(
     refused = post(desk, f"/reception/sessions/{tomorrow}/check-in")
     assert refused.status_code == 422
     assert "only be checked in on the day" in text(refused)
+
+
+def test_a_practitioner_books_on_their_own_calendar_only(
+    demo: Flask, login_as: LoginAs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Clock(monkeypatch, NOW)
+    ids = demo_ids(demo)
+    with demo.app_context():
+        mei, islington, follow_up = _demo(demo, "Mei Lin Chen", "follow-up-acupuncture")
+        theirs = make_appointment(
+            starts_at=NOW - timedelta(weeks=1),
+            practitioner=mei,
+            location=islington,
+            session_type=follow_up,
+            status="completed",
+        ).patient_id
+        stranger = make_patient().id
+        db.session.commit()
+    client = login_as("practitioner")  # Mei Lin Chen
+    record = client.get(f"/practitioner/patients/{theirs}/health").get_data(as_text=True)
+    assert f"/practitioner/patients/{theirs}/book" in record
+    page = client.get(
+        f"/practitioner/patients/{theirs}/book",
+        query_string={
+            "session_type": str(ids.follow_up),
+            "location": str(ids.islington),
+            "practitioner": str(ids.mei),
+            "day": "10/03/2027",
+        },
+    ).get_data(as_text=True)
+    assert "Anyone free" not in page
+    assert "Tom Okafor" not in page
+    assert "9am with Mei Lin Chen" in page
+    held = post(
+        client,
+        f"/practitioner/patients/{theirs}/book/hold?session_type={ids.follow_up}"
+        f"&location={ids.islington}",
+        {"start": f"{ids.mei}|2027-03-10T09:00:00+00:00"},
+    )
+    assert held.status_code == 303
+    booked = post(client, held.headers["Location"])
+    assert booked.status_code == 303
+    assert booked.headers["Location"].endswith(f"/practitioner/patients/{theirs}/health")
+    # Another practitioner's calendar is refused; a patient she does not treat is not found.
+    other = post(
+        client,
+        f"/practitioner/patients/{theirs}/book/hold?session_type={ids.follow_up}"
+        f"&location={ids.islington}",
+        {"start": f"{ids.tom}|2027-03-10T10:00:00+00:00"},
+    )
+    assert other.status_code == 403
+    assert client.get(f"/practitioner/patients/{stranger}/book").status_code == 404
+    with demo.app_context():
+        row = db.session.scalar(
+            select(Appointment).where(
+                Appointment.patient_id == theirs, Appointment.status == AppointmentStatus.booked
+            )
+        )
+        assert row is not None
+        assert (row.practitioner_id, row.source) == (ids.mei, BookingSource.staff)
+    [event] = _audit(demo, "appointment.book")
+    assert event.actor_role == "practitioner"

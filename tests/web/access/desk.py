@@ -1,13 +1,13 @@
 """Access entries for the front desk (issue 15): find, create and read patients, book on
 their behalf, cancel, resend emails, and the day sheet's check-in and no-show.
 
-Receptionists only: practitioners, patients and admins get 403, anonymous is sent to sign
-in. A patient or session id that does not exist answers 404 to a receptionist.
+Receptionists only, but for booking on a practitioner's own calendar: other roles get 403,
+anonymous is sent to sign in. A patient or session id that does not exist answers 404.
 """
 
 from __future__ import annotations
 
-from tests.web.access.roles import R, only
+from tests.web.access.roles import PR, R, only
 
 MISSING = 999999
 PATIENT = {"patient_id": MISSING}
@@ -27,6 +27,9 @@ URL_ARGS: dict[str, dict[str, object]] = {
     "reception.undo_check_in": SESSION,
     "reception.no_show": SESSION,
     "reception.undo_no_show": SESSION,
+    "practitioner.book_for": PATIENT,
+    "practitioner.book_hold": PATIENT,
+    "practitioner.book_confirm": PATIENT,
 }
 POST_DATA: dict[str, dict[str, str]] = {
     "reception.cancel_session": {"reason": "Practitioner unwell"},
@@ -51,4 +54,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("reception.undo_check_in", "POST"): only(R, 404),
     ("reception.no_show", "POST"): only(R, 404),
     ("reception.undo_no_show", "POST"): only(R, 404),
+    # A practitioner books on their own calendar; a patient they do not treat is not found.
+    ("practitioner.book_for", "GET"): only(PR, 404),
+    ("practitioner.book_hold", "POST"): only(PR, 404),
+    ("practitioner.book_confirm", "GET"): only(PR, 404),
+    ("practitioner.book_confirm", "POST"): only(PR, 404),
 }
