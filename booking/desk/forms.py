@@ -1,4 +1,5 @@
-"""Forms of the shared booking pages: what, where, who and the day; the time; confirm."""
+"""Staff forms shared by the desk and practitioners: what, where, who and the day; the
+time; confirm; cancel with a reason."""
 
 from __future__ import annotations
 
@@ -9,14 +10,23 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import Length, ValidationError
 
 from booking.domain.patients.search import read_date
 from booking.forms import FlaskForm, Present
 from booking.forms.fields import radios
+from booking.services.booking.staff_actions import REASON_MAX as CANCEL_REASON_MAX
 
 REASON_MAX = 200
 
@@ -75,3 +85,19 @@ class ConfirmForm(FlaskForm):
     def validate_reason(self, field: StringField) -> None:
         if self.override.data == "1" and not (field.data or "").strip():
             raise ValidationError("Enter why the notice or horizon is overridden")
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        "Why is the session cancelled?",
+        description="The patient is told the session is cancelled, not why.",
+        widget=GovTextArea(),
+        validators=[
+            Present("Enter why the session is cancelled"),
+            Length(
+                max=CANCEL_REASON_MAX,
+                message=f"Reason must be {CANCEL_REASON_MAX} characters or fewer",
+            ),
+        ],
+    )
+    submit = SubmitField("Cancel session", widget=GovSubmitInput())

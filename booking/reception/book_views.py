@@ -16,12 +16,12 @@ from werkzeug.wrappers import Response
 from booking import clock
 from booking.desk import booking_pages
 from booking.desk.booking_pages import format_day
-from booking.desk.forms import ChangeDayForm
+from booking.desk.forms import CancelForm, ChangeDayForm
 from booking.domain.errors import InvalidInput, NotFound, PolicyRefused, SlotTaken
 from booking.domain.formatting import format_date, format_time
 from booking.extensions import db
 from booking.links import base_url
-from booking.reception.forms import CancelForm, ChangeTimeForm
+from booking.reception.forms import ChangeTimeForm
 from booking.reception.views import bp
 from booking.services.booking import desk, staff_actions
 from booking.services.clinic.settings import clinic_today

@@ -7,7 +7,6 @@ from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
 from wtforms import EmailField, StringField, SubmitField
@@ -107,18 +106,6 @@ class PatientForm(FlaskForm):
         self.e164 = phone_e164(text, self.region)
         if self.e164 is None:
             raise ValidationError(PHONE_FORMAT)
-
-
-class CancelForm(FlaskForm):
-    reason = StringField(
-        "Why is the session cancelled?",
-        widget=GovTextArea(),
-        validators=[
-            Present("Enter why the session is cancelled"),
-            Length(max=500, message="Reason must be 500 characters or fewer"),
-        ],
-    )
-    submit = SubmitField("Cancel session", widget=GovSubmitInput())
 
 
 class ChangeTimeForm(FlaskForm):
