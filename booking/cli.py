@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
         from booking import clock
         from booking.auth_session import totp_cipher
         from booking.demo.activity import seed_demo_activity
+        from booking.demo.arrivals import arrivals_today
         from booking.demo.clinic import seed_demo_clinic
         from booking.demo.mfa import enrol_demo_staff
         from booking.security import password_cost
@@ -48,6 +49,12 @@ def register(app: Flask) -> None:
         click.echo("(time-based, 6 digits, 30 s), or run: oathtool --totp -b KEY")
         for email, secret in secrets:
             click.echo(f"  {email:<32} {secret}")
+        arrivals = arrivals_today(clock.utcnow())
+        click.echo(
+            "Front desk: sign in as the receptionist and open /reception/, the day sheet "
+            f"({arrivals} arrival{'' if arrivals == 1 else 's'} still to check in today); "
+            "find and book patients at /reception/patients"
+        )
 
 
 def _register_articles(app: Flask) -> None:

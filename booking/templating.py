@@ -37,7 +37,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("practitioner.week", "Your week"),
         ("practitioner.calendar_feed", "Calendar feed"),
     ],
-    "receptionist": [("reception.home", "Day sheet")],
+    "receptionist": [("reception.home", "Day sheet"), ("reception.find_patient", "Patients")],
     "admin": [("admin.home", "Clinic set-up")],
 }
 

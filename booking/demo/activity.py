@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from booking.demo.arrivals import book_arrivals
 from booking.demo.context import (
     COMMUNITY_TRACK,
     DAYS_AHEAD,
@@ -59,6 +60,7 @@ class DemoActivity:
     added: bool
     sessions: int = 0
     checked_in: bool = False  # False when nobody works today at any location (say, a Sunday)
+    arrivals: int = 0  # booked later today, for the desk to check in (issue 15)
 
 
 def activity_present() -> bool:
@@ -93,6 +95,7 @@ def seed_demo_activity(*, now: datetime) -> DemoActivity:
     mark_missed_and_cancelled(context, patients)
     seed_intakes(context, patients)
     fill_demo_practitioner_week(context, patients)
+    arrivals = book_arrivals(context, patients)
     _erasure_request(context, patients)
     seed_waitlist_and_aftercare(context, patients)
     db.session.flush()
@@ -100,6 +103,7 @@ def seed_demo_activity(*, now: datetime) -> DemoActivity:
         added=True,
         sessions=sum(len(p.rows) for p in patients),
         checked_in=checked_in,
+        arrivals=arrivals,
     )
 
 

@@ -141,7 +141,7 @@ def book_sessions(context: DemoContext, patients: list[DemoPatient]) -> bool:
     return checked_in
 
 
-def _starts(context: DemoContext, location_id: int, spans: list[tuple], minutes: int) -> list:
+def grid_starts(context: DemoContext, location_id: int, spans: list[tuple], minutes: int) -> list:
     length, step = timedelta(minutes=minutes), context.step[location_id]
     starts = []
     for start, end in spans:
@@ -168,7 +168,7 @@ def _book_day(
         kind = session_type.room_kind
         if kind is not None and str(kind) not in context.room_kinds[location_id]:
             continue
-        starts = _starts(context, location_id, spans, session_type.duration_minutes)
+        starts = grid_starts(context, location_id, spans, session_type.duration_minutes)
         if check_in:  # the session nearest the clock: under way, just over or about to start
             starts.sort(key=lambda s: (abs(s - now), s))
         else:

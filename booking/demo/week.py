@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from booking.demo.context import FOLLOW_UP, DemoContext, DemoPatient
-from booking.demo.sessions import _insert, _starts
+from booking.demo.sessions import _insert, grid_starts
 from booking.models import AppointmentStatus
 
 HOME = "mei.chen"
@@ -34,7 +34,7 @@ def fill_demo_practitioner_week(context: DemoContext, patients: list[DemoPatient
     monday_offset = -context.today[min(context.today)].weekday()
     for offset in range(monday_offset, monday_offset + 5):
         for location_id, spans in context.open_on(practitioner.id, offset):
-            starts = _starts(context, location_id, spans, session_type.duration_minutes)
+            starts = grid_starts(context, location_id, spans, session_type.duration_minutes)
             rng.shuffle(starts)
             placed = 0
             for start in starts:

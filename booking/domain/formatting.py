@@ -30,3 +30,27 @@ def day_label(day: date) -> str:
 
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+# Month names and abbreviations as people type them, lower case, to their numbers.
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}

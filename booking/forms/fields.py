@@ -17,6 +17,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
 from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import Length, StopValidation
 
+from booking.domain.formatting import MONTHS
 from booking.forms import FlaskForm, Present
 from booking.services.clinic.checks import LIMITS, MAX_PRICE_PENCE, NAME_MAX
 
@@ -263,27 +264,6 @@ class ClockTimeField(StringField):
 # ---- Dates in three boxes ----------------------------------------------------------------------
 
 DATE_PARTS = ("day", "month", "year")
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
 
 
 class DatePartsError(ValueError):

@@ -106,25 +106,45 @@ def intake_page(intake_id: int, *, endpoint: str, record_endpoint: str, reviewab
     )
 
 
-def record_page(patient_id: int, *, intake_endpoint: str, consent_endpoint: str) -> str:
-    """A patient's health record: flags, current consents, intakes (one audit row)."""
+def record_page(
+    patient_id: int,
+    *,
+    intake_endpoint: str,
+    consent_endpoint: str,
+    book_endpoint: str | None = None,
+) -> str:
+    """A patient's health record: flags, current consents, intakes (one audit row); with
+    `book_endpoint`, a link to book them a session."""
     patient = staff.patient_for_staff(patient_id, actor=current_user)
-    audit_read("flags.read", object_type="patient", object_id=patient.id, patient_id=patient.id)
-    consents = consent_service.current_consents(patient.id)
     return render_template(
         "intake/staff_record.html",
-        patient=patient,
-        flags=flag_rows(patient.id),
-        consents=[
+        book_url=url_for(book_endpoint, patient_id=patient.id) if book_endpoint else None,
+        **health_context(
+            patient, intake_endpoint=intake_endpoint, consent_endpoint=consent_endpoint
+        ),
+    )
+
+
+def health_context(
+    patient: PatientProfile, *, intake_endpoint: str, consent_endpoint: str
+) -> dict[str, Any]:
+    """What `intake/_health.html` shows (flags, consents, intakes), its flags.read audit
+    row recorded first."""
+    audit_read("flags.read", object_type="patient", object_id=patient.id, patient_id=patient.id)
+    consents = consent_service.current_consents(patient.id)
+    return {
+        "patient": patient,
+        "flags": flag_rows(patient.id),
+        "consents": [
             (consent_service.MODALITY_LABELS[modality], consents.get(modality))
             for modality in Modality
         ],
-        method_labels=consent_service.METHOD_LABELS,
-        intakes=answers.intakes_of_patient(patient.id),
-        reads=audit_log.record_reads(patient.id),
-        intake_endpoint=intake_endpoint,
-        consent_url=url_for(consent_endpoint, patient_id=patient.id),
-    )
+        "method_labels": consent_service.METHOD_LABELS,
+        "intakes": answers.intakes_of_patient(patient.id),
+        "reads": audit_log.record_reads(patient.id),
+        "intake_endpoint": intake_endpoint,
+        "consent_url": url_for(consent_endpoint, patient_id=patient.id),
+    }
 
 
 def consent_page(patient_id: int, *, record_endpoint: str) -> Response | str:

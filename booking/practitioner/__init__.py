@@ -1,6 +1,7 @@
 """The practitioner blueprint."""
 
 from booking.practitioner import (  # noqa: F401 - each registers its routes on bp
+    book_views,
     calendar_views,
     feed_views,
     intake_views,

@@ -1,16 +1,17 @@
-"""Forms of the practitioner's calendar: go to a date, change a time, cancel with a reason."""
+"""Forms of the practitioner's calendar: go to a date, change a time (cancel with a reason:
+`booking.desk.forms.CancelForm`, shared with the front desk)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from wtforms import StringField, SubmitField
+from wtforms.validators import Optional, ValidationError
 
 from booking.book.forms import choice_field, continue_button
-from booking.forms import FlaskForm, Present
-from booking.services.booking.staff_actions import REASON_MAX
+from booking.desk.forms import CancelForm
+from booking.forms import FlaskForm
 
 DATE_FORMAT = "Date must be a real date, like 14 April 2027"
 
@@ -39,14 +40,4 @@ class ChangeTimeForm(FlaskForm):
     submit = continue_button("Move session")
 
 
-class CancelForm(FlaskForm):
-    reason = TextAreaField(
-        "Why is the session cancelled?",
-        description="The patient is told the session is cancelled, not why.",
-        widget=GovTextArea(),
-        validators=[
-            Present("Enter why the session is cancelled"),
-            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
-        ],
-    )
-    submit = SubmitField("Cancel session", widget=GovSubmitInput())
+__all__ = ["CancelForm", "ChangeTimeForm", "DateJumpForm"]

@@ -24,6 +24,7 @@ def patient_health(patient_id: int) -> str:
         patient_id,
         intake_endpoint="practitioner.intake_detail",
         consent_endpoint="practitioner.patient_consent",
+        book_endpoint="practitioner.book_for",
     )
 
 

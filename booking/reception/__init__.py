@@ -1,8 +1,10 @@
 """The reception blueprint."""
 
-from booking.reception import (
-    intake_views,  # noqa: F401 - registers the intake routes on bp
-    waitlist_views,  # noqa: F401 - waitlist and follow-up routes
+from booking.reception import (  # noqa: F401 - each registers its routes on bp
+    book_views,
+    intake_views,
+    patient_views,
+    waitlist_views,
 )
 from booking.reception.views import bp
 

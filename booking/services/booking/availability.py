@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from booking.domain.errors import InvalidInput
@@ -32,6 +32,9 @@ MAX_BUFFER = timedelta(minutes=30)
 
 NEAREST_WIDEN_DAYS = 14
 
+# How far ahead staff may book when overriding the horizon.
+OVERRIDE_HORIZON_DAYS = 366
+
 
 @dataclass(frozen=True)
 class AvailabilityQuery:
@@ -48,8 +51,13 @@ class AvailabilityQuery:
     practitioner_id: int | None = None
 
 
-def find_slots(query: AvailabilityQuery, *, now: datetime) -> list[Slot]:
+def find_slots(
+    query: AvailabilityQuery, *, now: datetime, override_limits: bool = False
+) -> list[Slot]:
     """Return the bookable slots for `query`, sorted by (start, practitioner id).
+
+    `override_limits` (staff, who record why when booking) offers times inside the minimum
+    notice and up to `OVERRIDE_HORIZON_DAYS` ahead; hours, buffers and rooms still apply.
 
     Raises NotFound for an unknown or inactive session type, location or practitioner, and
     InvalidInput when `date_to` is before `date_from`, the range is longer than 62 days or
@@ -63,6 +71,15 @@ def find_slots(query: AvailabilityQuery, *, now: datetime) -> list[Slot]:
         location_id=query.location_id,
         practitioner_id=query.practitioner_id,
     )
+    if override_limits:
+        context = replace(
+            context,
+            policy=replace(
+                context.policy,
+                min_notice_minutes=0,
+                max_advance_days=max(context.policy.max_advance_days, OVERRIDE_HORIZON_DAYS),
+            ),
+        )
     return _slots(context, query.date_from, query.date_to, now=now)
 
 

@@ -38,11 +38,13 @@ def queue_patient_email(
     clinic_name: str,
     now: datetime,
     secret: str = "",
+    dedupe_key: str | None = None,
 ) -> None:
     """Queue the patient's email; only time, place, practitioner and session type.
 
     A first visit's email also says whether the health questions are sent, with the guest
-    link to them when `secret` (the app's SECRET_KEY) is given.
+    link to them when `secret` (the app's SECRET_KEY) is given. `dedupe_key` names a
+    deliberate repeat (a confirmation resent from the desk).
     """
     patient = appointment.patient
     if patient is None:
@@ -72,7 +74,7 @@ def queue_patient_email(
         patient_id=patient.id,
         subject=f"{SUBJECTS[kind]} – {clinic_name}",
         body_text=body,
-        dedupe_key=f"appointment:{appointment.id}:{kind}:{appointment.ics_sequence}",
+        dedupe_key=dedupe_key or f"appointment:{appointment.id}:{kind}:{appointment.ics_sequence}",
         now=now,
         ics=appointment_ics(appointment, clinic_name=clinic_name, method=method, now=now),
         ics_method=method,

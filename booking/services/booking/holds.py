@@ -82,9 +82,12 @@ def hold_slot(
     hold_owner: str,
     now: datetime,
     hold_minutes: int = 10,
+    override_limits: bool = False,
 ) -> Appointment:
     """Hold a start for this browser for `hold_minutes`; its previous hold is released.
 
+    `override_limits` (staff booking on a patient's behalf, who record why at booking)
+    skips notice and horizon, never hours or overlaps.
     Raises SlotTaken when someone else holds or booked it (the race is decided here),
     PolicyRefused or InvalidInput when the time is not bookable at all.
     """
@@ -109,6 +112,7 @@ def hold_slot(
             starts_at=starts_at,
             now=now,
             ignore_hold_owner=hold_owner,
+            override_limits=override_limits,
         )
 
     return insert_live(
@@ -178,6 +182,7 @@ def book_hold(
     clinic_name: str,
     actor: User | None = None,
     source: BookingSource = BookingSource.online,
+    override_limits: bool = False,
     detail: str | None = None,
     secret: str = "",
 ) -> Booked:
@@ -186,7 +191,9 @@ def book_hold(
     The guarded UPDATE only books a live, unexpired hold of this owner. When the hold has
     expired the time is taken again through the same guard if still free (`retake` holds
     session_type_id, location_id, practitioner_id and starts_at); otherwise HoldExpired.
-    A repeated confirm returns the booking already made.
+    A repeated confirm returns the booking already made. Staff booking on a patient's
+    behalf pass `source`, `actor`, `override_limits` (for the retake) and `detail` (the
+    audit row's note, e.g. the override's reason).
     """
     token = new_token()
     if hold_id is not None:
@@ -235,6 +242,7 @@ def book_hold(
                 starts_at=retake["starts_at"],
                 hold_owner=hold_owner,
                 now=now,
+                override_limits=override_limits,
             )
         except SlotTaken:
             raise HoldExpired("We are no longer holding that time.") from None

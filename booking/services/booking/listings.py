@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,9 +19,14 @@ def appointments_between(
     practitioner_id: int | None = None,
     location_id: int | None = None,
     include_holds: bool = False,
+    statuses: Sequence[str] | None = None,
 ) -> list[Appointment]:
-    """Appointments starting in a UTC range, with what a listing shows loaded in bulk."""
-    statuses = [s for s in LIVE_STATUSES if include_holds or s != "held"]
+    """Appointments starting in a UTC range, with what a listing shows loaded in bulk.
+
+    Live ones (holds only with `include_holds`) unless `statuses` names others.
+    """
+    if statuses is None:
+        statuses = [s for s in LIVE_STATUSES if include_holds or s != "held"]
     query = (
         select(Appointment)
         .where(

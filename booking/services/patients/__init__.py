@@ -1,0 +1,1 @@
+"""Patients at the front desk: search, the record's sessions and missed-session count."""
