@@ -30,7 +30,7 @@ from booking.domain.errors import InvalidInput
 from booking.errors import status_for, too_many_requests_page
 from booking.extensions import db, limiter
 from booking.forms import EmptyForm
-from booking.models import Role
+from booking.models import Role, User
 from booking.security import (
     guard,
     is_safe_next,
@@ -85,6 +85,15 @@ def home_url() -> str:
     return url_for(HOME_ENDPOINTS[current_user.role])
 
 
+def begin_browser_session(user: User, token: str) -> None:
+    """Sign this browser in with a new session token: a fresh cookie, the booking key kept."""
+    kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
+    session.clear()
+    session.update(kept)
+    session[SESSION_TOKEN_KEY] = token
+    login_user(user)
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @password_form_limit
 def sign_in() -> Response | str | tuple[str, int]:
@@ -105,11 +114,7 @@ def sign_in() -> Response | str | tuple[str, int]:
         if signed_in is None:
             form.password.errors.append(SIGN_IN_FAILED)
             return render_template("auth/sign_in.html", form=form), 200
-        kept = {key: session[key] for key in KEPT_SESSION_KEYS if key in session}
-        session.clear()
-        session.update(kept)
-        session[SESSION_TOKEN_KEY] = signed_in.token
-        login_user(signed_in.user)
+        begin_browser_session(signed_in.user, signed_in.token)
         target = form.next.data if is_safe_next(form.next.data) else home_url()
         return redirect(target)
     return render_template("auth/sign_in.html", form=form)

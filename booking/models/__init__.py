@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from booking.models.account_link import AccountLink, AccountLinkPurpose
 from booking.models.api_support import ApiIdempotencyKey, RateLimitCounter
 from booking.models.api_token import ApiToken
 from booking.models.appointment import (
@@ -39,6 +40,8 @@ from booking.models.sign_in_throttle import SignInThrottle
 from booking.models.user import STAFF_ROLES, Role, User, UserSession
 
 __all__ = [
+    "AccountLink",
+    "AccountLinkPurpose",
     "ApiIdempotencyKey",
     "ApiToken",
     "RateLimitCounter",

@@ -70,7 +70,7 @@ def change_password(
         request_id=request_id,
     )
     clinic = get_clinic()
-    _queue_password_changed_email(
+    queue_password_changed_email(
         actor,
         now=now,
         clinic_name=clinic_name,
@@ -93,7 +93,7 @@ def _audit_failure(
     )
 
 
-def _queue_password_changed_email(
+def queue_password_changed_email(
     user: User, *, now: datetime, clinic_name: str, zone: ZoneInfo, phone: str | None
 ) -> None:
     body = render_email(
