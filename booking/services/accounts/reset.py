@@ -58,8 +58,9 @@ def request_reset(
         minutes=RESET_MINUTES,
         clinic_name=clinic_name,
     )
-    links.replace_links(AccountLinkPurpose.reset, address)
+    links.replace_links(AccountLinkPurpose.reset, address, now=now)
     if user is None or not user.is_enabled or not send:
+        links.add_decoy(AccountLinkPurpose.reset, link.token, email=address, now=now)
         return
     links.add_link(AccountLinkPurpose.reset, link.token, email=address, user_id=user.id, now=now)
     outbox.enqueue(

@@ -77,7 +77,9 @@ def request_sign_up(
         hours=SIGN_UP_HOURS,
         clinic_name=clinic_name,
     )
-    links.replace_links(AccountLinkPurpose.sign_up, address)
+    links.replace_links(AccountLinkPurpose.sign_up, address, now=now)
+    if not send or user is not None or not profiles:
+        links.add_decoy(AccountLinkPurpose.sign_up, link.token, email=address, now=now)
     if not send:
         return
     if user is not None:

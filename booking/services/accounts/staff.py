@@ -197,7 +197,7 @@ def accept(
 def _send_invitation(
     user: User, link: EmailedLink, *, actor: User, now: datetime, clinic_name: str
 ) -> None:
-    links.replace_links(AccountLinkPurpose.invite, user.email)
+    links.replace_links(AccountLinkPurpose.invite, user.email, now=now)
     links.add_link(
         AccountLinkPurpose.invite,
         link.token,
