@@ -20,7 +20,7 @@ from booking.services.accounts.reset import EmailedLink
 from booking.services.platform.tokens import new_token
 
 
-def _invitation_link() -> EmailedLink:
+def invitation_link() -> EmailedLink:
     token = new_token()
     return EmailedLink(token, external_url("auth.invitation", base=base_url(), token=token))
 
@@ -42,7 +42,7 @@ def account_invite() -> ResponseReturnValue:
         try:
             user = staff.invite(
                 form.values(),
-                _invitation_link(),
+                invitation_link(),
                 actor=current_user._get_current_object(),
                 now=clock.utcnow(),
                 clinic_name=current_app.config["CLINIC_NAME"],
@@ -53,7 +53,7 @@ def account_invite() -> ResponseReturnValue:
             field.errors = [*field.errors, error.message]
             return render_template("admin/account_invite.html", form=form), status_for(error)
         db.session.commit()
-        flash(f"Invitation sent to {user.email}")
+        flash(f"Invitation sent to {user.display_name}")
         return redirect(url_for("admin.accounts"), 303)
     return render_template("admin/account_invite.html", form=form)
 
@@ -67,12 +67,12 @@ def _act(user_id: int, action: str) -> Response:
     try:
         if action == "resend":
             user = staff.resend(
-                user_id, _invitation_link(), actor=actor, now=now, clinic_name=clinic
+                user_id, invitation_link(), actor=actor, now=now, clinic_name=clinic
             )
-            banner = f"A new invitation has been sent to {user.email}"
+            banner = f"A new invitation has been sent to {user.display_name}"
         elif action == "revoke":
             user = staff.revoke(user_id, actor=actor, now=now)
-            banner = f"The invitation to {user.email} no longer works"
+            banner = f"The invitation to {user.display_name} no longer works"
         else:
             user = staff.set_enabled(user_id, action == "enable", actor=actor, now=now)
             banner = f"{user.display_name} can {'' if user.is_enabled else 'no longer '}sign in"
