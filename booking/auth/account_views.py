@@ -7,6 +7,7 @@ Every link that is not live (used, expired, replaced, tampered) answers one page
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -102,17 +103,13 @@ def _new_password_page(
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token: str) -> Response | str | tuple[str, int]:
-    def save(token: str, password: str, *, now: Any) -> tuple[User, str]:
-        return reset.reset_password(
-            token,
-            password,
-            now=now,
-            cost=password_cost(),
-            ip_address=request.remote_addr,
-            request_id=request_id(),
-            clinic_name=current_app.config["CLINIC_NAME"],
-        )
-
+    save = partial(
+        reset.reset_password,
+        cost=password_cost(),
+        ip_address=request.remote_addr,
+        request_id=request_id(),
+        clinic_name=current_app.config["CLINIC_NAME"],
+    )
     return _new_password_page(
         token,
         reset.reset_link,
@@ -149,11 +146,7 @@ def create_account() -> Response | str:
 
 @bp.route("/create-account/<token>", methods=["GET", "POST"])
 def create_account_link(token: str) -> Response | str | tuple[str, int]:
-    def save(token: str, password: str, *, now: Any) -> tuple[User, str]:
-        return sign_up.create_account(
-            token, password, now=now, cost=password_cost(), ip_address=request.remote_addr
-        )
-
+    save = partial(sign_up.create_account, cost=password_cost(), ip_address=request.remote_addr)
     return _new_password_page(
         token,
         sign_up.sign_up_link,
@@ -168,11 +161,7 @@ def create_account_link(token: str) -> Response | str | tuple[str, int]:
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str) -> Response | str | tuple[str, int]:
-    def save(token: str, password: str, *, now: Any) -> tuple[User, str]:
-        return staff.accept(
-            token, password, now=now, cost=password_cost(), ip_address=request.remote_addr
-        )
-
+    save = partial(staff.accept, cost=password_cost(), ip_address=request.remote_addr)
     return _new_password_page(
         token,
         staff.invitation_link,

@@ -17,13 +17,11 @@ from booking.extensions import db
 from booking.mail import render_email
 from booking.models import AccountLink, AccountLinkPurpose, SignInThrottle, User
 from booking.services.accounts import links
-from booking.services.accounts.password_change import queue_password_changed_email
+from booking.services.accounts.password_change import password_changed
 from booking.services.accounts.passwords import check_new_password, hash_password
 from booking.services.accounts.sessions import end_all_sessions, start_session
 from booking.services.accounts.sign_in import throttle_key
-from booking.services.clinic.settings import clinic_zone, get_clinic
 from booking.services.platform import outbox
-from booking.services.platform.audit import record_event
 from booking.services.platform.emails import normalise_email
 
 LINK_GONE = "link_gone"
@@ -107,24 +105,14 @@ def reset_password(
         raise NotFound("That link no longer works", LINK_GONE)
     set_password(user, new_password, now=now, cost=cost)
     session_token = start_session(user, now=now, ip_address=ip_address)
-    record_event(
+    password_changed(
+        user,
         "auth.password_reset",
-        actor=user,
         now=now,
-        object_type="user",
-        object_id=user.id,
         ip_address=ip_address,
         request_id=request_id,
-    )
-    clinic = get_clinic()
-    queue_password_changed_email(
-        user,
-        now=now,
         clinic_name=clinic_name,
-        zone=clinic_zone(),
-        phone=clinic.phone if clinic else None,
     )
-    db.session.flush()
     return user, session_token
 
 
