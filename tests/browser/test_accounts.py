@@ -189,8 +189,9 @@ def test_an_admin_invites_a_receptionist_who_sets_a_password_and_signs_in(
     _check(admin)
     _type_into(admin, "display_name", "Robin Desk")
     _type_into(admin, "email", "robin.desk@meridian.example", 3)
-    _tab_until(admin, "e.id === 'role-2'", 3)  # receptionist
-    admin.keyboard.press("Space")
+    _tab_until(admin, "e.id === 'role'", 3)  # the radios: Tab reaches the first
+    admin.keyboard.press("ArrowDown")  # and an arrow moves to (and chooses) Receptionist
+    assert _focused(admin, "e.id === 'role-2' && e.checked")
     _submit(admin, "Send invitation")
     assert "Invitation sent to Robin Desk" in admin.content()
     assert "Invited, link works until" in admin.content()
