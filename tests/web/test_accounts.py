@@ -473,7 +473,7 @@ def test_every_public_page_offers_sign_in_and_signed_in_pages_your_account(
 ) -> None:
     app = accounts_app
     client = app.test_client()
-    for path in ("/", "/auth/forgot-password", "/manage-link", "/book/confirmation"):
+    for path in ("/", "/articles/", "/auth/forgot-password", "/manage-link", "/book/confirmation"):
         page = client.get(path, follow_redirects=True).get_data(as_text=True)
         assert 'href="/auth/sign-in">Sign in</a>' in page, path
     desk = _signed_in(app, "desk@clinic.example")
