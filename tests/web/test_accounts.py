@@ -533,3 +533,19 @@ def test_known_and_unknown_addresses_get_the_same_answer_as_fast(
         f"gap {gap * 1000:.2f} ms, spreads {_spread(known_times) * 1000:.2f} ms "
         f"and {_spread(unknown_times) * 1000:.2f} ms"
     )
+
+
+def test_reset_and_sign_up_requests_share_the_email_link_budgets(accounts_app: Flask) -> None:
+    """Per address, over budget, the same answer and nothing sent; per IP, the 429 page."""
+    app = accounts_app
+    app.config["EMAIL_LINK_RATELIMIT_PER_ADDRESS"] = "1/hour"
+    app.config["EMAIL_LINK_RATELIMIT_PER_IP"] = "3/minute"
+    client = app.test_client()
+    first = _post(client, "/auth/forgot-password", email="desk@clinic.example")
+    second = _post(client, "/auth/forgot-password", email="desk@clinic.example")
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _count(app, OutboxMessage, OutboxMessage.kind == "auth.password_reset") == 1
+    answers = _sign_up_answers("desk@clinic.example")
+    assert _post(client, "/auth/create-account", **answers).status_code == 303
+    assert _post(client, "/auth/create-account", **answers).status_code == 429
