@@ -31,15 +31,22 @@ from booking.intake.forms import field_params
 from booking.services.accounts.sessions import session_expires_at
 
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
-    "patient": [("patient.home", "Your sessions")],
+    "patient": [("patient.home", "Your account")],
     "practitioner": [
         ("practitioner.home", "Your day"),
         ("practitioner.week", "Your week"),
         ("practitioner.calendar_feed", "Calendar feed"),
+        ("auth.change_password", "Your account"),
     ],
-    "receptionist": [("reception.home", "Day sheet"), ("reception.find_patient", "Patients")],
-    "admin": [("admin.home", "Clinic set-up")],
+    "receptionist": [
+        ("reception.home", "Day sheet"),
+        ("reception.find_patient", "Patients"),
+        ("auth.change_password", "Your account"),
+    ],
+    "admin": [("admin.home", "Clinic set-up"), ("auth.change_password", "Your account")],
 }
+# Signed out, every page's header offers signing in (issue 19).
+SIGNED_OUT_NAVIGATION = [("auth.sign_in", "Sign in")]
 
 
 def in_zone(value: datetime, zone: str | ZoneInfo) -> datetime:
@@ -70,15 +77,17 @@ def register(app: Flask) -> None:
     def _navigation() -> dict[str, Any]:
         items: list[dict[str, Any]] = []
         expires_at = None
-        if current_user.is_authenticated:
-            for endpoint, label in NAVIGATION.get(str(current_user.role), []):
-                items.append(
-                    {
-                        "href": url_for(endpoint),
-                        "text": label,
-                        "active": request.endpoint == endpoint,
-                    }
-                )
+        signed_in = current_user.is_authenticated
+        entries = NAVIGATION.get(str(current_user.role), []) if signed_in else SIGNED_OUT_NAVIGATION
+        for endpoint, label in entries:
+            items.append(
+                {
+                    "href": url_for(endpoint),
+                    "text": label,
+                    "active": request.endpoint == endpoint,
+                }
+            )
+        if signed_in:
             expires_at = session_expires_at(
                 session.get(SESSION_TOKEN_KEY),
                 current_user,

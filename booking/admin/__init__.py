@@ -1,6 +1,7 @@
 """The admin blueprint."""
 
 from booking.admin import (  # noqa: F401 - register routes on bp
+    account_views,
     holiday_views,
     outbox_views,
     privacy_views,

@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from booking import clock
+from booking.admin.account_views import invitation_link
 from booking.admin.forms.exceptions import ClosureForm, TimeOffForm
 from booking.admin.forms.hours import HoursForm
 from booking.admin.forms.practitioners import NewPractitionerForm, PractitionerForm
@@ -27,7 +28,7 @@ from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.links import base_url
 from booking.models import Appointment, Practitioner, ScheduleException
-from booking.security import password_cost
+from booking.services.accounts import staff
 from booking.services.clinic import locations as locations_service
 from booking.services.clinic import practitioners as practitioners_service
 from booking.services.clinic import session_types, settings
@@ -262,12 +263,16 @@ def practitioners() -> str:
 @bp.route("/practitioners/new", methods=["GET", "POST"])
 def practitioner_new() -> ResponseReturnValue:
     form = NewPractitionerForm()
-    save = partial(practitioners_service.create_practitioner, cost=password_cost())
+    save = partial(
+        staff.invite_practitioner,
+        link=invitation_link(),
+        clinic_name=current_app.config["CLINIC_NAME"],
+    )
     return _write(
         form,
         "admin/practitioner_new.html",
         save,
-        lambda p: f"{p.display_name} added. Now choose the sessions they offer",
+        lambda p: f"{p.display_name} added and invited. Now choose the sessions they offer",
         lambda p: url_for("admin.practitioner_edit", practitioner_id=p.id),
         dict,
     )

@@ -1,6 +1,9 @@
 """The auth blueprint."""
 
-from booking.auth import two_step_views  # noqa: F401 - registers the two-step routes on bp
+from booking.auth import (  # noqa: F401 - register their routes on bp
+    account_views,
+    two_step_views,
+)
 from booking.auth.views import bp
 
 __all__ = ["bp"]

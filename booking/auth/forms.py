@@ -6,6 +6,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import Length, StopValidation
 
+from booking.book.forms import DateOfBirthForm, EmailFormMixin, email_field
 from booking.domain.errors import InvalidInput
 from booking.forms import FlaskForm, Present
 from booking.models import Role
@@ -34,33 +35,40 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-class ChangePasswordForm(FlaskForm):
+def password_field(label: str, blank: str) -> PasswordField:
+    return PasswordField(
+        label,
+        widget=GovPasswordInput(),
+        validators=[
+            Present(blank),
+            Length(max=128, message="Password must be 128 characters or fewer"),
+        ],
+    )
+
+
+class NewPasswordChecks:
+    """The role's rule on `new_password`, and `confirm_password` matching it."""
+
+    role: Role
+    new_password: PasswordField
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        try:
+            check_new_password(field.data or "", role=self.role)
+        except InvalidInput as error:
+            raise StopValidation(error.message) from error
+
+    def validate_confirm_password(self, field: PasswordField) -> None:
+        if field.data != self.new_password.data:
+            raise StopValidation("The passwords do not match")
+
+
+class ChangePasswordForm(NewPasswordChecks, FlaskForm):
     """Current, new and confirmed new password; the new one meets the signed-in role's rule."""
 
-    current_password = PasswordField(
-        "Current password",
-        widget=GovPasswordInput(),
-        validators=[
-            Present("Enter your current password"),
-            Length(max=128, message="Password must be 128 characters or fewer"),
-        ],
-    )
-    new_password = PasswordField(
-        "New password",
-        widget=GovPasswordInput(),
-        validators=[
-            Present("Enter a new password"),
-            Length(max=128, message="Password must be 128 characters or fewer"),
-        ],
-    )
-    confirm_password = PasswordField(
-        "Confirm new password",
-        widget=GovPasswordInput(),
-        validators=[
-            Present("Confirm your new password"),
-            Length(max=128, message="Password must be 128 characters or fewer"),
-        ],
-    )
+    current_password = password_field("Current password", "Enter your current password")
+    new_password = password_field("New password", "Enter a new password")
+    confirm_password = password_field("Confirm new password", "Confirm your new password")
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
     def __init__(self, *args: Any, role: Role, **kwargs: Any) -> None:
@@ -68,10 +76,7 @@ class ChangePasswordForm(FlaskForm):
         self.role = role
 
     def validate_new_password(self, field: PasswordField) -> None:
-        try:
-            check_new_password(field.data or "", role=self.role)
-        except InvalidInput as error:
-            raise StopValidation(error.message) from error
+        super().validate_new_password(field)
         if field.data == self.current_password.data:
             raise StopValidation(SAME_AS_CURRENT)
 
@@ -108,3 +113,40 @@ class TwoStepSetupForm(FlaskForm):
     )
     next = HiddenField()
     submit = SubmitField("Turn on two-step verification", widget=GovSubmitInput())
+
+
+class ForgotPasswordForm(EmailFormMixin, FlaskForm):
+    email = email_field()
+    submit = SubmitField("Send the link", widget=GovSubmitInput())
+
+
+class NewPasswordForm(NewPasswordChecks, FlaskForm):
+    """A new password chosen on an emailed link, typed twice; the role's rule applies."""
+
+    new_password = password_field("New password", "Enter a new password")
+    confirm_password = password_field("Confirm new password", "Confirm your new password")
+    submit = SubmitField("Save password", widget=GovSubmitInput())
+
+    def __init__(self, *args: Any, role: Role, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role = role
+
+
+DOB_PARTS = ("dob_day", "dob_month", "dob_year")
+
+
+class CreateAccountForm(EmailFormMixin, DateOfBirthForm):
+    """The address the bookings were made with and the date of birth given with them."""
+
+    email = email_field()
+    submit = SubmitField("Send the link", widget=GovSubmitInput())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        fields_ok = FlaskForm.validate(self, extra_validators)
+        if any(getattr(self, name).errors for name in DOB_PARTS):
+            self.parts_in_error = list(DOB_PARTS)
+            for name in DOB_PARTS[1:]:
+                getattr(self, name).errors = []
+            self.dob_day.errors = ["Date of birth must be a real date"]
+            return False
+        return self.read_date() and fields_ok

@@ -182,6 +182,10 @@ class DateOfBirthForm(FlaskForm):
             if not self.dob_day.errors:
                 self.dob_day.errors = ["Date of birth must be a real date"]
             return False
+        return self.read_date()
+
+    def read_date(self) -> bool:
+        """Read the three boxes into `date_of_birth`; False with one message if they fail."""
         typed = {part: getattr(self, f"dob_{part}").data or "" for part in DATE_PARTS}
         try:
             born = read_date_parts(typed, noun="Date of birth", max_length=DATE_PART_MAX)

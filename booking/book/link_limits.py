@@ -1,7 +1,8 @@
-"""Rate limits on the pages that email a link on request: `/manage-link`, `/book/find-you`.
+"""Rate limits on the pages that email a link on request: `/manage-link`, `/book/find-you`,
+`/auth/forgot-password` and `/auth/create-account`.
 
-Anyone can ask for a link to be sent to any address, so both pages share two budgets on
-the limiter's shared store (issue 13):
+Anyone can ask for a link to be sent to any address, so these pages share two budgets on
+the limiter's shared store (issues 13, 19):
 
 - per IP: too many POSTs answer the 429 page;
 - per address: over budget, the page answers exactly as if the link had gone, and nothing
@@ -32,7 +33,9 @@ from booking.services.platform.tokens import token_hash
 
 DEFAULT_EMAIL_LINK_RATELIMIT_PER_ADDRESS = "5/hour"
 DEFAULT_EMAIL_LINK_RATELIMIT_PER_IP = "20/minute"
-EMAIL_LINK_ENDPOINTS = frozenset({"manage.link", "book.find_you"})
+EMAIL_LINK_ENDPOINTS = frozenset(
+    {"manage.link", "book.find_you", "auth.forgot_password", "auth.create_account"}
+)
 
 
 def _ip_limit() -> str:

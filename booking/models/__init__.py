@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from booking.models.account_link import AccountLink, AccountLinkPurpose
 from booking.models.aftercare import AftercareCheckin, SideEffectReport
 from booking.models.api_support import ApiIdempotencyKey, RateLimitCounter
 from booking.models.api_token import ApiToken
@@ -54,6 +55,8 @@ from booking.models.waitlist import (
 )
 
 __all__ = [
+    "AccountLink",
+    "AccountLinkPurpose",
     "AftercareCheckin",
     "OfferStatus",
     "SideEffectReport",

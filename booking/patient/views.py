@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from booking import clock
+from booking.extensions import db
 from booking.manage import flow
 from booking.models import Appointment, AppointmentStatus, PatientProfile
+from booking.patient.forms import ContactDetailsForm
 from booking.security import get_owned_or_404, guard
-from booking.services.booking.patients import profile_for_user, sessions_of
+from booking.services.booking.patients import (
+    home_region,
+    profile_for_user,
+    sessions_of,
+    update_contact,
+)
+from booking.services.intake.answers import intakes_of_patient, upcoming_without_intake
+from booking.services.intake.consent import current_consents
 from booking.services.waitlist import entries
 from booking.waitlist import pages
 from booking.waitlist.forms import WaitlistForm
@@ -23,6 +32,7 @@ guard(bp, roles=["patient"])
 
 @bp.route("/")
 def home() -> str:
+    """The account page: sessions coming and past, health questions, consent, contact."""
     profile = profile_for_user(current_user.id)
     appointments = sessions_of(profile.id) if profile is not None else []
     now = clock.utcnow()
@@ -31,8 +41,42 @@ def home() -> str:
     ]
     past = [a for a in appointments if a not in upcoming]
     return render_template(
-        "patient/home.html", profile=profile, upcoming=upcoming, past=list(reversed(past))
+        "patient/home.html",
+        profile=profile,
+        upcoming=upcoming,
+        past=list(reversed(past)),
+        intakes=intakes_of_patient(profile.id) if profile else [],
+        to_answer=upcoming_without_intake(profile.id, now=now) if profile else [],
+        consents=sorted(current_consents(profile.id).values(), key=lambda c: c.modality)
+        if profile
+        else [],
     )
+
+
+@bp.route("/contact-details", methods=["GET", "POST"])
+def contact_details() -> Response | str:
+    profile = profile_for_user(current_user.id)
+    if profile is None:
+        abort(404)
+    saved = {"phone": profile.phone or "", "contact_preference": str(profile.contact_preference)}
+    region = home_region(profile)
+    form = (
+        ContactDetailsForm(region=region)
+        if request.method == "POST"
+        else ContactDetailsForm(data=saved, region=region)
+    )
+    if not form.validate_on_submit():
+        return render_template("patient/contact_details.html", form=form, profile=profile)
+    update_contact(
+        profile,
+        phone=form.e164,
+        contact_preference=form.contact_preference.data,
+        actor=current_user._get_current_object(),
+        now=clock.utcnow(),
+    )
+    db.session.commit()
+    flash("Your contact details have been saved")
+    return redirect(url_for("patient.home"), 303)
 
 
 def load(appointment_id: int) -> tuple[Appointment, flow.Links]:

@@ -12,7 +12,7 @@ from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
 pytestmark = pytest.mark.browser
 
 HOMES = {
-    "patient": ("/patient/", "Your sessions"),
+    "patient": ("/patient/", "Your account"),
     "practitioner": ("/practitioner/", "Your day"),
     "receptionist": ("/reception/", "Day sheet"),
     "admin": ("/admin/", "Clinic set-up"),

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.browser
 
 PAGE = "/auth/change-password"
 HOMES = {
-    "patient": ("/patient/", "Your sessions"),
+    "patient": ("/patient/", "Your account"),
     "practitioner": ("/practitioner/", "Your day"),
     "receptionist": ("/reception/", "Day sheet"),
     "admin": ("/admin/", "Clinic set-up"),

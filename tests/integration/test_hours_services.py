@@ -32,9 +32,12 @@ from booking.models import (
     User,
     WorkingHours,
 )
+from booking.services.accounts import staff
+from booking.services.accounts.reset import EmailedLink
+from booking.services.accounts.staff import InviteValues
 from booking.services.booking.availability import AvailabilityQuery, find_slots
 from booking.services.clinic import practitioners
-from booking.services.clinic.practitioners import NewPractitionerValues, PractitionerValues
+from booking.services.clinic.practitioners import PractitionerValues
 from booking.services.rota import exceptions, outside_hours
 from booking.services.rota import hours as hours_service
 from booking.services.rota.exceptions import ExceptionValues
@@ -45,7 +48,6 @@ NOW = datetime(2027, 4, 13, 9, 0, tzinfo=UTC)  # Tuesday, 10am in London
 SUNDAY = date(2027, 4, 18)
 MONDAY = date(2027, 4, 19)
 SUNDAY_HOURS = HoursValues(location_id=1, weekday=6, start_time=time(10), end_time=time(12))
-CHEAP = (1, 8, 1)
 
 
 @pytest.fixture
@@ -426,25 +428,23 @@ def test_a_closure_beats_extra_hours_in_what_patients_are_offered(admin: User) -
 
 
 def test_create_and_update_a_practitioner(admin: User) -> None:
-    values = NewPractitionerValues(" Ana   Silva", "Ana.Silva@Meridian.Example", "p" * 15)
-    ana = practitioners.create_practitioner(values, actor=admin, now=NOW, cost=CHEAP)
+    values = InviteValues(" Ana   Silva", "Ana.Silva@Meridian.Example", "practitioner")
+    link = EmailedLink("raw-token", "https://clinic.example/auth/invitation/raw-token")
+    ana = staff.invite_practitioner(values, link, actor=admin, now=NOW, clinic_name="Clinic")
     assert (ana.display_name, ana.user.email, ana.user.role, ana.is_active) == (
         "Ana Silva",
         "ana.silva@meridian.example",
         "practitioner",
         True,
     )
-    assert "p" * 15 not in ana.user.password_hash
+    assert ana.user.password_hash == staff.NO_PASSWORD  # they choose it on the link
     with pytest.raises(InvalidInput, match="already an account"):
-        practitioners.create_practitioner(
-            replace(values, email="ANA.SILVA@meridian.example"), actor=admin, now=NOW, cost=CHEAP
-        )
-    with pytest.raises(InvalidInput, match="15 characters or more"):
-        practitioners.create_practitioner(
-            replace(values, email="x@meridian.example", password="p" * 14),
+        staff.invite_practitioner(
+            replace(values, email="ANA.SILVA@meridian.example"),
+            link,
             actor=admin,
             now=NOW,
-            cost=CHEAP,
+            clinic_name="Clinic",
         )
     update = PractitionerValues("Ana Silva-Ng", " Bio. ", (3, 1), True, False)
     practitioners.update_practitioner(ana.id, update, actor=admin, now=NOW)

@@ -224,6 +224,60 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "devices.\n\nIf you did not change it, contact the clinic straight away.\n\n"
         "Meridian Acupuncture",
     ),
+    (
+        "password_reset",
+        {
+            "display_name": "Jo Bloggs",
+            "link": "https://clinic.example/auth/reset-password/abc",
+            "minutes": 30,
+            "clinic_name": "Meridian Acupuncture",
+        },
+        "Hello Jo Bloggs,\n\nSomeone asked to reset the password for your Meridian Acupuncture "
+        "account. To choose a new password, open this link within 30 minutes:\n"
+        "https://clinic.example/auth/reset-password/abc\n\nThe link works once. If you did not "
+        "ask, you can ignore this email: your password has not changed.\n\nMeridian Acupuncture",
+    ),
+    (
+        "account_invitation",
+        {
+            "display_name": "Robin Desk",
+            "invited_by": "Clinic Admin",
+            "role_name": "a receptionist",
+            "link": "https://clinic.example/auth/invitation/abc",
+            "days": 7,
+            "clinic_name": "Meridian Acupuncture",
+        },
+        "Hello Robin Desk,\n\nClinic Admin has invited you to Meridian Acupuncture's booking "
+        "system as a receptionist. To choose your password and sign in, open this link within "
+        "7 days:\nhttps://clinic.example/auth/invitation/abc\n\nThe link works once. If you "
+        "were not expecting this, you can ignore this email.\n\nMeridian Acupuncture",
+    ),
+    (
+        "sign_up",
+        {
+            "given_name": "Jo",
+            "link": "https://clinic.example/auth/create-account/abc",
+            "hours": 24,
+            "clinic_name": "Meridian Acupuncture",
+        },
+        "Hello Jo,\n\nTo create your Meridian Acupuncture account, open this link within 24 "
+        "hours and choose a password:\nhttps://clinic.example/auth/create-account/abc\n\nYour "
+        "account will show the sessions you have booked with this email address and health "
+        "questions you have answered.\n\nThe link works once. If you did not ask for an "
+        "account, you can ignore this email.\n\nMeridian Acupuncture",
+    ),
+    (
+        "account_exists",
+        {
+            "display_name": "Jo Bloggs",
+            "sign_in_link": "https://clinic.example/auth/sign-in",
+            "clinic_name": "Meridian Acupuncture",
+        },
+        "Hello Jo Bloggs,\n\nSomeone asked to create a Meridian Acupuncture account with this "
+        "email address, but you already have one. Sign in here:\n"
+        "https://clinic.example/auth/sign-in\n\nIf you have forgotten your password, choose "
+        '"Forgot your password?" on that page.\n\nMeridian Acupuncture',
+    ),
 ]
 
 

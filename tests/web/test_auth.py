@@ -15,7 +15,7 @@ from booking.models import AuditEvent, UserSession
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD, fresh_csrf, sign_in
 
 HOMES = {
-    "patient": ("/patient/", "Your sessions"),
+    "patient": ("/patient/", "Your account"),
     "practitioner": ("/practitioner/", "Your day"),
     "receptionist": ("/reception/", "Day sheet"),
     "admin": ("/admin/", "Clinic set-up"),

@@ -1,7 +1,8 @@
 """A1: new passwords are refused when common (zxcvbn's 10,000 most frequent) and never truncated.
 
 One check serves every form that sets a password: `check_new_password` (change your password,
-every role) and `schedule_setup.check_password` (the admin's "Add a practitioner").
+every role, and the emailed reset and sign-up links) and `staff.check_staff_password` (a staff
+invitation's link, where the invited person chooses their own).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from booking.services.accounts.passwords import (
     check_new_password,
     is_common_password,
 )
-from booking.services.clinic.practitioners import check_password
+from booking.services.accounts.staff import check_staff_password
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD, csrf_from, sign_in
 
 pytestmark = pytest.mark.matrix("A1")
@@ -55,11 +56,11 @@ def test_common_passwords_are_refused(role: Role, password: str) -> None:
     assert caught.value.field == "new_password"
 
 
-def test_the_add_a_practitioner_rule_refuses_them_too() -> None:
+def test_the_invitation_rule_refuses_them_too() -> None:
     with pytest.raises(InvalidInput) as caught:
-        check_password("1qaz2wsx3edc4rfv")
+        check_staff_password("1qaz2wsx3edc4rfv")
     assert caught.value.message == COMMON_PASSWORD
-    assert caught.value.field == "password"
+    assert caught.value.field == "new_password"
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -67,7 +68,7 @@ def test_a_random_passphrase_and_the_demo_password_are_accepted(role: Role) -> N
     check_new_password(secrets.token_urlsafe(16), role=role)  # 22 characters
     check_new_password(" ".join(secrets.token_hex(3) for _ in range(4)), role=role)
     check_new_password(DEMO_PASSWORD, role=role)
-    check_password(DEMO_PASSWORD)
+    check_staff_password(DEMO_PASSWORD)
 
 
 def _change(client: FlaskClient, current: str, new: str) -> object:

@@ -1,16 +1,15 @@
-"""Practitioners: a new account, and the profile patients see."""
+"""Practitioners: inviting a new one, and the profile patients see."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovPasswordInput,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
-from wtforms import PasswordField, StringField, SubmitField, TextAreaField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, StopValidation
 
 from booking.domain.errors import InvalidInput
@@ -24,39 +23,27 @@ from booking.forms.fields import (
     radios,
     text_of,
 )
-from booking.services.accounts.passwords import PASSWORD_MAX
+from booking.services.accounts.staff import InviteValues
 from booking.services.clinic.practitioners import (
     BIO_MAX,
     EMAIL_MAX,
-    PASSWORD_MIN,
-    NewPractitionerValues,
     PractitionerValues,
     check_account_email,
-    check_password,
 )
 
 
 class NewPractitionerForm(FlaskForm):
+    """A name and an address: the practitioner chooses their own password (issue 19)."""
+
     display_name = name_field()
     email = StringField(
         "Email address",
         widget=GovTextInput(),
-        description="They sign in with it.",
+        description="We email them an invitation to choose their own password. "
+        "They sign in with this address.",
         validators=[
             Present("Enter an email address"),
             Length(max=EMAIL_MAX, message="Email address must be 254 characters or fewer"),
-        ],
-    )
-    password = PasswordField(
-        "First password",
-        widget=GovPasswordInput(),
-        description=f"At least {PASSWORD_MIN} characters. Give it to them privately; "
-        "they choose their own later.",
-        validators=[
-            Present("Enter a password"),
-            Length(
-                max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"
-            ),
         ],
     )
     submit = SubmitField("Add practitioner", widget=GovSubmitInput())
@@ -67,17 +54,11 @@ class NewPractitionerForm(FlaskForm):
         except InvalidInput as error:
             raise StopValidation(error.message) from error
 
-    def validate_password(self, field: PasswordField) -> None:
-        try:
-            check_password(text_of(field))
-        except InvalidInput as error:
-            raise StopValidation(error.message) from error
-
-    def values(self) -> NewPractitionerValues:
-        return NewPractitionerValues(
+    def values(self) -> InviteValues:
+        return InviteValues(
             display_name=text_of(self.display_name),
             email=text_of(self.email),
-            password=text_of(self.password),
+            role="practitioner",
         )
 
 

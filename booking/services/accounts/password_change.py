@@ -60,25 +60,45 @@ def change_password(
     actor.password_hash = hash_password(new, cost=cost)
     end_all_sessions(actor.id, now=now)
     token = add_session(actor, now=now, ip_address=ip_address)
-    record_event(
+    password_changed(
+        actor,
         "auth.password_changed",
-        actor=actor,
+        now=now,
+        ip_address=ip_address,
+        request_id=request_id,
+        clinic_name=clinic_name,
+    )
+    return token
+
+
+def password_changed(
+    user: User,
+    action: str,
+    *,
+    now: datetime,
+    ip_address: str | None,
+    request_id: str | None,
+    clinic_name: str,
+) -> None:
+    """The audit row (`action`) and the "your password was changed" email of a new password."""
+    record_event(
+        action,
+        actor=user,
         now=now,
         object_type="user",
-        object_id=actor.id,
+        object_id=user.id,
         ip_address=ip_address,
         request_id=request_id,
     )
     clinic = get_clinic()
     _queue_password_changed_email(
-        actor,
+        user,
         now=now,
         clinic_name=clinic_name,
         zone=clinic_zone(),
         phone=clinic.phone if clinic else None,
     )
     db.session.flush()
-    return token
 
 
 def _audit_failure(

@@ -47,15 +47,25 @@ def sign_in(
     if user is None:
         record_event("auth.sign_in_failed", actor=None, now=now, ip_address=ip_address)
         return None
-    second_step = user.is_staff and needs_second_step(user, get_clinic())
-    token = start_session(user, now=now, ip_address=ip_address, mfa_pending=second_step)
+    signed_in = open_session(user, now=now, ip_address=ip_address)
     record_event(
         "auth.sign_in",
         actor=user,
         now=now,
         ip_address=ip_address,
-        detail="password; second step pending" if second_step else None,
+        detail="password; second step pending" if signed_in.second_step else None,
     )
+    return signed_in
+
+
+def open_session(user: User, *, now: datetime, ip_address: str | None) -> SignedIn:
+    """A session for `user` after a password check (sign-in, reset, invitation, sign-up).
+
+    Staff who need a second factor get a pending session that signs nobody in until the
+    code (or enrolment) replaces it: a password alone, typed or reset, never passes two-step.
+    """
+    second_step = user.is_staff and needs_second_step(user, get_clinic())
+    token = start_session(user, now=now, ip_address=ip_address, mfa_pending=second_step)
     return SignedIn(user, token, second_step)
 
 

@@ -8,7 +8,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from booking.extensions import db
-from booking.models import Appointment, AppointmentStatus, ContactPreference, PatientProfile
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    ContactPreference,
+    Location,
+    PatientProfile,
+    User,
+)
+from booking.services.platform.audit import record_event
 from booking.services.platform.emails import normalise_email
 
 
@@ -104,3 +112,34 @@ def sessions_of(profile_id: int) -> list[Appointment]:
             .order_by(Appointment.starts_at)
         )
     )
+
+
+def update_contact(
+    profile: PatientProfile, *, phone: str, contact_preference: str, actor: User, now: datetime
+) -> None:
+    """A patient's own phone (E.164, checked by the form) and how to contact them; audited."""
+    profile.phone = phone[:20]
+    profile.contact_preference = ContactPreference(contact_preference)
+    record_event(
+        "patient.contact_update",
+        actor=actor,
+        now=now,
+        object_type="patient",
+        object_id=profile.id,
+        patient_id=profile.id,
+    )
+    db.session.flush()
+
+
+def home_region(profile: PatientProfile | None) -> str:
+    """The country phone numbers are read in: the patient's latest session's location's."""
+    if profile is None:
+        return "GB"
+    code = db.session.scalar(
+        select(Location.country_code)
+        .join(Appointment, Appointment.location_id == Location.id)
+        .where(Appointment.patient_id == profile.id)
+        .order_by(Appointment.starts_at.desc())
+        .limit(1)
+    )
+    return code or "GB"

@@ -1,4 +1,7 @@
-"""Practitioners: their sign-in accounts, profiles and the session types they offer."""
+"""Practitioners: their profiles and the session types they offer.
+
+Their accounts (invitations, disabling) are services/accounts/staff.py.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
-from booking.models import Practitioner, Role, SessionType, User
-from booking.services.accounts.passwords import (
-    STAFF_PASSWORD_MIN,
-    check_password_rule,
-    hash_password,
-)
+from booking.models import Practitioner, SessionType, User
 from booking.services.clinic.checks import audit_change, check_name
 from booking.services.platform.emails import check_email_format, normalise_email
 
@@ -24,16 +22,6 @@ BIO_MAX = 2000
 
 
 EMAIL_MAX = 254
-
-
-PASSWORD_MIN = STAFF_PASSWORD_MIN
-
-
-@dataclass(frozen=True, slots=True)
-class NewPractitionerValues:
-    display_name: str
-    email: str
-    password: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,40 +68,6 @@ def check_account_email(text: str) -> str:
     if len(text) > EMAIL_MAX:
         raise InvalidInput("Email address must be 254 characters or fewer", field="email")
     return normalise_email(check_email_format(text))
-
-
-def check_password(password: str) -> None:
-    """Raises InvalidInput unless the password is 15 to 128 characters long and not common."""
-    check_password_rule(password, minimum=PASSWORD_MIN, field="password")
-
-
-def create_practitioner(
-    values: NewPractitionerValues, *, actor: User, now: datetime, cost: tuple[int, int, int]
-) -> Practitioner:
-    """Add a practitioner with a sign-in account; they change the first password later.
-
-    Raises InvalidInput (with `field`) for an empty or over-long name, a malformed email, an
-    email that already has an account, or a password shorter than 15 characters.
-    """
-    name = check_name(values.display_name, "display_name")
-    email = check_account_email(values.email)
-    taken = db.session.scalar(select(User.id).where(func.lower(User.email) == email))
-    if taken is not None:
-        raise InvalidInput("There is already an account with this email address", field="email")
-    check_password(values.password)
-    user = User(
-        email=email,
-        role=Role.practitioner,
-        display_name=name,
-        password_hash=hash_password(values.password, cost=cost),
-    )
-    db.session.add(user)
-    db.session.flush()
-    practitioner = Practitioner(user_id=user.id, display_name=name, bio="")
-    db.session.add(practitioner)
-    db.session.flush()
-    audit_change("setup.practitioner.create", practitioner, actor, now, ["display_name", "email"])
-    return practitioner
 
 
 def update_practitioner(

@@ -34,7 +34,6 @@ POST_DATA: dict[str, dict[str, str]] = {
     "admin.practitioner_new": {
         "display_name": "Access Matrix Practitioner",
         "email": "access.matrix@meridian.example",
-        "password": "an-initial-password-to-change",
     },
     "admin.practitioner_edit": {
         "display_name": "Mei Lin Chen",
