@@ -20,6 +20,7 @@ from booking.models.clinic import (
     Room,
     RoomKind,
 )
+from booking.models.clinical_note import ClinicalNote, NoteAddendum, NoteFollowUp
 from booking.models.intake import (
     Consent,
     ConsentMethod,
@@ -54,6 +55,9 @@ from booking.models.waitlist import (
 )
 
 __all__ = [
+    "ClinicalNote",
+    "NoteAddendum",
+    "NoteFollowUp",
     "AftercareCheckin",
     "OfferStatus",
     "SideEffectReport",
