@@ -16,6 +16,7 @@ from sqlalchemy.exc import DatabaseError
 from booking.domain.errors import NotFound, PolicyRefused
 from booking.extensions import db
 from booking.models import (
+    Appointment,
     ClinicalNote,
     ConsentMethod,
     FlagSeverity,
@@ -23,6 +24,7 @@ from booking.models import (
     NoteFollowUp,
     PatientFlag,
     Role,
+    User,
 )
 from booking.services.intake.consent import record_consent
 from booking.services.notes import access, follow_ups
@@ -35,22 +37,24 @@ from booking.services.notes.writing import (
 )
 from tests.factories import make_appointment, make_clinic, make_practitioner, make_user
 
+Session = tuple[Appointment, User]
 NOW = datetime(2027, 4, 14, 10, 0, tzinfo=UTC)
 NEEDLES = {"modalities": "needling", "needles_in": 14, "needles_out": 14, "chief_complaint": "x"}
 
 
 @pytest.fixture
-def session(app_ctx: Flask):  # type: ignore[no-untyped-def]
+def session(app_ctx: Flask) -> Session:
     make_clinic()
     appointment = make_appointment()
     practitioner = appointment.practitioner
+    assert appointment.patient is not None
     record_consent(
         appointment.patient, Modality.needling, method=ConsentMethod.paper, actor=None, now=NOW
     )
     return appointment, practitioner.user
 
 
-def test_fourteen_in_thirteen_out_refused_then_fourteen_signs(session) -> None:  # type: ignore[no-untyped-def]
+def test_fourteen_in_thirteen_out_refused_then_fourteen_signs(session: Session) -> None:
     appointment, author = session
     note = save_draft(appointment, {**NEEDLES, "needles_out": 13}, actor=author, now=NOW).note
     with pytest.raises(SigningRefused) as refused:
@@ -61,13 +65,14 @@ def test_fourteen_in_thirteen_out_refused_then_fourteen_signs(session) -> None: 
     assert sign(note, actor=author, now=NOW).signed_at == NOW
 
 
-def test_a_modality_without_consent_and_electro_under_no_electro_refuse(session) -> None:  # type: ignore[no-untyped-def]
+def test_a_modality_without_consent_and_electro_under_no_electro_refuse(session: Session) -> None:
     appointment, author = session
     electro = {**NEEDLES, "modalities": "electro_acupuncture", "electro_hz": 2}
     note = save_draft(appointment, {**electro, "electro_minutes": 20}, actor=author, now=NOW).note
     with pytest.raises(SigningRefused) as refused:
         sign(note, actor=author, now=NOW)
     assert "no current consent" in refused.value.message
+    assert appointment.patient is not None
     record_consent(
         appointment.patient,
         Modality.electro_acupuncture,
@@ -92,7 +97,7 @@ def test_a_modality_without_consent_and_electro_under_no_electro_refuse(session)
     assert sign(note, actor=author, now=NOW).signed
 
 
-def test_a_signed_note_is_locked_and_takes_addenda_in_order(session) -> None:  # type: ignore[no-untyped-def]
+def test_a_signed_note_is_locked_and_takes_addenda_in_order(session: Session) -> None:
     appointment, author = session
     note = save_draft(appointment, NEEDLES, actor=author, now=NOW).note
     with pytest.raises(PolicyRefused):
@@ -105,13 +110,17 @@ def test_a_signed_note_is_locked_and_takes_addenda_in_order(session) -> None:  #
     add_addendum(note, "First correction", actor=author, now=NOW)
     add_addendum(note, "Second correction", actor=author, now=NOW)
     db.session.expire_all()
-    assert [a.text for a in access.note_of(appointment.id).addenda] == [
+    stored = access.note_of(appointment.id)
+    assert stored is not None
+    assert [a.text for a in stored.addenda] == [
         "First correction",
         "Second correction",
     ]
 
 
-def test_only_the_sessions_practitioner_writes_and_only_practitioners_read(session) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_sessions_practitioner_writes_and_practitioners_read(
+    session: Session,
+) -> None:
     appointment, author = session
     other = make_practitioner().user
     with pytest.raises(NotFound):
@@ -129,7 +138,7 @@ def test_only_the_sessions_practitioner_writes_and_only_practitioners_read(sessi
 @pytest.mark.parametrize(("events", "listed"), [("fainting", True), ("forgotten_needle", True),
                                                  ("bruising,soreness", False)])  # fmt: skip
 def test_fainting_or_a_forgotten_needle_goes_on_the_follow_up_list(
-    session,  # type: ignore[no-untyped-def]
+    session: Session,
     events: str,
     listed: bool,
 ) -> None:
@@ -145,7 +154,7 @@ def test_fainting_or_a_forgotten_needle_goes_on_the_follow_up_list(
         assert follow_ups.open_follow_ups() == []
 
 
-def test_the_triggers_refuse_sql_changes_to_a_signed_note(session) -> None:  # type: ignore[no-untyped-def]
+def test_the_triggers_refuse_sql_changes_to_a_signed_note(session: Session) -> None:
     appointment, author = session
     note = save_draft(appointment, NEEDLES, actor=author, now=NOW).note
     db.session.execute(text("UPDATE clinical_note SET plan = 'draft edit' WHERE id = :id"),
@@ -166,6 +175,7 @@ def test_the_triggers_refuse_sql_changes_to_a_signed_note(session) -> None:  # t
         db.session.rollback()
     db.session.expire_all()
     stored = db.session.get(ClinicalNote, note.id)
+    assert stored is not None
     assert stored.plan == "draft edit"
     assert stored.signed_at is not None
     assert db.session.scalar(select(NoteFollowUp)) is None
