@@ -13,7 +13,14 @@ from sqlalchemy.orm import selectinload
 
 from booking.domain.errors import NotFound
 from booking.extensions import db
-from booking.models import Appointment, AppointmentStatus, ClinicalNote, NoteAddendum, User
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    ClinicalNote,
+    NoteAddendum,
+    PatientProfile,
+    User,
+)
 from booking.services.clinic import care
 
 NOTE_STATUSES = (
@@ -90,10 +97,16 @@ def may_add_addendum(note: ClinicalNote, *, actor: User) -> bool:
     return practitioner_id == note.practitioner_id or care.treats(practitioner_id, note.patient_id)
 
 
-def patient_notes(patient_id: int, *, actor: User, limit: int = 20) -> list[ClinicalNote]:
-    """A patient's notes, latest session first (signed and drafts), for a practitioner."""
+def patient_notes(
+    patient_id: int, *, actor: User, limit: int = 50
+) -> tuple[PatientProfile, list[ClinicalNote]]:
+    """A patient and their notes, latest session first (signed and drafts), for a
+    practitioner; NotFound for an unknown patient or another role."""
     reader_id(actor)
-    return list(
+    patient = db.session.get(PatientProfile, patient_id)
+    if patient is None:
+        raise NotFound("There is no patient here.")
+    return patient, list(
         db.session.scalars(
             select(ClinicalNote)
             .join(Appointment, Appointment.id == ClinicalNote.appointment_id)
@@ -121,3 +134,15 @@ def last_note_before(appointment: Appointment) -> ClinicalNote | None:
         .order_by(Appointment.starts_at.desc(), ClinicalNote.id.desc())
         .limit(1)
     )
+
+
+def note_states(appointment_ids: list[int]) -> dict[int, bool]:
+    """Per appointment with a note: True when signed, False for a draft (one query)."""
+    if not appointment_ids:
+        return {}
+    rows = db.session.execute(
+        select(ClinicalNote.appointment_id, ClinicalNote.signed_at).where(
+            ClinicalNote.appointment_id.in_(appointment_ids)
+        )
+    )
+    return {appointment_id: signed_at is not None for appointment_id, signed_at in rows}
