@@ -9,6 +9,7 @@ triggers refuse it too.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +51,7 @@ EDITABLE = frozenset(
     }
 )
 ADDENDUM_MAX = 5000
+log = logging.getLogger(__name__)  # ids only: never a note's text
 
 
 class NoteLocked(PolicyRefused):
@@ -157,9 +159,11 @@ def sign(note: ClinicalNote, *, actor: User, now: datetime) -> ClinicalNote:
         object_id=note.id,
         patient_id=note.patient_id,
     )
+    log.info("clinical note %s signed", note.id)
     if needs_follow_up(note.adverse_codes):
         db.session.add(NoteFollowUp(note_id=note.id, events=note.adverse_events, created_at=now))
         db.session.flush()
+        log.info("clinical note %s: adverse event put on reception's follow-up list", note.id)
     return note
 
 
