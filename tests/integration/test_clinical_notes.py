@@ -135,8 +135,10 @@ def test_only_the_sessions_practitioner_writes_and_practitioners_read(
         add_addendum(note, "Not mine", actor=other, now=NOW)
 
 
-@pytest.mark.parametrize(("events", "listed"), [("fainting", True), ("forgotten_needle", True),
-                                                 ("bruising,soreness", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("events", "listed"),
+    [("fainting", True), ("forgotten_needle", True), ("bruising,soreness", False)],
+)
 def test_fainting_or_a_forgotten_needle_goes_on_the_follow_up_list(
     session: Session,
     events: str,
@@ -157,8 +159,9 @@ def test_fainting_or_a_forgotten_needle_goes_on_the_follow_up_list(
 def test_the_triggers_refuse_sql_changes_to_a_signed_note(session: Session) -> None:
     appointment, author = session
     note = save_draft(appointment, NEEDLES, actor=author, now=NOW).note
-    db.session.execute(text("UPDATE clinical_note SET plan = 'draft edit' WHERE id = :id"),
-                       {"id": note.id})  # fmt: skip
+    db.session.execute(
+        text("UPDATE clinical_note SET plan = 'draft edit' WHERE id = :id"), {"id": note.id}
+    )
     sign(note, actor=author, now=NOW)
     addendum = add_addendum(note, "Later", actor=author, now=NOW)
     db.session.commit()

@@ -78,11 +78,21 @@ def setup(demo: Flask, monkeypatch: pytest.MonkeyPatch) -> Setup:
     with demo.app_context():
         mei = _practitioner("Mei Lin Chen")
         jane = make_patient(given_name="Jane", family_name="Smith")
-        record_consent(jane, Modality.needling, method=ConsentMethod.paper, actor=None,
-                       now=WEDNESDAY - timedelta(days=8))  # fmt: skip
+        record_consent(
+            jane,
+            Modality.needling,
+            method=ConsentMethod.paper,
+            actor=None,
+            now=WEDNESDAY - timedelta(days=8),
+        )
         earlier = _session(mei, WEDNESDAY - timedelta(days=7), jane)
-        values = {"modalities": "needling", "needles_in": 8, "needles_out": 8,
-                  "response": "Slept better", "points": [{"code": "ST 36", "side": "bilateral"}]}  # fmt: skip
+        values = {
+            "modalities": "needling",
+            "needles_in": 8,
+            "needles_out": 8,
+            "response": "Slept better",
+            "points": [{"code": "ST 36", "side": "bilateral"}],
+        }
         note = save_draft(earlier, values, actor=mei.user, now=WEDNESDAY - timedelta(days=7)).note
         sign(note, actor=mei.user, now=WEDNESDAY - timedelta(days=7))
         session = _session(mei, WEDNESDAY, jane).id
@@ -117,8 +127,9 @@ def test_write_save_a_draft_with_mistakes_then_sign_and_add_an_addendum(
     page = mei.get(_url(setup))
     assert page.status_code == 200
     assert "Last time: points and response" in text(page)
-    wrong = post(mei, _url(setup), {**FULL, "pain_score": "11", "points": "LI 21 L",
-                                    "action": "save"})  # fmt: skip
+    wrong = post(
+        mei, _url(setup), {**FULL, "pain_score": "11", "points": "LI 21 L", "action": "save"}
+    )
     assert wrong.status_code == 400
     summary = error_summary(wrong)
     assert "Pain today must be between 0 and 10" in summary
