@@ -148,7 +148,7 @@ def session_note(appointment_id: int) -> Any:
             data=submitted_data(request.form),
             errors=ordered_errors(parsed.errors),
             intro=intro,
-            status=400,
+            status=422,
         )
         db.session.commit()
         return page

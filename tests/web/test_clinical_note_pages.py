@@ -130,7 +130,7 @@ def test_write_save_a_draft_with_mistakes_then_sign_and_add_an_addendum(
     wrong = post(
         mei, _url(setup), {**FULL, "pain_score": "11", "points": "LI 21 L", "action": "save"}
     )
-    assert wrong.status_code == 400
+    assert wrong.status_code == 422
     summary = error_summary(wrong)
     assert "Pain today must be between 0 and 10" in summary
     assert "LI 21 L is not a WHO standard point code. Did you mean LI 20?" not in summary
