@@ -6,7 +6,9 @@ Create Date: 2026-12-06 21:43:13.875181
 
 A signed note is locked: triggers refuse an UPDATE or DELETE of a `clinical_note` row whose
 `signed_at` is set, and any UPDATE or DELETE of a `note_addendum` (append-only), on SQLite and
-PostgreSQL alike. Signing itself is the UPDATE of a draft row, which they allow.
+PostgreSQL alike. Signing itself is the UPDATE of a draft row, which they allow. The one
+exception is retention: once the patient's record is purged (`clinical_purged_at`), the
+DELETE of their notes and addenda is allowed.
 """
 
 import sqlalchemy as sa
@@ -130,13 +132,22 @@ def upgrade():
 
 _NOTE_LOCKED = "a signed clinical note is locked: add an addendum instead"
 _ADDENDUM_LOCKED = "a note addendum cannot be changed or removed"
+# The one way out: once retention has purged the patient's record (clinical_purged_at set),
+# its notes and addenda may be deleted (booking/services/privacy/retention.py does).
+_NOTE_PATIENT = "(SELECT patient_id FROM clinical_note WHERE id = OLD.note_id)"
+_PURGED_PG = (
+    "EXISTS (SELECT 1 FROM patient_profile WHERE id = {patient} AND clinical_purged_at IS NOT NULL)"
+)
+_UNPURGED_SQLITE = "(SELECT clinical_purged_at FROM patient_profile WHERE id = {patient}) IS NULL"
 
 
 def _create_triggers():
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE FUNCTION clinical_note_locked() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN IF OLD.signed_at IS NOT NULL THEN RAISE EXCEPTION '{_NOTE_LOCKED}'; END IF; "
+            f"BEGIN IF TG_OP = 'DELETE' AND {_PURGED_PG.format(patient='OLD.patient_id')} "
+            "THEN RETURN OLD; END IF; "
+            f"IF OLD.signed_at IS NOT NULL THEN RAISE EXCEPTION '{_NOTE_LOCKED}'; END IF; "
             "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END $$"
         )
         op.execute(
@@ -145,21 +156,27 @@ def _create_triggers():
         )
         op.execute(
             "CREATE FUNCTION note_addendum_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION '{_ADDENDUM_LOCKED}'; END $$"
+            f"BEGIN IF TG_OP = 'DELETE' AND {_PURGED_PG.format(patient=_NOTE_PATIENT)} "
+            f"THEN RETURN OLD; END IF; RAISE EXCEPTION '{_ADDENDUM_LOCKED}'; END $$"
         )
         op.execute(
             "CREATE TRIGGER note_addendum_append_only BEFORE UPDATE OR DELETE ON note_addendum "
             "FOR EACH ROW EXECUTE FUNCTION note_addendum_append_only()"
         )
         return
-    for event in ("update", "delete"):
+    unpurged_note = _UNPURGED_SQLITE.format(patient="OLD.patient_id")
+    unpurged_addendum = _UNPURGED_SQLITE.format(patient=_NOTE_PATIENT)
+    for event, note_when, addendum_when in (
+        ("update", "OLD.signed_at IS NOT NULL", "1"),
+        ("delete", f"OLD.signed_at IS NOT NULL AND {unpurged_note}", unpurged_addendum),
+    ):
         op.execute(
             f"CREATE TRIGGER clinical_note_locked_{event} BEFORE {event.upper()} ON clinical_note "
-            f"WHEN OLD.signed_at IS NOT NULL BEGIN SELECT RAISE(ABORT, '{_NOTE_LOCKED}'); END"
+            f"WHEN {note_when} BEGIN SELECT RAISE(ABORT, '{_NOTE_LOCKED}'); END"
         )
         op.execute(
             f"CREATE TRIGGER note_addendum_no_{event} BEFORE {event.upper()} ON note_addendum "
-            f"BEGIN SELECT RAISE(ABORT, '{_ADDENDUM_LOCKED}'); END"
+            f"WHEN {addendum_when} BEGIN SELECT RAISE(ABORT, '{_ADDENDUM_LOCKED}'); END"
         )
 
 

@@ -21,6 +21,7 @@ from booking.models import (
     ConsentMethod,
     FlagSeverity,
     Modality,
+    NoteAddendum,
     NoteFollowUp,
     PatientFlag,
     Role,
@@ -35,6 +36,7 @@ from booking.services.notes.writing import (
     save_draft,
     sign,
 )
+from booking.services.privacy import retention
 from tests.factories import make_appointment, make_clinic, make_practitioner, make_user
 
 Session = tuple[Appointment, User]
@@ -182,3 +184,19 @@ def test_the_triggers_refuse_sql_changes_to_a_signed_note(session: Session) -> N
     assert stored.plan == "draft edit"
     assert stored.signed_at is not None
     assert db.session.scalar(select(NoteFollowUp)) is None
+
+
+def test_retention_purge_removes_the_notes_the_lock_otherwise_keeps(session: Session) -> None:
+    appointment, author = session
+    note = save_draft(appointment, NEEDLES, actor=author, now=NOW).note
+    sign(note, actor=author, now=NOW)
+    add_addendum(note, "Later", actor=author, now=NOW)
+    db.session.commit()
+    with pytest.raises(DatabaseError, match="is locked"):
+        db.session.execute(text("DELETE FROM clinical_note WHERE id = :id"), {"id": note.id})
+    db.session.rollback()
+    expired = retention.Expired(appointment.patient_id or 0, NOW.date(), NOW.date())
+    retention.purge(expired, now=NOW)
+    db.session.commit()
+    assert db.session.scalar(select(ClinicalNote)) is None
+    assert db.session.scalar(select(NoteAddendum)) is None
