@@ -19,6 +19,7 @@ from booking.domain.notes import options
 from booking.domain.notes.points import PointUse, Side, parse_points, points_text
 from booking.domain.notes.signing import ADVERSE_EVENTS, MODALITIES
 from booking.models import ClinicalNote
+from booking.services.notes.writing import NOTE_FIELDS
 
 TEXT_MAX = 5000
 TEXTS = ("chief_complaint", "response", "observations", "pattern_text", "plan", "adverse_detail")
@@ -41,28 +42,7 @@ MULTI: dict[str, dict[str, str]] = {  # any of
     "modalities": MODALITIES,
     "adverse_events": {"none": "None", **ADVERSE_EVENTS},
 }
-ORDER = (
-    "chief_complaint",
-    "pain_score",
-    "response",
-    "tongue_colour",
-    "tongue_coating",
-    "tongue_shape",
-    "pulse_positions",
-    "pulse_qualities",
-    "observations",
-    "patterns",
-    "pattern_text",
-    "plan",
-    "points",
-    "modalities",
-    "electro_hz",
-    "electro_minutes",
-    "needles_in",
-    "needles_out",
-    "adverse_events",
-    "adverse_detail",
-)
+ORDER = NOTE_FIELDS  # the error summary lists problems in the form's order
 
 
 @dataclass

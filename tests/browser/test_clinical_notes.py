@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import (
-    Appointment,
     AppointmentStatus,
     ClinicalNote,
     ConsentMethod,
@@ -29,12 +28,12 @@ from booking.models import (
 from booking.services.intake.consent import record_consent
 from tests.browser.conftest import WIDTHS
 from tests.browser.test_hours_pages import press_until, signed_in
+from tests.browser.test_practitioner_calendar import _insert
 from tests.browser.test_setup_pages import check_page
 
 pytestmark = pytest.mark.browser
 
 LONDON = ZoneInfo("Europe/London")
-MEI, ISLINGTON, FOLLOW_UP = 1, 1, 2  # demo seed order
 _DAYS = itertools.count(400)
 
 
@@ -57,20 +56,8 @@ def _session(app: Flask, given: str) -> tuple[int, date]:
             actor=None,
             now=start - timedelta(days=1),
         )
-        appointment = Appointment(
-            status=AppointmentStatus.completed,
-            starts_at=start,
-            ends_at=start + timedelta(minutes=30),
-            busy_from=start,
-            busy_until=start + timedelta(minutes=35),
-            practitioner_id=MEI,
-            location_id=ISLINGTON,
-            patient_id=patient.id,
-            session_type_id=FOLLOW_UP,
-            ics_uid=f"browser-notes-{given}@meridian.example",
-            booked_at=start - timedelta(days=7),
-        )
-        db.session.add(appointment)
+        appointment = _insert(start, patient, f"notes-{given}")
+        appointment.status = AppointmentStatus.completed
         db.session.commit()
         return appointment.id, day
 

@@ -26,30 +26,30 @@ from booking.services.intake.consent import current_consents
 from booking.services.notes import access
 from booking.services.platform.audit import record_event
 
-EDITABLE = frozenset(
-    {
-        "chief_complaint",
-        "pain_score",
-        "response",
-        "tongue_colour",
-        "tongue_coating",
-        "tongue_shape",
-        "pulse_positions",
-        "pulse_qualities",
-        "observations",
-        "patterns",
-        "pattern_text",
-        "plan",
-        "points",
-        "modalities",
-        "electro_hz",
-        "electro_minutes",
-        "needles_in",
-        "needles_out",
-        "adverse_events",
-        "adverse_detail",
-    }
+# The fields a draft takes, in the form's order.
+NOTE_FIELDS = (
+    "chief_complaint",
+    "pain_score",
+    "response",
+    "tongue_colour",
+    "tongue_coating",
+    "tongue_shape",
+    "pulse_positions",
+    "pulse_qualities",
+    "observations",
+    "patterns",
+    "pattern_text",
+    "plan",
+    "points",
+    "modalities",
+    "electro_hz",
+    "electro_minutes",
+    "needles_in",
+    "needles_out",
+    "adverse_events",
+    "adverse_detail",
 )
+EDITABLE = frozenset(NOTE_FIELDS)
 ADDENDUM_MAX = 5000
 log = logging.getLogger(__name__)  # ids only: never a note's text
 
