@@ -22,6 +22,7 @@ from booking.models import ClinicalNote
 from booking.services.notes.writing import NOTE_FIELDS
 
 TEXT_MAX = 5000
+POINTS_MAX = 2000  # about 150 points
 TEXTS = ("chief_complaint", "response", "observations", "pattern_text", "plan", "adverse_detail")
 NUMBERS: dict[str, tuple[str, int, int]] = {  # field: (label, lowest, highest)
     "pain_score": ("Pain today", 0, 10),
@@ -55,7 +56,7 @@ def _number(raw: str, label: str, low: int, high: int) -> int | None:
     text = raw.strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 6:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6:
         raise InvalidInput(f"{label} must be a whole number, like {low + 2}")
     number = int(text)
     if not low <= number <= high:
@@ -94,8 +95,11 @@ def read_note_form(form: MultiDict[str, str]) -> NoteForm:
                 continue
             codes.clear()
         result.values[name] = ",".join(codes)
+    points = form.get("points", "")
     try:
-        result.values["points"] = [p.as_dict() for p in parse_points(form.get("points", ""))]
+        if len(points) > POINTS_MAX:
+            raise InvalidInput(f"Enter {POINTS_MAX} characters or fewer")
+        result.values["points"] = [p.as_dict() for p in parse_points(points)]
     except InvalidInput as error:
         result.errors["points"] = error.message
     if "other" in result.values.get("adverse_events", "").split(",") and not result.values.get(
