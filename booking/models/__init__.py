@@ -21,6 +21,7 @@ from booking.models.clinic import (
     Room,
     RoomKind,
 )
+from booking.models.clinical_note import ClinicalNote, NoteAddendum, NoteFollowUp
 from booking.models.intake import (
     Consent,
     ConsentMethod,
@@ -57,6 +58,9 @@ from booking.models.waitlist import (
 __all__ = [
     "AccountLink",
     "AccountLinkPurpose",
+    "ClinicalNote",
+    "NoteAddendum",
+    "NoteFollowUp",
     "AftercareCheckin",
     "OfferStatus",
     "SideEffectReport",

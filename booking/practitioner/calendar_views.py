@@ -30,6 +30,7 @@ from booking.practitioner.views import _me, bp
 from booking.services.booking import staff_actions
 from booking.services.booking.practitioner_calendar import load_days
 from booking.services.clinic.settings import clinic_zone, get_clinic
+from booking.services.notes.access import NOTE_STATUSES, note_states
 
 WEEK = 7
 MAX_DAYS_AWAY = 10 * 365  # either side of today: year 1 or 9999 would overflow the day sums
@@ -80,6 +81,22 @@ def _actions(appointment: Appointment, now: datetime) -> dict[str, bool]:
     }
 
 
+NOTE_WORDS = {None: "Write note", False: "Continue note", True: "Read note"}
+
+
+def note_links(appointments: list[Appointment]) -> dict[int, dict[str, str]]:
+    """Each session's note link on the day view: write, continue (a draft) or read (signed)."""
+    states = note_states([a.id for a in appointments])
+    return {
+        a.id: {
+            "url": url_for("practitioner.session_note", appointment_id=a.id),
+            "text": NOTE_WORDS[states.get(a.id)],
+        }
+        for a in appointments
+        if a.patient_id is not None and a.status in NOTE_STATUSES
+    }
+
+
 def _day_context(practitioner: Practitioner, day: date, **extra: Any) -> dict[str, Any]:
     now = clock.utcnow()
     calendar = load_days(practitioner.id, day, 1, zone=clinic_zone())
@@ -95,6 +112,7 @@ def _day_context(practitioner: Practitioner, day: date, **extra: Any) -> dict[st
         "actions": {a.id: _actions(a, now) for a in appointments},
         "labels": {a.id: _session_label(a) for a in appointments},
         "button_form": EmptyForm(),
+        "note_links": note_links(appointments),
         "printed_at": now.astimezone(clinic_zone()),
         "form": DateJumpForm(formdata=None, date=day.isoformat()),
         **extra,

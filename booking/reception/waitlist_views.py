@@ -9,11 +9,13 @@ from flask_login import current_user
 
 from booking import clock
 from booking.domain.errors import DomainError, InvalidInput
+from booking.domain.notes.signing import ADVERSE_EVENTS
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.models import PatientProfile
 from booking.reception.views import bp
 from booking.services.aftercare import reports
+from booking.services.notes import follow_ups as note_follow_ups
 from booking.services.waitlist import entries
 from booking.waitlist import pages
 from booking.waitlist.forms import ReceptionWaitlistForm, WaitlistForm
@@ -57,6 +59,9 @@ def follow_ups() -> str:
         "reception/follow_ups.html",
         lines=reports.open_reports(),
         done_url=lambda report_id: url_for("reception.follow_up_done", report_id=report_id),
+        note_lines=note_follow_ups.open_follow_ups(),
+        event_labels=ADVERSE_EVENTS,
+        button_form=EmptyForm(),
     )
 
 
@@ -66,6 +71,20 @@ def follow_up_done(report_id: int) -> Any:
     if form.validate_on_submit():
         try:
             reports.follow_up(report_id, actor=current_user, now=clock.utcnow())
+        except DomainError:
+            abort(404)
+        db.session.commit()
+        flash("Marked as followed up.")
+    return redirect(url_for("reception.follow_ups"), 303)
+
+
+@bp.route("/follow-ups/notes/<id:follow_up_id>/done", methods=["POST"])
+def note_follow_up_done(follow_up_id: int) -> Any:
+    """A practitioner's note recorded fainting or a forgotten needle: reception called."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            note_follow_ups.follow_up_done(follow_up_id, actor=current_user, now=clock.utcnow())
         except DomainError:
             abort(404)
         db.session.commit()

@@ -22,12 +22,15 @@ from booking.models import (
     AuditEvent,
     BookingSource,
     Clinic,
+    ClinicalNote,
     Consent,
     ExceptionKind,
     IntakeResponse,
     IntakeStatus,
     Location,
     Modality,
+    NoteAddendum,
+    NoteFollowUp,
     OutboxMessage,
     PatientFlag,
     Practitioner,
@@ -41,6 +44,7 @@ from booking.services.intake import consent as consent_service
 from booking.services.intake import pages as pages_service
 from booking.services.intake import staff
 from tests.conftest import seed_demo
+from tests.notes_helpers import delete_all_notes
 
 # Each test runs the whole demo seeder (60 sessions, intakes): `make test-fast` skips them.
 pytestmark = pytest.mark.slow
@@ -75,6 +79,8 @@ ACTIVITY_MODELS = (
     Consent,
     OutboxMessage,
     AuditEvent,
+    ClinicalNote,
+    NoteAddendum,
 )
 
 
@@ -356,6 +362,10 @@ def _snapshot() -> dict[str, Any]:
         )
         for row in _appointments()
     )
+    notes = sorted(
+        (row.appointment.starts_at, row.signed_at, row.chief_complaint, str(row.points))
+        for row in db.session.scalars(select(ClinicalNote))
+    )
     exceptions = sorted(
         (str(row.kind), row.on_date, row.practitioner_id, row.location_id, row.reason)
         for row in db.session.scalars(select(ScheduleException))
@@ -382,11 +392,29 @@ def _snapshot() -> dict[str, Any]:
         "exceptions": exceptions,
         "intakes": intakes,
         "flags": flags,
+        "notes": notes,
     }
+
+
+def test_completed_sessions_have_notes_one_draft_one_addendum_one_follow_up(
+    seeded: Flask,
+) -> None:
+    completed = db.session.scalars(
+        select(Appointment.id).where(Appointment.status == AppointmentStatus.completed)
+    ).all()
+    notes = db.session.scalars(select(ClinicalNote)).all()
+    assert sorted(note.appointment_id for note in notes) == sorted(completed)
+    drafts = [note for note in notes if note.signed_at is None]
+    assert len(drafts) == 1
+    assert drafts[0].practitioner.display_name == "Mei Lin Chen"
+    assert [len(note.addenda) for note in notes if note.addenda] == [1]
+    assert all(note.needles_in == note.needles_out for note in notes)
+    assert db.session.scalar(select(func.count(NoteFollowUp.id))) == 1
 
 
 def test_the_same_now_gives_the_same_activity(seeded: Flask) -> None:
     first = _snapshot()
+    delete_all_notes()  # signed notes are locked; they go first, their triggers suspended
     for model in (PatientFlag, Consent, IntakeResponse, Appointment, ScheduleException):
         db.session.execute(delete(model))
     db.session.commit()

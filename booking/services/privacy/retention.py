@@ -19,8 +19,11 @@ from booking.extensions import db
 from booking.models import (
     Appointment,
     AppointmentStatus,
+    ClinicalNote,
     Consent,
     IntakeResponse,
+    NoteAddendum,
+    NoteFollowUp,
     PatientFlag,
     PatientProfile,
 )
@@ -82,6 +85,7 @@ def purge(expired: Expired, *, now: datetime) -> None:
         intake.answers = {}
         intake.completed_pages = []
     db.session.execute(delete(PatientFlag).where(PatientFlag.patient_id == patient.id))
+    _delete_notes(patient.id)
     record_event(
         "privacy.retention_purge",
         actor=None,
@@ -92,3 +96,15 @@ def purge(expired: Expired, *, now: datetime) -> None:
         detail=f"last clinical event {expired.last_clinical.isoformat()}",
     )
     db.session.flush()
+
+
+def _delete_notes(patient_id: int) -> None:
+    """The patient's clinical notes go with the rest of the clinical content.
+
+    The lock triggers allow it only once `clinical_purged_at` is set, so that is flushed first.
+    """
+    db.session.flush()
+    notes = select(ClinicalNote.id).where(ClinicalNote.patient_id == patient_id)
+    db.session.execute(delete(NoteAddendum).where(NoteAddendum.note_id.in_(notes)))
+    db.session.execute(delete(NoteFollowUp).where(NoteFollowUp.note_id.in_(notes)))
+    db.session.execute(delete(ClinicalNote).where(ClinicalNote.patient_id == patient_id))

@@ -1,0 +1,1 @@
+"""Clinical notes: acupuncture point codes (WHO notation) and the rules for signing a note."""

@@ -1,0 +1,1 @@
+"""Clinical notes: drafts, signing (locked after), addenda, reading, follow-ups (issue 16)."""
