@@ -185,9 +185,9 @@ def confirm_page(patient_id: int, *, prefix: str) -> Response | str:
             return redirect(url_for(f"{prefix}.book_for", patient_id=patient.id), 303)
         db.session.commit()
         start = booked.appointment.starts_at.astimezone(booked.appointment.location.zone)
-        flash(
-            f"Session booked for {patient.full_name}: {format_date(start)} at {format_time(start)}"
-        )
+        # The record page this leads to names the patient: the flash (kept in the session
+        # cookie until shown) never does.
+        flash(f"Session booked: {format_date(start)} at {format_time(start)}")
         return redirect(_record_url(prefix, patient.id), 303)
     if hold is None:
         raise HoldExpired("We are no longer holding that time.")

@@ -47,7 +47,7 @@ def new_patient() -> Response | str:
             now=clock.utcnow(),
         )
         db.session.commit()
-        flash(f"Patient created: {patient.full_name}")
+        flash("Patient created")  # the record page names them; the cookie never does
         return redirect(url_for("reception.patient_record", patient_id=patient.id), 303)
     return render_template("reception/new_patient.html", form=form)
 

@@ -50,8 +50,9 @@ def join_page(
             return render_template(template, form=form, **context)
         db.session.commit()
         if announce:
+            # Flashes live in the session cookie until shown: no patient's name in them.
             flash(
-                f"{entry.patient.full_name} is on the waitlist for {entry.session_type.name} "
+                f"Added to the waitlist for {entry.session_type.name} "
                 f"at {entry.location.name}. We email when a time comes up."
             )
         return redirect(done_url, 303)
@@ -67,5 +68,5 @@ def remove_entry(entry_id: int, *, patient_id: int | None, done_url: str) -> Any
     entry = get_owned_or_404(WaitlistEntry, entry_id, **owner)
     entries.remove(entry, now=clock.utcnow(), actor=current_user)
     db.session.commit()
-    flash(f"{entry.patient.full_name} is off the waitlist for {entry.session_type.name}.")
+    flash(f"Removed from the waitlist for {entry.session_type.name}.")
     return redirect(done_url, 303)

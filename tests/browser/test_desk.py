@@ -199,7 +199,7 @@ def book_on_behalf(page: Any, js: bool, day: str) -> None:
     assert page.locator("h1").inner_text().startswith("Check and book for")
     check(page, "confirm", js)
     tab_enter(page, button("Book session"))
-    assert "Session booked for" in page.content()
+    assert "Session booked:" in page.content()
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js-on", "js-off"])
@@ -261,7 +261,8 @@ def test_desk_journeys_with_the_keyboard_alone(desk_app: Flask, open_page: Any, 
     tab_to(page, lambda e: e["name"] == "contact_preference")
     page.keyboard.press("Space")
     tab_enter(page, button("Create patient"))
-    assert f"Patient created: {newcomer}" in page.content()
+    assert "Patient created" in page.content()
+    assert newcomer in page.content()
     book_on_behalf(page, js, "11/03/2027")
 
     with desk_app.app_context():

@@ -17,7 +17,6 @@ from booking.extensions import db
 from booking.models import (
     Appointment,
     AppointmentStatus,
-    AuditEvent,
     OutboxMessage,
     PatientProfile,
     Practitioner,
@@ -90,7 +89,8 @@ def sessions(live_app: Flask) -> Iterator[Sessions]:
                     OutboxMessage.dedupe_key.like(f"appointment:{appointment_id}:%")
                 )
             )
-        db.session.execute(delete(AuditEvent).where(AuditEvent.object_id.in_(ids)))
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.appointment_id.in_(ids)))
+        # Audit rows stay: the audit trail is append-only (a trigger refuses DELETE).
         db.session.execute(delete(Appointment).where(Appointment.id.in_(ids)))
         db.session.execute(
             update(Practitioner)

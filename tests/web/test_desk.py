@@ -125,7 +125,8 @@ def test_find_a_patient_by_misspelt_name_birth_date_email_or_phone_or_create_the
         assert response.headers["Location"].endswith(f"/reception/patients/{patient.id}")
     assert [e.patient_id for e in _audit(demo, "patient.create")] == [patient.id]
     page = text(desk.get(response.headers["Location"]))
-    assert "Patient created: Noor Haddad" in page
+    assert "Patient created" in page
+    assert "Noor Haddad" in page
     assert "+442079460018" in page
 
 
