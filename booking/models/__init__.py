@@ -42,6 +42,14 @@ from booking.models.practitioner import (
     WorkingHours,
     practitioner_session_type,
 )
+from booking.models.plan import (
+    OutcomeMeasure,
+    OutcomeRecord,
+    PlanAppointment,
+    PlanPhase,
+    PlanStatus,
+    TreatmentPlan,
+)
 from booking.models.privacy import ErasureRequest, ErasureStatus
 from booking.models.session_type import Audience, SessionType
 from booking.models.sign_in_throttle import SignInThrottle
@@ -54,6 +62,12 @@ from booking.models.waitlist import (
 )
 
 __all__ = [
+    "OutcomeMeasure",
+    "OutcomeRecord",
+    "PlanAppointment",
+    "PlanPhase",
+    "PlanStatus",
+    "TreatmentPlan",
     "AftercareCheckin",
     "OfferStatus",
     "SideEffectReport",
