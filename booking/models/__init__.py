@@ -35,13 +35,6 @@ from booking.models.intake_browser import IntakeBrowser
 from booking.models.manage_link import ManageLink
 from booking.models.outbox import OutboxMessage, OutboxStatus
 from booking.models.patient import ContactPreference, PatientProfile
-from booking.models.practitioner import (
-    ExceptionKind,
-    Practitioner,
-    ScheduleException,
-    WorkingHours,
-    practitioner_session_type,
-)
 from booking.models.plan import (
     OutcomeMeasure,
     OutcomeRecord,
@@ -49,6 +42,13 @@ from booking.models.plan import (
     PlanPhase,
     PlanStatus,
     TreatmentPlan,
+)
+from booking.models.practitioner import (
+    ExceptionKind,
+    Practitioner,
+    ScheduleException,
+    WorkingHours,
+    practitioner_session_type,
 )
 from booking.models.privacy import ErasureRequest, ErasureStatus
 from booking.models.session_type import Audience, SessionType

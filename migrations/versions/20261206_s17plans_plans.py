@@ -188,7 +188,6 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_plan_phase_plan_id"), ["plan_id"], unique=False)
 
 
-
 def downgrade():
     with op.batch_alter_table("plan_phase", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_phase_plan_id"))
