@@ -5,6 +5,7 @@ from booking.practitioner import (  # noqa: F401 - each registers its routes on 
     calendar_views,
     feed_views,
     intake_views,
+    plan_views,
 )
 from booking.practitioner.views import bp
 
