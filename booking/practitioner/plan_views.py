@@ -202,7 +202,7 @@ def plan_new(patient_id: int) -> Any:
                 db.session.rollback()
                 form.errors.append(("session_type_id", error.message))
         if form.errors and status == 200:
-            status = 400
+            status = 422
     return (
         render_template(
             "practitioner/plan_new.html",
@@ -322,11 +322,11 @@ def plan_change(plan_id: int) -> Any:
             progress.complete_plan(plan, actor=_actor(), now=now)
             message = "Plan marked completed."
         else:
-            return _plan_page(plan, [("action", "Choose what to change")], 400)
+            return _plan_page(plan, [("action", "Choose what to change")], 422)
     except DomainError as error:
         db.session.rollback()
         field = getattr(error, "field", None) or "action"
-        return _plan_page(_plan(plan_id), [(f"{action}-{field}", error.message)], 400)
+        return _plan_page(_plan(plan_id), [(f"{action}-{field}", error.message)], 422)
     db.session.commit()
     flash(message)
     return redirect(url_for("practitioner.plan_page", plan_id=plan.id))
@@ -341,7 +341,7 @@ def plan_outcome(plan_id: int) -> Response | Any:
     for name in names:
         raw = request.form.get(name, "").strip()
         if not raw.isdigit() or len(raw) > 2 or int(raw) > 10:
-            return _plan_page(plan, [(name, "Enter a whole number from 0 to 10")], 400)
+            return _plan_page(plan, [(name, "Enter a whole number from 0 to 10")], 422)
         items.append(int(raw))
     try:
         progress.record_outcome(
@@ -349,7 +349,7 @@ def plan_outcome(plan_id: int) -> Response | Any:
         )
     except DomainError as error:
         db.session.rollback()
-        return _plan_page(_plan(plan_id), [("item1", error.message)], 400)
+        return _plan_page(_plan(plan_id), [("item1", error.message)], 422)
     db.session.commit()
     flash("Score recorded.")
     return redirect(url_for("practitioner.plan_page", plan_id=plan.id))

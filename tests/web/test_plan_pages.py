@@ -79,7 +79,7 @@ def test_a_practitioner_proposes_and_books_a_plan_and_follows_it(
     token = form(client, path)
 
     bad = client.post(path, data={**plan_fields(follow_up, time="25:00"), "csrf_token": token})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert "Enter a time like 10:00" in error_summary(bad)
 
     shown = client.post(path, data={**plan_fields(follow_up), "csrf_token": token})
@@ -120,7 +120,7 @@ def test_a_practitioner_proposes_and_books_a_plan_and_follows_it(
     blank = client.post(
         f"{plan_url}/change", data={"action": "pause", "reason": " ", "csrf_token": token}
     )
-    assert blank.status_code == 400
+    assert blank.status_code == 422
     assert "Enter why the plan is paused" in error_summary(blank)
     paused = client.post(
         f"{plan_url}/change", data={"action": "pause", "reason": "Away", "csrf_token": token}
