@@ -106,6 +106,10 @@ def test_a_practitioner_proposes_and_books_a_plan_and_follows_it(
     assert counts == {"total": "6", "done": "0", "booked": "6", "remaining": "0"}
 
     plan_url = booked.headers["Location"]
+    day = text(client.get("/practitioner/day?date=2027-03-10"))
+    assert "Session 2 of 6" in day
+    printed = text(client.get("/practitioner/day/print?date=2027-03-10"))
+    assert "Session 2 of 6" in printed
     for score in ("7", "6", "4"):
         assert client.post(f"{plan_url}/outcomes", data={"item1": score, "csrf_token": token})
     html = client.get(plan_url).get_data(as_text=True)

@@ -86,8 +86,8 @@ def plan_sessions(plan: TreatmentPlan) -> list[PlanSession]:
     return out
 
 
-def sequence_of(appointment_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(k, N) for those of `appointment_ids` that are counted sessions of a plan."""
+def sequence_of(appointment_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """(k, N, plan id) for those of `appointment_ids` that are counted sessions of a plan."""
     if not appointment_ids:
         return {}
     plan_ids = set(
@@ -98,12 +98,12 @@ def sequence_of(appointment_ids: list[int]) -> dict[int, tuple[int, int]]:
         )
     )
     wanted = set(appointment_ids)
-    out: dict[int, tuple[int, int]] = {}
+    out: dict[int, tuple[int, int, int]] = {}
     for plan_id in plan_ids:
         plan = db.session.get_one(TreatmentPlan, plan_id)
         for item in plan_sessions(plan):
             if item.appointment.id in wanted and item.sequence is not None:
-                out[item.appointment.id] = (item.sequence, item.of)
+                out[item.appointment.id] = (item.sequence, item.of, plan_id)
     return out
 
 
