@@ -290,8 +290,9 @@ def plan_change(plan_id: int) -> Any:
     action = request.form.get("action", "")
     now = clock.utcnow()
     try:
-        if action == "pause":
-            n = progress.pause_plan(
+        if action in ("pause", "cancel"):
+            change = progress.pause_plan if action == "pause" else progress.cancel_plan
+            n = change(
                 plan,
                 reason=request.form.get("reason", ""),
                 actor=_actor(),
@@ -299,17 +300,8 @@ def plan_change(plan_id: int) -> Any:
                 base_url=base_url(),
                 clinic=_clinic_name(),
             )
-            message = f"Plan paused; {n} future sessions cancelled."
-        elif action == "cancel":
-            n = progress.cancel_plan(
-                plan,
-                reason=request.form.get("reason", ""),
-                actor=_actor(),
-                now=now,
-                base_url=base_url(),
-                clinic=_clinic_name(),
-            )
-            message = f"Plan cancelled; {n} future sessions cancelled."
+            done = "paused" if action == "pause" else "cancelled"
+            message = f"Plan {done}; {n} future sessions cancelled."
         elif action == "extend":
             raw = request.form.get("count", "")
             count = int(raw) if raw.isdigit() and len(raw) <= 2 else 0
