@@ -9,7 +9,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from booking.api.schemas import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT, MAX_REASON
+from booking.api.schemas import (
+    DEFAULT_LIMIT,
+    MAX_ID,
+    MAX_LIMIT,
+    MAX_PLAN_INTERVAL,
+    MAX_PLAN_SESSIONS,
+    MAX_REASON,
+)
 
 PROBLEM = "application/problem+json"
 JSON = "application/json"
@@ -108,6 +115,11 @@ SCHEMAS: dict[str, Any] = {
             "instance": _nullable({"type": "string"}),
             "code": {"type": "string"},
             "errors": {"type": "array", "items": _ref("FieldError")},
+            "conflicts": {
+                "type": "array",
+                "description": "POST /plans: the starts that are not free (nothing was booked).",
+                "items": INSTANT,
+            },
         },
     },
     "FieldError": {
@@ -232,6 +244,121 @@ SCHEMAS: dict[str, Any] = {
             "id": ID,
             "email": {"type": "string"},
             "role": {"type": "string", "enum": ["practitioner", "receptionist", "admin"]},
+        },
+    },
+    "PlanProposalRequest": {
+        "type": "object",
+        "required": [
+            "session_type_id",
+            "practitioner_id",
+            "first_date",
+            "time",
+            "count",
+            "interval_weeks",
+        ],
+        "properties": {
+            "session_type_id": ID,
+            "practitioner_id": ID,
+            "location_id": {
+                **ID,
+                "description": "Optional: by default the practitioner's first working location.",
+            },
+            "first_date": DATE,
+            "time": {
+                "type": "string",
+                "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                "description": "Wall-clock time in the location's zone; kept across clock changes.",
+                "example": "10:00",
+            },
+            "count": {"type": "integer", "minimum": 1, "maximum": MAX_PLAN_SESSIONS},
+            "interval_weeks": {"type": "integer", "minimum": 1, "maximum": MAX_PLAN_INTERVAL},
+            "allow_other_practitioner": {"type": "boolean"},
+        },
+    },
+    "PlanAlternative": {
+        "type": "object",
+        "required": ["start", "end", "practitioner_id"],
+        "properties": {"start": INSTANT, "end": INSTANT, "practitioner_id": ID},
+    },
+    "PlanProposal": {
+        "type": "object",
+        "required": ["location_id", "sessions"],
+        "properties": {
+            "location_id": ID,
+            "sessions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["sequence", "start", "end", "free", "alternatives"],
+                    "properties": {
+                        "sequence": {"type": "integer", "minimum": 1},
+                        "start": INSTANT,
+                        "end": INSTANT,
+                        "free": {"type": "boolean"},
+                        "moved_for_clock_change": {
+                            "type": "boolean",
+                            "description": "The wall time fell in a DST gap and moved after it.",
+                        },
+                        "alternatives": {
+                            "type": "array",
+                            "maxItems": 3,
+                            "items": _ref("PlanAlternative"),
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "NewPlan": {
+        "type": "object",
+        "required": ["session_type_id", "practitioner_id", "goal", "starts", "patient"],
+        "properties": {
+            "session_type_id": ID,
+            "practitioner_id": ID,
+            "location_id": ID,
+            "goal": {"type": "string", "minLength": 1, "maxLength": 500},
+            "starts": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_PLAN_SESSIONS,
+                "items": INSTANT,
+            },
+            "patient": {"oneOf": [_ref("PatientRef"), _ref("NewPatient")]},
+        },
+    },
+    "Plan": {
+        "type": "object",
+        "required": ["id", "status", "total", "appointments"],
+        "properties": {
+            "id": ID,
+            "patient_id": ID,
+            "practitioner_id": ID,
+            "location_id": ID,
+            "goal": {"type": "string"},
+            "condition_tag": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["draft", "active", "paused", "completed", "cancelled"],
+            },
+            "total": {"type": "integer", "minimum": 0},
+            "done": {"type": "integer", "minimum": 0},
+            "booked": {"type": "integer", "minimum": 0},
+            "remaining": {"type": "integer", "minimum": 0},
+            "appointments": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "start", "end", "sequence", "of"],
+                    "properties": {
+                        "id": ID,
+                        "start": INSTANT,
+                        "end": INSTANT,
+                        "status": {"type": "string"},
+                        "sequence": _nullable({"type": "integer", "minimum": 1}),
+                        "of": {"type": "integer", "minimum": 0},
+                    },
+                },
+            },
         },
     },
     "LocationList": _list_of("Location"),
@@ -381,6 +508,64 @@ def _paths() -> dict[str, Any]:
                     **_ok("Appointment", "Cancelled."),
                     "404": _problem("No such session, or not yours."),
                     "422": _problem("The session cannot be cancelled (e.g. completed)."),
+                    **COMMON,
+                    **AUTHED,
+                },
+            }
+        },
+        "/plans/proposal": {
+            "post": {
+                "operationId": "proposePlan",
+                "summary": "Propose a plan's sessions, with up to 3 alternatives where taken",
+                "description": "Every occurrence at the same local wall time, `interval_weeks` "
+                "apart. Alternatives: same day nearest the time, then 1 and 2 days either side "
+                "(earlier first on ties), then another practitioner if allowed.",
+                "requestBody": {
+                    "required": True,
+                    "content": {JSON: {"schema": _ref("PlanProposalRequest")}},
+                },
+                "responses": {
+                    **_ok("PlanProposal", "The proposed sessions."),
+                    "404": _problem("Unknown session type, practitioner or location."),
+                    "422": _problem("A field was refused; `errors` names each one."),
+                    **COMMON,
+                    **AUTHED,
+                },
+            }
+        },
+        "/plans": {
+            "post": {
+                "operationId": "createPlan",
+                "summary": "Book a plan's whole series: every start or none",
+                "parameters": [IDEMPOTENCY_KEY],
+                "requestBody": {
+                    "required": True,
+                    "content": {JSON: {"schema": _ref("NewPlan")}},
+                },
+                "responses": {
+                    "201": {
+                        "description": "The plan, every session booked.",
+                        "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
+                        "content": {JSON: {"schema": _ref("Plan")}},
+                    },
+                    "404": _problem("Unknown session type, practitioner or location."),
+                    "409": _problem(
+                        "Some starts are not free; `conflicts` lists them and nothing was booked."
+                    ),
+                    "422": _problem("A field was refused; `errors` names each one."),
+                    **COMMON,
+                    **AUTHED,
+                },
+            }
+        },
+        "/plans/{plan_id}": {
+            "get": {
+                "operationId": "getPlan",
+                "summary": "A plan with its sessions numbered `sequence` of `of`",
+                "parameters": [{"name": "plan_id", "in": "path", "required": True, "schema": ID}],
+                "responses": {
+                    **_ok("Plan", "The plan."),
+                    "404": _problem("No such plan, or not yours."),
                     **COMMON,
                     **AUTHED,
                 },

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -458,3 +458,117 @@ def appointment_json(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]
         "cancel_reason": appointment.cancel_reason,
         "cancelled_at": instant(appointment.cancelled_at, zone),
     }
+
+
+# --- treatment plans --------------------------------------------------------------------
+
+MAX_GOAL = 500
+MAX_PLAN_SESSIONS = 52
+MAX_PLAN_INTERVAL = 8
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+@dataclass(frozen=True)
+class ProposalArgs:
+    session_type_id: int
+    practitioner_id: int
+    location_id: int | None
+    first_date: date
+    wall_time: time
+    count: int
+    interval_weeks: int
+    allow_other_practitioner: bool
+
+
+@dataclass(frozen=True)
+class PlanArgs:
+    session_type_id: int
+    practitioner_id: int
+    location_id: int | None
+    goal: str
+    starts: list[datetime]
+    patient_id: int | None
+    new_patient: NewPatient | None
+
+
+def _ids(body: Mapping[str, Any], errors: _Errors) -> tuple[int, int, int | None]:
+    ids: dict[str, int | None] = {}
+    for name in ("session_type_id", "practitioner_id"):
+        ids[name] = _id_value(body.get(name))
+        if ids[name] is None:
+            errors.add(name, f"Give {name} as a whole number from 1 to {MAX_ID}.")
+    location_id = None
+    if body.get("location_id") is not None:
+        location_id = _id_value(body["location_id"])
+        if location_id is None:
+            errors.add("location_id", f"location_id must be a whole number from 1 to {MAX_ID}.")
+    return ids["session_type_id"] or 0, ids["practitioner_id"] or 0, location_id
+
+
+def _small_int(body: Mapping[str, Any], name: str, top: int, errors: _Errors) -> int:
+    raw = body.get(name)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= top:
+        errors.add(name, f"Give {name} as a whole number from 1 to {top}.")
+        return 0
+    return raw
+
+
+def proposal_args(body: Mapping[str, Any]) -> ProposalArgs:
+    """Parse POST /plans/proposal. Raises RequestRefused (422) naming every bad field."""
+    errors = _Errors()
+    session_type_id, practitioner_id, location_id = _ids(body, errors)
+    first_date = _date_value(body.get("first_date"))
+    if first_date is None:
+        errors.add("first_date", "Give first_date as a real date, like 2027-09-20.")
+    raw_time = body.get("time")
+    wall = None
+    if isinstance(raw_time, str) and _TIME.match(raw_time):
+        wall = time.fromisoformat(raw_time)
+    else:
+        errors.add("time", "Give time as a 24-hour local time, like 10:00.")
+    count = _small_int(body, "count", MAX_PLAN_SESSIONS, errors)
+    interval = _small_int(body, "interval_weeks", MAX_PLAN_INTERVAL, errors)
+    other = body.get("allow_other_practitioner", False)
+    if not isinstance(other, bool):
+        errors.add("allow_other_practitioner", "allow_other_practitioner must be true or false.")
+    errors.raise_if_any(422)
+    return ProposalArgs(
+        session_type_id=session_type_id,
+        practitioner_id=practitioner_id,
+        location_id=location_id,
+        first_date=cast(date, first_date),
+        wall_time=cast(time, wall),
+        count=count,
+        interval_weeks=interval,
+        allow_other_practitioner=bool(other),
+    )
+
+
+def plan_args(body: Mapping[str, Any], *, today: date, region: str = "GB") -> PlanArgs:
+    """Parse POST /plans. Raises RequestRefused (422) naming every bad field."""
+    errors = _Errors()
+    session_type_id, practitioner_id, location_id = _ids(body, errors)
+    goal = _text(body, "goal", "the plan's goal", errors, field="goal", max_len=MAX_GOAL)
+    raw_starts = body.get("starts")
+    starts: list[datetime] = []
+    if not isinstance(raw_starts, list) or not 1 <= len(raw_starts) <= MAX_PLAN_SESSIONS:
+        errors.add("starts", f"Give starts as a list of 1 to {MAX_PLAN_SESSIONS} start times.")
+    else:
+        for raw in raw_starts:
+            one = _Errors()
+            value = _start(raw, one)
+            if value is None:
+                errors.add("starts", one.items[0]["detail"].replace("start ", "each start ", 1))
+                break
+            starts.append(value)
+    patient_id, new_patient = _patient(body.get("patient"), today, region, errors)
+    errors.raise_if_any(422)
+    return PlanArgs(
+        session_type_id=session_type_id,
+        practitioner_id=practitioner_id,
+        location_id=location_id,
+        goal=cast(str, goal),
+        starts=starts,
+        patient_id=patient_id,
+        new_patient=new_patient,
+    )

@@ -20,18 +20,27 @@ from booking import clock
 from booking.api import schemas
 from booking.api.openapi import openapi_document
 from booking.api.ratelimit import bearer_key, has_no_bearer, ip_key, ip_limit, token_limit, too_many
-from booking.domain.errors import InvalidInput, PolicyRefused
+from booking.domain.errors import InvalidInput, PolicyRefused, SeriesConflict
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.errors import problem
 from booking.extensions import db, limiter
 from booking.links import base_url
-from booking.models import ApiToken, Appointment, PatientProfile, User
+from booking.models import (
+    ApiToken,
+    Appointment,
+    BookingSource,
+    PatientProfile,
+    TreatmentPlan,
+    User,
+)
 from booking.services.api import booking as api_booking
 from booking.services.api import catalogue as api_catalogue
 from booking.services.api import idempotency as api_idempotency
 from booking.services.api import tokens as api_tokens
 from booking.services.booking.changes import cancel_appointment
 from booking.services.booking.patients import create_patient
+from booking.services.plans import planning as plan_planning
+from booking.services.plans import progress as plan_progress
 
 bp = Blueprint("api", __name__)
 
@@ -298,7 +307,7 @@ def create_appointment() -> Response:
     return response
 
 
-def _patient_for(args: schemas.BookingArgs) -> PatientProfile:
+def _patient_for(args: schemas.BookingArgs | schemas.PlanArgs) -> PatientProfile:
     if args.patient_id is not None:
         # A patient the token's user may not book is answered like one that does not exist.
         patient = api_booking.patient_to_book(args.patient_id, actor=g.api_user)
@@ -374,3 +383,119 @@ def list_appointments() -> Response:
 
 def _utc_start(rows: list[Any], appointment_id: int) -> str:
     return next(r.starts_at.isoformat() for r in rows if r.id == appointment_id)
+
+
+@bp.post("/plans/proposal")
+def propose_plan() -> Response:
+    """Every occurrence of a course and, where taken, up to three alternatives."""
+    api_booking.check_may_manage(g.api_user)
+    args = schemas.proposal_args(schemas.json_object(request.get_json(silent=True)))
+    proposal = plan_planning.propose_plan(
+        session_type_id=args.session_type_id,
+        practitioner_id=args.practitioner_id,
+        location_id=args.location_id,
+        first_date=args.first_date,
+        wall_time=args.wall_time,
+        count=args.count,
+        interval_weeks=args.interval_weeks,
+        allow_other_practitioner=args.allow_other_practitioner,
+        actor=g.api_user,
+        now=clock.utcnow(),
+    )
+    zone = api_catalogue.location_zone(proposal.location_id)
+    sessions = [
+        {
+            "sequence": item.occurrence.sequence,
+            "start": schemas.instant(item.occurrence.starts_at, zone),
+            "end": schemas.instant(item.ends_at, zone),
+            "free": item.free,
+            "moved_for_clock_change": item.occurrence.moved,
+            "alternatives": [
+                {
+                    "start": schemas.instant(alt.starts_at, zone),
+                    "end": schemas.instant(alt.ends_at, zone),
+                    "practitioner_id": alt.practitioner_id,
+                }
+                for alt in item.alternatives
+            ],
+        }
+        for item in proposal.sessions
+    ]
+    return jsonify({"location_id": proposal.location_id, "sessions": sessions})
+
+
+@bp.post("/plans")
+@idempotent
+def create_plan() -> Response:
+    """Book a whole series atomically: 201, or 409 listing `conflicts` with nothing booked."""
+    api_booking.check_may_manage(g.api_user)
+    body = schemas.json_object(request.get_json(silent=True))
+    args = schemas.plan_args(body, today=clock.utcnow().date())
+    patient = _patient_for(args)
+    try:
+        booked = plan_planning.book_series(
+            patient=patient,
+            practitioner_id=args.practitioner_id,
+            session_type_id=args.session_type_id,
+            location_id=args.location_id,
+            starts=args.starts,
+            goal=args.goal,
+            actor=g.api_user,
+            now=clock.utcnow(),
+            base_url=base_url(),
+            clinic_name=_clinic_name(),
+            source=BookingSource.api,
+        )
+    except SeriesConflict as conflict:
+        db.session.rollback()
+        g.pop("idempotency_row", None)
+        zone = api_catalogue.location_zone(
+            plan_planning.plan_location(args.practitioner_id, args.location_id)
+        )
+        return problem(
+            409,
+            conflict.message,
+            code=conflict.code,
+            conflicts=[schemas.instant(start, zone) for start in conflict.conflicts],
+        )
+    db.session.flush()
+    response = _finish(_plan_json(booked.plan), 201)
+    response.headers["Location"] = f"{request.path}/{booked.plan.id}"
+    return response
+
+
+@bp.get("/plans/<id:plan_id>")
+def get_plan(plan_id: int) -> Response:
+    api_booking.check_may_manage(g.api_user)
+    plan = plan_progress.plan_for(plan_id, actor=g.api_user)
+    return jsonify(_plan_json(plan))
+
+
+def _plan_json(plan: TreatmentPlan) -> dict[str, Any]:
+    zone = api_catalogue.location_zone(plan.location_id)
+    sessions = plan_progress.plan_sessions(plan)
+    counts = plan_progress.progress(plan, sessions)
+    return {
+        "id": plan.id,
+        "patient_id": plan.patient_id,
+        "practitioner_id": plan.practitioner_id,
+        "location_id": plan.location_id,
+        "goal": plan.goal,
+        "condition_tag": plan.condition_tag,
+        "status": str(plan.status),
+        "total": counts.total,
+        "done": counts.done,
+        "booked": counts.booked,
+        "remaining": counts.remaining,
+        "appointments": [
+            {
+                "id": item.appointment.id,
+                "start": schemas.instant(item.appointment.starts_at, zone),
+                "end": schemas.instant(item.appointment.ends_at, zone),
+                "status": str(item.appointment.status),
+                "sequence": item.sequence,
+                "of": item.of,
+            }
+            for item in sessions
+        ],
+    }

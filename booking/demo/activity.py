@@ -34,6 +34,7 @@ from booking.demo.context import (
     load_context,
 )
 from booking.demo.notes import seed_notes
+from booking.demo.plans import seed_plans
 from booking.demo.sessions import book_sessions, mark_missed_and_cancelled, seed_intakes
 from booking.demo.waitlist import seed_waitlist_and_aftercare
 from booking.demo.week import fill_demo_practitioner_week
@@ -99,6 +100,7 @@ def seed_demo_activity(*, now: datetime) -> DemoActivity:
     arrivals = book_arrivals(context, patients)
     _erasure_request(context, patients)
     seed_waitlist_and_aftercare(context, patients)
+    seed_plans(context)
     seed_notes(context, patients)
     db.session.flush()
     return DemoActivity(

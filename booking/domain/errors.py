@@ -6,6 +6,8 @@ maps each class to an HTTP status.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """A rule of the clinic refused the request; `message` is safe to show to the user."""
@@ -60,3 +62,16 @@ class InvalidInput(DomainError):  # noqa: N818
     def __init__(self, message: str, code: str | None = None, *, field: str | None = None) -> None:
         super().__init__(message, code)
         self.field = field
+
+
+class SeriesConflict(SlotTaken):
+    """Some starts of a plan series are not free; nothing of the series was booked.
+
+    `conflicts` lists the refused starts (aware UTC), in order.
+    """
+
+    code = "series_conflict"
+
+    def __init__(self, message: str, conflicts: list[datetime]) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts

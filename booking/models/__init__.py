@@ -37,6 +37,14 @@ from booking.models.intake_browser import IntakeBrowser
 from booking.models.manage_link import ManageLink
 from booking.models.outbox import OutboxMessage, OutboxStatus
 from booking.models.patient import ContactPreference, PatientProfile
+from booking.models.plan import (
+    OutcomeMeasure,
+    OutcomeRecord,
+    PlanAppointment,
+    PlanPhase,
+    PlanStatus,
+    TreatmentPlan,
+)
 from booking.models.practitioner import (
     ExceptionKind,
     Practitioner,
@@ -61,6 +69,12 @@ __all__ = [
     "ClinicalNote",
     "NoteAddendum",
     "NoteFollowUp",
+    "OutcomeMeasure",
+    "OutcomeRecord",
+    "PlanAppointment",
+    "PlanPhase",
+    "PlanStatus",
+    "TreatmentPlan",
     "AftercareCheckin",
     "OfferStatus",
     "SideEffectReport",

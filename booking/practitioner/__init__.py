@@ -6,6 +6,7 @@ from booking.practitioner import (  # noqa: F401 - each registers its routes on 
     feed_views,
     intake_views,
     note_views,
+    plan_views,
 )
 from booking.practitioner.views import bp
 

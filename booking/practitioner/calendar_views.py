@@ -31,6 +31,7 @@ from booking.services.booking import staff_actions
 from booking.services.booking.practitioner_calendar import load_days
 from booking.services.clinic.settings import clinic_zone, get_clinic
 from booking.services.notes.access import NOTE_STATUSES, note_states
+from booking.services.plans import progress as plan_progress
 
 WEEK = 7
 MAX_DAYS_AWAY = 10 * 365  # either side of today: year 1 or 9999 would overflow the day sums
@@ -111,6 +112,7 @@ def _day_context(practitioner: Practitioner, day: date, **extra: Any) -> dict[st
         "notes": day_view_notes(appointments),
         "actions": {a.id: _actions(a, now) for a in appointments},
         "labels": {a.id: _session_label(a) for a in appointments},
+        "sequences": plan_progress.sequence_of([a.id for a in appointments]),
         "button_form": EmptyForm(),
         "note_links": note_links(appointments),
         "printed_at": now.astimezone(clinic_zone()),

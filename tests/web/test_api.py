@@ -7,6 +7,7 @@ Every response checked here is also validated against the OpenAPI document the A
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -893,7 +894,7 @@ def test_openapi_document_is_public_and_covers_every_route(demo: Flask, api: Fla
     for schema in served["components"]["schemas"].values():
         Draft202012Validator.check_schema(schema)
     documented = {
-        (f"/api/v1{path}".replace("{appointment_id}", "<id:appointment_id>"), method.upper())
+        (re.sub(r"\{(\w+_id)\}", r"<id:\1>", f"/api/v1{path}"), method.upper())
         for path, item in served["paths"].items()
         for method in item
     }

@@ -1,0 +1,190 @@
+"""The demo's treatment plans (issue 17): two active plans and one completed plan.
+
+- Mei Lin Chen: weekly × 8 for low back pain, five sessions done with pain scores falling
+  7, 6, 5, 4, 3, three to come (active).
+- Tom Okafor: weekly × 6 starting next week (active), nothing recorded yet.
+- Tom Okafor: weekly × 4 that ended last month, all done, scores 6, 5, 3, 2 (completed).
+
+Sessions go through the engine's check and the overlap guards like every demo session
+(`validate_start` + `insert_live`); past ones skip only the notice rule. No email is queued.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from booking.demo.context import DOMAIN, DemoContext
+from booking.demo.sessions import grid_starts
+from booking.domain.errors import InvalidInput, PolicyRefused, SlotTaken
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    BookingSource,
+    OutcomeMeasure,
+    OutcomeRecord,
+    PatientProfile,
+    PlanAppointment,
+    PlanPhase,
+    PlanStatus,
+    Practitioner,
+    TreatmentPlan,
+)
+from booking.services.booking.availability import validate_start
+from booking.services.booking.guard import insert_live
+from booking.services.platform.tokens import new_token, token_hash
+
+# (patient, practitioner, goal, condition tag, first week from now, sessions, status, scores)
+PLANS = (
+    (
+        ("Priya", "Shah"),
+        "mei.chen",
+        "Sit at my desk for a full morning",
+        "low-back-pain",
+        -5,
+        8,
+        "active",
+        (7, 6, 5, 4, 3),
+    ),
+    (("Daniel", "Reyes"), "tom.okafor", "Fewer tension headaches", "headache", 1, 6, "active", ()),
+    (
+        ("Hannah", "Kowalski"),
+        "tom.okafor",
+        "Turn my head to drive without pain",
+        "neck-pain",
+        -10,
+        4,
+        "completed",
+        (6, 5, 3, 2),
+    ),
+)
+
+
+def _try(
+    context: DemoContext,
+    practitioner: Practitioner,
+    patient: PatientProfile,
+    type_id: int,
+    location_id: int,
+    start: Any,
+) -> Appointment | None:
+    past = start < context.now
+
+    def pick() -> tuple[int, Any]:
+        return location_id, validate_start(
+            session_type_id=type_id,
+            location_id=location_id,
+            practitioner_id=practitioner.id,
+            starts_at=start,
+            now=context.now,
+            override_limits=past,
+        )
+
+    try:
+        return insert_live(
+            pick,
+            practitioner_id=practitioner.id,
+            now=context.now,
+            status=AppointmentStatus.completed if past else AppointmentStatus.booked,
+            patient_id=patient.id,
+            session_type_id=type_id,
+            source=BookingSource.staff,
+            booked_at=min(start, context.now) - timedelta(days=7),
+            manage_token_hash=token_hash(new_token()),
+        )
+    except (SlotTaken, PolicyRefused, InvalidInput):
+        return None
+
+
+def _first_session(
+    context: DemoContext,
+    practitioner: Practitioner,
+    patient: PatientProfile,
+    type_id: int,
+    week: int,
+) -> tuple[int, Appointment] | None:
+    """The first free start on a working day of the plan's first week: (day offset, row)."""
+    for offset in range(week * 7, week * 7 + 7):
+        if offset == 0:
+            continue
+        for location_id, spans in context.open_on(practitioner.id, offset):
+            for start in grid_starts(context, location_id, spans, 30):
+                if start.astimezone(context.zones[location_id]).hour < 10:
+                    continue
+                row = _try(context, practitioner, patient, type_id, location_id, start)
+                if row is not None:
+                    return offset, row
+    return None
+
+
+def seed_plans(context: DemoContext) -> int:
+    """Add the demo plans; returns how many were made (fewer if the calendar is too full)."""
+    follow_up = context.types["follow-up-acupuncture"]
+    made = 0
+    for index, ((given, family), key, goal, tag, week, count, status, scores) in enumerate(PLANS):
+        practitioner = context.practitioners[key]
+        patient = PatientProfile(
+            given_name=given,
+            family_name=family,
+            email=f"{given.lower()}.{family.lower()}@{DOMAIN}",
+            phone=f"+4474009{index:05d}",
+            date_of_birth=date(1968 + index * 9, 3 + index, 12),
+        )
+        db.session.add(patient)
+        db.session.flush()
+        first = _first_session(context, practitioner, patient, follow_up.id, week)
+        if first is None:
+            continue
+        offset, row = first
+        row.is_first_visit = True
+        zone = context.zones[row.location_id]
+        local = row.starts_at.astimezone(zone)
+        rows = [row]
+        for k in range(1, count):
+            start = row.starts_at.astimezone(zone) + timedelta(weeks=k)
+            start = start.replace(tzinfo=None).replace(tzinfo=zone)  # same wall time
+            again = _try(context, practitioner, patient, follow_up.id, row.location_id, start)
+            if again is not None:
+                rows.append(again)
+        plan = TreatmentPlan(
+            patient_id=patient.id,
+            practitioner_id=practitioner.id,
+            location_id=row.location_id,
+            goal=goal,
+            condition_tag=tag,
+            status=PlanStatus(status),
+            measure=OutcomeMeasure.pain_nrs,
+            review_points="4",
+            created_at=context.now + timedelta(days=offset - 7),
+            updated_at=context.now,
+        )
+        plan.phases = [
+            PlanPhase(
+                position=1,
+                session_type_id=follow_up.id,
+                count=count,
+                interval_weeks=1,
+                weekday=local.weekday(),
+                local_time=local.time().replace(tzinfo=None),
+            )
+        ]
+        db.session.add(plan)
+        db.session.flush()
+        db.session.add_all(PlanAppointment(appointment_id=r.id, plan_id=plan.id) for r in rows)
+        done = [r for r in rows if r.status == AppointmentStatus.completed]
+        for session, score in zip(done, scores, strict=False):
+            db.session.add(
+                OutcomeRecord(
+                    plan_id=plan.id,
+                    appointment_id=session.id,
+                    measure=OutcomeMeasure.pain_nrs,
+                    item1=score,
+                    score=float(score),
+                    recorded_by_id=practitioner.user_id,
+                    recorded_at=session.starts_at - timedelta(minutes=10),
+                )
+            )
+        made += 1
+    db.session.flush()
+    return made

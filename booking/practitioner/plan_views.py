@@ -1,0 +1,347 @@
+"""Treatment plans for a practitioner's own patients (issue 17): create, propose, book the
+whole series, follow progress and outcomes, pause, extend, cancel.
+
+Plain forms that work without JavaScript. One page creates a plan: the first POST shows the
+proposal (each session's proposed time, or up to three alternatives), the second books the
+chosen starts as one series (all or none; a conflict re-offers the proposal with the refused
+starts listed). Another practitioner's plan or a patient she does not treat is 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from booking import clock
+from booking.domain.errors import DomainError, SeriesConflict
+from booking.domain.formatting import format_date
+from booking.domain.plans.chart import Point, line_chart, score_text
+from booking.domain.plans.planner import phase_first_date
+from booking.domain.scheduling.values import local_label
+from booking.extensions import db
+from booking.links import base_url
+from booking.models import OutcomeMeasure, PatientProfile, PlanPhase, TreatmentPlan
+from booking.practitioner.calendar_views import _actor, _clinic_name
+from booking.practitioner.views import _me, bp
+from booking.services.clinic import care
+from booking.services.plans import planning, progress
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FIELDS = (
+    "goal",
+    "condition_tag",
+    "session_type_id",
+    "weekday",
+    "time",
+    "start",
+    "count",
+    "interval_weeks",
+)
+
+
+@dataclass
+class PlanForm:
+    values: dict[str, str]
+    errors: list[tuple[str, str]]
+
+    def parsed(self) -> dict[str, Any] | None:
+        v = self.values
+        out: dict[str, Any] = {}
+        out["goal"] = " ".join(v.get("goal", "").split())
+        if not out["goal"] or len(out["goal"]) > 500:
+            self.errors.append(("goal", "Enter the plan's goal (up to 500 characters)"))
+        out["condition_tag"] = v.get("condition_tag", "").strip()[:60]
+        try:
+            out["session_type_id"] = int(v.get("session_type_id", ""))
+        except ValueError:
+            self.errors.append(("session_type_id", "Select a session type"))
+        try:
+            out["weekday"] = int(v.get("weekday", ""))
+            if not 0 <= out["weekday"] <= 6:
+                raise ValueError
+        except ValueError:
+            self.errors.append(("weekday", "Select a weekday"))
+        try:
+            raw = v.get("time", "").strip()
+            if len(raw) != 5:
+                raise ValueError
+            out["time"] = time.fromisoformat(raw)
+        except ValueError:
+            self.errors.append(("time", "Enter a time like 10:00"))
+        try:
+            raw = v.get("start", "").strip()
+            if len(raw) != 10:
+                raise ValueError
+            out["start"] = date.fromisoformat(raw)
+        except ValueError:
+            self.errors.append(("start", "Enter the first date like 2027-09-20"))
+        for name, top, label in (("count", 52, "sessions"), ("interval_weeks", 8, "weeks")):
+            try:
+                out[name] = int(v.get(name, ""))
+                if not 1 <= out[name] <= top:
+                    raise ValueError
+            except ValueError:
+                self.errors.append((name, f"Enter a whole number of {label} from 1 to {top}"))
+        return None if self.errors else out
+
+
+def _patient(patient_id: int) -> PatientProfile:
+    me = _me()
+    patient = db.session.get(PatientProfile, patient_id)
+    if patient is None or not care.treats(me.id, patient_id):
+        abort(404)
+    return patient
+
+
+def _plan(plan_id: int) -> TreatmentPlan:
+    plan = db.session.get(TreatmentPlan, plan_id)
+    if plan is None or plan.practitioner_id != _me().id:
+        abort(404)
+    return plan
+
+
+def _proposal(parsed: dict[str, Any]) -> planning.Proposal:
+    return planning.propose_plan(
+        session_type_id=parsed["session_type_id"],
+        practitioner_id=_me().id,
+        first_date=phase_first_date(parsed["start"], parsed["weekday"]),
+        wall_time=parsed["time"],
+        count=parsed["count"],
+        interval_weeks=parsed["interval_weeks"],
+        actor=_actor(),
+        now=clock.utcnow(),
+    )
+
+
+def _choices(proposal: planning.Proposal) -> list[dict[str, Any]]:
+    rows = []
+    for item in proposal.sessions:
+        options = []
+        if item.free:
+            options.append((item.occurrence.starts_at, "proposed"))
+        options += [(alt.starts_at, "alternative") for alt in item.alternatives]
+        rows.append(
+            {
+                "sequence": item.occurrence.sequence,
+                "label": local_label(item.occurrence.starts_at, proposal.timezone, with_date=True),
+                "free": item.free,
+                "moved": item.occurrence.moved,
+                "options": [
+                    {
+                        "value": start.isoformat(),
+                        "text": local_label(start, proposal.timezone, with_date=True),
+                        "kind": kind,
+                    }
+                    for start, kind in options
+                ],
+            }
+        )
+    return rows
+
+
+@bp.route("/patients/<id:patient_id>/plans/new", methods=["GET", "POST"])
+def plan_new(patient_id: int) -> Any:
+    patient = _patient(patient_id)
+    me = _me()
+    types = sorted(me.session_types, key=lambda t: t.name)
+    values = {name: request.form.get(name, "") for name in FIELDS}
+    if request.method == "GET":
+        values.update(count="6", interval_weeks="1", time="10:00")
+    form = PlanForm(values, [])
+    rows: list[dict[str, Any]] = []
+    chosen: dict[int, str] = {}
+    status = 200
+    if request.method == "POST":
+        parsed = form.parsed()
+        if parsed is not None:
+            try:
+                if request.form.get("action") == "book":
+                    starts = _chosen_starts(parsed["count"], form)
+                    if not form.errors:
+                        booked = planning.book_series(
+                            patient=patient,
+                            practitioner_id=me.id,
+                            session_type_id=parsed["session_type_id"],
+                            starts=starts,
+                            goal=parsed["goal"],
+                            condition_tag=parsed["condition_tag"],
+                            phases=[
+                                PlanPhase(
+                                    position=1,
+                                    session_type_id=parsed["session_type_id"],
+                                    count=parsed["count"],
+                                    interval_weeks=parsed["interval_weeks"],
+                                    weekday=parsed["weekday"],
+                                    local_time=parsed["time"],
+                                )
+                            ],
+                            actor=_actor(),
+                            now=clock.utcnow(),
+                            base_url=base_url(),
+                            clinic_name=_clinic_name(),
+                        )
+                        db.session.commit()
+                        flash(f"Plan booked: {len(booked.appointments)} sessions.")
+                        return redirect(url_for("practitioner.plan_page", plan_id=booked.plan.id))
+                    chosen = _chosen(parsed["count"])
+                rows = _choices(_proposal(parsed))
+            except SeriesConflict as conflict:
+                db.session.rollback()
+                proposal = _proposal(parsed)
+                for start in conflict.conflicts:
+                    label = local_label(start, proposal.timezone, with_date=True)
+                    form.errors.append(("sessions", f"{label} is no longer free: choose again"))
+                rows = _choices(proposal)
+                status = 409
+            except DomainError as error:
+                db.session.rollback()
+                form.errors.append(("session_type_id", error.message))
+        if form.errors and status == 200:
+            status = 422
+    return (
+        render_template(
+            "practitioner/plan_new.html",
+            patient=patient,
+            types=types,
+            weekdays=WEEKDAYS,
+            values=values,
+            errors=form.errors,
+            rows=rows,
+            chosen=chosen,
+        ),
+        status,
+    )
+
+
+def _chosen(count: int) -> dict[int, str]:
+    return {k: request.form.get(f"session-{k}", "") for k in range(1, count + 1)}
+
+
+def _chosen_starts(count: int, form: PlanForm) -> list[datetime]:
+    starts: list[datetime] = []
+    for k, raw in _chosen(count).items():
+        if raw == "skip":
+            continue
+        try:
+            value = datetime.fromisoformat(raw) if len(raw) <= 40 else None
+        except ValueError:
+            value = None
+        if value is None or value.tzinfo is None:
+            form.errors.append((f"session-{k}", f"Choose a time for session {k}"))
+            continue
+        starts.append(value)
+    if not starts and not form.errors:
+        form.errors.append(("sessions", "Choose at least one session"))
+    return starts
+
+
+def _outcome_points(plan: TreatmentPlan) -> list[dict[str, Any]]:
+    zone = plan.location.zone
+    return [
+        {
+            "date": f"{r.recorded_at.astimezone(zone):%-d %b}",
+            "measure": "PEG-3" if r.measure == OutcomeMeasure.peg3 else "Pain 0-10",
+            "score": score_text(r.score),
+            "raw": r.score,
+        }
+        for r in progress.outcomes(plan)
+    ]
+
+
+def _plan_page(plan: TreatmentPlan, errors: list[tuple[str, str]], status: int = 200) -> Any:
+    sessions = progress.plan_sessions(plan)
+    points = _outcome_points(plan)
+    chart = Markup(  # noqa: S704 - built by line_chart, which escapes every text it writes
+        line_chart(
+            [Point(p["date"], p["raw"]) for p in points],
+            title=f"Outcome scores for this plan, 0 to 10, {len(points)} measurements",
+        )
+    )
+    return (
+        render_template(
+            "practitioner/plan.html",
+            plan=plan,
+            sessions=sessions,
+            counts=progress.progress(plan, sessions),
+            points=points,
+            chart=chart,
+            errors=errors,
+            zone=plan.location.timezone,
+            local_label=local_label,
+            format_date=format_date,
+        ),
+        status,
+    )
+
+
+@bp.route("/plans/<id:plan_id>")
+def plan_page(plan_id: int) -> Any:
+    return _plan_page(_plan(plan_id), [])
+
+
+@bp.route("/plans/<id:plan_id>/change", methods=["POST"])
+def plan_change(plan_id: int) -> Any:
+    plan = _plan(plan_id)
+    action = request.form.get("action", "")
+    now = clock.utcnow()
+    try:
+        if action in ("pause", "cancel"):
+            change = progress.pause_plan if action == "pause" else progress.cancel_plan
+            n = change(
+                plan,
+                reason=request.form.get("reason", ""),
+                actor=_actor(),
+                now=now,
+                base_url=base_url(),
+                clinic=_clinic_name(),
+            )
+            done = "paused" if action == "pause" else "cancelled"
+            message = f"Plan {done}; {n} future sessions cancelled."
+        elif action == "extend":
+            raw = request.form.get("count", "")
+            count = int(raw) if raw.isdigit() and len(raw) <= 2 else 0
+            progress.extend_plan(plan, count=count, actor=_actor(), now=now)
+            message = f"Plan extended by {count} sessions."
+        elif action == "resume":
+            progress.resume_plan(plan, actor=_actor(), now=now)
+            message = "Plan resumed."
+        elif action == "complete":
+            progress.complete_plan(plan, actor=_actor(), now=now)
+            message = "Plan marked completed."
+        else:
+            return _plan_page(plan, [("action", "Choose what to change")], 422)
+    except DomainError as error:
+        db.session.rollback()
+        field = getattr(error, "field", None) or "action"
+        return _plan_page(_plan(plan_id), [(f"{action}-{field}", error.message)], 422)
+    db.session.commit()
+    flash(message)
+    return redirect(url_for("practitioner.plan_page", plan_id=plan.id))
+
+
+@bp.route("/plans/<id:plan_id>/outcomes", methods=["POST"])
+def plan_outcome(plan_id: int) -> Response | Any:
+    plan = _plan(plan_id)
+    measure = OutcomeMeasure.peg3 if request.form.get("measure") == "peg3" else plan.measure
+    names = ("item1",) if measure == OutcomeMeasure.pain_nrs else ("item1", "item2", "item3")
+    items: list[int] = []
+    for name in names:
+        raw = request.form.get(name, "").strip()
+        if not raw.isdigit() or len(raw) > 2 or int(raw) > 10:
+            return _plan_page(plan, [(name, "Enter a whole number from 0 to 10")], 422)
+        items.append(int(raw))
+    try:
+        progress.record_outcome(
+            plan, measure=measure, items=items, actor=_actor(), now=clock.utcnow()
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return _plan_page(_plan(plan_id), [("item1", error.message)], 422)
+    db.session.commit()
+    flash("Score recorded.")
+    return redirect(url_for("practitioner.plan_page", plan_id=plan.id))

@@ -1,0 +1,1 @@
+"""Treatment plans: proposals, atomic series booking, progress and outcomes (issue 17)."""

@@ -1,0 +1,387 @@
+"""Proposing a plan's series and booking it whole (domain.md §2 "Plan series").
+
+Both load the engine's facts ONCE for the whole plan window (the five selects of
+`availability_loading`), never per occurrence. Booking validates every start against that one
+load, then inserts every session inside ONE savepoint under the database overlap guards
+(`guard.guarded_write`): a race lost on any start rolls the whole series back, so no partial
+series is ever left, and the refused starts are listed (SeriesConflict).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from booking.domain.errors import InvalidInput, NotFound, SeriesConflict, SlotTaken
+from booking.domain.plans.planner import (
+    MAX_SESSIONS,
+    ProposedSession,
+    plan_occurrences,
+    plan_window,
+    propose,
+)
+from booking.domain.scheduling.availability import check_slot
+from booking.domain.scheduling.values import Slot
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    BookingSource,
+    OutcomeMeasure,
+    PatientProfile,
+    PlanAppointment,
+    PlanPhase,
+    PlanStatus,
+    Practitioner,
+    TreatmentPlan,
+    User,
+)
+from booking.services.api.booking import check_may_manage, working_location_ids
+from booking.services.booking.availability import MAX_BUFFER, OVERRIDE_HORIZON_DAYS
+from booking.services.booking.availability_loading import (
+    Context,
+    LoadedData,
+    engine_day_bounds,
+    load_context,
+    load_data,
+)
+from booking.services.booking.emails import record_booking
+from booking.services.booking.guard import clear_expired_holds, guarded_write
+from booking.services.booking.holds import is_first_visit
+from booking.services.platform.tokens import new_token, token_hash
+
+
+@dataclass(frozen=True)
+class Proposal:
+    location_id: int
+    timezone: str
+    sessions: list[ProposedSession]
+
+
+@dataclass(frozen=True)
+class BookedSeries:
+    plan: TreatmentPlan
+    appointments: list[Appointment]
+
+
+def plan_location(practitioner_id: int, location_id: int | None) -> int:
+    """The plan's location: the one asked for, else the practitioner's first working location.
+
+    Raises NotFound (unknown practitioner, or one with no working location).
+    """
+    if db.session.get(Practitioner, practitioner_id) is None:
+        raise NotFound("That practitioner does not exist.")
+    if location_id is not None:
+        return location_id
+    locations = working_location_ids(practitioner_id)
+    if not locations:
+        raise NotFound("That practitioner has no working hours anywhere.")
+    return locations[0]
+
+
+def _load(
+    *,
+    session_type_id: int,
+    location_id: int,
+    practitioner_id: int | None,
+    first: date,
+    last: date,
+    now: datetime,
+) -> tuple[Context, LoadedData]:
+    context = load_context(
+        session_type_id=session_type_id, location_id=location_id, practitioner_id=practitioner_id
+    )
+    # Staff plan a course: the booking horizon stretches as for staff overrides; notice stays.
+    policy = replace(
+        context.policy,
+        max_advance_days=max(context.policy.max_advance_days, OVERRIDE_HORIZON_DAYS),
+    )
+    context = replace(context, policy=policy)
+    day_start, day_end = engine_day_bounds(first, last, context.zone)
+    data = load_data(
+        context, first, last, busy_window=(day_start - MAX_BUFFER, day_end + MAX_BUFFER), now=now
+    )
+    return context, data
+
+
+def propose_plan(
+    *,
+    session_type_id: int,
+    practitioner_id: int,
+    first_date: date,
+    wall_time: time,
+    count: int,
+    interval_weeks: int,
+    actor: User,
+    now: datetime,
+    location_id: int | None = None,
+    allow_other_practitioner: bool = False,
+) -> Proposal:
+    """Every occurrence with its verdict and up to three alternatives, from one load.
+
+    Raises NotAllowed (another practitioner's calendar), NotFound, InvalidInput.
+    """
+    check_may_manage(actor, practitioner_id)
+    return build_proposal(
+        session_type_id=session_type_id,
+        practitioner_id=practitioner_id,
+        location_id=plan_location(practitioner_id, location_id),
+        first_date=first_date,
+        wall_time=wall_time,
+        count=count,
+        interval_weeks=interval_weeks,
+        now=now,
+        allow_other_practitioner=allow_other_practitioner,
+    )
+
+
+def build_proposal(
+    *,
+    session_type_id: int,
+    practitioner_id: int,
+    location_id: int,
+    first_date: date,
+    wall_time: time,
+    count: int,
+    interval_weeks: int,
+    now: datetime,
+    allow_other_practitioner: bool = False,
+) -> Proposal:
+    """`propose_plan` without the actor check (benchmarks/plans.py times this).
+
+    Six selects whatever the plan's length: the context, then the engine's five for the whole
+    plan window. Raises NotFound, InvalidInput.
+    """
+    probe = load_context(
+        session_type_id=session_type_id, location_id=location_id, practitioner_id=practitioner_id
+    )
+    if not probe.offers:
+        raise InvalidInput(
+            "The practitioner does not offer this session type.", field="session_type_id"
+        )
+    occurrences = plan_occurrences(
+        first_date=first_date,
+        wall_time=wall_time,
+        timezone=probe.timezone,
+        count=count,
+        interval_weeks=interval_weeks,
+    )
+    first, last = plan_window(occurrences)
+    context, data = _load(
+        session_type_id=session_type_id,
+        location_id=location_id,
+        practitioner_id=None if allow_other_practitioner else practitioner_id,
+        first=first,
+        last=last,
+        now=now,
+    )
+    sessions = propose(
+        occurrences,
+        session_type=context.session_type,
+        location_id=location_id,
+        timezone=context.timezone,
+        practitioner_id=practitioner_id,
+        other_practitioner_ids=data.practitioner_ids if allow_other_practitioner else (),
+        hours=data.hours,
+        exceptions=data.exceptions,
+        busy=data.busy,
+        rooms=data.rooms,
+        policy=context.policy,
+        now=now,
+    )
+    return Proposal(location_id, context.timezone, sessions)
+
+
+def _checked_series(
+    *,
+    session_type_id: int,
+    practitioner_id: int,
+    location_id: int,
+    starts: list[datetime],
+    now: datetime,
+) -> tuple[ZoneInfo, list[Slot], list[datetime]]:
+    """Validate every start against one load; return (zone, slots, refused starts)."""
+    context = load_context(
+        session_type_id=session_type_id, location_id=location_id, practitioner_id=practitioner_id
+    )
+    if not context.offers:
+        raise InvalidInput(
+            "The practitioner does not offer this session type.", field="session_type_id"
+        )
+    days = [start.astimezone(context.zone).date() for start in starts]
+    context, data = _load(
+        session_type_id=session_type_id,
+        location_id=location_id,
+        practitioner_id=practitioner_id,
+        first=min(days),
+        last=max(days),
+        now=now,
+    )
+    slots: list[Slot] = []
+    refused: list[datetime] = []
+    for start in starts:
+        try:
+            slots.append(
+                check_slot(
+                    session_type=context.session_type,
+                    location_id=location_id,
+                    timezone=context.timezone,
+                    hours=data.hours,
+                    exceptions=data.exceptions,
+                    busy=data.busy,
+                    rooms=data.rooms,
+                    policy=context.policy,
+                    now=now,
+                    starts_at=start,
+                    practitioner_id=practitioner_id,
+                )
+            )
+        except SlotTaken:
+            refused.append(start)
+    return context.zone, slots, refused
+
+
+def _series_starts(starts: list[datetime]) -> list[datetime]:
+    if not starts:
+        raise InvalidInput("Choose at least one session.", field="starts")
+    if len(starts) > MAX_SESSIONS:
+        raise InvalidInput(f"A plan has at most {MAX_SESSIONS} sessions.", field="starts")
+    ordered = sorted(starts)
+    if len(set(ordered)) != len(ordered):
+        raise InvalidInput("The same start is chosen twice.", field="starts")
+    return ordered
+
+
+def book_series(
+    *,
+    patient: PatientProfile,
+    practitioner_id: int,
+    session_type_id: int,
+    starts: list[datetime],
+    goal: str,
+    actor: User,
+    now: datetime,
+    base_url: str,
+    clinic_name: str,
+    location_id: int | None = None,
+    condition_tag: str = "",
+    phases: list[PlanPhase] | None = None,
+    measure: OutcomeMeasure = OutcomeMeasure.pain_nrs,
+    review_points: str = "",
+    source: BookingSource = BookingSource.staff,
+) -> BookedSeries:
+    """Create an active plan and book every start, or nothing: all in one savepoint.
+
+    Without `phases` the plan gets one phase of `len(starts)` sessions at the first start's
+    weekday and wall time. Raises NotAllowed, NotFound, InvalidInput, PolicyRefused and
+    SeriesConflict (listing every refused start; nothing is written).
+    """
+    check_may_manage(actor, practitioner_id)
+    goal = " ".join(goal.split())
+    if not goal:
+        raise InvalidInput("Enter the plan's goal.", field="goal")
+    ordered = _series_starts(starts)
+    location = plan_location(practitioner_id, location_id)
+    zone, slots, refused = _checked_series(
+        session_type_id=session_type_id,
+        practitioner_id=practitioner_id,
+        location_id=location,
+        starts=ordered,
+        now=now,
+    )
+    if refused:
+        raise SeriesConflict("Some sessions of the plan are not free.", refused)
+    for earlier, later in zip(slots, slots[1:], strict=False):
+        if later.busy_from < earlier.busy_until:
+            raise InvalidInput("Two sessions of the plan overlap.", field="starts")
+    first_visit = is_first_visit(patient.id)
+    tokens: list[str] = []
+    try:
+        with guarded_write():
+            for slot in slots:
+                clear_expired_holds(
+                    practitioner_id=practitioner_id,
+                    room_id=slot.room_id,
+                    start=slot.busy_from,
+                    end=slot.busy_until,
+                    now=now,
+                )
+            plan = TreatmentPlan(
+                patient_id=patient.id,
+                practitioner_id=practitioner_id,
+                location_id=location,
+                goal=goal[:500],
+                condition_tag=condition_tag[:60],
+                status=PlanStatus.active,
+                measure=measure,
+                review_points=review_points[:60],
+                created_at=now,
+                updated_at=now,
+            )
+            local = slots[0].starts_at.astimezone(zone)
+            plan.phases = phases or [
+                PlanPhase(
+                    position=1,
+                    session_type_id=session_type_id,
+                    count=len(slots),
+                    interval_weeks=1,
+                    weekday=local.weekday(),
+                    local_time=local.time().replace(tzinfo=None),
+                )
+            ]
+            db.session.add(plan)
+            rows: list[Appointment] = []
+            for index, slot in enumerate(slots):
+                token = new_token()
+                tokens.append(token)
+                rows.append(
+                    Appointment(
+                        status=AppointmentStatus.booked,
+                        starts_at=slot.starts_at,
+                        ends_at=slot.ends_at,
+                        busy_from=slot.busy_from,
+                        busy_until=slot.busy_until,
+                        practitioner_id=practitioner_id,
+                        location_id=location,
+                        room_id=slot.room_id,
+                        room_place=slot.room_place,
+                        patient_id=patient.id,
+                        session_type_id=session_type_id,
+                        source=source,
+                        booked_at=now,
+                        manage_token_hash=token_hash(token),
+                        is_first_visit=first_visit and index == 0,
+                        ics_uid=f"{uuid.uuid4()}@meridian",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            db.session.add_all(rows)
+            db.session.flush()
+            db.session.add_all(
+                PlanAppointment(appointment_id=row.id, plan_id=plan.id) for row in rows
+            )
+    except SlotTaken:
+        # A concurrent writer won a start between the check and the insert: the savepoint
+        # rolled the whole series back. Name the starts that are taken now.
+        _, _, lost = _checked_series(
+            session_type_id=session_type_id,
+            practitioner_id=practitioner_id,
+            location_id=location,
+            starts=ordered,
+            now=now,
+        )
+        raise SeriesConflict("Some sessions of the plan are not free.", lost or ordered) from None
+    for row, token in zip(rows, tokens, strict=True):
+        record_booking(
+            row,
+            manage_token=token,
+            actor=actor,
+            now=now,
+            base_url=base_url,
+            clinic_name=clinic_name,
+            detail=f"plan {plan.id}",
+        )
+    return BookedSeries(plan, rows)

@@ -1,0 +1,137 @@
+"""Treatment plan pages in Chromium (issue 17): axe at 1280 and 320 px on the new-plan page
+(empty, refused, proposal) and the plan page; a practitioner creates a 6-session plan and
+books it with the keyboard alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import delete, select
+
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    OutboxMessage,
+    OutcomeRecord,
+    PatientProfile,
+    PlanAppointment,
+    PlanPhase,
+    TreatmentPlan,
+)
+from tests.browser.conftest import WIDTHS
+from tests.browser.test_hours_pages import press_until, signed_in
+from tests.browser.test_setup_pages import check_page
+
+pytestmark = pytest.mark.browser
+
+LONDON = ZoneInfo("Europe/London")
+MEI, ISLINGTON, FOLLOW_UP = 1, 1, 2  # demo seed order
+
+
+@pytest.fixture
+def patient(live_app: Flask) -> Iterator[tuple[int, date]]:
+    """A demo patient Mei treats (one session yesterday); what it made is removed after
+    (audit rows stay: the trail is append-only)."""
+    today = datetime.now(UTC).astimezone(LONDON).date()
+    start = datetime.combine(today - timedelta(days=1), time(10), LONDON).astimezone(UTC)
+    with live_app.app_context():
+        person = db.session.scalars(select(PatientProfile).order_by(PatientProfile.id)).first()
+        assert person is not None
+        row = Appointment(
+            status=AppointmentStatus.completed,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=30),
+            busy_from=start,
+            busy_until=start + timedelta(minutes=35),
+            practitioner_id=MEI,
+            location_id=ISLINGTON,
+            patient_id=person.id,
+            session_type_id=FOLLOW_UP,
+            ics_uid=f"browser-plan-{start.isoformat()}@meridian.example",
+            booked_at=start - timedelta(days=7),
+        )
+        db.session.add(row)
+        db.session.commit()
+        patient_id, seeded = person.id, row.id
+    yield patient_id, today + timedelta(days=35)
+    with live_app.app_context():
+        ids = [seeded, *db.session.scalars(select(PlanAppointment.appointment_id))]
+        for appointment_id in ids:
+            db.session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.dedupe_key.like(f"appointment:{appointment_id}:%")
+                )
+            )
+        db.session.execute(delete(PlanAppointment))
+        db.session.execute(delete(OutcomeRecord))
+        db.session.execute(delete(PlanPhase))
+        db.session.execute(delete(TreatmentPlan))
+        db.session.execute(delete(Appointment).where(Appointment.id.in_(ids)))
+        db.session.commit()
+
+
+def _type_into(page: Any, field_id: str, value: str) -> None:
+    for _ in range(60):
+        if page.evaluate("document.activeElement && document.activeElement.id") == field_id:
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Control+A")
+    page.keyboard.type(value)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_plan_pages_have_no_axe_violations(
+    page_factory: Any, patient: tuple[int, date], width: int
+) -> None:
+    patient_id, start = patient
+    page = signed_in(page_factory, "practitioner", width)
+    page.goto(f"/practitioner/patients/{patient_id}/plans/new")
+    check_page(page)
+    page.locator("#goal").fill("Sleep through the night")
+    page.locator("#time").fill("25:00")
+    page.locator("#start").fill(start.isoformat())
+    page.get_by_role("button", name="Show proposed times").click()
+    page.wait_for_load_state()
+    assert page.locator(".govuk-error-summary").count() == 1
+    check_page(page)
+    page.locator("#time").fill("11:00")
+    page.get_by_role("button", name="Show proposed times").click()
+    page.wait_for_load_state()
+    assert page.locator("fieldset").count() == 6
+    check_page(page)
+    page.get_by_role("button", name="Book these sessions").click()
+    page.wait_for_url("**/practitioner/plans/*")
+    page.locator("#item1").fill("6")
+    page.get_by_role("button", name="Record score").click()
+    page.wait_for_load_state()
+    assert page.locator("svg.plan-chart").count() == 1
+    check_page(page)
+
+
+def test_a_practitioner_books_a_six_session_plan_with_the_keyboard_alone(
+    page_factory: Any, patient: tuple[int, date]
+) -> None:
+    patient_id, start = patient
+    page = signed_in(page_factory, "practitioner", js=False)
+    page.goto(f"/practitioner/patients/{patient_id}/plans/new")
+    _type_into(page, "goal", "Less shoulder pain at work")
+    _type_into(page, "time", "11:00")
+    _type_into(page, "start", start.isoformat())
+    _type_into(page, "count", "6")
+    press_until(page, "Show proposed times")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("fieldset").count() == 6
+    press_until(page, "Book these sessions", limit=200)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/practitioner/plans/" in page.url
+    body = page.locator("main").inner_text()
+    assert "Session 1 of 6" in body
+    assert "Session 6 of 6" in body

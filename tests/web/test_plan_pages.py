@@ -1,0 +1,150 @@
+"""Treatment plan pages of a practitioner (issue 17): create, propose, book, progress, chart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import Location, Practitioner, SessionType, TreatmentPlan
+from tests.factories import make_appointment, make_patient
+from tests.web.booking_helpers import Clock, error_summary, text
+
+WEDNESDAY = datetime(2027, 3, 3, 10, 0, tzinfo=UTC)  # Mei works 9am-1pm, 2pm-6pm (GMT)
+TAKEN = datetime(2027, 3, 17, 11, 0, tzinfo=UTC)  # the third Wednesday at 11am
+
+
+def _book(start: datetime, name: str, **patient: str) -> int:
+    mei = db.session.scalar(select(Practitioner).where(Practitioner.display_name == name))
+    follow_up = db.session.scalar(
+        select(SessionType).where(SessionType.slug == "follow-up-acupuncture")
+    )
+    islington = db.session.scalar(select(Location).where(Location.slug == "islington"))
+    row = make_appointment(
+        starts_at=start,
+        practitioner=mei,
+        location=islington,
+        session_type=follow_up,
+        patient=make_patient(**patient),
+    )
+    return row.patient_id
+
+
+@pytest.fixture
+def mei(
+    demo: Flask, login_as: Callable[[str], FlaskClient], monkeypatch: pytest.MonkeyPatch
+) -> tuple[FlaskClient, int, int, int]:
+    with demo.app_context():
+        jane = _book(WEDNESDAY, "Mei Lin Chen", given_name="Jane", family_name="Smith")
+        _book(TAKEN, "Mei Lin Chen", given_name="Ola", family_name="Busy")
+        stranger = _book(WEDNESDAY, "Tom Okafor", given_name="Sam", family_name="Stranger")
+        follow_up = db.session.scalar(
+            select(SessionType.id).where(SessionType.slug == "follow-up-acupuncture")
+        )
+        db.session.commit()
+    Clock(monkeypatch)
+    return login_as("practitioner"), jane, stranger, follow_up
+
+
+def form(client: FlaskClient, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def plan_fields(follow_up: int, **overrides: str) -> dict[str, str]:
+    return {
+        "goal": "Walk without knee pain",
+        "condition_tag": "knee-pain",
+        "session_type_id": str(follow_up),
+        "weekday": "2",
+        "time": "11:00",
+        "start": "2027-03-02",
+        "count": "6",
+        "interval_weeks": "1",
+        **overrides,
+    }
+
+
+def test_a_practitioner_proposes_and_books_a_plan_and_follows_it(
+    demo: Flask, mei: tuple[FlaskClient, int, int, int]
+) -> None:
+    client, jane, _, follow_up = mei
+    path = f"/practitioner/patients/{jane}/plans/new"
+    token = form(client, path)
+
+    bad = client.post(path, data={**plan_fields(follow_up, time="25:00"), "csrf_token": token})
+    assert bad.status_code == 422
+    assert "Enter a time like 10:00" in error_summary(bad)
+
+    shown = client.post(path, data={**plan_fields(follow_up), "csrf_token": token})
+    assert shown.status_code == 200
+    page = text(shown)
+    assert "Session 1 of 6: Wed 3 Mar 2027, 11:00 GMT" in page
+    assert "Session 3 of 6: Wed 17 Mar 2027, 11:00 GMT (taken)" in page
+    assert "Session 5 of 6: Wed 31 Mar 2027, 11:00 BST" in page  # after the clock change
+    html = shown.get_data(as_text=True)
+    choices = dict(re.findall(r'name="(session-\d)" type="radio" value="([^"]+)" checked', html))
+    assert len(choices) == 6
+    assert choices["session-3"].startswith("2027-03-17T")
+    assert choices["session-3"] != ("2027-03-17T11:00:00+00:00")
+
+    booked = client.post(
+        path, data={**plan_fields(follow_up), **choices, "action": "book", "csrf_token": token}
+    )
+    assert booked.status_code == 302, error_summary(booked)
+    plan_page = client.get(booked.headers["Location"])
+    page = text(plan_page)
+    assert "Session 1 of 6" in page
+    assert "Session 6 of 6" in page
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', plan_page.get_data(as_text=True)))
+    assert counts == {"total": "6", "done": "0", "booked": "6", "remaining": "0"}
+
+    plan_url = booked.headers["Location"]
+    day = text(client.get("/practitioner/day?date=2027-03-10"))
+    assert "Session 2 of 6" in day
+    printed = text(client.get("/practitioner/day/print?date=2027-03-10"))
+    assert "Session 2 of 6" in printed
+    for score in ("7", "6", "4"):
+        assert client.post(f"{plan_url}/outcomes", data={"item1": score, "csrf_token": token})
+    html = client.get(plan_url).get_data(as_text=True)
+    svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)  # type: ignore[union-attr]
+    table = re.search(r'<table class="govuk-table" id="outcome-table">.*?</table>', html, re.S)
+    chart_values = re.findall(r'class="plan-chart-value">([0-9.]+)<', svg)
+    dots = re.findall(r'data-score="([0-9.]+)"', svg)
+    cells = re.findall(r'data-score="([0-9.]+)">', table.group(0))  # type: ignore[union-attr]
+    assert chart_values == dots == cells == ["7", "6", "4"]
+    assert "improv" not in html.lower()
+
+    blank = client.post(
+        f"{plan_url}/change", data={"action": "pause", "reason": " ", "csrf_token": token}
+    )
+    assert blank.status_code == 422
+    assert "Enter why the plan is paused" in error_summary(blank)
+    paused = client.post(
+        f"{plan_url}/change", data={"action": "pause", "reason": "Away", "csrf_token": token}
+    )
+    assert paused.status_code == 302
+    client.post(f"{plan_url}/change", data={"action": "resume", "csrf_token": token})
+    client.post(f"{plan_url}/change", data={"action": "extend", "count": "2", "csrf_token": token})
+    html = client.get(plan_url).get_data(as_text=True)
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', html))
+    assert counts == {"total": "8", "done": "0", "booked": "0", "remaining": "8"}
+    cancelled = client.post(
+        f"{plan_url}/change", data={"action": "cancel", "reason": "Moved", "csrf_token": token}
+    )
+    assert cancelled.status_code == 302
+    with demo.app_context():
+        plan = db.session.scalars(select(TreatmentPlan)).one()
+        assert (plan.status, plan.status_reason) == ("cancelled", "Moved")
+
+
+def test_plans_are_for_own_patients_only(mei: tuple[FlaskClient, int, int, int]) -> None:
+    client, _, stranger, _ = mei
+    assert client.get(f"/practitioner/patients/{stranger}/plans/new").status_code == 404
+    assert client.get("/practitioner/plans/999").status_code == 404
