@@ -101,7 +101,7 @@ def seed_demo_activity(*, now: datetime) -> DemoActivity:
     _erasure_request(context, patients)
     seed_waitlist_and_aftercare(context, patients)
     seed_plans(context)
-    seed_notes(context, patients)
+    seed_notes(context)
     db.session.flush()
     return DemoActivity(
         added=True,

@@ -13,7 +13,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from booking.demo.context import DemoContext, DemoPatient
+from sqlalchemy import select
+
+from booking.demo.context import DemoContext
+from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, ConsentMethod, Modality
 from booking.services.intake.consent import current_consents, modalities_of, record_consent
 from booking.services.notes.writing import add_addendum, save_draft, sign
@@ -86,16 +89,17 @@ def _values(appointment: Appointment, variant: dict[str, Any]) -> dict[str, Any]
     return values
 
 
-def seed_notes(context: DemoContext, patients: list[DemoPatient]) -> int:
-    """Notes for the completed sessions; returns how many were written."""
-    done = sorted(
-        (
-            row
-            for patient in patients
-            for row in patient.rows
-            if row.status == AppointmentStatus.completed and row.ends_at <= context.now
-        ),
-        key=lambda row: (row.starts_at, row.id),
+def seed_notes(context: DemoContext) -> int:
+    """Notes for the completed sessions (plans' included); returns how many were written."""
+    done = list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.status == AppointmentStatus.completed,
+                Appointment.ends_at <= context.now,
+            )
+            .order_by(Appointment.starts_at, Appointment.id)
+        )
     )
     if not done:
         return 0
