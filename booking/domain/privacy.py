@@ -75,8 +75,14 @@ def readable_value(value: Any, zone: ZoneInfo) -> str:
         return "Not recorded"
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{str(key).replace('_', ' ')}: {readable_value(item, zone)}"
+            for key, item in value.items()
+        )
     if isinstance(value, list):
-        return ", ".join(readable_value(item, zone) for item in value)
+        separator = "; " if any(isinstance(item, dict) for item in value) else ", "
+        return separator.join(readable_value(item, zone) for item in value)
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
         try:
             if len(value) == 10:

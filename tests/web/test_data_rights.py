@@ -8,9 +8,10 @@ the export and the erasure must go by the patient's id, never by name or address
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from flask import Flask
@@ -19,21 +20,34 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import (
+    AftercareCheckin,
     Appointment,
     AppointmentStatus,
     AuditEvent,
+    ClinicalNote,
     ConsentMethod,
     ErasureRequest,
     FlagSeverity,
     IntakeResponse,
     IntakeStatus,
     Modality,
+    NoteAddendum,
+    NoteFollowUp,
     OutboxMessage,
+    OutcomeMeasure,
+    OutcomeRecord,
     PatientFlag,
     PatientProfile,
+    PlanAppointment,
+    PlanPhase,
+    PlanStatus,
     Role,
+    SideEffectReport,
+    TreatmentPlan,
     User,
     UserSession,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from booking.services.intake.consent import record_consent
 from booking.services.platform import outbox
@@ -52,6 +66,8 @@ class Person:
     patient_id: int
     email: str
     canaries: dict[str, str]  # section key -> a value only this patient's rows hold
+    ids: dict[str, tuple[str, int]]  # section key -> (id key, the id of this patient's row)
+    secrets: list[str]  # token hashes: never exported
 
 
 def _person(tag: str, given: str, family: str, staff: User) -> Person:
@@ -117,6 +133,7 @@ def _person(tag: str, given: str, family: str, staff: User) -> Person:
         patient_id=patient.id,
     )
     db.session.flush()
+    ids, secrets = _clinical_rows(tag, patient, past, future, staff)
     return Person(
         user.id,
         patient.id,
@@ -129,8 +146,97 @@ def _person(tag: str, given: str, family: str, staff: User) -> Person:
             "consents": "paper",
             "emails": f"email-{tag}",
             "record_access": "intake.read",
+            "clinical_notes": f"note-{tag}",
+            "note_addenda": f"addendum-{tag}",
+            "note_follow_ups": "fainting",
+            "treatment_plans": f"goal-{tag}",
+            "outcomes": "8.0",
+            "waitlist": "evening",
+            "waitlist_offers": "open",
+            "aftercare_checkins": str(ids["aftercare_checkins"][1]),
+            "side_effects": f"dizzy-{tag}",
         },
+        ids,
+        secrets,
     )
+
+
+def _clinical_rows(
+    tag: str, patient: PatientProfile, past: Appointment, future: Appointment, staff: User
+) -> tuple[dict[str, tuple[str, int]], list[str]]:
+    """A signed note with an addendum and a follow-up, a plan with a score, a waiting-list
+    entry with an offer, and a check-in with a side-effect report: the tables added since."""
+    note = ClinicalNote(
+        appointment_id=past.id,
+        patient_id=patient.id,
+        practitioner_id=past.practitioner_id,
+        author_id=staff.id,
+        chief_complaint=f"note-{tag}",
+        adverse_events="fainting",
+        signed_at=NOW,
+        signed_by_id=staff.id,
+    )
+    plan = TreatmentPlan(
+        patient_id=patient.id,
+        practitioner_id=past.practitioner_id,
+        location_id=past.location_id,
+        goal=f"goal-{tag}",
+        status=PlanStatus.paused,
+        status_reason=f"paused-{tag}",
+        measure=OutcomeMeasure.peg3,
+        phases=[
+            PlanPhase(session_type_id=past.session_type_id, count=6, weekday=1, local_time=time(10))
+        ],
+    )
+    entry = WaitlistEntry(
+        patient_id=patient.id,
+        session_type_id=past.session_type_id,
+        location_id=past.location_id,
+        day_parts="evening",
+        expires_at=NOW + timedelta(days=60),
+    )
+    checkin = AftercareCheckin(
+        appointment_id=past.id,
+        token_hash=hashlib.sha256(f"checkin-{tag}".encode()).hexdigest(),
+        expires_at=NOW + timedelta(days=7),
+    )
+    db.session.add_all([note, plan, entry, checkin])
+    db.session.flush()
+    addendum = NoteAddendum(note_id=note.id, author_id=staff.id, text=f"addendum-{tag}")
+    follow_up = NoteFollowUp(note_id=note.id, events="fainting")
+    outcome = OutcomeRecord(
+        plan_id=plan.id,
+        appointment_id=past.id,
+        measure=OutcomeMeasure.peg3,
+        item1=7,
+        item2=8,
+        item3=9,
+        score=8.0,
+        recorded_by_id=staff.id,
+    )
+    offer = WaitlistOffer(
+        entry_id=entry.id,
+        practitioner_id=past.practitioner_id,
+        starts_at=NOW + timedelta(days=3),
+        token_hash=hashlib.sha256(f"offer-{tag}".encode()).hexdigest(),
+        expires_at=NOW + timedelta(days=1),
+    )
+    report = SideEffectReport(checkin_id=checkin.id, effects="dizziness", detail=f"dizzy-{tag}")
+    db.session.add_all([addendum, follow_up, outcome, offer, report])
+    db.session.add(PlanAppointment(plan_id=plan.id, appointment_id=future.id))
+    db.session.flush()
+    ids = {
+        "clinical_notes": ("note_id", note.id),
+        "note_addenda": ("addendum_id", addendum.id),
+        "note_follow_ups": ("note_id", note.id),
+        "treatment_plans": ("plan_id", plan.id),
+        "outcomes": ("outcome_id", outcome.id),
+        "waitlist": ("waitlist_id", entry.id),
+        "waitlist_offers": ("offer_id", offer.id),
+        "aftercare_checkins": ("checkin_id", checkin.id),
+        "side_effects": ("report_id", report.id),
+    }
+    return ids, [checkin.token_hash, offer.token_hash]
 
 
 @pytest.fixture
@@ -169,6 +275,10 @@ def test_export_holds_all_of_the_patient_and_nothing_of_another(
         assert canary in json.dumps(export["sections"][key]), key
     every_row = [row for rows in export["sections"].values() for row in rows]
     assert all(row.get("patient_id", alex.patient_id) == alex.patient_id for row in every_row)
+    for key, (id_key, own) in alex.ids.items():
+        assert [row[id_key] for row in export["sections"][key]] == [own], key
+        assert alexa.ids[key][1] != own
+    assert export["sections"]["treatment_plans"][0]["appointment_ids"] != []
     page = client.get("/patient/data/export")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -178,6 +288,9 @@ def test_export_holds_all_of_the_patient_and_nothing_of_another(
     for canary in ("Alexa", "Morgane", "alexa@", "-alexa"):
         assert canary not in text
     assert "k" * 43 not in text  # the manage link's token is left out
+    for secret in alex.secrets + alexa.secrets:
+        assert secret not in text
+    assert "token" not in response.get_data(as_text=True)
     with app.app_context():
         exports = db.session.scalars(
             select(AuditEvent.detail).where(AuditEvent.action == "privacy.export")
@@ -253,6 +366,23 @@ def test_erasure_keeps_the_clinical_record_and_the_audit_and_closes_the_account(
         assert ips
         assert set(ips) == {None}
         assert _clinical_counts(alex.patient_id) == clinical_before  # rows kept
+        assert all(clinical_before.values()), clinical_before
+        plan = db.session.scalar(
+            select(TreatmentPlan).where(TreatmentPlan.patient_id == alex.patient_id)
+        )
+        assert (plan.goal, plan.status_reason, plan.status) == (
+            "goal-alex",
+            None,
+            PlanStatus.cancelled,
+        )
+        note = db.session.scalar(
+            select(ClinicalNote).where(ClinicalNote.patient_id == alex.patient_id)
+        )
+        assert (note.chief_complaint, note.signed_at) == ("note-alex", NOW)  # signed: untouched
+        assert db.session.scalar(select(func.count(WaitlistEntry.id))) == 1  # only Alexa's
+        assert db.session.scalar(select(func.count(WaitlistOffer.id))) == 1
+        checkins = db.session.scalars(select(AftercareCheckin)).all()
+        assert sorted(c.expires_at < NOW for c in checkins) == [False, True]  # Alex's link shut
         rows = _all_text_of(alex.patient_id)
         for canary in (
             "cancel-alex",
@@ -260,6 +390,7 @@ def test_erasure_keeps_the_clinical_record_and_the_audit_and_closes_the_account(
             "review-alex",
             "cleared-alex",
             "email-alex",
+            "paused-alex",
             SHARED_EMAIL,
             "Alex",
             "Morgan",
@@ -292,21 +423,46 @@ def test_erasure_keeps_the_clinical_record_and_the_audit_and_closes_the_account(
         other = db.session.get_one(PatientProfile, alexa.patient_id)
         assert (other.given_name, other.email) == ("Alexa", SHARED_EMAIL)
         assert "concern-alexa" in _all_text_of(alexa.patient_id)
+        assert "paused-alexa" in _all_text_of(alexa.patient_id)
 
 
 def _clinical_counts(patient_id: int) -> dict[str, int]:
-    return {
+    counts = {
         model.__tablename__: db.session.scalar(
             select(func.count()).select_from(model).where(model.patient_id == patient_id)
         )
-        for model in (Appointment, IntakeResponse, PatientFlag, OutboxMessage)
+        for model in (
+            Appointment,
+            IntakeResponse,
+            PatientFlag,
+            OutboxMessage,
+            ClinicalNote,
+            TreatmentPlan,
+        )
     }
+    notes = select(ClinicalNote.id).where(ClinicalNote.patient_id == patient_id)
+    plans = select(TreatmentPlan.id).where(TreatmentPlan.patient_id == patient_id)
+    appointments = select(Appointment.id).where(Appointment.patient_id == patient_id)
+    checkins = select(AftercareCheckin.id).where(AftercareCheckin.appointment_id.in_(appointments))
+    for model, column, owners in (
+        (NoteAddendum, NoteAddendum.note_id, notes),
+        (NoteFollowUp, NoteFollowUp.note_id, notes),
+        (OutcomeRecord, OutcomeRecord.plan_id, plans),
+        (PlanPhase, PlanPhase.plan_id, plans),
+        (PlanAppointment, PlanAppointment.plan_id, plans),
+        (AftercareCheckin, AftercareCheckin.id, checkins),
+        (SideEffectReport, SideEffectReport.checkin_id, checkins),
+    ):
+        counts[model.__tablename__] = db.session.scalar(
+            select(func.count()).select_from(model).where(column.in_(owners))
+        )
+    return counts
 
 
 def _all_text_of(patient_id: int) -> str:
     """Every row of the patient's own tables, as one string to search for canaries."""
     parts = [repr(db.session.get(PatientProfile, patient_id).__dict__)]
-    for model in (Appointment, IntakeResponse, PatientFlag, OutboxMessage):
+    for model in (Appointment, IntakeResponse, PatientFlag, OutboxMessage, TreatmentPlan):
         for row in db.session.scalars(select(model).where(model.patient_id == patient_id)):
             parts.append(repr({k: v for k, v in row.__dict__.items() if not k.startswith("_")}))
     return "\n".join(parts)

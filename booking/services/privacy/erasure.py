@@ -2,8 +2,12 @@
 
 Anonymising replaces the name, contact details and every free-text field, stops the account
 signing in and cancels future sessions. The clinical record (sessions with their dates,
-intake choices, flags, consents) stays for the retention period (`retention.py`), because the
-clinic must keep it; the audit trail is never touched and records the request and its end.
+intake choices, flags, consents, clinical notes and addenda, treatment plans with their goals
+and outcome scores, side effects the patient reported) stays for the retention period
+(`retention.py`), because the clinic must keep it; signed notes are never updated. What is
+not clinical goes now: a plan's pause or cancel reason (like a session's cancel reason), the
+waiting list and its offers, and any check-in link still open. The audit trail is never
+touched and records the request and its end.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from booking.domain.errors import NotFound, PolicyRefused
 from booking.domain.privacy import ERASED_NAME, free_text_keys, without_free_text
 from booking.extensions import db
 from booking.models import (
+    AftercareCheckin,
     Appointment,
     AppointmentStatus,
     ErasureRequest,
@@ -27,8 +32,12 @@ from booking.models import (
     OutboxStatus,
     PatientFlag,
     PatientProfile,
+    PlanStatus,
+    TreatmentPlan,
     User,
     UserSession,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from booking.services.accounts.sessions import end_all_sessions
 from booking.services.platform.audit import record_event
@@ -37,6 +46,7 @@ ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never receive mail
 # Not an argon2 hash: verifying any password against it fails.
 UNUSABLE_PASSWORD_HASH = "!erased"  # noqa: S105
 FUTURE_STATUSES = (AppointmentStatus.booked, AppointmentStatus.checked_in)
+OPEN_PLAN_STATUSES = (PlanStatus.draft, PlanStatus.active, PlanStatus.paused)
 
 
 def pending_request(patient_id: int) -> ErasureRequest | None:
@@ -155,6 +165,41 @@ def anonymise(patient: PatientProfile, *, now: datetime) -> None:
         update(PatientFlag).where(PatientFlag.patient_id == patient.id).values(cleared_reason=None)
     )
     _strip_emails(patient.id)
+    _strip_plans(patient.id, now=now)
+    _delete_waitlist(patient.id)
+    db.session.execute(
+        update(AftercareCheckin)
+        .where(
+            AftercareCheckin.appointment_id.in_(appointment_ids),
+            AftercareCheckin.expires_at > now,
+        )
+        .values(expires_at=now)
+    )
+
+
+def _strip_plans(patient_id: int, *, now: datetime) -> None:
+    """Plans stay (goal, phases, scores are clinical); the words of why one stopped go, and a
+    plan still open ends with the sessions cancelled above."""
+    db.session.execute(
+        update(TreatmentPlan)
+        .where(TreatmentPlan.patient_id == patient_id)
+        .values(status_reason=None)
+    )
+    db.session.execute(
+        update(TreatmentPlan)
+        .where(
+            TreatmentPlan.patient_id == patient_id,
+            TreatmentPlan.status.in_(OPEN_PLAN_STATUSES),
+        )
+        .values(status=PlanStatus.cancelled, updated_at=now)
+    )
+
+
+def _delete_waitlist(patient_id: int) -> None:
+    """The waiting list is not clinical: its entries and their offers (with link hashes) go."""
+    entries = select(WaitlistEntry.id).where(WaitlistEntry.patient_id == patient_id)
+    db.session.execute(delete(WaitlistOffer).where(WaitlistOffer.entry_id.in_(entries)))
+    db.session.execute(delete(WaitlistEntry).where(WaitlistEntry.patient_id == patient_id))
 
 
 def _close_account(user_id: int, *, now: datetime) -> None:

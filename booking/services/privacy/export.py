@@ -2,7 +2,7 @@
 
 Each section is one function registered with `@section`: it takes a patient id and returns
 plain rows (JSON-ready values). The JSON download and the readable page both walk `SECTIONS`,
-so a new table (treatment plans, outcomes) is one more function here and one more entry in
+so a new table is one more function here and one more entry in
 docs/data-export.md. Every query filters by the patient's id, never by name or email:
 families share an address.
 """
@@ -16,22 +16,33 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from booking.domain.errors import NotFound
 from booking.domain.privacy import hide_link_tokens
 from booking.extensions import db
 from booking.models import (
+    AftercareCheckin,
     Appointment,
     AppointmentStatus,
     AuditEvent,
+    ClinicalNote,
     Consent,
     ErasureRequest,
     IntakeResponse,
+    NoteAddendum,
+    NoteFollowUp,
     OutboxMessage,
+    OutcomeRecord,
     PatientFlag,
     PatientProfile,
+    PlanAppointment,
+    PlanPhase,
+    SideEffectReport,
+    TreatmentPlan,
     User,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 
 FORMAT_VERSION = 1
@@ -230,6 +241,287 @@ def email_rows(patient_id: int) -> list[Row]:
             "body": hide_link_tokens(m.body_text),
         }
         for m in messages
+    ]
+
+
+def _notes_of(patient_id: int) -> Any:
+    return select(ClinicalNote.id).where(ClinicalNote.patient_id == patient_id)
+
+
+def _plans_of(patient_id: int) -> Any:
+    return select(TreatmentPlan.id).where(TreatmentPlan.patient_id == patient_id)
+
+
+@section(
+    "clinical_notes",
+    "Treatment notes",
+    "What your practitioner wrote about each session, drafts and signed notes.",
+)
+def note_rows(patient_id: int) -> list[Row]:
+    notes = db.session.scalars(
+        select(ClinicalNote)
+        .where(ClinicalNote.patient_id == patient_id)
+        .options(joinedload(ClinicalNote.practitioner), joinedload(ClinicalNote.author))
+        .order_by(ClinicalNote.created_at, ClinicalNote.id)
+    ).all()
+    signers = {
+        u.id: u
+        for u in db.session.scalars(
+            select(User).where(User.id.in_({n.signed_by_id for n in notes if n.signed_by_id}))
+        )
+    }
+    return [
+        {
+            "note_id": n.id,
+            "appointment_id": n.appointment_id,
+            "practitioner": n.practitioner.display_name,
+            "written_by": _name(n.author),
+            "chief_complaint": n.chief_complaint,
+            "pain_score": n.pain_score,
+            "response": n.response,
+            "tongue_colour": n.tongue_colour,
+            "tongue_coating": n.tongue_coating,
+            "tongue_shape": n.tongue_shape,
+            "pulse_positions": n.pulse_positions,
+            "pulse_qualities": n.pulse_qualities,
+            "observations": n.observations,
+            "patterns": n.patterns,
+            "pattern_text": n.pattern_text,
+            "plan": n.plan,
+            "points": n.points,
+            "modalities": n.modalities,
+            "electro_hz": n.electro_hz,
+            "electro_minutes": n.electro_minutes,
+            "needles_in": n.needles_in,
+            "needles_out": n.needles_out,
+            "adverse_events": n.adverse_events,
+            "adverse_detail": n.adverse_detail,
+            "created_at": n.created_at,
+            "updated_at": n.updated_at,
+            "signed_at": n.signed_at,
+            "signed_by": _name(signers.get(n.signed_by_id)) if n.signed_by_id else None,
+        }
+        for n in notes
+    ]
+
+
+@section("note_addenda", "Additions to notes", "Corrections or remarks added to a signed note.")
+def addendum_rows(patient_id: int) -> list[Row]:
+    addenda = db.session.scalars(
+        select(NoteAddendum)
+        .where(NoteAddendum.note_id.in_(_notes_of(patient_id)))
+        .options(joinedload(NoteAddendum.author))
+        .order_by(NoteAddendum.created_at, NoteAddendum.id)
+    )
+    return [
+        {
+            "addendum_id": a.id,
+            "note_id": a.note_id,
+            "written_by": _name(a.author),
+            "created_at": a.created_at,
+            "text": a.text,
+        }
+        for a in addenda
+    ]
+
+
+@section(
+    "note_follow_ups",
+    "Calls after a session",
+    "When a note recorded an event during treatment and reception called you about it.",
+)
+def follow_up_rows(patient_id: int) -> list[Row]:
+    follow_ups = db.session.scalars(
+        select(NoteFollowUp)
+        .where(NoteFollowUp.note_id.in_(_notes_of(patient_id)))
+        .options(joinedload(NoteFollowUp.followed_up_by))
+        .order_by(NoteFollowUp.created_at, NoteFollowUp.id)
+    )
+    return [
+        {
+            "note_id": f.note_id,
+            "events": f.events,
+            "created_at": f.created_at,
+            "followed_up_at": f.followed_up_at,
+            "followed_up_by": _name(f.followed_up_by),
+        }
+        for f in follow_ups
+    ]
+
+
+@section("treatment_plans", "Treatment plans", "Each course of sessions planned with you.")
+def plan_rows(patient_id: int) -> list[Row]:
+    plans = db.session.scalars(
+        select(TreatmentPlan)
+        .where(TreatmentPlan.patient_id == patient_id)
+        .options(
+            joinedload(TreatmentPlan.practitioner),
+            joinedload(TreatmentPlan.location),
+            selectinload(TreatmentPlan.phases).joinedload(PlanPhase.session_type),
+        )
+        .order_by(TreatmentPlan.created_at, TreatmentPlan.id)
+    ).all()
+    sessions: dict[int, list[int]] = {}
+    for plan_id, appointment_id in db.session.execute(
+        select(PlanAppointment.plan_id, PlanAppointment.appointment_id)
+        .where(PlanAppointment.plan_id.in_([p.id for p in plans]))
+        .order_by(PlanAppointment.appointment_id)
+    ):
+        sessions.setdefault(plan_id, []).append(appointment_id)
+    return [
+        {
+            "plan_id": p.id,
+            "goal": p.goal,
+            "condition": p.condition_tag,
+            "status": p.status,
+            "status_reason": p.status_reason,
+            "practitioner": p.practitioner.display_name,
+            "location": p.location.name,
+            "measure": p.measure,
+            "review_points": p.review_points,
+            "allow_other_practitioner": p.allow_other_practitioner,
+            "phases": [
+                {
+                    "sessions": phase.count,
+                    "every_weeks": phase.interval_weeks,
+                    "weekday": phase.weekday,
+                    "time": phase.local_time.strftime("%H:%M"),
+                    "session_type": phase.session_type.name,
+                }
+                for phase in p.phases
+            ],
+            "appointment_ids": sessions.get(p.id, []),
+            "created_at": p.created_at,
+            "updated_at": p.updated_at,
+        }
+        for p in plans
+    ]
+
+
+@section("outcomes", "Progress scores", "The scores recorded to follow how a plan is working.")
+def outcome_rows(patient_id: int) -> list[Row]:
+    outcomes = db.session.execute(
+        select(OutcomeRecord, User)
+        .outerjoin(User, User.id == OutcomeRecord.recorded_by_id)
+        .where(OutcomeRecord.plan_id.in_(_plans_of(patient_id)))
+        .order_by(OutcomeRecord.recorded_at, OutcomeRecord.id)
+    ).all()
+    return [
+        {
+            "outcome_id": o.id,
+            "plan_id": o.plan_id,
+            "appointment_id": o.appointment_id,
+            "measure": o.measure,
+            "item1": o.item1,
+            "item2": o.item2,
+            "item3": o.item3,
+            "score": o.score,
+            "recorded_by": _name(user),
+            "recorded_at": o.recorded_at,
+        }
+        for o, user in outcomes
+    ]
+
+
+@section("waitlist", "Waiting list", "Times you asked us to offer you if one came free.")
+def waitlist_rows(patient_id: int) -> list[Row]:
+    entries = db.session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.patient_id == patient_id)
+        .options(
+            joinedload(WaitlistEntry.session_type),
+            joinedload(WaitlistEntry.location),
+            joinedload(WaitlistEntry.practitioner),
+        )
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+    )
+    return [
+        {
+            "waitlist_id": e.id,
+            "session_type": e.session_type.name,
+            "location": e.location.name,
+            "practitioner": e.practitioner.display_name if e.practitioner else None,
+            "weekdays": e.weekdays,
+            "day_parts": e.day_parts,
+            "status": e.status,
+            "added_by": e.source,
+            "created_at": e.created_at,
+            "expires_at": e.expires_at,
+            "updated_at": e.updated_at,
+        }
+        for e in entries
+    ]
+
+
+@section("waitlist_offers", "Offers from the waiting list", "Each free time we emailed you.")
+def offer_rows(patient_id: int) -> list[Row]:
+    entries = select(WaitlistEntry.id).where(WaitlistEntry.patient_id == patient_id)
+    offers = db.session.scalars(
+        select(WaitlistOffer)
+        .where(WaitlistOffer.entry_id.in_(entries))
+        .options(joinedload(WaitlistOffer.practitioner))
+        .order_by(WaitlistOffer.created_at, WaitlistOffer.id)
+    )
+    return [
+        {
+            "offer_id": o.id,
+            "waitlist_id": o.entry_id,
+            "practitioner": o.practitioner.display_name,
+            "starts_at": o.starts_at,
+            "status": o.status,
+            "expires_at": o.expires_at,
+            "appointment_id": o.appointment_id,
+            "created_at": o.created_at,
+        }
+        for o in offers
+    ]
+
+
+def _checkins_of(patient_id: int) -> Any:
+    return (
+        select(AftercareCheckin.id)
+        .join(Appointment, Appointment.id == AftercareCheckin.appointment_id)
+        .where(Appointment.patient_id == patient_id)
+    )
+
+
+@section("aftercare_checkins", "Check-ins after a first session", "Each check-in email.")
+def checkin_rows(patient_id: int) -> list[Row]:
+    checkins = db.session.scalars(
+        select(AftercareCheckin)
+        .where(AftercareCheckin.id.in_(_checkins_of(patient_id)))
+        .order_by(AftercareCheckin.created_at, AftercareCheckin.id)
+    )
+    return [
+        {
+            "checkin_id": c.id,
+            "appointment_id": c.appointment_id,
+            "created_at": c.created_at,
+            "expires_at": c.expires_at,
+        }
+        for c in checkins
+    ]
+
+
+@section("side_effects", "Side effects you reported", "What you told us after a session.")
+def side_effect_rows(patient_id: int) -> list[Row]:
+    reports = db.session.scalars(
+        select(SideEffectReport)
+        .where(SideEffectReport.checkin_id.in_(_checkins_of(patient_id)))
+        .options(joinedload(SideEffectReport.followed_up_by))
+        .order_by(SideEffectReport.created_at, SideEffectReport.id)
+    )
+    return [
+        {
+            "report_id": r.id,
+            "checkin_id": r.checkin_id,
+            "effects": r.effects,
+            "detail": r.detail,
+            "created_at": r.created_at,
+            "followed_up_at": r.followed_up_at,
+            "followed_up_by": _name(r.followed_up_by),
+        }
+        for r in reports
     ]
 
 

@@ -1,9 +1,11 @@
 """Clinical retention: records past their period are anonymised and their clinical content goes.
 
 A record's period runs from the patient's last clinical event (a session, an intake, a
-consent, a flag) for the configured years (`CLINICAL_RETENTION_YEARS`, default 8), longer for
+consent, a flag, a note or addendum, a treatment plan or outcome score, a reported side
+effect) for the configured years (`CLINICAL_RETENTION_YEARS`, default 8), longer for
 a child (booking.domain.privacy). Sessions stay as dated rows with no one behind them, so
-the clinic's counts still add up; the audit trail is never touched.
+the clinic's counts still add up; notes, plans with their outcomes, and check-ins with the side
+effects reported through them are deleted; the audit trail is never touched.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from booking.domain.privacy import retention_ends
 from booking.extensions import db
 from booking.models import (
+    AftercareCheckin,
     Appointment,
     AppointmentStatus,
     ClinicalNote,
@@ -24,8 +27,13 @@ from booking.models import (
     IntakeResponse,
     NoteAddendum,
     NoteFollowUp,
+    OutcomeRecord,
     PatientFlag,
     PatientProfile,
+    PlanAppointment,
+    PlanPhase,
+    SideEffectReport,
+    TreatmentPlan,
 )
 from booking.services.platform.audit import record_event
 from booking.services.privacy.erasure import anonymise
@@ -38,11 +46,14 @@ class Expired:
     retention_ended: date
 
 
-def _latest(column: Any, owner: Any, *where: ColumnElement[bool]) -> dict[int, datetime]:
-    """The latest `column` per patient."""
-    rows = db.session.execute(
-        select(owner, func.max(column)).where(owner.is_not(None), *where).group_by(owner)
-    ).all()
+def _latest(
+    column: Any, owner: Any, *where: ColumnElement[bool], via: tuple[tuple[Any, Any], ...] = ()
+) -> dict[int, datetime]:
+    """The latest `column` per patient; `via`: the joins from `column`'s table to `owner`'s."""
+    query = select(owner, func.max(column)).select_from(column.class_)
+    for target, onclause in via:
+        query = query.join(target, onclause)
+    rows = db.session.execute(query.where(owner.is_not(None), *where).group_by(owner)).all()
     return {patient_id: latest for patient_id, latest in rows if latest is not None}
 
 
@@ -57,6 +68,26 @@ def expired_records(*, now: datetime, years: int) -> list[Expired]:
         _latest(IntakeResponse.updated_at, IntakeResponse.patient_id),
         _latest(Consent.given_at, Consent.patient_id),
         _latest(PatientFlag.created_at, PatientFlag.patient_id),
+        _latest(ClinicalNote.updated_at, ClinicalNote.patient_id),
+        _latest(
+            NoteAddendum.created_at,
+            ClinicalNote.patient_id,
+            via=((ClinicalNote, ClinicalNote.id == NoteAddendum.note_id),),
+        ),
+        _latest(TreatmentPlan.updated_at, TreatmentPlan.patient_id),
+        _latest(
+            OutcomeRecord.recorded_at,
+            TreatmentPlan.patient_id,
+            via=((TreatmentPlan, TreatmentPlan.id == OutcomeRecord.plan_id),),
+        ),
+        _latest(
+            SideEffectReport.created_at,
+            Appointment.patient_id,
+            via=(
+                (AftercareCheckin, AftercareCheckin.id == SideEffectReport.checkin_id),
+                (Appointment, Appointment.id == AftercareCheckin.appointment_id),
+            ),
+        ),
     ]
     today = now.date()
     found = []
@@ -86,6 +117,8 @@ def purge(expired: Expired, *, now: datetime) -> None:
         intake.completed_pages = []
     db.session.execute(delete(PatientFlag).where(PatientFlag.patient_id == patient.id))
     _delete_notes(patient.id)
+    _delete_plans(patient.id)
+    _delete_aftercare(patient.id)
     record_event(
         "privacy.retention_purge",
         actor=None,
@@ -108,3 +141,24 @@ def _delete_notes(patient_id: int) -> None:
     db.session.execute(delete(NoteAddendum).where(NoteAddendum.note_id.in_(notes)))
     db.session.execute(delete(NoteFollowUp).where(NoteFollowUp.note_id.in_(notes)))
     db.session.execute(delete(ClinicalNote).where(ClinicalNote.patient_id == patient_id))
+
+
+def _delete_plans(patient_id: int) -> None:
+    """Plans, their phases, their links to sessions and their outcome scores."""
+    plans = select(TreatmentPlan.id).where(TreatmentPlan.patient_id == patient_id)
+    for child in (OutcomeRecord, PlanAppointment, PlanPhase):
+        db.session.execute(delete(child).where(child.plan_id.in_(plans)))
+    db.session.execute(delete(TreatmentPlan).where(TreatmentPlan.patient_id == patient_id))
+
+
+def _delete_aftercare(patient_id: int) -> None:
+    """Check-ins after a first session and the side effects reported through them."""
+    checkins = (
+        select(AftercareCheckin.id)
+        .join(Appointment, Appointment.id == AftercareCheckin.appointment_id)
+        .where(Appointment.patient_id == patient_id)
+    )
+    ids = db.session.scalars(checkins).all()
+    if ids:
+        db.session.execute(delete(SideEffectReport).where(SideEffectReport.checkin_id.in_(ids)))
+        db.session.execute(delete(AftercareCheckin).where(AftercareCheckin.id.in_(ids)))
