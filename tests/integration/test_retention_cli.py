@@ -3,7 +3,7 @@ their clinical content; recent ones and children's records stay. Both engines.""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 from flask import Flask
@@ -11,13 +11,21 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import (
+    AftercareCheckin,
     Appointment,
     AuditEvent,
     FlagSeverity,
     IntakeResponse,
+    OutcomeMeasure,
+    OutcomeRecord,
     PatientFlag,
     PatientProfile,
+    PlanAppointment,
+    PlanPhase,
+    SideEffectReport,
+    TreatmentPlan,
 )
+from booking.services.privacy import retention
 from tests.conftest import freeze_clock
 from tests.factories import make_appointment, make_intake, make_patient
 
@@ -106,3 +114,82 @@ def test_apply_retention_refuses_a_bad_period(sqlite_app: Flask) -> None:
     assert result.output.strip().splitlines() == [
         "Error: CLINICAL_RETENTION_YEARS must be a whole number >= 1."
     ]
+
+
+def _plan_and_aftercare(patient_id: int, scored_at: datetime, reported_at: datetime) -> None:
+    """A plan with a phase, its session and one score; a check-in with a side-effect report."""
+    appointment = db.session.scalar(select(Appointment).where(Appointment.patient_id == patient_id))
+    plan = TreatmentPlan(
+        patient_id=patient_id,
+        practitioner_id=appointment.practitioner_id,
+        location_id=appointment.location_id,
+        goal="walk without pain",
+        phases=[
+            PlanPhase(
+                session_type_id=appointment.session_type_id,
+                count=4,
+                weekday=0,
+                local_time=time(9),
+            )
+        ],
+    )
+    checkin = AftercareCheckin(
+        appointment_id=appointment.id,
+        token_hash=f"{patient_id:064d}",
+        expires_at=appointment.ends_at,
+    )
+    db.session.add_all([plan, checkin])
+    db.session.flush()
+    db.session.add_all(
+        [
+            PlanAppointment(plan_id=plan.id, appointment_id=appointment.id),
+            OutcomeRecord(
+                plan_id=plan.id,
+                measure=OutcomeMeasure.pain_nrs,
+                item1=5,
+                score=5.0,
+                recorded_at=scored_at,
+            ),
+            SideEffectReport(
+                checkin_id=checkin.id, effects="bruising", detail="sore", created_at=reported_at
+            ),
+        ]
+    )
+
+
+def test_retention_counts_scores_and_reports_and_purges_plans_and_aftercare(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch, NOW)
+    session_at = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    adult = {"date_of_birth": date(1970, 1, 1)}
+    with app.app_context():
+        old = _patient_with_session(session_at, **adult)
+        _plan_and_aftercare(old, session_at, session_at)
+        scored_later = _patient_with_session(session_at, **adult)
+        _plan_and_aftercare(scored_later, datetime(2029, 1, 1, tzinfo=UTC), session_at)
+        reported_later = _patient_with_session(session_at, **adult)
+        _plan_and_aftercare(reported_later, session_at, datetime(2029, 1, 1, tzinfo=UTC))
+        db.session.flush()
+        expired = retention.expired_records(now=NOW, years=8)
+        assert [e.patient_id for e in expired] == [old]  # a later score or report counts
+        retention.purge(expired[0], now=NOW)
+        db.session.commit()
+        counts = {
+            model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (
+                TreatmentPlan,
+                PlanPhase,
+                PlanAppointment,
+                OutcomeRecord,
+                AftercareCheckin,
+                SideEffectReport,
+            )
+        }
+        assert counts == dict.fromkeys(counts, 2)  # the old patient's went, the others' stay
+        assert (
+            db.session.scalar(
+                select(func.count(TreatmentPlan.id)).where(TreatmentPlan.patient_id == old)
+            )
+            == 0
+        )

@@ -65,3 +65,5 @@ def test_readable_values() -> None:
     assert readable_value(True, london) == "Yes"
     assert readable_value("under_6_weeks", london) == "under 6 weeks"
     assert readable_value(["a", "b"], london) == "a, b"
+    points = [{"code": "LI4", "side": "left"}, {"code": "GV20", "side": "midline"}]
+    assert readable_value(points, london) == "code: LI4, side: left; code: GV20, side: midline"

@@ -9,6 +9,7 @@ families share an address.
 
 from __future__ import annotations
 
+import calendar
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -384,7 +385,7 @@ def plan_rows(patient_id: int) -> list[Row]:
                 {
                     "sessions": phase.count,
                     "every_weeks": phase.interval_weeks,
-                    "weekday": phase.weekday,
+                    "weekday": calendar.day_name[phase.weekday],
                     "time": phase.local_time.strftime("%H:%M"),
                     "session_type": phase.session_type.name,
                 }
@@ -441,8 +442,8 @@ def waitlist_rows(patient_id: int) -> list[Row]:
             "session_type": e.session_type.name,
             "location": e.location.name,
             "practitioner": e.practitioner.display_name if e.practitioner else None,
-            "weekdays": e.weekdays,
-            "day_parts": e.day_parts,
+            "weekdays": [calendar.day_name[int(d)] for d in e.weekdays.split(",") if d],
+            "day_parts": [part for part in e.day_parts.split(",") if part],
             "status": e.status,
             "added_by": e.source,
             "created_at": e.created_at,
