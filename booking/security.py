@@ -95,16 +95,19 @@ def guard(
     roles: Iterable[str] | None,
     public: Iterable[str] = (),
     staff: Iterable[str] = (),
+    hidden: Iterable[str] = (),
 ) -> None:
     """Register the one role check for every view of a blueprint.
 
     `roles=None` leaves the blueprint open; `public` names endpoints open to anyone;
     `staff` names endpoints that need a practitioner or an admin, whatever `roles` says.
-    Anonymous users are sent to sign in, other roles get 403.
+    Anonymous users are sent to sign in, other roles get 403, except on the `hidden`
+    endpoints (records those roles may not even know of, such as clinical notes): 404.
     """
     allowed = frozenset(roles) if roles is not None else None
     open_endpoints = frozenset(f"{bp.name}.{name}" for name in public)
     staff_endpoints = frozenset(f"{bp.name}.{name}" for name in staff)
+    hidden_endpoints = frozenset(f"{bp.name}.{name}" for name in hidden)
 
     @bp.before_request
     def _guard() -> Response | None:
@@ -120,7 +123,7 @@ def guard(
             step = "auth.two_step" if _waiting_for_second_step() else "auth.sign_in"
             return redirect(url_for(step, next=request.full_path.rstrip("?")))
         if current_user.role not in needed:
-            abort(403)
+            abort(404 if request.endpoint in hidden_endpoints else 403)
         return None
 
 

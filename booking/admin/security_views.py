@@ -113,11 +113,17 @@ def audit() -> tuple[str, int]:
     page_number = _int_arg("page", errors, "Page must be a whole number") or 1
     staff, actions = audit_log.filter_choices()
     found = None if errors else audit_log.audit_page(where, page=page_number)
+    staff_reads = (
+        audit_log.reads_by_staff(where.patient_id)
+        if found is not None and where.patient_id is not None
+        else None
+    )
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
     page = render_template(
         "admin/audit.html",
         errors=errors,
         found=found,
+        staff_reads=staff_reads,
         staff=staff,
         actions=actions,
         values={k: request.args.get(k, "") for k in ("patient", "user", "action", "from", "to")},

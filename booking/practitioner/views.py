@@ -20,7 +20,9 @@ from booking.services.clinic.practitioners import practitioner_of
 from booking.services.clinic.settings import clinic_zone
 
 bp = Blueprint("practitioner", __name__)
-guard(bp, roles=["practitioner"])
+# Clinical notes (note_views): other signed-in roles are not told they exist (issue 16).
+NOTE_ENDPOINTS = ("session_note", "note", "note_addendum", "patient_notes")
+guard(bp, roles=["practitioner"], hidden=NOTE_ENDPOINTS)
 
 
 def _me() -> Practitioner:

@@ -15,7 +15,12 @@ from typing import Any
 import pyotp
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from booking import clock
+from booking.extensions import db
+from booking.models import PatientProfile, User
+from booking.services.platform.audit import record_event
 from tests.browser.conftest import (
     WIDTHS,
     LiveServer,
@@ -152,7 +157,21 @@ def test_a_receptionist_enrols_then_signs_in_with_a_code_and_a_recovery_code(
     _check_at_each_width(page)
 
 
-def test_with_two_step_mandatory_staff_without_it_reach_only_enrolment(open_page: Any) -> None:
+def _a_staff_read(app: Flask) -> int:
+    """One practitioner's read of a demo patient's record; that patient's number."""
+    with app.app_context():
+        patient = db.session.scalars(select(PatientProfile).order_by(PatientProfile.id)).first()
+        reader = db.session.scalar(select(User).where(User.email == DEMO_EMAILS["practitioner"]))
+        assert patient is not None
+        record_event("note.read", actor=reader, now=clock.utcnow(), patient_id=patient.id)
+        db.session.commit()
+        return patient.id
+
+
+def test_with_two_step_mandatory_staff_without_it_reach_only_enrolment(
+    open_page: Any, mfa_app: Flask
+) -> None:
+    patient_id = _a_staff_read(mfa_app)
     page = open_page()
     _sign_in(page, "admin")
     page.wait_for_url("**/admin/")
@@ -163,6 +182,9 @@ def test_with_two_step_mandatory_staff_without_it_reach_only_enrolment(open_page
     page.keyboard.type("2027-02-30")
     _press_enter_on(page, _button("Show rows"))
     assert page.title().startswith("Error: Audit trail")
+    _check_at_each_width(page)
+    page.goto(f"/admin/audit?patient={patient_id}")  # with its reads per member of staff
+    assert page.locator("#staff-reads + div table tbody tr").count() >= 1
     _check_at_each_width(page)
     page.goto("/admin/")
     _press_enter_on(page, _link("Security"))

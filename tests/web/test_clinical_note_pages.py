@@ -4,6 +4,7 @@ who reaches which note route, follow-ups, and no note text in logs or emails."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -187,9 +188,11 @@ def test_a_signed_note_cannot_be_changed_through_any_route_by_any_role(
     ]
     expected = {
         "anonymous": [302] * 6,
-        "patient": [403] * 6,
-        "receptionist": [403] * 6,
-        "admin": [403] * 6,
+        # Other roles are not told the note exists (issue 16: "receptionists and admins
+        # do not (404)").
+        "patient": [404] * 6,
+        "receptionist": [404] * 6,
+        "admin": [404] * 6,
         # Mei: reads it, the form refuses changes (422), her addendum goes under it.
         "practitioner": [200, 422, 422, 200, 303, 200],
     }
@@ -270,3 +273,44 @@ def test_fainting_puts_the_patient_on_receptions_list_and_no_note_text_leaks(
     app_log.removeHandler(captured)
     assert SECRET not in caplog.text
     assert any("signed" in record.getMessage() for record in caplog.records)
+
+
+def test_the_admin_sees_how_often_each_member_of_staff_read_the_record(
+    demo: Flask, login_as: Callable[[str], FlaskClient], setup: Setup
+) -> None:
+    """Issue 16: "a patient's record shows the count of reads per staff member to admins"."""
+    mei, reception = login_as("practitioner"), login_as("receptionist")
+    tom = demo.test_client()
+    sign_in(tom, "tom.okafor@meridian.example")
+    for client, times in ((mei, 3), (tom, 1)):
+        for _ in range(times):
+            assert client.get(f"/practitioner/notes/{setup.earlier_note}").status_code == 200
+    assert reception.get(f"/reception/patients/{setup.patient}/health").status_code == 200
+    with demo.app_context():
+        reads = db.session.execute(
+            select(User.display_name, AuditEvent.action)
+            .join(User, User.id == AuditEvent.actor_user_id)
+            .where(AuditEvent.patient_id == setup.patient, AuditEvent.action.like("%.read"))
+        ).all()
+    expected = {name: sum(1 for n, _ in reads if n == name) for name, _ in reads}
+    assert expected["Mei Lin Chen"] >= 3
+    assert expected["Tom Okafor"] >= 1
+    assert expected["Mei Lin Chen"] != expected["Tom Okafor"]
+    assert len(expected) == 3  # and the receptionist's flags.read
+
+    url = f"/admin/audit?patient={setup.patient}"
+    page = login_as("admin").get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    table = html[html.index('id="staff-reads"') : html.index("</table>", html.index("staff-reads"))]
+    cells = re.findall(
+        r'<td class="govuk-table__cell">([^<]*)</td>\s*'
+        r'<td class="govuk-table__cell">([^<]*)</td>\s*'
+        r'<td class="govuk-table__cell govuk-table__cell--numeric">(\d+)</td>',
+        table,
+    )
+    assert {name: int(count) for name, _role, count in cells} == expected
+    assert ("Mei Lin Chen", "practitioner") in {(name, role) for name, role, _ in cells}
+    # Nobody else reaches the counts.
+    for role in ("practitioner", "receptionist", "patient"):
+        assert login_as(role).get(url).status_code == 403

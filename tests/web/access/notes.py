@@ -1,14 +1,15 @@
 """Access entries for clinical notes (issue 16).
 
-Only practitioners reach /practitioner/ (other roles 403 at the blueprint guard; the notes
-services answer NotFound to them as well). The demo seeds no notes or sessions here, so the
-ids below are not found (404) for the practitioner; tests/web/test_clinical_note_pages.py
-walks every note route x role over a real signed note and proves none changes it.
+Only practitioners reach the note routes; other signed-in roles get 404 at the blueprint
+guard (its `hidden` endpoints: they are not told the notes exist), as from the notes services.
+The demo seeds no notes or sessions here, so the ids below are not found (404) for the
+practitioner; tests/web/test_clinical_note_pages.py walks every note route x role over a
+real signed note and proves none changes it.
 """
 
 from __future__ import annotations
 
-from tests.web.access.roles import PR, R, only
+from tests.web.access.roles import PR, R, hidden_from_others, only
 
 MISSING = 999
 
@@ -26,10 +27,10 @@ POST_DATA: dict[str, dict[str, str]] = {
 }
 
 MATRIX: dict[tuple[str, str], dict[str, int]] = {
-    ("practitioner.session_note", "GET"): only(PR, 404),
-    ("practitioner.session_note", "POST"): only(PR, 404),
-    ("practitioner.note", "GET"): only(PR, 404),
-    ("practitioner.note_addendum", "POST"): only(PR, 404),
-    ("practitioner.patient_notes", "GET"): only(PR, 404),
+    ("practitioner.session_note", "GET"): hidden_from_others(PR, 404),
+    ("practitioner.session_note", "POST"): hidden_from_others(PR, 404),
+    ("practitioner.note", "GET"): hidden_from_others(PR, 404),
+    ("practitioner.note_addendum", "POST"): hidden_from_others(PR, 404),
+    ("practitioner.patient_notes", "GET"): hidden_from_others(PR, 404),
     ("reception.note_follow_up_done", "POST"): only(R, 404),
 }
