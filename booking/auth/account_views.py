@@ -98,11 +98,13 @@ def _new_password_page(
         form.new_password.errors.append(error.message)
         return render_template(template, **context), status_for(error)
     db.session.commit()
-    flash(banner)
+    # A fresh browser session (the old one is cleared), then the banner into it.
     if signed_in.second_step:  # staff owe their code (or enrolment) first, as at sign-in
         start_browser_session(signed_in.token)
+        flash(banner)
         return redirect(url_for("auth.two_step"), 303)
     start_browser_session(signed_in.token, signed_in.user)
+    flash(banner)
     return redirect(home_url(), 303)
 
 

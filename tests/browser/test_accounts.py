@@ -239,5 +239,5 @@ def test_a_guest_creates_an_account_and_sees_their_earlier_booking(
     _follow(page, _link("Change phone number"))
     _type_into(page, "phone", "0777 123")
     _submit(page, "Save contact details")
-    assert "Enter a phone number that can be called" in page.content()
+    assert "Enter a phone number, like 07400 123456" in page.content()
     _check(page)
