@@ -88,6 +88,30 @@ def release_holds(hold_owner: str) -> None:
     )
 
 
+def appointment_at(
+    slot: Slot, practitioner_id: int, location_id: int, *, now: datetime, **fields: Any
+) -> Appointment:
+    """A new appointment row on `slot` (times, busy range, room, a fresh ics UID); not added.
+
+    One builder for single bookings (insert_live) and plan series, so the columns a slot
+    fills cannot drift apart.
+    """
+    return Appointment(
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        busy_from=slot.busy_from,
+        busy_until=slot.busy_until,
+        practitioner_id=practitioner_id,
+        location_id=location_id,
+        room_id=slot.room_id,
+        room_place=slot.room_place,
+        ics_uid=f"{uuid.uuid4()}@meridian",
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+
+
 def insert_live(
     pick: Callable[[], tuple[int, Slot]], *, practitioner_id: int, now: datetime, **fields: Any
 ) -> Appointment:
@@ -105,20 +129,7 @@ def insert_live(
             end=slot.busy_until,
             now=now,
         )
-        row = Appointment(
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            busy_from=slot.busy_from,
-            busy_until=slot.busy_until,
-            practitioner_id=practitioner_id,
-            location_id=location_id,
-            room_id=slot.room_id,
-            room_place=slot.room_place,
-            ics_uid=f"{uuid.uuid4()}@meridian",
-            created_at=now,
-            updated_at=now,
-            **fields,
-        )
+        row = appointment_at(slot, practitioner_id, location_id, now=now, **fields)
         try:
             with guarded_write():
                 db.session.add(row)

@@ -9,7 +9,6 @@ series is ever left, and the refused starts are listed (SeriesConflict).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -48,7 +47,7 @@ from booking.services.booking.availability_loading import (
     load_data,
 )
 from booking.services.booking.emails import record_booking
-from booking.services.booking.guard import clear_expired_holds, guarded_write
+from booking.services.booking.guard import appointment_at, clear_expired_holds, guarded_write
 from booking.services.booking.holds import is_first_visit
 from booking.services.platform.tokens import new_token, token_hash
 
@@ -337,25 +336,18 @@ def book_series(
                 token = new_token()
                 tokens.append(token)
                 rows.append(
-                    Appointment(
+                    appointment_at(
+                        slot,
+                        practitioner_id,
+                        location,
+                        now=now,
                         status=AppointmentStatus.booked,
-                        starts_at=slot.starts_at,
-                        ends_at=slot.ends_at,
-                        busy_from=slot.busy_from,
-                        busy_until=slot.busy_until,
-                        practitioner_id=practitioner_id,
-                        location_id=location,
-                        room_id=slot.room_id,
-                        room_place=slot.room_place,
                         patient_id=patient.id,
                         session_type_id=session_type_id,
                         source=source,
                         booked_at=now,
                         manage_token_hash=token_hash(token),
                         is_first_visit=first_visit and index == 0,
-                        ics_uid=f"{uuid.uuid4()}@meridian",
-                        created_at=now,
-                        updated_at=now,
                     )
                 )
             db.session.add_all(rows)
