@@ -162,14 +162,23 @@ def start(argv: list[str], *, env: dict[str, str], log: Path) -> subprocess.Pope
 
 
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=8)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    stop_all([process], sig)
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]], sig: int = signal.SIGTERM) -> None:
+    """Signal every process group at once, then wait; SIGKILL what is left after 10 s."""
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+    deadline = time.monotonic() + 10
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 @dataclass
@@ -195,8 +204,7 @@ class Host:
 
     def kill(self) -> None:
         """The host dies at once: SIGKILL to gunicorn's and the worker's whole process groups."""
-        for process in (self.app, self.worker):
-            stop(process, signal.SIGKILL)
+        stop_all([self.app, self.worker], signal.SIGKILL)
 
 
 @dataclass
@@ -413,12 +421,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             )
             wait_for_http(proxy_port, "/healthz", "haproxy", proxy_log)
             yield Cluster(hosts, proxy_port, proxy_log, bouncer_log, app, inbox, token, prefix)
-            for process in reversed(processes):
-                stop(process)  # the workers finish before the SMTP server stops
+            stop_all(processes)  # the workers finish before the SMTP server stops
     finally:
-        for process in reversed(processes):
-            stop(process)
-        for key in store.scan_iter(match=f"{prefix}*"):
+        stop_all(processes)
+        for key in store.scan_iter(match=f"*{prefix}*"):
             store.delete(key)
         store.close()
         with admin.connect() as conn:
