@@ -7,17 +7,24 @@ Requests are spread over both hosts directly and through the proxy.
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import subprocess
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import select, text
 
 from booking import clock
@@ -25,7 +32,7 @@ from booking.extensions import db
 from booking.models import OutboxMessage, Practitioner, SessionType
 from tests.concurrency.conftest import overlapping_live_pairs
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
-from tests.scaleout.conftest import AUTH_LIMIT, Browser, Cluster, api
+from tests.scaleout.conftest import AUTH_LIMIT, DEPLOY, Browser, Cluster, api, need
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.xdist_group("gunicorn")]
 RACERS = 50
@@ -326,3 +333,51 @@ def test_a_host_killed_mid_load_loses_no_committed_booking(cluster: Cluster) -> 
     # The proxy sends everything to the surviving host now.
     status, _, _ = Browser(cluster.proxy_port).request("GET", "/healthz")
     assert status == 200
+
+
+def test_the_proxy_config_with_tls_is_valid(tmp_path: Path) -> None:
+    """The production branch of deploy/haproxy.cfg (TLS on the bind line), checked by
+    `haproxy -c` with a throwaway self-signed certificate; the cluster runs the plain one."""
+    import shutil
+
+    need("haproxy", shutil.which("haproxy") is not None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "book.example-clinic.com")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    pem = tmp_path / "site.pem"
+    pem.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    env = {
+        **os.environ,
+        "MERIDIAN_PROXY_BIND": ":443",  # checked, not bound
+        "MERIDIAN_TLS_CERT": str(pem),
+        "MERIDIAN_HOST": "book.example-clinic.com",
+        "MERIDIAN_APP1": "10.0.0.11:8000",
+        "MERIDIAN_APP2": "10.0.0.12:8000",
+    }
+    checked = subprocess.run(
+        ["haproxy", "-c", "-f", str(DEPLOY / "haproxy.cfg")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "Configuration file is valid" in checked.stdout + checked.stderr
