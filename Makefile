@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 PYBABEL := $(VENV)/bin/pybabel
 
-.PHONY: translations translations-extract translations-init run test test-fast lint format bench install install-dev chromium wrk assets db clean
+.PHONY: translations translations-extract translations-init run test test-fast lint format bench install install-dev chromium wrk scaleout-tools assets db clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,14 @@ chromium:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# The scale-out test (tests/scaleout) runs Debian's HAProxy and PgBouncer as plain child
+# processes with configs from deploy/; it needs Redis on 127.0.0.1:6379 and TEST_DATABASE_URL.
+scaleout-tools:
+	@if ! command -v haproxy >/dev/null || [ ! -x /usr/sbin/pgbouncer ]; then \
+		echo "Installing Debian's haproxy and pgbouncer for the scale-out test"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq haproxy pgbouncer >/dev/null; \
+	fi
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -77,14 +85,14 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install-dev chromium lint
+test: install-dev chromium scaleout-tools lint
 	$(VENV)/bin/pytest -n auto --dist loadgroup
 
 # The quick loop while coding (under 2 minutes on 2 cores): SQLite only, no browser, no gunicorn,
 # nothing marked slow. `make test` still runs everything. Add `PYTEST_ARGS=--lf` to rerun failures.
 test-fast: install-dev
 	env -u TEST_DATABASE_URL -u CI $(VENV)/bin/pytest -n auto -q \
-		-m "not browser and not concurrency and not slow" -k "not postgresql" $(PYTEST_ARGS)
+		-m "not browser and not concurrency and not scaleout and not slow" -k "not postgresql" $(PYTEST_ARGS)
 
 # wrk drives benchmarks/api_load.py (it falls back to a slower Python load generator).
 wrk:

@@ -32,6 +32,10 @@ class Defaults:
     # finish_config() keeps it when a config replaces these options.
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
+    # True when BOOKING_SQLALCHEMY_DATABASE_URI points at PgBouncer in transaction pooling mode
+    # (docs/deploy.md): psycopg then never prepares statements on the server, since the next
+    # transaction may run on another server connection that does not know them.
+    PGBOUNCER = False
     MAX_CONTENT_LENGTH = 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
@@ -76,6 +80,11 @@ def finish_config(config: dict[str, Any]) -> None:
     """Settings that follow from others, whichever layer set them."""
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options["hide_parameters"] = True
+    if config.get("PGBOUNCER") and str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith(
+        "postgresql"
+    ):
+        # prepare_threshold=None: psycopg 3 never uses server-side prepared statements.
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not config.get("BASE_URL") and not is_production(config):
         config["BASE_URL"] = DEVELOPMENT_BASE_URL

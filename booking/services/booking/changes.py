@@ -36,6 +36,18 @@ def _check_patient_may_change(appointment: Appointment, *, now: datetime) -> boo
     return late
 
 
+def _latest(appointment: Appointment) -> None:
+    """Lock the row and read it again before changing it (PostgreSQL: SELECT ... FOR UPDATE).
+
+    Two requests, on two app hosts or two workers, may change one session at once: each read
+    it before the other committed. Without the lock the second overwrote the first's move
+    and reused its ics_sequence, whose email dedupe key then collided (a 500). SQLite needs
+    nothing: a write request holds the database's one write lock from its first statement.
+    """
+    db.session.flush()  # pending changes of this request (a manage link's first use) stay
+    db.session.refresh(appointment, with_for_update=True)
+
+
 def cancel_appointment(
     appointment: Appointment,
     *,
@@ -53,6 +65,7 @@ def cancel_appointment(
     `record` mode); staff may cancel any time. Cancelling twice changes nothing.
     `detail` goes on the audit row (never clinical text).
     """
+    _latest(appointment)
     if appointment.status == AppointmentStatus.cancelled:
         return appointment
     late = False
@@ -114,6 +127,9 @@ def reschedule_appointment(
     `override_limits` (staff, with a recorded reason) skips notice and horizon, never hours
     or overlaps; `detail` goes on the audit row.
     """
+    _latest(appointment)
+    if by_staff and appointment.status != AppointmentStatus.booked:
+        raise PolicyRefused("Only a booked session can be moved.", code="wrong_status")
     late = False if by_staff else _check_patient_may_change(appointment, now=now)
     old_time = FreedTime(appointment.practitioner_id, appointment.busy_from, appointment.busy_until)
     release_holds(hold_owner)
