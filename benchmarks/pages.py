@@ -8,7 +8,7 @@ availability API (one practitioner × one day) at `--connections` (8); then book
 the API at `--post-connections` (50), each body a time the availability API offered.
 
     python benchmarks/pages.py                      # both engines, 2 and 4 workers, 10 s loads
-    python benchmarks/pages.py --quick              # smaller data, 1 s loads (under 3 minutes)
+    python benchmarks/pages.py --quick              # smaller data, 2 workers, 1 s loads (< 3 min)
     python benchmarks/pages.py --engine sqlite --workers 2 --duration 5
 
 The seeded databases are cached (SQLite files under instance/bench/, PostgreSQL databases
@@ -65,6 +65,7 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 # Encrypts the seeded staff TOTP secrets; fixed so a cached database stays usable across runs.
 BENCH_TOTP_KEY = "bWVyaWRpYW4tYmVuY2gtcGFnZXMtdG90cC1rZXkhISE="
 UNLIMITED = "100000000/minute"
+BENCH_PASSWORD = "pages-benchmark-staff-password"  # noqa: S105 - made-up data's sign-in
 GET_P99_MS = 100.0
 POST_P99_MS = 150.0
 HELLO_SHARE = 0.25
@@ -99,7 +100,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="PostgreSQL server (default $BENCH_DATABASE_URL, $TEST_DATABASE_URL, then "
         "postgres@127.0.0.1:5432)",
     )
-    parser.add_argument("--workers", default="2,4", help="gunicorn worker counts, e.g. 2,4")
+    parser.add_argument(
+        "--workers", help="gunicorn worker counts, e.g. 2,4 (default 2,4; --quick 2)"
+    )
     parser.add_argument("--duration", type=float, help="seconds per wrk load (10; --quick 1)")
     parser.add_argument("--connections", type=int, default=8, help="for the GET loads")
     parser.add_argument("--post-connections", type=int, default=50, help="for booking POSTs")
@@ -119,7 +122,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=22)
     args = parser.parse_args(argv)
     try:
-        args.worker_counts = [int(w) for w in str(args.workers).split(",") if w.strip()]
+        args.workers = args.workers or ("2" if args.quick else "2,4")
+        args.worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
     except ValueError:
         parser.error("--workers takes whole numbers separated by commas, e.g. 2,4")
     if not args.worker_counts or min(args.worker_counts) < 1:
@@ -235,23 +239,40 @@ def flask_cli(env: dict[str, str], *command: str) -> str:
     return result.stdout
 
 
+def parse_scale_output(text: str, password: str) -> Seeded:
+    """The sign-ins `flask seed-scale` names (admin@…, reception@…, practitioner1@…)."""
+    seeded = Seeded(data="scale")
+    for email in re.findall(r"\b([\w.+-]+@[\w-]+(?:\.[\w-]+)+)\b", text):
+        local = email.split("@")[0]
+        role = next(
+            (r for r, prefix in ROLE_PREFIXES if local.startswith(prefix)),
+            None,
+        )
+        if role is not None and email not in seeded.passwords:
+            seeded.passwords[email] = password
+            seeded.roles.setdefault(role, []).append(email)
+    return seeded
+
+
+ROLE_PREFIXES = (
+    ("receptionist", "reception"),
+    ("practitioner", "practitioner"),
+    ("admin", "admin"),
+)
+
+
 def seed_into(args: argparse.Namespace, url: str, folder: Path) -> Seeded:
+    """Migrate, then seed: `seed-scale` (an empty database, its own staff) or `seed-demo`."""
     env = server_env(url, folder, secrets.token_hex(32))
     # Cheaper password hashing while seeding (the hash records its own parameters).
     env.update({"BOOKING_ARGON2_TIME_COST": "1", "BOOKING_ARGON2_MEMORY_COST": "8192"})
     flask_cli(env, "db", "upgrade")
-    seeded = parse_seed_output(flask_cli(env, "seed-demo"))
     if args.data_kind == "scale":
         options = [f"--{name}={value}" for name, value in args.size.items()]
-        output = flask_cli(env, "seed-scale", *options)
-        more = parse_seed_output(output)
-        seeded.passwords.update(more.passwords)
-        seeded.totp.update(more.totp)
-        for role, emails in more.roles.items():
-            # Staff of the scale data first: their calendars hold the scale's sessions.
-            seeded.roles[role] = emails + [e for e in seeded.roles.get(role, []) if e not in emails]
-    seeded.data = args.data_kind
-    return seeded
+        output = flask_cli(env, "seed-scale", *options, f"--password={BENCH_PASSWORD}")
+        say("  " + " ".join(output.split())[:300])
+        return parse_scale_output(output, BENCH_PASSWORD)
+    return parse_seed_output(flask_cli(env, "seed-demo"))
 
 
 def pg_admin(server_url: str) -> Any:
@@ -545,22 +566,33 @@ def walk_journey(port: int, rng: random.Random, number: int) -> tuple[Browser, d
     raise RuntimeError(f"the journey did not reach check answers ({browser.path}: {detail})")
 
 
-def sign_in(port: int, email: str, password: str, secret: str | None) -> Browser:
-    """Sign in with password and, for staff, the TOTP code; the signed-in browser."""
+def sign_in(port: int, email: str, password: str, secret: str | None, home: str) -> Browser:
+    """Sign in with password and, for staff, a TOTP code (enrolling first if asked to).
+
+    The key is the seeded one, or the setup page's when the account has none yet.
+    """
     import pyotp
 
     browser = Browser(port)
     status, html = browser.go("GET", "/auth/sign-in")
     status, html = browser.submit(html, {"email": email, "password": password})
-    for attempt in range(3):
-        if not browser.path.startswith("/auth/two-step"):
+    for _ in range(4):
+        if browser.path.startswith("/auth/two-step/set-up"):
+            shown = re.search(r"meridian-setup-key[^>]*><code>([^<]+)</code>", html)
+            if shown is None:
+                raise RuntimeError("the two-step set-up page shows no key")
+            secret = shown.group(1).replace(" ", "")
+        elif not browser.path.startswith("/auth/two-step"):
             break
         if secret is None:
             raise RuntimeError(f"{email} is asked for a code and no TOTP key was seeded")
-        status, html = browser.submit(html, {"code": pyotp.TOTP(secret).now()})
-        if browser.path.startswith("/auth/two-step") and attempt < 2:
+        totp = pyotp.TOTP(secret)
+        before = browser.path
+        status, html = browser.submit(html, {"code": totp.now()})
+        if browser.path == before and status >= 400:
             clock.sleep(31 - clock.time() % 30)  # a code is single use: wait for the next one
-    if status != 200 or browser.path.startswith("/auth/"):
+    status, _ = browser.go("GET", home)
+    if status != 200 or browser.path != home:
         raise RuntimeError(f"signing in {email} ended on {browser.path} ({status})")
     return browser
 
@@ -837,11 +869,13 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
                     f"meridian{workers}", "wsgi:app", env, workers, folder, ROOT
                 ) as server:
                     if not staff:  # sessions live in the database: one sign-in serves every run
-                        for role in ("practitioner", "receptionist"):
+                        for role, home in (
+                            ("practitioner", "/practitioner/week"),
+                            ("receptionist", "/reception/"),
+                        ):
                             email = seeded.first(role)
-                            browser = sign_in(
-                                server.port, email, seeded.passwords[email], seeded.totp.get(email)
-                            )
+                            password, key = seeded.passwords[email], seeded.totp.get(email)
+                            browser = sign_in(server.port, email, password, key, home)
                             staff[role] = browser.cookie_header()
                     measured += measure_server(
                         args, server.port, folder, prepared, staff, rng, number

@@ -60,7 +60,9 @@ def test_quick_is_smaller_and_shorter_and_options_override(pages: ModuleType) ->
     assert args.worker_counts == [4]
     assert args.duration == 1.0
     assert args.size == {**pages.QUICK_SCALE, "patients": 9}
-    assert pages.parse_args(["--quick", "--duration", "3"]).duration == 3.0
+    quick = pages.parse_args(["--quick", "--duration", "3"])
+    assert quick.duration == 3.0
+    assert quick.worker_counts == [2]  # one server per engine keeps it under 3 minutes
 
 
 @pytest.mark.parametrize("workers", ["two", "0", ","])
@@ -184,3 +186,18 @@ def test_the_question_form_is_chosen_over_sign_out_and_get_forms(pages: ModuleTy
     assert ("csrf_token", "hidden", "t2", False) in form["fields"]
     assert pages.radio_values(PAGE, "returning") == ["yes", "no"]
     assert len(pages.post_forms(PAGE)) == 2
+
+
+def test_scale_output_gives_its_staff_sign_ins(pages: ModuleType) -> None:
+    output = (
+        "Seeded in 95 s (sqlite): 10 locations, 30 rooms, 100 practitioners, ...\n"
+        "Sign in as admin@scale.example, reception@scale.example or "
+        "practitioner1@scale.example ... practitioner100@scale.example with the password pw\n"
+    )
+    seeded = pages.parse_scale_output(output, "secret-pw")
+    assert seeded.data == "scale"
+    assert seeded.first("receptionist") == "reception@scale.example"
+    assert seeded.first("practitioner") == "practitioner1@scale.example"
+    assert seeded.first("admin") == "admin@scale.example"
+    assert set(seeded.passwords.values()) == {"secret-pw"}
+    assert seeded.totp == {}
