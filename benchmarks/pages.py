@@ -696,13 +696,14 @@ class Measured:
 
 def check_status(port: int, load: Workload) -> int:
     """The first item's status (and warm-up): a page that redirects is measured, but flagged."""
-    status = 0
+    statuses = []
     for item in (load.paths if load.method == "GET" else load.bodies[-2:])[:2]:
         if load.method == "GET":
             status, _ = request(port, "GET", item, None, load.headers)
         else:
-            request(port, "POST", load.paths[0], item.encode(), load.headers)
-    return status
+            status, _ = request(port, "POST", load.paths[0], item.encode(), load.headers)
+        statuses.append(status)
+    return statuses[0] if statuses else 0
 
 
 def measure_server(
@@ -718,7 +719,7 @@ def measure_server(
 
     def load(name: str, kind: str, workload: Workload, connections: int) -> None:
         first = check_status(port, workload)
-        say(f"    {name}…")
+        say(f"    {name}…" + ("" if 200 <= first < 300 else f" (first answer {first})"))
         result = run_wrk(port, workload, connections, args.duration, folder)
         out.append(Measured(name, kind, connections, result, first))
 
