@@ -21,7 +21,7 @@ from typing import Any
 
 
 def hello() -> Any:
-    """The bare Flask app measured beside Meridian (gunicorn `_common:hello()`)."""
+    """The bare Flask app measured beside Meridian (gunicorn `benchmarks._common:hello()`)."""
     from flask import Flask
 
     app = Flask("hello")
@@ -33,7 +33,9 @@ def hello() -> Any:
     return app
 
 
-HELLO_TARGET = "_common:hello()"
+# Served from the checkout like Meridian, so both read its gunicorn.conf.py (the deployed
+# settings: JSON access log, timeouts) and differ only in the app.
+HELLO_TARGET = "benchmarks._common:hello()"
 HERE = Path(__file__).resolve().parent
 
 

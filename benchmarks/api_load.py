@@ -325,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ),
                 ),
             ]
-            with gunicorn("hello", HELLO_TARGET, env, args.workers, folder, HERE) as server:
+            with gunicorn("hello", HELLO_TARGET, env, args.workers, folder, ROOT) as server:
                 say("  measuring hello…")
                 results["hello"] = measure(args, server.port, loads[0][1], folder)
             with gunicorn("meridian", "wsgi:app", env, args.workers, folder, ROOT) as server:

@@ -858,7 +858,7 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
             for number, workers in enumerate(args.worker_counts):
                 say(f"  {engine}, {workers} workers:")
                 measured: list[Measured] = []
-                with gunicorn("hello", HELLO_TARGET, env, workers, folder, HERE) as server:
+                with gunicorn("hello", HELLO_TARGET, env, workers, folder, ROOT) as server:
                     say("    hello…")
                     hello_load = Workload("hello", "GET", ["/"])
                     first = check_status(server.port, hello_load)
