@@ -642,9 +642,16 @@ def availability_paths(triples: list[tuple[int, int, int]], rng: random.Random) 
 
 
 def booking_bodies(
-    port: int, triples: list[tuple[int, int, int]], patients: list[int], rng: random.Random
+    port: int,
+    triples: list[tuple[int, int, int]],
+    patients: list[int],
+    rng: random.Random,
+    wanted: int,
 ) -> list[str]:
-    """Free times the API offers now (2 to 60 days ahead), each once: 201, then 409 on repeats."""
+    """Free times the API offers now (2 to 60 days ahead), each once: 201, then 409 on repeats.
+
+    Up to `wanted` of them, from at most 120 availability calls.
+    """
     today = date.today()  # noqa: DTZ011 - the server's real "now" decides notice and horizon
     seen: set[tuple[int, str]] = set()
     bodies: list[str] = []
@@ -677,7 +684,7 @@ def booking_bodies(
                     }
                 )
             )
-        if len(bodies) >= 5000:
+        if len(bodies) >= wanted:
             break
     if not bodies:
         raise RuntimeError("the availability API offered no free time to book")
@@ -768,7 +775,9 @@ def measure_server(
         Workload("availability_api", "GET", availability_paths(triples, rng)),
         gets,
     )
-    bodies = booking_bodies(port, triples, prepared.patient_ids, rng)
+    # More free times than the load can book (a few hundred a second at most), within reason.
+    wanted = min(5000, int(300 * args.duration))
+    bodies = booking_bodies(port, triples, prepared.patient_ids, rng, wanted)
     headers = {"Authorization": f"Bearer {prepared.token}", "Content-Type": "application/json"}
     post = Workload("booking_post", "POST", ["/api/v1/appointments"], bodies, headers)
     load("booking_post", "post", post, args.post_connections)
