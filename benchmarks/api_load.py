@@ -1,8 +1,8 @@
 """The JSON API under load (issue 9): real gunicorn on 127.0.0.1, chain-size seeded data.
 
-Seeds a fresh database as benchmarks/availability.py does (10 locations, 100 practitioners,
-N appointments; its code, imported), serves it with `gunicorn -w 4 wsgi:app`, and serves a
-bare Flask "hello" app with the same gunicorn settings. Then, in one run:
+Seeds a fresh database with `flask seed-scale`'s code (booking/demo/scale.py: 10 locations,
+100 practitioners, 50,000 patients, N appointments), serves it with `gunicorn -w 4 wsgi:app`,
+and serves a bare Flask "hello" app with the same gunicorn settings. Then, in one run:
 
 1. hello: GET / at 50 concurrent connections (the ceiling of this machine and server);
 2. availability: GET /api/v1/availability, one practitioner × 7 days at a random location,
@@ -59,7 +59,8 @@ from _common import (  # noqa: E402 - benchmarks/ is on the path only from here
 
 CONNECTIONS = 50
 WORKERS = 4
-RECEPTIONIST_ID = 100_000
+RECEPTIONIST_EMAIL = "reception@scale.example"  # made by seed-scale
+NO_SIGN_IN = "-"  # noqa: S105 - not a hash: nobody signs in with a password here
 # Limits far above what the run sends: the limiter's store is exercised, never tripped.
 UNLIMITED = "100000000/minute"
 
@@ -89,10 +90,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
     duration = 10.0
+    args.patients = 50_000
     if args.quick:
-        args.appointments, duration = 20_000, 5.0
+        args.appointments, args.patients, duration = 20_000, 5_000, 5.0
     if args.tiny:
-        args.appointments, args.connections, duration = 300, 8, 1.0
+        args.appointments, args.patients, args.connections, duration = 300, 500, 8, 1.0
     args.duration = args.duration or duration
     if args.engine == "postgresql":
         args.database_url = (
@@ -116,45 +118,31 @@ def say(message: str) -> None:
 # --- data and servers --------------------------------------------------------------------
 
 
-def seed(args: argparse.Namespace, url: str, target: str) -> tuple[Any, Any, str]:
-    """Schema, chain reference data and appointments (availability.py's code), and a token."""
+def seed(args: argparse.Namespace, url: str) -> tuple[Any, Any, str]:
+    """Schema, then `flask seed-scale`'s data (booking/demo/scale.py), and an API token."""
     import availability as chain
 
+    from booking.demo import scale
     from booking.extensions import db
-    from booking.models import User
     from booking.services.api.tokens import create_token
 
-    layout = chain.make_layout()
+    now = datetime.now(UTC)
+    today = date.today()  # noqa: DTZ011 - the server's real "now" decides the horizon
+    size = scale.ScaleSize(
+        patients=args.patients, appointments=args.appointments, plans=0, seed=args.seed
+    )
     app = chain.make_app(url)
     chain.migrate(app)
-    chain.seed_reference(app, layout)
-    rows = chain.generate(layout, args.appointments, args.seed)
-    # The overlap guards are dropped for the bulk load and re-created from the migration.
-    chain.set_guards(app, present=False)
-    chain.load(args.engine, target, rows, list(range(len(rows))))
-    chain.set_guards(app, present=True)
     with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(
-                User.__table__.insert(),
-                [
-                    {
-                        "id": RECEPTIONIST_ID,
-                        "email": "reception@bench.example",
-                        "password_hash": "-",
-                        "role": "receptionist",
-                        "display_name": "Reception",
-                    }
-                ],
-            )
-        _, token = create_token(
-            email="reception@bench.example", name="bench", now=datetime.now(UTC)
-        )
+        # The same call as `flask seed-scale` (refusal first: the database is new).
+        if (reason := scale.refusal(db.engine)) is not None:
+            raise SystemExit(reason)
+        scale.seed_scale(db.engine, size, now=now, password_hash=NO_SIGN_IN, today=today)
+        _, token = create_token(email=RECEPTIONIST_EMAIL, name="bench", now=now)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    # Last, after every row written with an explicit id (it also moves the id sequences on).
-    chain.settle(args.engine, target)
+    layout = scale.make_layout(size, period_start=scale.period_start_for(today))
     return app, layout, token
 
 
@@ -162,17 +150,17 @@ def seed(args: argparse.Namespace, url: str, target: str) -> tuple[Any, Any, str
 
 
 def availability_paths(layout: Any, count: int, rng: random.Random) -> list[str]:
-    import availability as chain
+    from booking.demo.scale import TIMED_KIND
 
     today = date.today()  # noqa: DTZ011 - the server's real "now" decides the horizon
     paths = []
     for _ in range(count):
-        location = rng.choice(list(dict(layout.locations)))
+        location = rng.choice(list(layout.zones))
         practitioner = rng.choice(layout.practitioners[location])
         first = today + timedelta(days=rng.randrange(1, 60))
         last = first + timedelta(days=6)
         paths.append(
-            f"/api/v1/availability?session_type_id={chain.TIMED_KIND.type_id}"
+            f"/api/v1/availability?session_type_id={TIMED_KIND.type_id}"
             f"&location_id={location}&practitioner_id={practitioner}"
             f"&from={first.isoformat()}&to={last.isoformat()}"
         )
@@ -181,9 +169,9 @@ def availability_paths(layout: Any, count: int, rng: random.Random) -> list[str]
 
 def booking_bodies(layout: Any, count: int, rng: random.Random) -> list[str]:
     """Distinct (practitioner, start) choices on the 30-minute grid, 2 to 60 days ahead."""
-    import availability as chain
+    from booking.demo.scale import TIMED_KIND
 
-    zones = dict(layout.locations)
+    zones = layout.zones
     today = date.today()  # noqa: DTZ011 - the server's real "now" decides notice and horizon
     seen: set[tuple[int, datetime]] = set()
     bodies = []
@@ -201,7 +189,7 @@ def booking_bodies(layout: Any, count: int, rng: random.Random) -> list[str]:
         bodies.append(
             json.dumps(
                 {
-                    "session_type_id": chain.TIMED_KIND.type_id,
+                    "session_type_id": TIMED_KIND.type_id,
                     "practitioner_id": practitioner,
                     "location_id": location,
                     "start": start.isoformat(),
@@ -294,9 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench_api_load_"))
     results: dict[str, Result] = {}
     try:
-        with database(args) as (url, target):
+        with database(args) as (url, _target):
             say("  seeding (schema, chain, appointments)…")
-            app, layout, token = seed(args, url, target)
+            app, layout, token = seed(args, url)
             seeded = clock.perf_counter() - began
             env = {
                 **os.environ,
