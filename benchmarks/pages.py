@@ -825,6 +825,15 @@ def evaluate(
     return rows, failed, memory_ok
 
 
+def failed_words(failed: list[str]) -> str:
+    """'a: p99', 'a: share', 'b: p99' -> 'a (p99, share), b (p99)'."""
+    checks: dict[str, list[str]] = {}
+    for line in failed:
+        name, _, check = line.partition(": ")
+        checks.setdefault(name, []).append(check)
+    return ", ".join(f"{n} ({', '.join(c)})" if c != [""] else n for n, c in checks.items())
+
+
 def mark(value: bool | None) -> str:
     return "-" if value is None else ("pass" if value else "FAIL")
 
@@ -954,8 +963,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     say("")
     if failed:
         say(f"Thresholds failed ({len(failed)}):")
-        for line in failed:
-            say(f"  {line}")
+        for block in blocks:
+            if block["failed"]:
+                words = failed_words(block["failed"])
+                say(f"  {block['engine']}, {block['workers']} workers: {words}")
     else:
         say("Every threshold met.")
     summary = {

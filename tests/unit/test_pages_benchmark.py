@@ -201,3 +201,10 @@ def test_scale_output_gives_its_staff_sign_ins(pages: ModuleType) -> None:
     assert seeded.first("admin") == "admin@scale.example"
     assert set(seeded.passwords.values()) == {"secret-pw"}
     assert seeded.totp == {}
+
+
+def test_failed_checks_are_listed_per_endpoint(pages: ModuleType) -> None:
+    failed = ["start_page: p99", "start_page: share", "booking_post: errors", "worker memory"]
+    assert pages.failed_words(failed) == (
+        "start_page (p99, share), booking_post (errors), worker memory"
+    )
