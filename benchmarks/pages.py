@@ -295,13 +295,19 @@ def run_database(
 ) -> Iterator[tuple[str, Seeded]]:
     """A fresh copy of the cached seeded database for this run (seeding it first if needed)."""
     key = cache_key(args)
+    # One cache per data size (quick and full runs keep theirs); a new key replaces the old.
+    label = "demo" if args.data_kind == "demo" else f"scale{args.size['appointments']}"
     cache = args.cache_dir
     cache.mkdir(parents=True, exist_ok=True)
-    meta_path = cache / f"pages-{engine}-{key}.json"
+    meta_path = cache / f"pages-{engine}-{label}-{key}.json"
     if engine == "sqlite":
-        cached = cache / f"pages-{key}.sqlite"
+        cached = cache / f"pages-{label}-{key}.sqlite"
         if args.rebuild or not (cached.exists() and meta_path.exists()):
-            for old in [*cache.glob("pages-*.sqlite*"), *cache.glob("pages-sqlite-*.json")]:
+            stale = [
+                *cache.glob(f"pages-{label}-*.sqlite*"),
+                *cache.glob(f"pages-sqlite-{label}-*"),
+            ]
+            for old in stale:
                 old.unlink()
             say(f"  seeding {args.data_kind} data into {cached} (cached for later runs)…")
             began = clock.perf_counter()
@@ -316,15 +322,15 @@ def run_database(
             source.backup(target)
         yield f"sqlite:///{copy}", seeded
         return
-    cached_name, run_name = f"bench_pages_c_{key}", f"bench_pages_run_{os.getpid()}"
+    cached_name, run_name = f"bench_pages_c_{label}_{key}", f"bench_pages_run_{os.getpid()}"
     with pg_admin(args.database_url) as admin:
         names = [r[0] for r in admin.execute("SELECT datname FROM pg_database").fetchall()]
         fresh = args.rebuild or cached_name not in names or not meta_path.exists()
         if fresh:
             for old in names:
-                if old.startswith("bench_pages_c_"):
+                if old.startswith(f"bench_pages_c_{label}_"):
                     admin.execute(f'DROP DATABASE "{old}" WITH (FORCE)')
-            for old in cache.glob("pages-postgresql-*.json"):
+            for old in cache.glob(f"pages-postgresql-{label}-*.json"):
                 old.unlink()
             admin.execute(f'CREATE DATABASE "{cached_name}"')
     if fresh:
