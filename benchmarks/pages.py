@@ -106,12 +106,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, help="seconds per wrk load (10; --quick 1)")
     parser.add_argument("--connections", type=int, default=8, help="for the GET loads")
     parser.add_argument("--post-connections", type=int, default=50, help="for booking POSTs")
-    parser.add_argument("--quick", action="store_true", help="smaller data, 1 s loads")
+    parser.add_argument("--quick", action="store_true", help="smaller data, 2 workers, 1 s loads")
     parser.add_argument(
         "--data",
         choices=("auto", "scale", "demo"),
         default="auto",
-        help="seed-scale over the demo clinic (auto: when the CLI has seed-scale), or demo only",
+        help="scale: flask seed-scale (auto: when the CLI has it); demo: flask seed-demo",
     )
     for name in SCALE:
         parser.add_argument(f"--{name}", type=int, help=f"seed-scale --{name}")
@@ -917,6 +917,7 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
                         "p50_ms": round(m.result.p50_ms, 2),
                         "p99_ms": round(m.result.p99_ms, 2),
                         "statuses": m.result.statuses,
+                        "first_status": m.first_status,
                     }
                     for m in measured
                 ]
