@@ -871,6 +871,13 @@ def print_block(
 # --- main --------------------------------------------------------------------------------
 
 
+def measure_hello(args: argparse.Namespace, port: int, folder: Path) -> tuple[Result, int]:
+    say("    hello…")
+    load = Workload("hello", "GET", ["/"])
+    first = check_status(port, load)
+    return run_wrk(port, load, args.connections, args.duration, folder), first
+
+
 def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     folder = Path(tempfile.mkdtemp(prefix=f"bench_pages_{engine}_"))
@@ -882,31 +889,32 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
             for number, workers in enumerate(args.worker_counts):
                 say(f"  {engine}, {workers} workers:")
                 measured: list[Measured] = []
-                with gunicorn("hello", HELLO_TARGET, env, workers, folder, ROOT) as server:
-                    say("    hello…")
-                    hello_load = Workload("hello", "GET", ["/"])
-                    first = check_status(server.port, hello_load)
-                    result = run_wrk(
-                        server.port, hello_load, args.connections, args.duration, folder
-                    )
-                    measured.append(Measured("hello", "hello", args.connections, result, first))
-                with gunicorn(
-                    f"meridian{workers}", "wsgi:app", env, workers, folder, ROOT
-                ) as server:
-                    if not staff:  # sessions live in the database: one sign-in serves every run
-                        for role, home in (
-                            ("practitioner", "/practitioner/week"),
-                            ("receptionist", "/reception/"),
-                        ):
-                            email = seeded.first(role)
-                            password, key = seeded.passwords[email], seeded.totp.get(email)
-                            browser = sign_in(server.port, email, password, key, home)
-                            staff[role] = browser.cookie_header()
-                    measured += measure_server(
-                        args, server.port, folder, prepared, staff, rng, number
-                    )
-                    rss = [rss_mb(pid) for pid in server.worker_pids()]
-                    log = server.log()
+                hellos: list[tuple[Result, int]] = []
+                with gunicorn("hello", HELLO_TARGET, env, workers, folder, ROOT) as hello_server:
+                    hellos.append(measure_hello(args, hello_server.port, folder))
+                    with gunicorn(
+                        f"meridian{workers}", "wsgi:app", env, workers, folder, ROOT
+                    ) as server:
+                        if not staff:  # sessions live in the database: one sign-in for all
+                            for role, home in (
+                                ("practitioner", "/practitioner/week"),
+                                ("receptionist", "/reception/"),
+                            ):
+                                email = seeded.first(role)
+                                password, key = seeded.passwords[email], seeded.totp.get(email)
+                                browser = sign_in(server.port, email, password, key, home)
+                                staff[role] = browser.cookie_header()
+                        measured += measure_server(
+                            args, server.port, folder, prepared, staff, rng, number
+                        )
+                        rss = [rss_mb(pid) for pid in server.worker_pids()]
+                        log = server.log()
+                    # Again after Meridian's loads: a burst of other work on the machine during
+                    # one hello load would otherwise flatter every ratio. The faster one counts.
+                    hellos.append(measure_hello(args, hello_server.port, folder))
+                best, first = max(hellos, key=lambda pair: pair[0].rps)
+                measured.insert(0, Measured("hello", "hello", args.connections, best, first))
+                hello_rps = [round(r.rps, 1) for r, _ in hellos]
                 rows = [
                     {
                         "name": m.name,
@@ -923,6 +931,7 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
                 ]
                 rows, failed, memory_ok = evaluate(rows, rss)
                 print_block(engine, workers, rows, rss)
+                say(f"hello req/s before and after Meridian's loads: {hello_rps} (faster = 1.00)")
                 tracebacks = log.count("Traceback")
                 if tracebacks:
                     first_at = log.index("Traceback")
@@ -934,6 +943,7 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
                         "workers": workers,
                         "data": seeded.data,
                         "endpoints": {r.pop("name"): r for r in rows},
+                        "hello_rps_before_after": hello_rps,
                         "worker_rss_mb": rss,
                         "memory_ok": memory_ok,
                         "server_tracebacks": tracebacks,
