@@ -1,8 +1,8 @@
 """The JSON API under load (issue 9): real gunicorn on 127.0.0.1, chain-size seeded data.
 
-Seeds a fresh database as benchmarks/availability.py does (10 locations, 100 practitioners,
-N appointments; its code, imported), serves it with `gunicorn -w 4 wsgi:app`, and serves a
-bare Flask "hello" app with the same gunicorn settings. Then, in one run:
+Seeds a fresh database with `flask seed-scale`'s code (booking/demo/scale.py: 10 locations,
+100 practitioners, 50,000 patients, N appointments), serves it with `gunicorn -w 4 wsgi:app`,
+and serves a bare Flask "hello" app with the same gunicorn settings. Then, in one run:
 
 1. hello: GET / at 50 concurrent connections (the ceiling of this machine and server);
 2. availability: GET /api/v1/availability, one practitioner × 7 days at a random location,
@@ -24,16 +24,12 @@ Prints a table, then one JSON object as the last line (keys in benchmarks/README
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
 import random
-import re
 import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,7 +37,6 @@ import time as clock
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,24 +48,21 @@ for folder in (str(ROOT), str(HERE)):
     if folder not in sys.path:
         sys.path.insert(0, folder)
 
+from _common import (  # noqa: E402 - benchmarks/ is on the path only from here
+    HELLO_TARGET,
+    Result,
+    Workload,
+    gunicorn,
+    request,
+    run_wrk,
+)
+
 CONNECTIONS = 50
 WORKERS = 4
-RECEPTIONIST_ID = 100_000
+RECEPTIONIST_EMAIL = "reception@scale.example"  # made by seed-scale
+NO_SIGN_IN = "-"  # noqa: S105 - not a hash: nobody signs in with a password here
 # Limits far above what the run sends: the limiter's store is exercised, never tripped.
 UNLIMITED = "100000000/minute"
-
-
-def hello() -> Any:
-    """The bare Flask app measured beside the API (gunicorn `api_load:hello()`)."""
-    from flask import Flask
-
-    app = Flask("hello")
-
-    @app.get("/")
-    def index() -> str:
-        return "Hello, World!"
-
-    return app
 
 
 # --- options -----------------------------------------------------------------------------
@@ -98,10 +90,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
     duration = 10.0
+    args.patients = 50_000
     if args.quick:
-        args.appointments, duration = 20_000, 5.0
+        args.appointments, args.patients, duration = 20_000, 5_000, 5.0
     if args.tiny:
-        args.appointments, args.connections, duration = 300, 8, 1.0
+        args.appointments, args.patients, args.connections, duration = 300, 500, 8, 1.0
     args.duration = args.duration or duration
     if args.engine == "postgresql":
         args.database_url = (
@@ -125,153 +118,49 @@ def say(message: str) -> None:
 # --- data and servers --------------------------------------------------------------------
 
 
-def seed(args: argparse.Namespace, url: str, target: str) -> tuple[Any, Any, str]:
-    """Schema, chain reference data and appointments (availability.py's code), and a token."""
+def seed(args: argparse.Namespace, url: str) -> tuple[Any, Any, str]:
+    """Schema, then `flask seed-scale`'s data (booking/demo/scale.py), and an API token."""
     import availability as chain
 
+    from booking.demo import scale
     from booking.extensions import db
-    from booking.models import User
     from booking.services.api.tokens import create_token
 
-    layout = chain.make_layout()
+    now = datetime.now(UTC)
+    today = date.today()  # noqa: DTZ011 - the server's real "now" decides the horizon
+    size = scale.ScaleSize(
+        patients=args.patients, appointments=args.appointments, plans=0, seed=args.seed
+    )
     app = chain.make_app(url)
     chain.migrate(app)
-    chain.seed_reference(app, layout)
-    rows = chain.generate(layout, args.appointments, args.seed)
-    # The overlap guards are dropped for the bulk load and re-created from the migration.
-    chain.set_guards(app, present=False)
-    chain.load(args.engine, target, rows, list(range(len(rows))))
-    chain.set_guards(app, present=True)
     with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(
-                User.__table__.insert(),
-                [
-                    {
-                        "id": RECEPTIONIST_ID,
-                        "email": "reception@bench.example",
-                        "password_hash": "-",
-                        "role": "receptionist",
-                        "display_name": "Reception",
-                    }
-                ],
-            )
-        _, token = create_token(
-            email="reception@bench.example", name="bench", now=datetime.now(UTC)
-        )
+        # The same call as `flask seed-scale` (refusal first: the database is new).
+        if (reason := scale.refusal(db.engine)) is not None:
+            raise SystemExit(reason)
+        scale.seed_scale(db.engine, size, now=now, password_hash=NO_SIGN_IN, today=today)
+        _, token = create_token(email=RECEPTIONIST_EMAIL, name="bench", now=now)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    # Last, after every row written with an explicit id (it also moves the id sequences on).
-    chain.settle(args.engine, target)
+    layout = scale.make_layout(size, period_start=scale.period_start_for(today))
     return app, layout, token
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-@contextmanager
-def gunicorn(
-    name: str, target: str, env: dict[str, str], workers: int, folder: Path, cwd: Path
-) -> Iterator[Server]:
-    port = free_port()
-    log_path = folder / f"{name}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "60",
-                "--log-level",
-                "warning",
-                target,
-            ],
-            cwd=cwd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(name, port, process, log_path)
-    try:
-        deadline = clock.monotonic() + 60
-        while True:
-            try:
-                status, _ = request(port, "GET", "/")
-                if status:
-                    break
-            except OSError:
-                if process.poll() is not None or clock.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start:\n{server.log()}") from None
-                clock.sleep(0.2)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def request(
-    port: int,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 # --- workloads ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Workload:
-    name: str
-    method: str
-    paths: list[str]
-    bodies: list[str] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 def availability_paths(layout: Any, count: int, rng: random.Random) -> list[str]:
-    import availability as chain
+    from booking.demo.scale import TIMED_KIND
 
     today = date.today()  # noqa: DTZ011 - the server's real "now" decides the horizon
     paths = []
     for _ in range(count):
-        location = rng.choice(list(dict(layout.locations)))
+        location = rng.choice(list(layout.zones))
         practitioner = rng.choice(layout.practitioners[location])
         first = today + timedelta(days=rng.randrange(1, 60))
         last = first + timedelta(days=6)
         paths.append(
-            f"/api/v1/availability?session_type_id={chain.TIMED_KIND.type_id}"
+            f"/api/v1/availability?session_type_id={TIMED_KIND.type_id}"
             f"&location_id={location}&practitioner_id={practitioner}"
             f"&from={first.isoformat()}&to={last.isoformat()}"
         )
@@ -280,9 +169,9 @@ def availability_paths(layout: Any, count: int, rng: random.Random) -> list[str]
 
 def booking_bodies(layout: Any, count: int, rng: random.Random) -> list[str]:
     """Distinct (practitioner, start) choices on the 30-minute grid, 2 to 60 days ahead."""
-    import availability as chain
+    from booking.demo.scale import TIMED_KIND
 
-    zones = dict(layout.locations)
+    zones = layout.zones
     today = date.today()  # noqa: DTZ011 - the server's real "now" decides notice and horizon
     seen: set[tuple[int, datetime]] = set()
     bodies = []
@@ -300,7 +189,7 @@ def booking_bodies(layout: Any, count: int, rng: random.Random) -> list[str]:
         bodies.append(
             json.dumps(
                 {
-                    "session_type_id": chain.TIMED_KIND.type_id,
+                    "session_type_id": TIMED_KIND.type_id,
                     "practitioner_id": practitioner,
                     "location_id": location,
                     "start": start.isoformat(),
@@ -309,96 +198,6 @@ def booking_bodies(layout: Any, count: int, rng: random.Random) -> list[str]:
             )
         )
     return bodies
-
-
-@dataclass
-class Result:
-    requests: int
-    seconds: float
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    statuses: dict[str, int]
-
-
-WRK_SCRIPT = """
-local items = {}
-local method = "%(method)s"
-local headers = %(headers)s
-for line in io.lines("%(data)s") do items[#items + 1] = line end
-local counter = 0
-statuses = {}  -- global: done() reads it from each thread with thread:get
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  counter = math.random(#items)
-end
-
-function request()
-  counter = counter %% #items + 1
-  if method == "GET" then
-    return wrk.format("GET", items[counter], headers)
-  end
-  return wrk.format("POST", "%(post_path)s", headers, items[counter])
-end
-
-function response(status, hdrs, body)
-  local key = tostring(status)
-  statuses[key] = (statuses[key] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    local counts = thread:get("statuses") or {}
-    for key, value in pairs(counts) do total[key] = (total[key] or 0) + value end
-  end
-  local parts = {}
-  for key, value in pairs(total) do parts[#parts + 1] = string.format('"%%s": %%d', key, value) end
-  io.write("STATUSES {" .. table.concat(parts, ", ") .. "}\\n")
-  local p50, p99 = latency:percentile(50), latency:percentile(99)
-  io.write(string.format("P50US %%d\\nP99US %%d\\n", p50, p99))
-end
-"""
-
-
-def run_wrk(port: int, load: Workload, connections: int, seconds: float, folder: Path) -> Result:
-    data = folder / f"{load.name}.txt"
-    data.write_text("\n".join(load.bodies if load.method == "POST" else load.paths) + "\n")
-    headers = "{" + ", ".join(f'["{k}"] = "{v}"' for k, v in load.headers.items()) + "}"
-    script = folder / f"{load.name}.lua"
-    script.write_text(
-        WRK_SCRIPT
-        % {
-            "method": load.method,
-            "headers": headers,
-            "data": data,
-            "post_path": load.paths[0] if load.paths else "/",
-        }
-    )
-    threads = max(1, min(2, connections))
-    command = [
-        "wrk",
-        f"--threads={threads}",
-        f"--connections={connections}",
-        f"--duration={max(1, round(seconds))}s",
-        "--timeout=30s",
-        f"--script={script}",
-        f"http://127.0.0.1:{port}",
-    ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    match = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output)
-    total = int(match.group(1))
-    elapsed = float(match.group(2)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match.group(3)]
-    statuses = json.loads(re.search(r"STATUSES (\{.*\})", output).group(1) or "{}")
-    p50 = int(re.search(r"P50US (\d+)", output).group(1)) / 1000
-    p99 = int(re.search(r"P99US (\d+)", output).group(1)) / 1000
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    return Result(total, elapsed, rps, p50, p99, dict(sorted(statuses.items())))
 
 
 def run_python(port: int, load: Workload, connections: int, seconds: float) -> Result:
@@ -483,9 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="bench_api_load_"))
     results: dict[str, Result] = {}
     try:
-        with database(args) as (url, target):
+        with database(args) as (url, _target):
             say("  seeding (schema, chain, appointments)…")
-            app, layout, token = seed(args, url, target)
+            app, layout, token = seed(args, url)
             seeded = clock.perf_counter() - began
             env = {
                 **os.environ,
@@ -514,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ),
                 ),
             ]
-            with gunicorn("hello", "api_load:hello()", env, args.workers, folder, HERE) as server:
+            with gunicorn("hello", HELLO_TARGET, env, args.workers, folder, ROOT) as server:
                 say("  measuring hello…")
                 results["hello"] = measure(args, server.port, loads[0][1], folder)
             with gunicorn("meridian", "wsgi:app", env, args.workers, folder, ROOT) as server:

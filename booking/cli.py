@@ -21,6 +21,7 @@ def register(app: Flask) -> None:
     _register_privacy(app)
     _register_backups(app)
     _register_audit(app)
+    _register_seed_scale(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
@@ -241,3 +242,73 @@ def _register_audit(app: Flask) -> None:
                 f"Audit chain broken at row {broken.row_id}: {broken.reason}."
             )
         click.echo(f"Audit chain intact: {checked} row(s) checked.")
+
+
+def _register_seed_scale(app: Flask) -> None:
+    @app.cli.command("seed-scale")
+    @click.option("--locations", type=click.IntRange(1, 100), default=10, show_default=True)
+    @click.option("--practitioners", type=click.IntRange(1, 2000), default=100, show_default=True)
+    @click.option(
+        "--patients", type=click.IntRange(0, 5_000_000), default=50_000, show_default=True
+    )
+    @click.option(
+        "--appointments", type=click.IntRange(0, 20_000_000), default=1_000_000, show_default=True
+    )
+    @click.option("--plans", type=click.IntRange(0), help="default: one patient in a hundred")
+    @click.option("--seed", type=int, default=22, show_default=True, help="random seed")
+    @click.option(
+        "--password",
+        envvar="SCALE_PASSWORD",
+        help="staff password for every scale sign-in (default: a new random one, printed)",
+    )
+    def seed_scale(
+        locations: int,
+        practitioners: int,
+        patients: int,
+        appointments: int,
+        plans: int | None,
+        seed: int,
+        password: str | None,
+    ) -> None:
+        """Fill an EMPTY, migrated database with a made-up chain at scale (bulk inserts)."""
+        import secrets
+        import time
+        from zoneinfo import ZoneInfo
+
+        from booking import clock
+        from booking.demo.scale import SCALE_ZONE, ScaleSize, refusal
+        from booking.demo.scale import seed_scale as run
+        from booking.security import password_cost
+        from booking.services.accounts.passwords import STAFF_PASSWORD_MIN, hash_password
+
+        if practitioners < locations:
+            raise click.ClickException("--practitioners must be at least --locations")
+        if password is not None and len(password) < STAFF_PASSWORD_MIN:
+            raise click.ClickException(f"--password needs {STAFF_PASSWORD_MIN} characters or more")
+        reason = refusal(db.engine)
+        if reason is not None:
+            raise click.ClickException(f"seed-scale refused: {reason}")
+        password = password or secrets.token_urlsafe(15)
+        size = ScaleSize(locations, practitioners, patients, appointments, plans, seed)
+        began = time.perf_counter()
+        now = clock.utcnow()
+        summary = run(
+            db.engine,
+            size,
+            now=now,
+            password_hash=hash_password(password, cost=password_cost()),
+            today=now.astimezone(ZoneInfo(SCALE_ZONE)).date(),
+        )
+        seconds = time.perf_counter() - began
+        click.echo(
+            f"Seeded in {seconds:.0f} s ({db.engine.dialect.name}): "
+            f"{summary.locations} locations, {summary.rooms} rooms, "
+            f"{summary.practitioners} practitioners, {summary.patients:,} patients, "
+            f"{summary.appointments:,} appointments ({summary.live_appointments:,} live) "
+            f"from {summary.first_day} to {summary.last_day}, {summary.plans:,} plans."
+        )
+        click.echo(
+            "Sign in as admin@scale.example, reception@scale.example or "
+            f"practitioner1@scale.example ... practitioner{summary.practitioners}@scale.example "
+            f"with the password {password}"
+        )

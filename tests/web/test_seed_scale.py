@@ -1,0 +1,106 @@
+"""`flask seed-scale` (issue 22): the chain-scale data on both engines, and its refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from booking.demo.scale import count_overlaps
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    Clinic,
+    Location,
+    OutcomeRecord,
+    PatientProfile,
+    PlanAppointment,
+    Practitioner,
+    Room,
+    SessionType,
+    TreatmentPlan,
+    User,
+    WorkingHours,
+)
+from tests.conftest import seed_demo, sign_in
+
+PASSWORD = "scale-password-for-tests"  # noqa: S105 - a test sign-in
+ARGS = [
+    "seed-scale",
+    "--locations",
+    "2",
+    "--practitioners",
+    "5",
+    "--patients",
+    "60",
+    "--appointments",
+    "700",
+    "--plans",
+    "4",
+    "--password",
+    PASSWORD,
+]
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_seed_scale_fills_an_empty_database_then_refuses_a_second_run(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=ARGS)
+    assert result.exit_code == 0, result.output
+    assert "700 appointments" in result.output
+    assert PASSWORD in result.output
+    now = datetime.now(UTC)
+    with app.app_context():
+        assert _count(Clinic) == 1
+        assert _count(Location) == 2
+        assert _count(Room) == 6
+        assert _count(SessionType) == 4
+        assert _count(Practitioner) == 5
+        assert _count(WorkingHours) == 25  # five weekdays each
+        assert _count(User) == 7  # five practitioners, reception, admin
+        assert _count(PatientProfile) == 60
+        assert _count(Appointment) == 700
+        assert _count(TreatmentPlan) == 4
+        assert _count(PlanAppointment) >= 4
+        assert _count(OutcomeRecord) >= 1
+        # Past and future both hold sessions; the guards are back and nothing overlaps.
+        past = select(func.count()).where(Appointment.starts_at < now)
+        future = select(func.count()).where(Appointment.starts_at > now)
+        assert db.session.scalar(past.select_from(Appointment))
+        assert db.session.scalar(future.select_from(Appointment))
+        assert count_overlaps(db.session.connection()) == 0
+        # Desk search keys are filled like the model fills them.
+        patient = db.session.get(PatientProfile, 1)
+        assert patient is not None
+        assert patient.search_family
+        assert patient.sound_family
+        assert patient.search_email
+        assert patient.email.lower() == patient.search_email
+        db.session.remove()
+    # The staff sign-ins work with the printed password.
+    assert sign_in(app.test_client(), "reception@scale.example", PASSWORD).status_code == 302
+    # A second run refuses with one line and a non-zero exit, and changes nothing.
+    again = runner.invoke(args=ARGS)
+    assert again.exit_code == 1
+    assert len(again.output.strip().splitlines()) == 1
+    assert "refused" in again.output
+    assert "not empty" in again.output
+    with app.app_context():
+        assert _count(Appointment) == 700
+
+
+def test_seed_scale_refuses_the_demo_database(app: Flask) -> None:
+    seed_demo(app)
+    with app.app_context():
+        before = _count(PatientProfile)
+    result = app.test_cli_runner().invoke(args=ARGS)
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1
+    assert "not empty" in result.output
+    with app.app_context():
+        assert _count(PatientProfile) == before
+        assert _count(Appointment) == 0
