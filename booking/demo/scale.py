@@ -39,6 +39,7 @@ MIGRATION = (
 SCALE_ZONE = "Europe/London"  # the clinic's zone: "today" is read there
 PERIOD_WEEKS = 104  # two years: 52 weeks back, 52 ahead
 OPEN, CLOSE = time(9), time(17)
+ACCOUNT_EVERY = 10  # one patient in ten signs in to a patient account
 
 # (zone, country, subdivision, town) per location, repeated when there are more locations.
 PLACES = (
@@ -170,6 +171,12 @@ class Layout:
     @property
     def days(self) -> int:
         return PERIOD_WEEKS * 7
+
+    def patient_user_id(self, patient: int) -> int | None:
+        """One patient in ten has an account (patients 1, 11, 21, ...): user ids after staff."""
+        if patient % ACCOUNT_EVERY != 1 % ACCOUNT_EVERY:
+            return None
+        return self.admin_id + 1 + patient // ACCOUNT_EVERY
 
     @property
     def practitioner_ids(self) -> list[int]:
@@ -512,6 +519,7 @@ def _patient_rows(layout: Layout, now: datetime) -> Iterator[dict[str, Any]]:
         has_phone = rng.random() < 0.9
         yield {
             "id": n,
+            "user_id": layout.patient_user_id(n),
             "given_name": given,
             "family_name": family,
             "date_of_birth": born if rng.random() < 0.95 else None,
@@ -667,6 +675,19 @@ def load_reference(conn: Connection, layout: Layout, *, password_hash: str, now:
         ],
     )
     for chunk in _chunks(_patient_rows(layout, now)):
+        accounts = [
+            {
+                "id": row["user_id"],
+                "email": row["search_email"],
+                "password_hash": password_hash,
+                "role": "patient",
+                "display_name": f"{row['given_name']} {row['family_name']}",
+            }
+            for row in chunk
+            if row["user_id"] is not None
+        ]
+        if accounts:
+            conn.execute(insert(User), accounts)
         conn.execute(insert(PatientProfile), chunk)
 
 
@@ -858,6 +879,8 @@ class ScaleSummary:
     patients: int
     appointments: int
     live_appointments: int
+    accounts: int
+    first_patient_email: str | None
     plans: int
     first_day: date
     last_day: date
@@ -867,12 +890,17 @@ def seed_scale(
     engine: Engine, size: ScaleSize, *, now: datetime, password_hash: str, today: date
 ) -> ScaleSummary:
     """Everything in one transaction (the caller checked `refusal` first)."""
+    from booking.models import PatientProfile
+
     layout = make_layout(size, period_start=period_start_for(today))
     rows = generate(layout, size.appointments, size.seed, today=today)
     with engine.connect() as conn, _FastSqlite(conn), conn.begin():
         load_reference(conn, layout, password_hash=password_hash, now=now)
         load_appointments(conn, rows, range(len(rows)), now=now)
         plans = load_plans(conn, layout, rows, now=now, count=size.plan_count)
+        first_email = conn.execute(
+            select(PatientProfile.email).where(PatientProfile.id == 1)
+        ).scalar()
     settle(engine)
     return ScaleSummary(
         locations=len(layout.locations),
@@ -881,6 +909,8 @@ def seed_scale(
         patients=layout.patients,
         appointments=len(rows),
         live_appointments=sum(1 for row in rows if row[0] in LIVE),
+        accounts=len(range(1, layout.patients + 1, ACCOUNT_EVERY)),
+        first_patient_email=first_email,
         plans=plans,
         first_day=layout.period_start,
         last_day=layout.period_start + timedelta(days=layout.days - 1),
