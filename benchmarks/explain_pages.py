@@ -47,6 +47,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--password", required=True, help="the password seed-scale printed")
     parser.add_argument("--plans", action="store_true", help="print every plan in full")
     parser.add_argument("--page", action="append", help="only these pages (repeatable)")
+    parser.add_argument(
+        "--try-index",
+        action="append",
+        default=[],
+        help="CREATE INDEX ... to try: made in the EXPLAIN transaction, rolled back at the end",
+    )
     return parser.parse_args()
 
 
@@ -167,6 +173,10 @@ def main() -> int:
     url = make_url(args.database_url).set(drivername="postgresql")
     report: dict[str, Any] = {}
     with psycopg.connect(url.render_as_string(hide_password=False)) as pg:
+        for ddl in args.try_index:
+            pg.execute(ddl)
+        if args.try_index:
+            pg.execute("ANALYZE appointment")
         for name, email, before, path in pages:
             if args.page and name not in args.page:
                 continue
@@ -190,7 +200,6 @@ def main() -> int:
                 with pg.cursor() as cur:
                     cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params or None)
                     plan_lines = [row[0] for row in cur.fetchall()]
-                pg.rollback()
                 took = float(re.search(r"Execution Time: ([\d.]+)", plan_lines[-1]).group(1))  # type: ignore[union-attr]
                 total += took
                 seqs = {t for line in plan_lines for t in SEQ.findall(line) if t in BIG}
@@ -205,6 +214,7 @@ def main() -> int:
                 "total_ms": round(total, 2),
                 "seq_scans": sorted(scans),
             }
+        pg.rollback()  # nothing to keep: the tried indexes go too
     print(json.dumps(report))
     return 0
 

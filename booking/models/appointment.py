@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.clock import utcnow
@@ -34,6 +34,10 @@ LIVE_STATUSES = (
 )
 
 
+# What booking.services.patients.record.missed_counts counts (ix_appointment_missed).
+MISSED_SQL = "status = 'no_show' OR (status = 'cancelled' AND late_cancel IS TRUE)"
+
+
 class BookingSource(enum.StrEnum):
     online = "online"
     staff = "staff"
@@ -55,6 +59,14 @@ class Appointment(Base):
         Index("ix_appointment_first_visit_end", "is_first_visit", "ends_at"),
         # The reminder planner reads booked sessions starting in the next day or two.
         Index("ix_appointment_status_start", "status", "starts_at"),
+        # Missed sessions (no-shows, late cancels) per patient: the day sheet's counts.
+        Index(
+            "ix_appointment_missed",
+            "patient_id",
+            "starts_at",
+            sqlite_where=text(MISSED_SQL),
+            postgresql_where=text(MISSED_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

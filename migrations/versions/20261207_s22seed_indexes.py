@@ -1,0 +1,40 @@
+"""Indexes for the busiest pages at 1,000,000 appointments (issue 22)
+
+Revision ID: 20261207_s22seed_indexes
+Revises: 20261206_s17plans_plans
+Create Date: 2026-12-07 00:45:00
+
+Found with benchmarks/explain_pages.py on `flask seed-scale` data (docs/performance.md,
+"Query plans at 1,000,000 appointments").
+
+- ix_appointment_missed: the missed-sessions count of the reception day sheet and the
+  patient record (booking.services.patients.record.missed_counts) reads only no-shows and
+  late cancellations; a partial index holds just those rows, so the count no longer visits
+  every session of every patient on the sheet.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "20261207_s22seed_indexes"
+down_revision = "20261206_s17plans_plans"
+branch_labels = None
+depends_on = None
+
+MISSED = "status = 'no_show' OR (status = 'cancelled' AND late_cancel IS TRUE)"
+
+
+def upgrade():
+    with op.batch_alter_table("appointment", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_appointment_missed",
+            ["patient_id", "starts_at"],
+            unique=False,
+            sqlite_where=sa.text(MISSED),
+            postgresql_where=sa.text(MISSED),
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("appointment", schema=None) as batch_op:
+        batch_op.drop_index("ix_appointment_missed")
