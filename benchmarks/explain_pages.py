@@ -26,7 +26,7 @@ import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -137,9 +137,18 @@ def main() -> int:
         client.post("/book/location", data={"location": str(location_id)})
         client.post("/book/practitioner", data={"practitioner": str(practitioner_id)})
 
+    # The first day with free times for this practitioner, as the day step offers it.
+    probe = app.test_client()
+    journey(probe)
+    offered = re.findall(
+        r'name="day"[^>]*value="(\d{4}-\d\d-\d\d)"',
+        probe.get(f"/book/day?week={monday.isoformat()}").get_data(as_text=True),
+    )
+    day = date.fromisoformat(offered[0]) if offered else day
+
     def journey_day(client: Any) -> None:
         journey(client)
-        client.post("/book/day", data={"day": day.isoformat()})
+        client.post(f"/book/day?week={monday.isoformat()}", data={"day": day.isoformat()})
 
     search_name = f"{sample.given_name} {sample.family_name}"
     pages: list[tuple[str, str | None, Any, str]] = [

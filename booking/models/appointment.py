@@ -53,6 +53,8 @@ class Appointment(Base):
         CheckConstraint("(status = 'held') = (patient_id IS NULL)", name="held_has_no_patient"),
         CheckConstraint("room_place IS NULL OR room_place >= 1", name="room_place"),
         Index("ix_appointment_practitioner_busy", "practitioner_id", "busy_from"),
+        # A practitioner's day and week views: their sessions by start.
+        Index("ix_appointment_practitioner_start", "practitioner_id", "starts_at"),
         Index("ix_appointment_room_busy", "room_id", "busy_from"),
         Index("ix_appointment_patient_start", "patient_id", "starts_at"),
         # The check-in planner: first sessions that ended 24 to 48 hours ago.

@@ -11,6 +11,10 @@ Found with benchmarks/explain_pages.py on `flask seed-scale` data (docs/performa
   patient record (booking.services.patients.record.missed_counts) reads only no-shows and
   late cancellations; a partial index holds just those rows, so the count no longer visits
   every session of every patient on the sheet.
+- ix_appointment_practitioner_start: the practitioner's day and week views ask for one
+  practitioner's sessions by start time; the busy-range index (practitioner_id, busy_from)
+  only narrowed the practitioner, so the query combined every session they ever had with a
+  whole-clinic status/start range.
 """
 
 import sqlalchemy as sa
@@ -33,8 +37,12 @@ def upgrade():
             sqlite_where=sa.text(MISSED),
             postgresql_where=sa.text(MISSED),
         )
+        batch_op.create_index(
+            "ix_appointment_practitioner_start", ["practitioner_id", "starts_at"], unique=False
+        )
 
 
 def downgrade():
     with op.batch_alter_table("appointment", schema=None) as batch_op:
+        batch_op.drop_index("ix_appointment_practitioner_start")
         batch_op.drop_index("ix_appointment_missed")
