@@ -867,16 +867,19 @@ RESET_SEQUENCES = """
 DO $$
 DECLARE t record;
 BEGIN
+    -- The sequence is looked up inside the loop: in a WHERE clause PostgreSQL may call
+    -- pg_get_serial_sequence for a table without an id column (alembic_version) and fail.
     FOR t IN
         SELECT table_name FROM information_schema.columns
         WHERE table_schema = current_schema() AND column_name = 'id'
-          AND pg_get_serial_sequence(quote_ident(table_name), 'id') IS NOT NULL
     LOOP
-        EXECUTE format(
-            'SELECT setval(pg_get_serial_sequence(%L, ''id''), '
-            'COALESCE((SELECT max(id) FROM %I), 0) + 1, false)',
-            quote_ident(t.table_name), t.table_name
-        );
+        IF pg_get_serial_sequence(quote_ident(t.table_name), 'id') IS NOT NULL THEN
+            EXECUTE format(
+                'SELECT setval(pg_get_serial_sequence(%L, ''id''), '
+                'COALESCE((SELECT max(id) FROM %I), 0) + 1, false)',
+                quote_ident(t.table_name), t.table_name
+            );
+        END IF;
     END LOOP;
 END $$;
 """
