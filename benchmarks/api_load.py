@@ -142,7 +142,7 @@ def seed(args: argparse.Namespace, url: str) -> tuple[Any, Any, str]:
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    layout = scale.make_layout(size, period_start=scale.period_start_for(today))
+    layout = scale.scale_layout(size, today)
     return app, layout, token
 
 

@@ -47,6 +47,7 @@ from booking.demo.scale import TIMED_KIND, Layout, ScaleSize  # noqa: E402
 STAGE_APPOINTMENTS = 10_000
 NO_SIGN_IN = "-"  # noqa: S105 - not a hash: nobody signs in to the benchmark's staff
 PERIOD_START = date(2026, 1, 5)  # a Monday: the two years are fixed, so runs compare
+PERIOD_DAYS = 728  # 104 weeks: scale.PERIOD_WEEKS
 PATIENTS = {"full": 50_000, "quick": 5_000, "tiny": 500}
 
 
@@ -118,6 +119,29 @@ def make_size(args: argparse.Namespace) -> ScaleSize:
         plans=0,  # find_slots does not read plans
         seed=args.seed,
     )
+
+
+def make_layout(*, patients: int = 1_000, seed: int = 5) -> Layout:
+    """The chain of seed-scale over the fixed two years (outbox.py and plans.py use it)."""
+    size = ScaleSize(patients=patients, appointments=0, plans=0, seed=seed)
+    return scale.make_layout(size, period_start=PERIOD_START)
+
+
+generate = scale.generate
+
+
+def seed_chain(app: Any, layout: Layout, rows: Sequence[scale.Row]) -> None:
+    """Reference data, every row in one bulk transaction, then settle (seed-scale's code)."""
+    from booking.extensions import db
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        with scale.bulk_transaction(db.engine) as conn:
+            scale.load_reference(conn, layout, password_hash=NO_SIGN_IN, now=now)
+        with scale.bulk_transaction(db.engine) as conn:
+            scale.load_appointments(conn, rows, range(len(rows)), now=now)
+        scale.settle(db.engine)
+        db.engine.dispose()
 
 
 # --- databases -----------------------------------------------------------------------------

@@ -78,16 +78,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 say = chain.say
 
 
-def seed(args: argparse.Namespace, url: str, target: str) -> Any:
-    layout = chain.make_layout()
+def seed(args: argparse.Namespace, url: str) -> Any:
+    """The chain and its appointments with seed-scale's code (availability.seed_chain)."""
+    layout = chain.make_layout(seed=args.seed)
     app = chain.make_app(url)
     chain.migrate(app)
-    chain.seed_reference(app, layout)
     rows = chain.generate(layout, args.appointments, args.seed)
-    chain.set_guards(app, present=False)
-    chain.load(args.engine, target, rows, list(range(len(rows))))
-    chain.set_guards(app, present=True)
-    chain.settle(args.engine, target)
+    chain.seed_chain(app, layout, rows)
     return app
 
 
@@ -247,9 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"outbox benchmark: {args.engine}, {args.appointments:,} appointments, "
         f"{args.messages:,} messages, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
-    with chain.database(args) as (url, target):
+    with chain.database(args) as (url, _target):
         start = clock.perf_counter()
-        app = seed(args, url, target)
+        app = seed(args, url)
         seed_seconds = clock.perf_counter() - start
         say(f"  seeded in {seed_seconds:.1f} s")
         planning = plan(app, args)

@@ -83,7 +83,7 @@ class Case:
 
 def make_cases(layout: Any, seed: int, calls: int) -> list[Case]:
     rng = random.Random(f"plans:{seed}")
-    zones = dict(layout.locations)
+    zones = layout.zones
     span = SESSIONS * 7 + 7
     cases = []
     for _ in range(calls):
@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     began = clock.perf_counter()
     timings: dict[str, float] = {}
-    layout = chain.make_layout()
+    layout = chain.make_layout(seed=args.seed)
     total = args.appointments
     chain.say(
         f"plans benchmark: {args.engine}, {total:,} appointments, {args.calls} proposals of "
@@ -144,19 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     with chain.step("generate appointments", timings, "generate_s"):
         rows = chain.generate(layout, total, args.seed)
     cases = make_cases(layout, args.seed, args.calls)
-    with chain.database(args) as (url, target):
+    with chain.database(args) as (url, _target):
         app = chain.make_app(url)
         with chain.step("schema from the migrations", timings, "migrate_s"):
             chain.migrate(app)
-        with chain.step("reference data", timings, "seed_s"):
-            chain.seed_reference(app, layout)
-        chain.set_guards(app, present=False)
-        with chain.step(f"load {total:,} appointments", timings, "seed_s"):
-            chain.load(args.engine, target, rows, list(range(total)))
-        with chain.step("re-create the overlap guards", timings, "seed_s"):
-            chain.set_guards(app, present=True)
-        with chain.step("settle", timings, "seed_s"):
-            chain.settle(args.engine, target)
+        label = f"reference data and {total:,} appointments (seed-scale's loaders), settle"
+        with chain.step(label, timings, "seed_s"):
+            chain.seed_chain(app, layout, rows)
         with chain.step("time the proposals", timings, "measure_s"):
             result, mean_taken, mean_alternatives = run_cases(app, cases)
         from booking.extensions import db

@@ -312,3 +312,8 @@ def _register_seed_scale(app: Flask) -> None:
             f"practitioner1@scale.example ... practitioner{summary.practitioners}@scale.example "
             f"with the password {password}"
         )
+        if summary.first_patient_email:
+            click.echo(
+                f"{summary.accounts:,} patients (1, 11, 21, ...) have accounts with the same "
+                f"password, e.g. {summary.first_patient_email}"
+            )

@@ -37,8 +37,11 @@ MIGRATION = (
     Path(__file__).resolve().parents[2] / "migrations" / "versions" / "20261125_initial_schema.py"
 )
 SCALE_ZONE = "Europe/London"  # the clinic's zone: "today" is read there
-PERIOD_WEEKS = 104  # two years: 52 weeks back, 52 ahead
+PERIOD_WEEKS = 104  # the benchmarks' fixed two years
+# seed-scale: three years back (mostly full days) and one ahead (filling less with distance).
+WEEKS_BACK, WEEKS_AHEAD = 156, 52
 OPEN, CLOSE = time(9), time(17)
+ACCOUNT_EVERY = 10  # one patient in ten signs in to a patient account
 
 # (zone, country, subdivision, town) per location, repeated when there are more locations.
 PLACES = (
@@ -166,22 +169,32 @@ class Layout:
     receptionist_id: int
     admin_id: int
     zones: dict[int, str] = field(default_factory=dict)
+    weeks: int = PERIOD_WEEKS
 
     @property
     def days(self) -> int:
-        return PERIOD_WEEKS * 7
+        return self.weeks * 7
+
+    def patient_user_id(self, patient: int) -> int | None:
+        """One patient in ten has an account (patients 1, 11, 21, ...): user ids after staff."""
+        if patient % ACCOUNT_EVERY != 1 % ACCOUNT_EVERY:
+            return None
+        return self.admin_id + 1 + patient // ACCOUNT_EVERY
 
     @property
     def practitioner_ids(self) -> list[int]:
         return [p for group in self.practitioners.values() for p in group]
 
 
-def period_start_for(today: date) -> date:
-    """The Monday 52 weeks before this week's Monday."""
-    return today - timedelta(days=today.weekday()) - timedelta(weeks=PERIOD_WEEKS // 2)
+def scale_layout(size: ScaleSize, today: date) -> Layout:
+    """seed-scale's layout: from the Monday WEEKS_BACK weeks before this week's, to a year on."""
+    monday = today - timedelta(days=today.weekday())
+    return make_layout(
+        size, period_start=monday - timedelta(weeks=WEEKS_BACK), weeks=WEEKS_BACK + WEEKS_AHEAD
+    )
 
 
-def make_layout(size: ScaleSize, *, period_start: date) -> Layout:
+def make_layout(size: ScaleSize, *, period_start: date, weeks: int = PERIOD_WEEKS) -> Layout:
     if size.locations < 1 or size.practitioners < size.locations:
         raise ValueError("need at least one location and one practitioner per location")
     locations = []
@@ -216,6 +229,7 @@ def make_layout(size: ScaleSize, *, period_start: date) -> Layout:
         receptionist_id=size.practitioners + 1,
         admin_id=size.practitioners + 2,
         zones={loc.id: loc.zone for loc in locations},
+        weeks=weeks,
     )
 
 
@@ -274,10 +288,13 @@ def _plan_day(
 def generate(layout: Layout, total: int, seed: int, *, today: date | None = None) -> list[Row]:
     """`total` appointments on the weekdays of the period: live ones never overlap.
 
-    Each practitioner-day gets its share of `total`. When the share exceeds what fits in
-    09:00–17:00, the surplus are cancelled or no-show rows at already booked times (the guards
-    ignore them; the queries must still skip them). Days before `today` (default: the middle
-    of the period) hold completed sessions, later days booked ones; about 0.5% are holds.
+    Without `today` (the benchmarks) each practitioner-day gets an equal share of `total`,
+    and days before the middle of the period hold completed sessions. With `today`
+    (seed-scale) a coming day's share falls from 0.9 of a past day's tomorrow to 0.05 a year
+    ahead, as bookings thin out with distance, so there are free times to book. When a share
+    exceeds what fits in 09:00–17:00, the surplus are cancelled or no-show rows at already
+    booked times (the guards ignore them; the queries must still skip them). Days before
+    `today` hold completed sessions, later days booked ones; about 0.5% are holds.
     """
     if total < 0:
         raise ValueError("total must not be negative")
@@ -292,6 +309,7 @@ def generate(layout: Layout, total: int, seed: int, *, today: date | None = None
     per_day = sum(len(layout.practitioners[loc]) for loc, _ in slots)
     base, extra = divmod(total, per_day) if per_day else (0, 0)
     bonus = set(master.sample(range(per_day), extra))
+    shares = None if today is None else _shares(layout, slots, total, today)
     zones = {loc.id: ZoneInfo(loc.zone) for loc in layout.locations}
     places: dict[int, dict[str, list[tuple[int, int]]]] = {}
     for rid, loc_id, _name, room_kind, cap, _order in layout.rooms:
@@ -304,7 +322,10 @@ def generate(layout: Layout, total: int, seed: int, *, today: date | None = None
     counter = 0  # index of the practitioner-day, for the bonus rows
     for loc_id, day in slots:
         group = layout.practitioners[loc_id]
-        wants = [base + (counter + n in bonus) for n in range(len(group))]
+        if shares is None:
+            wants = [base + (counter + n in bonus) for n in range(len(group))]
+        else:
+            wants = shares[counter : counter + len(group)]
         counter += len(group)
         if not any(wants):
             continue  # small runs: most days stay empty, so skip planning them
@@ -335,6 +356,25 @@ def generate(layout: Layout, total: int, seed: int, *, today: date | None = None
     if patients and len(rows) != total:
         raise RuntimeError(f"generated {len(rows)} appointments, not {total}")
     return rows
+
+
+def _shares(layout: Layout, slots: list[tuple[int, date]], total: int, today: date) -> list[int]:
+    """Rows per practitioner-day, in `slots` order, adding up to `total` exactly."""
+    weights: list[float] = []
+    for loc_id, day in slots:
+        ahead = (day - today).days
+        weight = 1.0 if ahead < 0 else max(0.05, 0.9 * (1 - ahead / 365))
+        weights += [weight] * len(layout.practitioners[loc_id])
+    per_weight = total / sum(weights) if weights else 0.0
+    shares, running, given = [], 0.0, 0
+    for weight in weights:
+        running += weight * per_weight
+        share = round(running) - given
+        shares.append(share)
+        given += share
+    if shares:
+        shares[-1] += total - given
+    return shares
 
 
 class Stamp:
@@ -512,6 +552,7 @@ def _patient_rows(layout: Layout, now: datetime) -> Iterator[dict[str, Any]]:
         has_phone = rng.random() < 0.9
         yield {
             "id": n,
+            "user_id": layout.patient_user_id(n),
             "given_name": given,
             "family_name": family,
             "date_of_birth": born if rng.random() < 0.95 else None,
@@ -667,6 +708,19 @@ def load_reference(conn: Connection, layout: Layout, *, password_hash: str, now:
         ],
     )
     for chunk in _chunks(_patient_rows(layout, now)):
+        accounts = [
+            {
+                "id": row["user_id"],
+                "email": row["search_email"],
+                "password_hash": password_hash,
+                "role": "patient",
+                "display_name": f"{row['given_name']} {row['family_name']}",
+            }
+            for row in chunk
+            if row["user_id"] is not None
+        ]
+        if accounts:
+            conn.execute(insert(User), accounts)
         conn.execute(insert(PatientProfile), chunk)
 
 
@@ -700,7 +754,11 @@ def load_plans(
     now_s = int(now.timestamp())
     plans, phases, links, outcomes = [], [], [], []
     for plan_id, patient in enumerate(sorted(sessions), start=1):
-        picked = sorted(sessions[patient], key=lambda n: rows[n][1])[:10]
+        ordered = sorted(sessions[patient], key=lambda n: rows[n][1])
+        # Up to ten sessions: the latest past ones and up to three coming ones.
+        coming = next((i for i, n in enumerate(ordered) if rows[n][1] > now_s), len(ordered))
+        end = min(len(ordered), coming + 3)
+        picked = ordered[max(0, end - 10) : end]
         first = rows[picked[0]]
         zone = ZoneInfo(layout.zones[first[6]])
         local = datetime.fromtimestamp(first[1], UTC).astimezone(zone)
@@ -809,16 +867,19 @@ RESET_SEQUENCES = """
 DO $$
 DECLARE t record;
 BEGIN
+    -- The sequence is looked up inside the loop: in a WHERE clause PostgreSQL may call
+    -- pg_get_serial_sequence for a table without an id column (alembic_version) and fail.
     FOR t IN
         SELECT table_name FROM information_schema.columns
         WHERE table_schema = current_schema() AND column_name = 'id'
-          AND pg_get_serial_sequence(quote_ident(table_name), 'id') IS NOT NULL
     LOOP
-        EXECUTE format(
-            'SELECT setval(pg_get_serial_sequence(%L, ''id''), '
-            'COALESCE((SELECT max(id) FROM %I), 0) + 1, false)',
-            quote_ident(t.table_name), t.table_name
-        );
+        IF pg_get_serial_sequence(quote_ident(t.table_name), 'id') IS NOT NULL THEN
+            EXECUTE format(
+                'SELECT setval(pg_get_serial_sequence(%L, ''id''), '
+                'COALESCE((SELECT max(id) FROM %I), 0) + 1, false)',
+                quote_ident(t.table_name), t.table_name
+            );
+        END IF;
     END LOOP;
 END $$;
 """
@@ -858,6 +919,8 @@ class ScaleSummary:
     patients: int
     appointments: int
     live_appointments: int
+    accounts: int
+    first_patient_email: str | None
     plans: int
     first_day: date
     last_day: date
@@ -867,12 +930,17 @@ def seed_scale(
     engine: Engine, size: ScaleSize, *, now: datetime, password_hash: str, today: date
 ) -> ScaleSummary:
     """Everything in one transaction (the caller checked `refusal` first)."""
-    layout = make_layout(size, period_start=period_start_for(today))
+    from booking.models import PatientProfile
+
+    layout = scale_layout(size, today)
     rows = generate(layout, size.appointments, size.seed, today=today)
     with engine.connect() as conn, _FastSqlite(conn), conn.begin():
         load_reference(conn, layout, password_hash=password_hash, now=now)
         load_appointments(conn, rows, range(len(rows)), now=now)
         plans = load_plans(conn, layout, rows, now=now, count=size.plan_count)
+        first_email = conn.execute(
+            select(PatientProfile.email).where(PatientProfile.id == 1)
+        ).scalar()
     settle(engine)
     return ScaleSummary(
         locations=len(layout.locations),
@@ -881,6 +949,8 @@ def seed_scale(
         patients=layout.patients,
         appointments=len(rows),
         live_appointments=sum(1 for row in rows if row[0] in LIVE),
+        accounts=len(range(1, layout.patients + 1, ACCOUNT_EVERY)),
+        first_patient_email=first_email,
         plans=plans,
         first_day=layout.period_start,
         last_day=layout.period_start + timedelta(days=layout.days - 1),

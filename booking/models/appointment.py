@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.clock import utcnow
@@ -34,6 +34,10 @@ LIVE_STATUSES = (
 )
 
 
+# What booking.services.patients.record.missed_counts counts (ix_appointment_missed).
+MISSED_SQL = "status = 'no_show' OR (status = 'cancelled' AND late_cancel IS TRUE)"
+
+
 class BookingSource(enum.StrEnum):
     online = "online"
     staff = "staff"
@@ -49,12 +53,22 @@ class Appointment(Base):
         CheckConstraint("(status = 'held') = (patient_id IS NULL)", name="held_has_no_patient"),
         CheckConstraint("room_place IS NULL OR room_place >= 1", name="room_place"),
         Index("ix_appointment_practitioner_busy", "practitioner_id", "busy_from"),
+        # A practitioner's day and week views: their sessions by start.
+        Index("ix_appointment_practitioner_start", "practitioner_id", "starts_at"),
         Index("ix_appointment_room_busy", "room_id", "busy_from"),
         Index("ix_appointment_patient_start", "patient_id", "starts_at"),
         # The check-in planner: first sessions that ended 24 to 48 hours ago.
         Index("ix_appointment_first_visit_end", "is_first_visit", "ends_at"),
         # The reminder planner reads booked sessions starting in the next day or two.
         Index("ix_appointment_status_start", "status", "starts_at"),
+        # Missed sessions (no-shows, late cancels) per patient: the day sheet's counts.
+        Index(
+            "ix_appointment_missed",
+            "patient_id",
+            "starts_at",
+            sqlite_where=text(MISSED_SQL),
+            postgresql_where=text(MISSED_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

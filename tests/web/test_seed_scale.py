@@ -61,7 +61,12 @@ def test_seed_scale_fills_an_empty_database_then_refuses_a_second_run(app: Flask
         assert _count(SessionType) == 4
         assert _count(Practitioner) == 5
         assert _count(WorkingHours) == 25  # five weekdays each
-        assert _count(User) == 7  # five practitioners, reception, admin
+        # Five practitioners, reception, admin, and patients 1, 11, ... 51 have accounts.
+        assert _count(User) == 13
+        accounts = db.session.scalars(
+            select(PatientProfile.id).where(PatientProfile.user_id.is_not(None))
+        )
+        assert sorted(accounts) == [1, 11, 21, 31, 41, 51]
         assert _count(PatientProfile) == 60
         assert _count(Appointment) == 700
         assert _count(TreatmentPlan) == 4
@@ -83,6 +88,12 @@ def test_seed_scale_fills_an_empty_database_then_refuses_a_second_run(app: Flask
         db.session.remove()
     # The staff sign-ins work with the printed password.
     assert sign_in(app.test_client(), "reception@scale.example", PASSWORD).status_code == 302
+    with app.app_context():
+        patient_email = db.session.scalar(
+            select(PatientProfile.email).where(PatientProfile.id == 1)
+        )
+    assert patient_email is not None
+    assert sign_in(app.test_client(), patient_email, PASSWORD).status_code == 302
     # A second run refuses with one line and a non-zero exit, and changes nothing.
     again = runner.invoke(args=ARGS)
     assert again.exit_code == 1
