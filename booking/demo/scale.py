@@ -850,7 +850,9 @@ def refusal(engine: Engine) -> str | None:
 
 def settle(engine: Engine) -> None:
     """After explicit ids: move PostgreSQL's id sequences past them and refresh statistics;
-    checkpoint SQLite's write-ahead log so the first reader does not pay for it."""
+    on SQLite gather statistics too (without them its planner answers the day sheet's missed
+    count from the status index, 0.7 s a query at 1M rows, instead of the patient index, 12 ms)
+    and checkpoint the write-ahead log so the first reader does not pay for it."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             raw = conn.connection.driver_connection
@@ -858,9 +860,9 @@ def settle(engine: Engine) -> None:
             raw.execute("VACUUM (ANALYZE)")  # type: ignore[union-attr]
         return
     with engine.connect() as conn:
-        conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-            "PRAGMA wal_checkpoint(TRUNCATE)"
-        )
+        raw = conn.connection.driver_connection
+        raw.execute("ANALYZE")  # type: ignore[union-attr]
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
 
 
 RESET_SEQUENCES = """
