@@ -99,6 +99,7 @@ def downgrade():
             sqlite_where=sa.text("source = 'patient'"),
             postgresql_where=sa.text("source = 'patient'"),
         )
+        batch_op.drop_constraint(batch_op.f("ck_outcome_record_outcome_source"), type_="check")
         batch_op.drop_column("source")
 
     with op.batch_alter_table("plan_change_request", schema=None) as batch_op:
