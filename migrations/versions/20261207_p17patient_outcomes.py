@@ -1,6 +1,6 @@
 """Outcome source and plan change requests (issue 17)
 
-Revision ID: 20261207_p17patient_outcome_source
+Revision ID: 20261207_p17patient_outcomes
 Revises: 20261206_s17plans_plans
 Create Date: 2026-12-07
 
@@ -9,7 +9,7 @@ Create Date: 2026-12-07
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261207_p17patient_outcome_source"
+revision = "20261207_p17patient_outcomes"
 down_revision = "20261206_s17plans_plans"
 branch_labels = None
 depends_on = None
