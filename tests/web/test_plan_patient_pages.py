@@ -302,6 +302,8 @@ def test_a_change_request_reaches_reception(
         ).first()
     record = text(desk.get(f"/reception/patients/{alex}"))
     assert "3 change requests" in record
+    listed = desk.get("/reception/follow-ups").get_data(as_text=True)
+    assert listed.count(f'href="/reception/plans/{plans.mine}"') == 3
     plan_page = desk.get(f"/reception/plans/{plans.mine}")
     assert "Thursdays 0" in text(plan_page)
     token = csrf_from(plan_page.get_data(as_text=True))
