@@ -135,7 +135,10 @@ def check(
         except InvalidInput:
             db.session.rollback()
             return redirect(journey.question_url(items[0].step), 303)
-        db.session.delete(draft)
+        # The scores leave the draft; what stays says this browser sent them (the thank-you
+        # page shows only to it) until the draft expires.
+        draft.answers = {"appointment_id": journey.appointment.id, "sent": True}
+        draft.updated_at = now
         db.session.commit()
         return sent()
     return render_template(
@@ -145,6 +148,12 @@ def check(
         back_url=journey.question_url(items[-1].step),
         session=session_label(journey.appointment),
     )
+
+
+def sent_here(journey: Journey, *, now: datetime) -> bool:
+    """True when this browser sent the journey's scores (the thank-you page is its own)."""
+    draft = _draft(journey, now=now)
+    return draft is not None and bool(draft.answers.get("sent"))
 
 
 def _rows(items: tuple[Question, ...], scores: dict[str, int], journey: Journey) -> list[Any]:

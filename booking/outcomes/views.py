@@ -70,7 +70,7 @@ def check(appointment_id: int) -> Any:
 @bp.route("/scores/<id:appointment_id>/sent")
 def sent(appointment_id: int) -> str:
     journey = _journey(appointment_id)
-    if not patient_side.answered(appointment_id):
+    if not flow.sent_here(journey, now=clock.utcnow()):
         abort(404)
     return render_template(
         "outcomes/sent.html",

@@ -259,6 +259,7 @@ def test_the_emailed_link_works_once_without_an_account(demo: Flask, plans: Plan
     sent = client.post(f"/scores/{plans.other_session}/check", data={"csrf_token": token})
     assert sent.status_code == 303
     assert "Scores sent" in text(client.get(sent.headers["Location"]))
+    assert stranger.get(sent.headers["Location"]).status_code == 404  # not their thank-you
     with demo.app_context():
         record = db.session.scalars(select(OutcomeRecord)).all()[-1]
         assert (record.source, record.item1, record.recorded_by_id) == ("patient", 3, None)
