@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
     from booking.extensions import csrf
     from booking.intake import bp as intake_bp
     from booking.manage import bp as manage_bp
+    from booking.outcomes import bp as outcomes_bp
     from booking.patient import bp as patient_bp
     from booking.practitioner import bp as practitioner_bp
     from booking.public import bp as public_bp
@@ -26,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage_bp)
     app.register_blueprint(waitlist_bp)
     app.register_blueprint(aftercare_bp)
+    app.register_blueprint(outcomes_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(patient_bp, url_prefix="/patient")
     app.register_blueprint(practitioner_bp, url_prefix="/practitioner")

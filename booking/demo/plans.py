@@ -1,7 +1,8 @@
 """The demo's treatment plans (issue 17): two active plans and one completed plan.
 
 - Mei Lin Chen: weekly × 8 for low back pain, five sessions done with pain scores falling
-  7, 6, 5, 4, 3, three to come (active).
+  7, 6, 5, 4, 3, three to come (active). Its patient is Alex Morgan, the demo patient who
+  signs in, so the account shows a plan with its chart; the other plans' patients are new.
 - Tom Okafor: weekly × 6 starting next week (active), nothing recorded yet.
 - Tom Okafor: weekly × 4 that ended last month, all done, scores 6, 5, 3, 2 (completed).
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+
+from sqlalchemy import select
 
 from booking.demo.context import DOMAIN, DemoContext
 from booking.demo.sessions import grid_starts
@@ -38,7 +41,7 @@ from booking.services.platform.tokens import new_token, token_hash
 # (patient, practitioner, goal, condition tag, first week from now, sessions, status, scores)
 PLANS = (
     (
-        ("Priya", "Shah"),
+        ("Alex", "Morgan"),  # the demo patient account (booking/demo/clinic.py)
         "mei.chen",
         "Sit at my desk for a full morning",
         "low-back-pain",
@@ -124,20 +127,27 @@ def seed_plans(context: DemoContext) -> int:
     made = 0
     for index, ((given, family), key, goal, tag, week, count, status, scores) in enumerate(PLANS):
         practitioner = context.practitioners[key]
-        patient = PatientProfile(
-            given_name=given,
-            family_name=family,
-            email=f"{given.lower()}.{family.lower()}@{DOMAIN}",
-            phone=f"+4474009{index:05d}",
-            date_of_birth=date(1968 + index * 9, 3 + index, 12),
+        email = f"{given.lower()}.{family.lower()}@{DOMAIN}"
+        patient = db.session.scalar(
+            select(PatientProfile).where(
+                PatientProfile.email == email, PatientProfile.user_id.is_not(None)
+            )
         )
-        db.session.add(patient)
-        db.session.flush()
+        if patient is None:
+            patient = PatientProfile(
+                given_name=given,
+                family_name=family,
+                email=email,
+                phone=f"+4474009{index:05d}",
+                date_of_birth=date(1968 + index * 9, 3 + index, 12),
+            )
+            db.session.add(patient)
+            db.session.flush()
         first = _first_session(context, practitioner, patient, follow_up.id, week)
         if first is None:
             continue
         offset, row = first
-        row.is_first_visit = True
+        row.is_first_visit = patient.user_id is None  # Alex's first visit is on the account
         zone = context.zones[row.location_id]
         local = row.starts_at.astimezone(zone)
         rows = [row]

@@ -19,8 +19,10 @@ DEFAULT_RETENTION_YEARS = 8
 CHILD_RECORDS_UNTIL_AGE = 25
 ADULT_AGE = 18
 FREE_TEXT_TYPES = frozenset({"text", "textarea", "tel", "email"})
-# Links that act as keys (manage and intake links, sign-in links): never repeated in an export.
-_TOKEN_LINK = re.compile(r"(https?://\S+?/(?:manage|intake|book/find-you|auth)/)[A-Za-z0-9_\-/.]+")
+# Links that act as keys (manage, intake, scores and sign-in links): never repeated in exports.
+_TOKEN_LINK = re.compile(
+    r"(https?://\S+?/(?:manage|intake|scores|book/find-you|auth)/)[A-Za-z0-9_\-/.]+"
+)
 ERASED_NAME = ("Erased", "patient")
 
 

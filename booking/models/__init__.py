@@ -38,9 +38,12 @@ from booking.models.manage_link import ManageLink
 from booking.models.outbox import OutboxMessage, OutboxStatus
 from booking.models.patient import ContactPreference, PatientProfile
 from booking.models.plan import (
+    ChangeRequestStatus,
     OutcomeMeasure,
     OutcomeRecord,
+    OutcomeSource,
     PlanAppointment,
+    PlanChangeRequest,
     PlanPhase,
     PlanStatus,
     TreatmentPlan,
@@ -69,9 +72,12 @@ __all__ = [
     "ClinicalNote",
     "NoteAddendum",
     "NoteFollowUp",
+    "ChangeRequestStatus",
     "OutcomeMeasure",
     "OutcomeRecord",
+    "OutcomeSource",
     "PlanAppointment",
+    "PlanChangeRequest",
     "PlanPhase",
     "PlanStatus",
     "TreatmentPlan",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Time
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Time, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.clock import utcnow
@@ -29,6 +29,20 @@ class PlanStatus(enum.StrEnum):
 class OutcomeMeasure(enum.StrEnum):
     pain_nrs = "pain_nrs"  # pain 0-10
     peg3 = "peg3"  # PEG-3: mean of pain, enjoyment and activity items (Krebs et al., 2009)
+
+
+class OutcomeSource(enum.StrEnum):
+    """Who entered a score: the practitioner, reception on the patient's behalf, or the
+    patient online (from the account or an emailed link)."""
+
+    practitioner = "practitioner"
+    reception = "reception"
+    patient = "patient"
+
+
+class ChangeRequestStatus(enum.StrEnum):
+    open = "open"
+    done = "done"
 
 
 class TreatmentPlan(Base):
@@ -116,6 +130,14 @@ class OutcomeRecord(Base):
         CheckConstraint("item2 IS NULL OR item2 BETWEEN 0 AND 10", name="outcome_item2"),
         CheckConstraint("item3 IS NULL OR item3 BETWEEN 0 AND 10", name="outcome_item3"),
         Index("ix_outcome_record_plan", "plan_id", "recorded_at"),
+        # A patient answers once per session (the emailed link cannot be replayed).
+        Index(
+            "uq_outcome_record_patient_session",
+            "appointment_id",
+            unique=True,
+            sqlite_where=text("source = 'patient'"),
+            postgresql_where=text("source = 'patient'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,3 +154,36 @@ class OutcomeRecord(Base):
     score: Mapped[float] = mapped_column(Float())
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[OutcomeSource] = mapped_column(
+        str_enum(OutcomeSource, name="outcome_source"),
+        default=OutcomeSource.practitioner,
+        server_default=OutcomeSource.practitioner.value,
+    )
+
+
+class PlanChangeRequest(Base):
+    """A patient's "request a change" message about their plan, for reception to act on.
+
+    The message is the patient's own words (not clinical notes); reception marks it done.
+    """
+
+    __tablename__ = "plan_change_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("treatment_plan.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patient_profile.id", ondelete="CASCADE"), index=True
+    )
+    message: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[ChangeRequestStatus] = mapped_column(
+        str_enum(ChangeRequestStatus, name="change_request_status"),
+        default=ChangeRequestStatus.open,
+        index=True,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    handled_at: Mapped[datetime | None]
+
+    plan: Mapped[TreatmentPlan] = relationship()

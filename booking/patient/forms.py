@@ -7,9 +7,10 @@ from typing import Any
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
-from wtforms import SelectMultipleField, StringField, SubmitField
+from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
@@ -65,3 +66,17 @@ class ErasureRequestForm(FlaskForm):
         validators=[Present("Confirm that you understand erasure cannot be undone")],
     )
     submit = SubmitField("Ask us to erase my data", widget=GovSubmitInput())
+
+
+class PlanChangeForm(FlaskForm):
+    """ "Request a change" to a treatment plan: one question, sent to reception."""
+
+    message = TextAreaField(
+        "What would you like to change?",
+        widget=GovTextArea(),
+        validators=[
+            Present("Enter what you would like to change"),
+            Length(max=1000, message="Your message must be 1000 characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Send to reception", widget=GovSubmitInput())

@@ -22,6 +22,8 @@ from booking.services.booking.patients import (
 )
 from booking.services.intake.answers import intakes_of_patient, upcoming_without_intake
 from booking.services.intake.consent import current_consents
+from booking.services.plans.patient_side import plans_of_patient
+from booking.services.plans.progress import sequence_of
 from booking.services.waitlist import entries
 from booking.waitlist import pages
 from booking.waitlist.forms import WaitlistForm
@@ -50,6 +52,8 @@ def home() -> str:
         consents=sorted(current_consents(profile.id).values(), key=lambda c: c.modality)
         if profile
         else [],
+        plans=plans_of_patient(profile.id) if profile else [],
+        sequences=sequence_of([a.id for a in upcoming]),
     )
 
 

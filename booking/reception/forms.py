@@ -116,3 +116,38 @@ class ChangeTimeForm(FlaskForm):
         validators=[Length(max=REASON_MAX, message="Reason must be 200 characters or fewer")],
     )
     submit = SubmitField("Move session", widget=GovSubmitInput())
+
+
+def _score_field(label: str) -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        validators=[Length(max=2, message=f"{label}: enter a whole number from 0 to 10")],
+    )
+
+
+class DeskScoresForm(FlaskForm):
+    """Scores a patient gives at the desk: pain 0-10 uses the first box, PEG-3 all three."""
+
+    item1 = _score_field("Pain")
+    item2 = _score_field("Pain and enjoying life")
+    item3 = _score_field("Pain and usual activities")
+    submit = SubmitField("Record scores", widget=GovSubmitInput())
+
+    def __init__(self, *args: Any, items: int = 1, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wanted = [self.item1, self.item2, self.item3][:items]
+        self.scores: list[int] = []
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        self.scores = []
+        for field in self.wanted:
+            raw = (field.data or "").strip()
+            if not raw.isdigit() or int(raw) > 10:
+                if not field.errors:
+                    field.errors = [f"{field.label.text}: enter a whole number from 0 to 10"]
+                ok = False
+            else:
+                self.scores.append(int(raw))
+        return ok

@@ -19,6 +19,7 @@ from booking.services.clinic.settings import clinic_today
 from booking.services.intake import staff
 from booking.services.patients import record as records
 from booking.services.patients.search import search_patients
+from booking.services.plans import patient_side
 
 
 @bp.route("/patients")
@@ -61,6 +62,8 @@ def patient_record(patient_id: int) -> str:
         "reception/patient.html",
         record=record,
         action_form=EmptyForm(),
+        plans=patient_side.plans_of_patient(patient.id, drafts=True),
+        requests=patient_side.open_requests(patient_id=patient.id),
         **health_context(
             patient,
             intake_endpoint="reception.intake_detail",

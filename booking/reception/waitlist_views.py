@@ -16,6 +16,7 @@ from booking.models import PatientProfile
 from booking.reception.views import bp
 from booking.services.aftercare import reports
 from booking.services.notes import follow_ups as note_follow_ups
+from booking.services.plans import patient_side
 from booking.services.waitlist import entries
 from booking.waitlist import pages
 from booking.waitlist.forms import ReceptionWaitlistForm, WaitlistForm
@@ -60,6 +61,7 @@ def follow_ups() -> str:
         lines=reports.open_reports(),
         done_url=lambda report_id: url_for("reception.follow_up_done", report_id=report_id),
         note_lines=note_follow_ups.open_follow_ups(),
+        plan_requests=patient_side.open_requests(),
         event_labels=ADVERSE_EVENTS,
         button_form=EmptyForm(),
     )

@@ -249,6 +249,8 @@ SAFE_ALLOWLIST = {
     # the plan page's outcome chart: SVG built by booking/domain/plans/chart.py from numbers
     # and dates, every text in it passed through html.escape
     ("booking/practitioner/plan_views.py", "Markup("),
+    # the same chart on the patient's and reception's plan pages (booking/plan_pages.py)
+    ("booking/plan_pages.py", "Markup("),
 }
 _MARKED_SAFE = re.compile(r"[\w.]+\s*\|\s*safe\b|Markup\(|autoescape\s+false|\|\s*unescape")
 

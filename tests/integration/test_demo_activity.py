@@ -33,7 +33,9 @@ from booking.models import (
     NoteFollowUp,
     OutboxMessage,
     PatientFlag,
+    PatientProfile,
     PlanAppointment,
+    PlanStatus,
     Practitioner,
     ScheduleException,
     SessionType,
@@ -44,6 +46,8 @@ from booking.services.booking.availability import AvailabilityQuery, find_slots
 from booking.services.intake import consent as consent_service
 from booking.services.intake import pages as pages_service
 from booking.services.intake import staff
+from booking.services.plans import progress
+from booking.services.plans.patient_side import plans_of_patient
 from tests.conftest import seed_demo
 from tests.notes_helpers import delete_all_notes
 
@@ -510,3 +514,18 @@ def test_the_demo_clinic_never_books_on_christmas_good_friday_or_easter_monday(
         christmas_days = {s.starts_at.astimezone(LONDON).date() for s in christmas}
         assert christmas_days, location
         assert date(2026, 12, 25) not in christmas_days
+
+
+def test_the_demo_patient_account_follows_the_plan_with_falling_scores(seeded: Flask) -> None:
+    alex = db.session.scalar(
+        select(PatientProfile).where(PatientProfile.email == "alex.morgan@meridian.example")
+    )
+    assert alex is not None
+    assert alex.user_id is not None
+    plans = plans_of_patient(alex.id)
+    assert [(p.goal, p.status) for p in plans] == [
+        ("Sit at my desk for a full morning", PlanStatus.active)
+    ]
+    scores = [r.score for r in progress.outcomes(plans[0])]
+    assert len(scores) >= 4  # one per completed session (five weeks back, as the week falls)
+    assert scores == [7.0, 6.0, 5.0, 4.0, 3.0][: len(scores)]

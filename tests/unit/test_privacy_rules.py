@@ -54,6 +54,8 @@ def test_emailed_link_tokens_are_hidden() -> None:
     assert hide_link_tokens(text) == (
         "Change it: https://book.example/manage/[link removed]\nOr https://book.example/help"
     )
+    scores = f"Your scores: https://book.example/scores/12/{token}"
+    assert hide_link_tokens(scores) == "Your scores: https://book.example/scores/[link removed]"
 
 
 def test_readable_values() -> None:

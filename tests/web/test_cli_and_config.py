@@ -50,7 +50,7 @@ def test_seed_demo_builds_the_demo_clinic_and_is_idempotent(app: Flask) -> None:
     assert counts["Room"] == 3
     assert counts["SessionType"] == 4
     assert counts["Practitioner"] == 4
-    assert counts["PatientProfile"] == 33  # 30, and 3 on treatment plans (booking/demo/plans.py)
+    assert counts["PatientProfile"] == 32  # 30, and 2 new ones on plans (booking/demo/plans.py)
     assert "admin@meridian.example" in first.output
     assert "meridian-demo-2026" in first.output
     second = runner.invoke(args=["seed-demo"])

@@ -39,6 +39,7 @@ from booking.models import (
     PatientFlag,
     PatientProfile,
     PlanAppointment,
+    PlanChangeRequest,
     PlanPhase,
     PlanStatus,
     Role,
@@ -151,6 +152,7 @@ def _person(tag: str, given: str, family: str, staff: User) -> Person:
             "note_follow_ups": "fainting",
             "treatment_plans": f"goal-{tag}",
             "outcomes": "8.0",
+            "plan_change_requests": f"change-{tag}",
             "waitlist": "evening",
             "waitlist_offers": "open",
             "aftercare_checkins": str(ids["aftercare_checkins"][1]),
@@ -222,7 +224,8 @@ def _clinical_rows(
         expires_at=NOW + timedelta(days=1),
     )
     report = SideEffectReport(checkin_id=checkin.id, effects="dizziness", detail=f"dizzy-{tag}")
-    db.session.add_all([addendum, follow_up, outcome, offer, report])
+    change = PlanChangeRequest(plan_id=plan.id, patient_id=patient.id, message=f"change-{tag}")
+    db.session.add_all([addendum, follow_up, outcome, offer, report, change])
     db.session.add(PlanAppointment(plan_id=plan.id, appointment_id=future.id))
     db.session.flush()
     ids = {
@@ -231,6 +234,7 @@ def _clinical_rows(
         "note_follow_ups": ("note_id", note.id),
         "treatment_plans": ("plan_id", plan.id),
         "outcomes": ("outcome_id", outcome.id),
+        "plan_change_requests": ("request_id", change.id),
         "waitlist": ("waitlist_id", entry.id),
         "waitlist_offers": ("offer_id", offer.id),
         "aftercare_checkins": ("checkin_id", checkin.id),

@@ -19,6 +19,7 @@ from booking.models import (
     AppointmentStatus,
     OutcomeMeasure,
     OutcomeRecord,
+    OutcomeSource,
     PlanAppointment,
     PlanPhase,
     PlanStatus,
@@ -261,9 +262,10 @@ def record_outcome(
     *,
     measure: OutcomeMeasure,
     items: list[int],
-    actor: User,
+    actor: User | None,
     now: datetime,
     appointment_id: int | None = None,
+    source: OutcomeSource = OutcomeSource.practitioner,
 ) -> OutcomeRecord:
     """Record one measurement on the plan. Raises InvalidInput (bad items or appointment)."""
     score = outcome_score(measure, items)
@@ -280,8 +282,9 @@ def record_outcome(
         item2=padded[1],
         item3=padded[2],
         score=score,
-        recorded_by_id=actor.id,
+        recorded_by_id=actor.id if actor is not None else None,
         recorded_at=now,
+        source=source,
     )
     db.session.add(record)
     db.session.flush()

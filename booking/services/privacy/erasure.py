@@ -32,6 +32,7 @@ from booking.models import (
     OutboxStatus,
     PatientFlag,
     PatientProfile,
+    PlanChangeRequest,
     PlanStatus,
     TreatmentPlan,
     User,
@@ -166,6 +167,7 @@ def anonymise(patient: PatientProfile, *, now: datetime) -> None:
     )
     _strip_emails(patient.id)
     _strip_plans(patient.id, now=now)
+    _delete_change_requests(patient.id)
     _delete_waitlist(patient.id)
     db.session.execute(
         update(AftercareCheckin)
@@ -193,6 +195,11 @@ def _strip_plans(patient_id: int, *, now: datetime) -> None:
         )
         .values(status=PlanStatus.cancelled, updated_at=now)
     )
+
+
+def _delete_change_requests(patient_id: int) -> None:
+    """The patient's messages to reception about a plan: their own words, not clinical."""
+    db.session.execute(delete(PlanChangeRequest).where(PlanChangeRequest.patient_id == patient_id))
 
 
 def _delete_waitlist(patient_id: int) -> None:

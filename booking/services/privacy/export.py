@@ -38,6 +38,7 @@ from booking.models import (
     PatientFlag,
     PatientProfile,
     PlanAppointment,
+    PlanChangeRequest,
     PlanPhase,
     SideEffectReport,
     TreatmentPlan,
@@ -418,9 +419,34 @@ def outcome_rows(patient_id: int) -> list[Row]:
             "item3": o.item3,
             "score": o.score,
             "recorded_by": _name(user),
+            "recorded_how": o.source,
             "recorded_at": o.recorded_at,
         }
         for o, user in outcomes
+    ]
+
+
+@section(
+    "plan_change_requests",
+    "Requests to change a plan",
+    "Messages you sent reception about a treatment plan.",
+)
+def plan_change_request_rows(patient_id: int) -> list[Row]:
+    requests = db.session.scalars(
+        select(PlanChangeRequest)
+        .where(PlanChangeRequest.patient_id == patient_id)
+        .order_by(PlanChangeRequest.created_at, PlanChangeRequest.id)
+    )
+    return [
+        {
+            "request_id": r.id,
+            "plan_id": r.plan_id,
+            "message": r.message,
+            "status": r.status,
+            "sent_at": r.created_at,
+            "handled_at": r.handled_at,
+        }
+        for r in requests
     ]
 
 
