@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261207_p17patient_outcomes"
-down_revision = "20261206_s17plans_plans"
+down_revision = "20261207_s22seed_indexes"
 branch_labels = None
 depends_on = None
 
