@@ -160,6 +160,7 @@ def week() -> Any:
         calendar=calendar,
         states=states,
         notes=day_view_notes(calendar.appointments),
+        sequences=plan_progress.sequence_of([a.id for a in calendar.appointments]),
         today=local_today(clinic_zone(), now=clock.utcnow()),
         form=form,
     )

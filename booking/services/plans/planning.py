@@ -46,9 +46,10 @@ from booking.services.booking.availability_loading import (
     load_context,
     load_data,
 )
-from booking.services.booking.emails import record_booking
 from booking.services.booking.guard import appointment_at, clear_expired_holds, guarded_write
 from booking.services.booking.holds import is_first_visit
+from booking.services.plans.emails import queue_plan_email
+from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import new_token, token_hash
 
 
@@ -200,8 +201,14 @@ def _checked_series(
     location_id: int,
     starts: list[datetime],
     now: datetime,
+    others: dict[datetime, int] | None = None,
 ) -> tuple[ZoneInfo, list[Slot], list[datetime]]:
-    """Validate every start against one load; return (zone, slots, refused starts)."""
+    """Validate every start against one load; return (zone, slots, refused starts).
+
+    `others` names the starts given to another practitioner (an allowed alternative); the
+    load then covers every practitioner at the location, still in one go.
+    """
+    others = others or {}
     context = load_context(
         session_type_id=session_type_id, location_id=location_id, practitioner_id=practitioner_id
     )
@@ -213,7 +220,7 @@ def _checked_series(
     context, data = _load(
         session_type_id=session_type_id,
         location_id=location_id,
-        practitioner_id=practitioner_id,
+        practitioner_id=None if others else practitioner_id,
         first=min(days),
         last=max(days),
         now=now,
@@ -221,6 +228,10 @@ def _checked_series(
     slots: list[Slot] = []
     refused: list[datetime] = []
     for start in starts:
+        who = others.get(start, practitioner_id)
+        if who not in data.practitioner_ids:
+            refused.append(start)
+            continue
         try:
             slots.append(
                 check_slot(
@@ -234,7 +245,7 @@ def _checked_series(
                     policy=context.policy,
                     now=now,
                     starts_at=start,
-                    practitioner_id=practitioner_id,
+                    practitioner_id=who,
                 )
             )
         except SlotTaken:
@@ -270,14 +281,25 @@ def book_series(
     measure: OutcomeMeasure = OutcomeMeasure.pain_nrs,
     review_points: str = "",
     source: BookingSource = BookingSource.staff,
+    allow_other_practitioner: bool = False,
+    others: dict[datetime, int] | None = None,
+    secret: str = "",
 ) -> BookedSeries:
     """Create an active plan and book every start, or nothing: all in one savepoint.
 
     Without `phases` the plan gets one phase of `len(starts)` sessions at the first start's
     weekday and wall time. Raises NotAllowed, NotFound, InvalidInput, PolicyRefused and
     SeriesConflict (listing every refused start; nothing is written).
+
+    With `allow_other_practitioner`, `others` maps starts to another practitioner at the
+    plan's location (an alternative the planner offered); the plan stays the owner's.
     """
     check_may_manage(actor, practitioner_id)
+    others = {k: v for k, v in (others or {}).items() if v != practitioner_id}
+    if others and not allow_other_practitioner:
+        raise InvalidInput(
+            "This plan keeps every session with its own practitioner.", field="starts"
+        )
     goal = " ".join(goal.split())
     if not goal:
         raise InvalidInput("Enter the plan's goal.", field="goal")
@@ -289,6 +311,7 @@ def book_series(
         location_id=location,
         starts=ordered,
         now=now,
+        others=others,
     )
     if refused:
         raise SeriesConflict("Some sessions of the plan are not free.", refused)
@@ -301,7 +324,7 @@ def book_series(
         with guarded_write():
             for slot in slots:
                 clear_expired_holds(
-                    practitioner_id=practitioner_id,
+                    practitioner_id=slot.practitioner_id,
                     room_id=slot.room_id,
                     start=slot.busy_from,
                     end=slot.busy_until,
@@ -316,6 +339,7 @@ def book_series(
                 status=PlanStatus.active,
                 measure=measure,
                 review_points=review_points[:60],
+                allow_other_practitioner=allow_other_practitioner,
                 created_at=now,
                 updated_at=now,
             )
@@ -338,7 +362,7 @@ def book_series(
                 rows.append(
                     appointment_at(
                         slot,
-                        practitioner_id,
+                        slot.practitioner_id,
                         location,
                         now=now,
                         status=AppointmentStatus.booked,
@@ -364,16 +388,28 @@ def book_series(
             location_id=location,
             starts=ordered,
             now=now,
+            others=others,
         )
         raise SeriesConflict("Some sessions of the plan are not free.", lost or ordered) from None
-    for row, token in zip(rows, tokens, strict=True):
-        record_booking(
-            row,
-            manage_token=token,
+    for row in rows:
+        record_event(
+            "appointment.book",
             actor=actor,
             now=now,
-            base_url=base_url,
-            clinic_name=clinic_name,
+            object_type="appointment",
+            object_id=row.id,
+            patient_id=row.patient_id,
             detail=f"plan {plan.id}",
         )
+    # ONE confirmation for the whole series, each session with its own manage link.
+    queue_plan_email(
+        plan,
+        rows,
+        kind="booked",
+        base_url=base_url,
+        clinic_name=clinic_name,
+        now=now,
+        manage_tokens={row.id: token for row, token in zip(rows, tokens, strict=True)},
+        secret=secret,
+    )
     return BookedSeries(plan, rows)
