@@ -2,7 +2,9 @@
 
 - Mei Lin Chen: weekly × 8 for low back pain, five sessions done with pain scores falling
   7, 6, 5, 4, 3, three to come (active).
-- Tom Okafor: weekly × 6 starting next week (active), nothing recorded yet.
+- Tom Okafor: weekly × 6 (active), nothing recorded yet, placed across the next clock change
+  in London (the demo is dated from today, so the plan starts two weeks before whichever
+  change comes next, at least two weeks ahead): 10:00 stays 10:00 local.
 - Tom Okafor: weekly × 4 that ended last month, all done, scores 6, 5, 3, 2 (completed).
 
 Sessions go through the engine's check and the overlap guards like every demo session
@@ -11,8 +13,9 @@ Sessions go through the engine's check and the overlap guards like every demo se
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from booking.demo.context import DOMAIN, DemoContext
 from booking.demo.sessions import grid_starts
@@ -47,7 +50,16 @@ PLANS = (
         "active",
         (7, 6, 5, 4, 3),
     ),
-    (("Daniel", "Reyes"), "tom.okafor", "Fewer tension headaches", "headache", 1, 6, "active", ()),
+    (
+        ("Daniel", "Reyes"),
+        "tom.okafor",
+        "Fewer tension headaches",
+        "headache",
+        None,  # the weeks around the next clock change (`_clock_change_week`)
+        6,
+        "active",
+        (),
+    ),
     (
         ("Hannah", "Kowalski"),
         "tom.okafor",
@@ -61,6 +73,22 @@ PLANS = (
 )
 
 
+REVIEW_POINTS = {8: "4,8", 6: "3,6", 4: "4"}
+
+
+def clock_change_week(today: date, zone: ZoneInfo) -> int:
+    """Weeks from `today` to start a weekly plan two weeks before the next clock change at
+    least three weeks ahead (so six weekly sessions cross it)."""
+    day = today + timedelta(weeks=3)
+    for _ in range(400):
+        noon = datetime.combine(day, time(12), zone)
+        next_noon = datetime.combine(day + timedelta(days=1), time(12), zone)
+        if noon.utcoffset() != next_noon.utcoffset():
+            return max(1, (day - today).days // 7 - 2)
+        day += timedelta(days=1)
+    return 1  # a zone without clock changes: start next week
+
+
 def _try(
     context: DemoContext,
     practitioner: Practitioner,
@@ -70,6 +98,9 @@ def _try(
     start: Any,
 ) -> Appointment | None:
     past = start < context.now
+    # Past sessions skip the notice rule; the clock-change plan reaches past the horizon
+    # as staff may (a recorded override, domain.md §3).
+    override = past or start > context.now + timedelta(days=80)
 
     def pick() -> tuple[int, Any]:
         return location_id, validate_start(
@@ -78,7 +109,7 @@ def _try(
             practitioner_id=practitioner.id,
             starts_at=start,
             now=context.now,
-            override_limits=past,
+            override_limits=override,
         )
 
     try:
@@ -133,6 +164,9 @@ def seed_plans(context: DemoContext) -> int:
         )
         db.session.add(patient)
         db.session.flush()
+        if week is None:
+            home = min(h.location_id for h in context.hours if h.practitioner_id == practitioner.id)
+            week = clock_change_week(context.today[home], context.zones[home])
         first = _first_session(context, practitioner, patient, follow_up.id, week)
         if first is None:
             continue
@@ -155,7 +189,7 @@ def seed_plans(context: DemoContext) -> int:
             condition_tag=tag,
             status=PlanStatus(status),
             measure=OutcomeMeasure.pain_nrs,
-            review_points="4",
+            review_points=REVIEW_POINTS.get(count, ""),
             created_at=context.now + timedelta(days=offset - 7),
             updated_at=context.now,
         )
