@@ -10,7 +10,7 @@ starts listed). Another practitioner's plan or a patient she does not treat is 4
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -363,6 +363,95 @@ def _plan_page(plan: TreatmentPlan, errors: list[tuple[str, str]], status: int =
 @bp.route("/plans/<id:plan_id>")
 def plan_page(plan_id: int) -> Any:
     return _plan_page(_plan(plan_id), [])
+
+
+def _remaining_proposal(plan: TreatmentPlan, remaining: int) -> planning.Proposal:
+    """The plan's not-yet-booked sessions, like its last phase, from the week after its last
+    counted session (or from tomorrow)."""
+    phase = plan.phases[-1]
+    zone = plan.location.zone
+    today = clock.utcnow().astimezone(zone).date()
+    counted = [s.appointment for s in progress.plan_sessions(plan) if s.sequence]
+    start = today + timedelta(days=1)
+    if counted:
+        last = counted[-1].starts_at.astimezone(zone).date()
+        start = max(start, last + timedelta(weeks=phase.interval_weeks) - timedelta(days=6))
+    return planning.propose_plan(
+        session_type_id=phase.session_type_id,
+        practitioner_id=plan.practitioner_id,
+        location_id=plan.location_id,
+        first_date=phase_first_date(start, phase.weekday),
+        wall_time=phase.local_time,
+        count=remaining,
+        interval_weeks=phase.interval_weeks,
+        actor=_actor(),
+        now=clock.utcnow(),
+        allow_other_practitioner=plan.allow_other_practitioner,
+    )
+
+
+@bp.route("/plans/<id:plan_id>/book", methods=["GET", "POST"])
+def plan_book(plan_id: int) -> Any:
+    """Book a plan's sessions not yet booked (after "extend", or ones left out): the same
+    proposal and all-or-none booking as a new plan, appended to this one."""
+    plan = _plan(plan_id)
+    counts = progress.progress(plan)
+    if plan.status != "active" or counts.remaining == 0:
+        flash("This plan has no sessions to book.")
+        return redirect(url_for("practitioner.plan_page", plan_id=plan.id))
+    form = PlanForm({}, [])
+    chosen: dict[int, str] = {}
+    status = 200
+    if request.method == "POST" and request.form.get("action") == "book":
+        starts, others = _chosen_starts(counts.remaining, form)
+        chosen = _chosen(counts.remaining)
+        if not form.errors:
+            try:
+                booked = planning.book_series(
+                    patient=plan.patient,
+                    practitioner_id=plan.practitioner_id,
+                    session_type_id=plan.phases[-1].session_type_id,
+                    starts=starts,
+                    goal=plan.goal,
+                    actor=_actor(),
+                    now=clock.utcnow(),
+                    base_url=base_url(),
+                    clinic_name=_clinic_name(),
+                    allow_other_practitioner=plan.allow_other_practitioner,
+                    others=others,
+                    secret=current_app.config["SECRET_KEY"],
+                    plan=plan,
+                )
+                db.session.commit()
+                flash(f"{len(booked.appointments)} more sessions booked.")
+                return redirect(url_for("practitioner.plan_page", plan_id=plan.id))
+            except SeriesConflict as conflict:
+                db.session.rollback()
+                plan = _plan(plan_id)
+                zone = plan.location.timezone
+                for start in conflict.conflicts:
+                    label = local_label(start, zone, with_date=True)
+                    form.errors.append(("sessions", f"{label} is no longer free: choose again"))
+                status = 409
+            except DomainError as error:
+                db.session.rollback()
+                plan = _plan(plan_id)
+                form.errors.append(("sessions", error.message))
+        if form.errors and status == 200:
+            status = 422
+    rows = _choices(_remaining_proposal(plan, counts.remaining))
+    return (
+        render_template(
+            "practitioner/plan_book.html",
+            plan=plan,
+            rows=rows,
+            chosen=chosen,
+            errors=form.errors,
+            offset=counts.total - counts.remaining,
+            of=counts.total,
+        ),
+        status,
+    )
 
 
 @bp.route("/plans/<id:plan_id>/change", methods=["POST"])

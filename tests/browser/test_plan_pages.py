@@ -1,6 +1,7 @@
 """Treatment plan pages in Chromium (issue 17): axe at 1280 and 320 px on the new-plan page
-(empty, refused, proposal) and the plan page; a practitioner creates a 6-session plan and
-books it with the keyboard alone."""
+(empty, refused, proposal), the plan page, the week view and the page booking the rest of an
+extended plan; a practitioner creates a 6-session plan with review points and another
+practitioner allowed, books it and records a PEG-3 score with the keyboard alone."""
 
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ def test_plan_pages_have_no_axe_violations(
     check_page(page)
     page.get_by_role("button", name="Book these sessions").click()
     page.wait_for_url("**/practitioner/plans/*")
+    plan_url = page.url
     page.locator("#item1").fill("6")
     page.get_by_role("button", name="Record scores").click()
     page.wait_for_load_state()
@@ -116,6 +118,15 @@ def test_plan_pages_have_no_axe_violations(
     # The week of session 1 shows "session 1 of 6" (the week view changed with it).
     page.goto(f"/practitioner/week?start={start.isoformat()}")
     assert "session 1 of 6" in page.locator("main").inner_text()
+    check_page(page)
+    # Extend by two: the page booking the rest of the plan.
+    page.goto(plan_url)
+    page.locator("#extend-count").fill("2")
+    page.get_by_role("button", name="Extend the plan").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Book the 2 sessions not yet booked").click()
+    page.wait_for_url("**/book")
+    assert page.locator("fieldset").count() == 2
     check_page(page)
 
 

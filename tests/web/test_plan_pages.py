@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import (
@@ -230,3 +230,30 @@ def test_review_points_another_practitioner_peg3_and_k_of_n_on_every_page(
     Clock(monkeypatch, datetime(2027, 3, 31, 7, 0, tzinfo=UTC))  # session 2's day
     desk = text(login_as("receptionist").get("/reception/"))
     assert "Session 2 of 6" in desk
+
+    # Extend by two, then book them: appended to the same plan as sessions 7 and 8 of 8.
+    Clock(monkeypatch)
+    client.post(f"{plan_url}/change", data={"action": "extend", "count": "2", "csrf_token": token})
+    offer = client.get(f"{plan_url}/book")
+    assert offer.status_code == 200
+    assert "Session 7 of 8: " in text(offer)
+    html = offer.get_data(as_text=True)
+    more = dict(re.findall(r'name="(session-\d)" type="radio" value="([^"]+)" checked', html))
+    assert len(more) == 2
+    added = client.post(f"{plan_url}/book", data={**more, "action": "book", "csrf_token": token})
+    assert added.status_code == 302, error_summary(added)
+    counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', client.get(plan_url).get_data(True)))
+    assert counts == {"total": "8", "done": "0", "booked": "8", "remaining": "0"}
+    with demo.app_context():
+        assert db.session.scalar(select(func.count(TreatmentPlan.id))) == 1
+        bodies = db.session.scalars(
+            select(OutboxMessage.body_text)
+            .where(OutboxMessage.kind == "plan.booked")
+            .order_by(OutboxMessage.id)
+        ).all()
+        assert len(bodies) == 2
+        assert "Session 7 of 8: " in bodies[1]
+        assert "Session 8 of 8: " in bodies[1]
+        assert "Session 1 of" not in bodies[1]
+    done = client.get(f"{plan_url}/book")
+    assert done.status_code == 302

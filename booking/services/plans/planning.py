@@ -13,7 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from booking.domain.errors import InvalidInput, NotFound, SeriesConflict, SlotTaken
+from sqlalchemy import func, select
+
+from booking.domain.errors import (
+    InvalidInput,
+    NotFound,
+    PolicyRefused,
+    SeriesConflict,
+    SlotTaken,
+)
 from booking.domain.plans.planner import (
     MAX_SESSIONS,
     ProposedSession,
@@ -49,6 +57,7 @@ from booking.services.booking.availability_loading import (
 from booking.services.booking.guard import appointment_at, clear_expired_holds, guarded_write
 from booking.services.booking.holds import is_first_visit
 from booking.services.plans.emails import queue_plan_email
+from booking.services.plans.sequence import COUNTED
 from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import new_token, token_hash
 
@@ -253,6 +262,65 @@ def _checked_series(
     return context.zone, slots, refused
 
 
+def _check_append(plan: TreatmentPlan, count: int) -> None:
+    """Raises PolicyRefused (plan not active), InvalidInput (more than its unbooked)."""
+    if plan.status != PlanStatus.active:
+        raise PolicyRefused("Only an active plan can have sessions booked.", code="wrong_status")
+    counted = db.session.scalar(
+        select(func.count())
+        .select_from(PlanAppointment)
+        .join(Appointment, Appointment.id == PlanAppointment.appointment_id)
+        .where(PlanAppointment.plan_id == plan.id, Appointment.status.in_(COUNTED))
+    )
+    if count > plan.total - (counted or 0):
+        raise InvalidInput(
+            "That is more sessions than the plan has left to book: extend it first.",
+            field="starts",
+        )
+
+
+def _one_phase(local: datetime, session_type_id: int, count: int) -> PlanPhase:
+    return PlanPhase(
+        position=1,
+        session_type_id=session_type_id,
+        count=count,
+        interval_weeks=1,
+        weekday=local.weekday(),
+        local_time=local.time().replace(tzinfo=None),
+    )
+
+
+def _new_plan(
+    *,
+    patient: PatientProfile,
+    practitioner_id: int,
+    location_id: int,
+    goal: str,
+    condition_tag: str,
+    measure: OutcomeMeasure,
+    review_points: str,
+    allow_other_practitioner: bool,
+    now: datetime,
+    phases: list[PlanPhase],
+) -> TreatmentPlan:
+    plan = TreatmentPlan(
+        patient_id=patient.id,
+        practitioner_id=practitioner_id,
+        location_id=location_id,
+        goal=goal[:500],
+        condition_tag=condition_tag[:60],
+        status=PlanStatus.active,
+        measure=measure,
+        review_points=review_points[:60],
+        allow_other_practitioner=allow_other_practitioner,
+        created_at=now,
+        updated_at=now,
+    )
+    plan.phases = phases
+    db.session.add(plan)
+    return plan
+
+
 def _series_starts(starts: list[datetime]) -> list[datetime]:
     if not starts:
         raise InvalidInput("Choose at least one session.", field="starts")
@@ -284,6 +352,7 @@ def book_series(
     allow_other_practitioner: bool = False,
     others: dict[datetime, int] | None = None,
     secret: str = "",
+    plan: TreatmentPlan | None = None,
 ) -> BookedSeries:
     """Create an active plan and book every start, or nothing: all in one savepoint.
 
@@ -293,6 +362,8 @@ def book_series(
 
     With `allow_other_practitioner`, `others` maps starts to another practitioner at the
     plan's location (an alternative the planner offered); the plan stays the owner's.
+    With `plan` (an active plan, e.g. after "extend"), the sessions are appended to it, up to
+    its sessions not yet booked; its "k of N" is recomputed on read as always.
     """
     check_may_manage(actor, practitioner_id)
     others = {k: v for k, v in (others or {}).items() if v != practitioner_id}
@@ -304,6 +375,9 @@ def book_series(
     if not goal:
         raise InvalidInput("Enter the plan's goal.", field="goal")
     ordered = _series_starts(starts)
+    if plan is not None:
+        _check_append(plan, len(ordered))
+        location_id = plan.location_id
     location = plan_location(practitioner_id, location_id)
     zone, slots, refused = _checked_series(
         session_type_id=session_type_id,
@@ -330,31 +404,24 @@ def book_series(
                     end=slot.busy_until,
                     now=now,
                 )
-            plan = TreatmentPlan(
-                patient_id=patient.id,
-                practitioner_id=practitioner_id,
-                location_id=location,
-                goal=goal[:500],
-                condition_tag=condition_tag[:60],
-                status=PlanStatus.active,
-                measure=measure,
-                review_points=review_points[:60],
-                allow_other_practitioner=allow_other_practitioner,
-                created_at=now,
-                updated_at=now,
-            )
-            local = slots[0].starts_at.astimezone(zone)
-            plan.phases = phases or [
-                PlanPhase(
-                    position=1,
-                    session_type_id=session_type_id,
-                    count=len(slots),
-                    interval_weeks=1,
-                    weekday=local.weekday(),
-                    local_time=local.time().replace(tzinfo=None),
+            if plan is None:
+                plan = _new_plan(
+                    patient=patient,
+                    practitioner_id=practitioner_id,
+                    location_id=location,
+                    goal=goal,
+                    condition_tag=condition_tag,
+                    measure=measure,
+                    review_points=review_points,
+                    allow_other_practitioner=allow_other_practitioner,
+                    now=now,
+                    phases=phases
+                    or [
+                        _one_phase(slots[0].starts_at.astimezone(zone), session_type_id, len(slots))
+                    ],
                 )
-            ]
-            db.session.add(plan)
+            else:
+                plan.updated_at = now
             rows: list[Appointment] = []
             for index, slot in enumerate(slots):
                 token = new_token()

@@ -17,6 +17,7 @@ URL_ARGS: dict[str, dict[str, object]] = {
     "practitioner.plan_page": {"plan_id": MISSING},
     "practitioner.plan_change": {"plan_id": MISSING},
     "practitioner.plan_outcome": {"plan_id": MISSING},
+    "practitioner.plan_book": {"plan_id": MISSING},
 }
 POST_DATA: dict[str, dict[str, str]] = {}
 
@@ -36,4 +37,6 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("practitioner.plan_page", "GET"): only(PR, 404),
     ("practitioner.plan_change", "POST"): only(PR, 404),
     ("practitioner.plan_outcome", "POST"): only(PR, 404),
+    ("practitioner.plan_book", "GET"): only(PR, 404),
+    ("practitioner.plan_book", "POST"): only(PR, 404),
 }
