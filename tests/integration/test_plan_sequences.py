@@ -10,7 +10,7 @@ from flask import Flask
 from icalendar import Calendar
 from sqlalchemy import select
 
-from booking.domain.errors import InvalidInput
+from booking.domain.errors import InvalidInput, PolicyRefused
 from booking.extensions import db
 from booking.models import Appointment, Location, OutboxMessage
 from booking.services.booking.changes import reschedule_appointment
@@ -154,3 +154,28 @@ def test_another_practitioner_takes_a_session_only_when_the_plan_allows(world: W
     assert booked.plan.allow_other_practitioner
     numbers = sequence_of([row.id for row in booked.appointments])
     assert [numbers[row.id][:2] for row in booked.appointments] == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_extended_sessions_are_appended_to_the_same_plan(world: World) -> None:
+    starts = ten_mondays()
+    plan = book(world, starts[:3]).plan
+    progress.extend_plan(plan, count=2, actor=world.desk, now=NOW)
+    db.session.commit()
+    with pytest.raises(InvalidInput):
+        book(world, starts[3:6], plan=plan)  # three, but only two are left to book
+    db.session.rollback()
+    added = book(world, starts[3:5], plan=plan).appointments
+    db.session.commit()
+    assert {row.id for row in added} <= {s.appointment.id for s in progress.plan_sessions(plan)}
+    numbers = sequence_of([row.id for row in added])
+    assert [numbers[row.id] for row in added] == [(4, 5, plan.id), (5, 5, plan.id)]
+    assert progress.progress(plan) == progress.Progress(5, 0, 5, 0)
+    appended = [m for m in messages() if m.kind == "plan.booked"][-1]
+    assert "Session 4 of 5: " in appended.body_text
+    assert "Session 1 of 5" not in appended.body_text
+    progress.pause_plan(
+        plan, reason="Away", actor=world.desk, now=NOW, base_url=BASE, clinic=CLINIC
+    )
+    progress.extend_plan(plan, count=1, actor=world.desk, now=NOW)
+    with pytest.raises(PolicyRefused):
+        book(world, starts[5:6], plan=plan)
