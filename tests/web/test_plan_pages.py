@@ -16,10 +16,14 @@ from booking.models import (
     Location,
     OutboxMessage,
     OutcomeRecord,
+    PatientProfile,
     Practitioner,
     SessionType,
     TreatmentPlan,
+    User,
 )
+from booking.services.plans import planning
+from tests.conftest import sign_in
 from tests.factories import make_appointment, make_patient
 from tests.web.booking_helpers import Clock, error_summary, text
 
@@ -257,3 +261,43 @@ def test_review_points_another_practitioner_peg3_and_k_of_n_on_every_page(
         assert "Session 1 of" not in bodies[1]
     done = client.get(f"{plan_url}/book")
     assert done.status_code == 302
+
+
+def test_a_colleague_sees_k_of_n_for_the_session_they_take_but_no_link_to_the_plan(
+    demo: Flask, mei: tuple[FlaskClient, int, int, int]
+) -> None:
+    client, jane, _, follow_up = mei
+    first = datetime(2027, 3, 10, 11, 0, tzinfo=UTC)  # Wednesdays: Mei, then Tom
+    second = datetime(2027, 3, 17, 14, 0, tzinfo=UTC)
+    with demo.app_context():
+        mei_row = db.session.scalar(
+            select(Practitioner).where(Practitioner.display_name == "Mei Lin Chen")
+        )
+        tom = db.session.scalar(
+            select(Practitioner).where(Practitioner.display_name == "Tom Okafor")
+        )
+        assert mei_row is not None
+        assert tom is not None
+        booked = planning.book_series(
+            patient=db.session.get_one(PatientProfile, jane),
+            practitioner_id=mei_row.id,
+            session_type_id=follow_up,
+            starts=[first, second],
+            goal="Walk without knee pain",
+            actor=db.session.get_one(User, mei_row.user_id),
+            now=datetime(2027, 3, 1, 8, 0, tzinfo=UTC),
+            base_url="http://localhost",
+            clinic_name="Meridian Acupuncture",
+            allow_other_practitioner=True,
+            others={second: tom.id},
+        )
+        db.session.commit()
+        plan_id, tom_email = booked.plan.id, tom.user.email
+    own = client.get("/practitioner/day?date=2027-03-10").get_data(as_text=True)
+    assert f'href="/practitioner/plans/{plan_id}"' in own
+    colleague = demo.test_client()
+    sign_in(colleague, tom_email)
+    page = colleague.get("/practitioner/day?date=2027-03-17")
+    assert "Session 2 of 2" in text(page)
+    assert f"/practitioner/plans/{plan_id}" not in page.get_data(as_text=True)
+    assert colleague.get(f"/practitioner/plans/{plan_id}").status_code == 404
