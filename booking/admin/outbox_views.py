@@ -34,6 +34,9 @@ KIND_LABELS = {
     "appointment.change": "Session changed",
     "appointment.cancellation": "Session cancelled",
     "appointment.manage_link": "Manage link",
+    "plan.booked": "Treatment plan sessions booked",
+    "plan.paused": "Treatment plan paused",
+    "plan.cancelled": "Treatment plan cancelled",
     "booking.find_you": "Carry on booking link",
     "account.password_changed": "Password changed",
 }

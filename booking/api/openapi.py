@@ -198,6 +198,19 @@ SCHEMAS: dict[str, Any] = {
             "source": {"type": "string", "enum": ["online", "staff", "api"]},
             "cancel_reason": _nullable({"type": "string"}),
             "cancelled_at": _nullable(INSTANT),
+            "plan": _nullable(
+                {
+                    "type": "object",
+                    "description": 'Its treatment plan and "session k of N" (null outside a '
+                    "plan, and for a cancelled or missed session, which is not counted).",
+                    "required": ["id", "sequence", "of"],
+                    "properties": {
+                        "id": ID,
+                        "sequence": {"type": "integer", "minimum": 1},
+                        "of": {"type": "integer", "minimum": 1},
+                    },
+                }
+            ),
         },
     },
     "NewPatient": {

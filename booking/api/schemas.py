@@ -443,7 +443,10 @@ def instant(value: datetime | None, zone: ZoneInfo) -> str | None:
     return None if value is None else value.astimezone(zone).isoformat(timespec="seconds")
 
 
-def appointment_json(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]:
+def appointment_json(
+    appointment: Appointment, zone: ZoneInfo, sequence: tuple[int, int, int] | None = None
+) -> dict[str, Any]:
+    """`sequence` is its `progress.sequence_of` value: "plan" is null outside a plan."""
     return {
         "id": appointment.id,
         "start": instant(appointment.starts_at, zone),
@@ -457,6 +460,9 @@ def appointment_json(appointment: Appointment, zone: ZoneInfo) -> dict[str, Any]
         "source": str(appointment.source),
         "cancel_reason": appointment.cancel_reason,
         "cancelled_at": instant(appointment.cancelled_at, zone),
+        "plan": None
+        if sequence is None
+        else {"id": sequence[2], "sequence": sequence[0], "of": sequence[1]},
     }
 
 

@@ -174,7 +174,9 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
 
 def _appointment_json(appointment: Appointment) -> dict[str, Any]:
     return schemas.appointment_json(
-        appointment, api_catalogue.location_zone(appointment.location_id)
+        appointment,
+        api_catalogue.location_zone(appointment.location_id),
+        plan_progress.sequence_of([appointment.id]).get(appointment.id),
     )
 
 
@@ -375,7 +377,10 @@ def list_appointments() -> Response:
         limit=args.page.limit + 1,
     )
     zones = api_catalogue.location_zones()
-    items = [schemas.appointment_json(row, zones[row.location_id]) for row in rows]
+    sequences = plan_progress.sequence_of([row.id for row in rows])
+    items = [
+        schemas.appointment_json(row, zones[row.location_id], sequences.get(row.id)) for row in rows
+    ]
     return jsonify(
         _page(items, args.page.limit, lambda item: [_utc_start(rows, item["id"]), item["id"]])
     )

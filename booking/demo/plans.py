@@ -3,7 +3,12 @@
 - Mei Lin Chen: weekly × 8 for low back pain, five sessions done with pain scores falling
   7, 6, 5, 4, 3, three to come (active). Its patient is Alex Morgan, the demo patient who
   signs in, so the account shows a plan with its chart; the other plans' patients are new.
-- Tom Okafor: weekly × 6 starting next week (active), nothing recorded yet.
+- Tom Okafor: weekly × 6 (active), nothing recorded yet, starting next week; when the next
+  clock change in London is near enough that the plan can start within the demo's three
+  weeks of bookings (`LATEST_START_WEEK`), it starts two weeks before the change instead,
+  so its wall time is seen staying put across it. Further off (e.g. seeded on 7 December,
+  the change is 28 March) it is not moved: the demo books no more than weeks ahead, and the
+  test suite's fixed dates in March 2027 expect an empty demo calendar.
 - Tom Okafor: weekly × 4 that ended last month, all done, scores 6, 5, 3, 2 (completed).
 
 Sessions go through the engine's check and the overlap guards like every demo session
@@ -12,8 +17,9 @@ Sessions go through the engine's check and the overlap guards like every demo se
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -50,7 +56,16 @@ PLANS = (
         "active",
         (7, 6, 5, 4, 3),
     ),
-    (("Daniel", "Reyes"), "tom.okafor", "Fewer tension headaches", "headache", 1, 6, "active", ()),
+    (
+        ("Daniel", "Reyes"),
+        "tom.okafor",
+        "Fewer tension headaches",
+        "headache",
+        None,  # the weeks around the next clock change (`_clock_change_week`)
+        6,
+        "active",
+        (),
+    ),
     (
         ("Hannah", "Kowalski"),
         "tom.okafor",
@@ -62,6 +77,25 @@ PLANS = (
         (6, 5, 3, 2),
     ),
 )
+
+
+REVIEW_POINTS = {8: "4,8", 6: "3,6", 4: "4"}
+
+
+LATEST_START_WEEK = 3  # the demo's bookings reach three weeks ahead (domain.md §8)
+
+
+def clock_change_week(today: date, zone: ZoneInfo) -> int:
+    """The week (from `today`) a weekly × 6 plan starts: two weeks before the next clock
+    change when that start is within `LATEST_START_WEEK`, so the plan crosses it; else 1."""
+    day = today + timedelta(weeks=3)
+    for _ in range(7 * LATEST_START_WEEK):
+        noon = datetime.combine(day, time(12), zone)
+        next_noon = datetime.combine(day + timedelta(days=1), time(12), zone)
+        if noon.utcoffset() != next_noon.utcoffset():
+            return max(1, (day - today).days // 7 - 2)
+        day += timedelta(days=1)
+    return 1
 
 
 def _try(
@@ -143,6 +177,9 @@ def seed_plans(context: DemoContext) -> int:
             )
             db.session.add(patient)
             db.session.flush()
+        if week is None:
+            home = min(h.location_id for h in context.hours if h.practitioner_id == practitioner.id)
+            week = clock_change_week(context.today[home], context.zones[home])
         first = _first_session(context, practitioner, patient, follow_up.id, week)
         if first is None:
             continue
@@ -165,7 +202,7 @@ def seed_plans(context: DemoContext) -> int:
             condition_tag=tag,
             status=PlanStatus(status),
             measure=OutcomeMeasure.pain_nrs,
-            review_points="4",
+            review_points=REVIEW_POINTS.get(count, ""),
             created_at=context.now + timedelta(days=offset - 7),
             updated_at=context.now,
         )

@@ -39,6 +39,7 @@ from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.calendar import appointment_ics
 from booking.services.clinic.settings import get_clinic
 from booking.services.intake.links import first_visit_intake
+from booking.services.plans import progress as plan_progress
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def render(template: str, appointment: Appointment, links: Links, **context: Any
         starts=local(appointment, appointment.starts_at),
         ends=local(appointment, appointment.ends_at),
         when_words=lambda instant: when_words(appointment, instant),
+        sequence=plan_progress.sequence_of([appointment.id]).get(appointment.id),
         **context,
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from booking import clock
 from booking.book.slot_pages import parse_day, parse_start, time_groups, zone_line
@@ -24,7 +25,7 @@ from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.intake.staff import day_view_notes
 from booking.links import base_url
-from booking.models import Appointment, AppointmentStatus, Practitioner, User
+from booking.models import Appointment, AppointmentStatus, Practitioner, TreatmentPlan, User
 from booking.practitioner.forms import CancelForm, ChangeTimeForm, DateJumpForm
 from booking.practitioner.views import _me, bp
 from booking.services.booking import staff_actions
@@ -102,6 +103,7 @@ def _day_context(practitioner: Practitioner, day: date, **extra: Any) -> dict[st
     now = clock.utcnow()
     calendar = load_days(practitioner.id, day, 1, zone=clinic_zone())
     appointments = calendar.appointments
+    sequences = plan_progress.sequence_of([a.id for a in appointments])
     return {
         "practitioner": practitioner,
         "day": day,
@@ -112,7 +114,16 @@ def _day_context(practitioner: Practitioner, day: date, **extra: Any) -> dict[st
         "notes": day_view_notes(appointments),
         "actions": {a.id: _actions(a, now) for a in appointments},
         "labels": {a.id: _session_label(a) for a in appointments},
-        "sequences": plan_progress.sequence_of([a.id for a in appointments]),
+        "sequences": sequences,
+        # Only the plan's own practitioner opens its page (a colleague may take a session).
+        "own_plans": set(
+            db.session.scalars(
+                select(TreatmentPlan.id).where(
+                    TreatmentPlan.id.in_({seq[2] for seq in sequences.values()}),
+                    TreatmentPlan.practitioner_id == practitioner.id,
+                )
+            )
+        ),
         "button_form": EmptyForm(),
         "note_links": note_links(appointments),
         "printed_at": now.astimezone(clinic_zone()),
@@ -160,6 +171,7 @@ def week() -> Any:
         calendar=calendar,
         states=states,
         notes=day_view_notes(calendar.appointments),
+        sequences=plan_progress.sequence_of([a.id for a in calendar.appointments]),
         today=local_today(clinic_zone(), now=clock.utcnow()),
         form=form,
     )

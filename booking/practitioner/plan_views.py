@@ -10,11 +10,12 @@ starts listed). Another practitioner's plan or a patient she does not treat is 4
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from booking import clock
@@ -25,7 +26,13 @@ from booking.domain.plans.planner import phase_first_date
 from booking.domain.scheduling.values import local_label
 from booking.extensions import db
 from booking.links import base_url
-from booking.models import OutcomeMeasure, PatientProfile, PlanPhase, TreatmentPlan
+from booking.models import (
+    OutcomeMeasure,
+    PatientProfile,
+    PlanPhase,
+    Practitioner,
+    TreatmentPlan,
+)
 from booking.practitioner.calendar_views import _actor, _clinic_name
 from booking.practitioner.views import _me, bp
 from booking.services.clinic import care
@@ -41,6 +48,8 @@ FIELDS = (
     "start",
     "count",
     "interval_weeks",
+    "review_points",
+    "allow_other",
 )
 
 
@@ -87,7 +96,38 @@ class PlanForm:
                     raise ValueError
             except ValueError:
                 self.errors.append((name, f"Enter a whole number of {label} from 1 to {top}"))
+        out["allow_other"] = v.get("allow_other") == "yes"
+        if "count" in out:
+            points = review_points(v.get("review_points", ""), out["count"])
+            if points is None:
+                self.errors.append(
+                    (
+                        "review_points",
+                        f"Enter session numbers from 1 to {out['count']}, like 3, 6",
+                    )
+                )
+            else:
+                out["review_points"] = points
         return None if self.errors else out
+
+
+def review_points(raw: str, count: int) -> str | None:
+    """'3, 6' -> '3,6' (sorted, unique, each 1..count); '' stays ''; None when not valid."""
+    text = raw.replace(" ", "")
+    if not text:
+        return ""
+    if len(text) > 60:
+        return None
+    numbers: set[int] = set()
+    for part in text.split(","):
+        if not part.isdigit() or len(part) > 2 or not 1 <= int(part) <= count:
+            return None
+        numbers.add(int(part))
+    return ",".join(str(n) for n in sorted(numbers))
+
+
+def review_numbers(plan: TreatmentPlan) -> set[int]:
+    return {int(n) for n in plan.review_points.split(",") if n.isdigit()}
 
 
 def _patient(patient_id: int) -> PatientProfile:
@@ -115,16 +155,32 @@ def _proposal(parsed: dict[str, Any]) -> planning.Proposal:
         interval_weeks=parsed["interval_weeks"],
         actor=_actor(),
         now=clock.utcnow(),
+        allow_other_practitioner=parsed["allow_other"],
     )
 
 
 def _choices(proposal: planning.Proposal) -> list[dict[str, Any]]:
+    """Each session's options: the proposed start, else alternatives. An alternative with
+    another practitioner is valued 'start|practitioner id' and names them."""
+    me = _me().id
+    names = {
+        p.id: p.display_name
+        for p in db.session.scalars(
+            select(Practitioner).where(
+                Practitioner.id.in_(
+                    {a.practitioner_id for s in proposal.sessions for a in s.alternatives}
+                )
+            )
+        )
+    }
     rows = []
     for item in proposal.sessions:
-        options = []
+        options: list[tuple[datetime, str, int]] = []
         if item.free:
-            options.append((item.occurrence.starts_at, "proposed"))
-        options += [(alt.starts_at, "alternative") for alt in item.alternatives]
+            options.append((item.occurrence.starts_at, "proposed", me))
+        options += [
+            (alt.starts_at, "alternative", alt.practitioner_id) for alt in item.alternatives
+        ]
         rows.append(
             {
                 "sequence": item.occurrence.sequence,
@@ -133,11 +189,12 @@ def _choices(proposal: planning.Proposal) -> list[dict[str, Any]]:
                 "moved": item.occurrence.moved,
                 "options": [
                     {
-                        "value": start.isoformat(),
+                        "value": start.isoformat() + ("" if who == me else f"|{who}"),
                         "text": local_label(start, proposal.timezone, with_date=True),
                         "kind": kind,
+                        "with": None if who == me else names.get(who, "another practitioner"),
                     }
-                    for start, kind in options
+                    for start, kind, who in options
                 ],
             }
         )
@@ -151,7 +208,7 @@ def plan_new(patient_id: int) -> Any:
     types = sorted(me.session_types, key=lambda t: t.name)
     values = {name: request.form.get(name, "") for name in FIELDS}
     if request.method == "GET":
-        values.update(count="6", interval_weeks="1", time="10:00")
+        values.update(count="6", interval_weeks="1", time="10:00", review_points="3, 6")
     form = PlanForm(values, [])
     rows: list[dict[str, Any]] = []
     chosen: dict[int, str] = {}
@@ -161,7 +218,7 @@ def plan_new(patient_id: int) -> Any:
         if parsed is not None:
             try:
                 if request.form.get("action") == "book":
-                    starts = _chosen_starts(parsed["count"], form)
+                    starts, others = _chosen_starts(parsed["count"], form)
                     if not form.errors:
                         booked = planning.book_series(
                             patient=patient,
@@ -170,6 +227,10 @@ def plan_new(patient_id: int) -> Any:
                             starts=starts,
                             goal=parsed["goal"],
                             condition_tag=parsed["condition_tag"],
+                            review_points=parsed["review_points"],
+                            allow_other_practitioner=parsed["allow_other"],
+                            others=others,
+                            secret=current_app.config["SECRET_KEY"],
                             phases=[
                                 PlanPhase(
                                     position=1,
@@ -222,22 +283,27 @@ def _chosen(count: int) -> dict[int, str]:
     return {k: request.form.get(f"session-{k}", "") for k in range(1, count + 1)}
 
 
-def _chosen_starts(count: int, form: PlanForm) -> list[datetime]:
+def _chosen_starts(count: int, form: PlanForm) -> tuple[list[datetime], dict[datetime, int]]:
+    """The chosen starts, and which of them go to another practitioner ('start|id')."""
     starts: list[datetime] = []
+    others: dict[datetime, int] = {}
     for k, raw in _chosen(count).items():
         if raw == "skip":
             continue
+        stamp, _, who = raw.partition("|")
         try:
-            value = datetime.fromisoformat(raw) if len(raw) <= 40 else None
+            value = datetime.fromisoformat(stamp) if len(stamp) <= 40 else None
         except ValueError:
             value = None
-        if value is None or value.tzinfo is None:
+        if value is None or value.tzinfo is None or (who and not who.isdigit()):
             form.errors.append((f"session-{k}", f"Choose a time for session {k}"))
             continue
         starts.append(value)
+        if who:
+            others[value] = int(who[:12])
     if not starts and not form.errors:
         form.errors.append(("sessions", "Choose at least one session"))
-    return starts
+    return starts, others
 
 
 def _outcome_points(plan: TreatmentPlan) -> list[dict[str, Any]]:
@@ -253,8 +319,19 @@ def _outcome_points(plan: TreatmentPlan) -> list[dict[str, Any]]:
     ]
 
 
+def _next_review(
+    sessions: list[progress.PlanSession], reviews: set[int], scored: set[int | None]
+) -> int | None:
+    """The first review point with no score yet: preselected in the score form."""
+    for item in sessions:
+        if item.sequence in reviews and item.appointment.id not in scored:
+            return item.sequence
+    return None
+
+
 def _plan_page(plan: TreatmentPlan, errors: list[tuple[str, str]], status: int = 200) -> Any:
     sessions = progress.plan_sessions(plan)
+    reviews = review_numbers(plan)
     points = _outcome_points(plan)
     chart = Markup(  # noqa: S704 - built by line_chart, which escapes every text it writes
         line_chart(
@@ -270,6 +347,10 @@ def _plan_page(plan: TreatmentPlan, errors: list[tuple[str, str]], status: int =
             counts=progress.progress(plan, sessions),
             points=points,
             chart=chart,
+            reviews=reviews,
+            next_review=_next_review(
+                sessions, reviews, {r.appointment_id for r in progress.outcomes(plan)}
+            ),
             errors=errors,
             zone=plan.location.timezone,
             local_label=local_label,
@@ -282,6 +363,95 @@ def _plan_page(plan: TreatmentPlan, errors: list[tuple[str, str]], status: int =
 @bp.route("/plans/<id:plan_id>")
 def plan_page(plan_id: int) -> Any:
     return _plan_page(_plan(plan_id), [])
+
+
+def _remaining_proposal(plan: TreatmentPlan, remaining: int) -> planning.Proposal:
+    """The plan's not-yet-booked sessions, like its last phase, from the week after its last
+    counted session (or from tomorrow)."""
+    phase = plan.phases[-1]
+    zone = plan.location.zone
+    today = clock.utcnow().astimezone(zone).date()
+    counted = [s.appointment for s in progress.plan_sessions(plan) if s.sequence]
+    start = today + timedelta(days=1)
+    if counted:
+        last = counted[-1].starts_at.astimezone(zone).date()
+        start = max(start, last + timedelta(weeks=phase.interval_weeks) - timedelta(days=6))
+    return planning.propose_plan(
+        session_type_id=phase.session_type_id,
+        practitioner_id=plan.practitioner_id,
+        location_id=plan.location_id,
+        first_date=phase_first_date(start, phase.weekday),
+        wall_time=phase.local_time,
+        count=remaining,
+        interval_weeks=phase.interval_weeks,
+        actor=_actor(),
+        now=clock.utcnow(),
+        allow_other_practitioner=plan.allow_other_practitioner,
+    )
+
+
+@bp.route("/plans/<id:plan_id>/book", methods=["GET", "POST"])
+def plan_book(plan_id: int) -> Any:
+    """Book a plan's sessions not yet booked (after "extend", or ones left out): the same
+    proposal and all-or-none booking as a new plan, appended to this one."""
+    plan = _plan(plan_id)
+    counts = progress.progress(plan)
+    if plan.status != "active" or counts.remaining == 0:
+        flash("This plan has no sessions to book.")
+        return redirect(url_for("practitioner.plan_page", plan_id=plan.id))
+    form = PlanForm({}, [])
+    chosen: dict[int, str] = {}
+    status = 200
+    if request.method == "POST" and request.form.get("action") == "book":
+        starts, others = _chosen_starts(counts.remaining, form)
+        chosen = _chosen(counts.remaining)
+        if not form.errors:
+            try:
+                booked = planning.book_series(
+                    patient=plan.patient,
+                    practitioner_id=plan.practitioner_id,
+                    session_type_id=plan.phases[-1].session_type_id,
+                    starts=starts,
+                    goal=plan.goal,
+                    actor=_actor(),
+                    now=clock.utcnow(),
+                    base_url=base_url(),
+                    clinic_name=_clinic_name(),
+                    allow_other_practitioner=plan.allow_other_practitioner,
+                    others=others,
+                    secret=current_app.config["SECRET_KEY"],
+                    plan=plan,
+                )
+                db.session.commit()
+                flash(f"{len(booked.appointments)} more sessions booked.")
+                return redirect(url_for("practitioner.plan_page", plan_id=plan.id))
+            except SeriesConflict as conflict:
+                db.session.rollback()
+                plan = _plan(plan_id)
+                zone = plan.location.timezone
+                for start in conflict.conflicts:
+                    label = local_label(start, zone, with_date=True)
+                    form.errors.append(("sessions", f"{label} is no longer free: choose again"))
+                status = 409
+            except DomainError as error:
+                db.session.rollback()
+                plan = _plan(plan_id)
+                form.errors.append(("sessions", error.message))
+        if form.errors and status == 200:
+            status = 422
+    rows = _choices(_remaining_proposal(plan, counts.remaining))
+    return (
+        render_template(
+            "practitioner/plan_book.html",
+            plan=plan,
+            rows=rows,
+            chosen=chosen,
+            errors=form.errors,
+            offset=counts.total - counts.remaining,
+            of=counts.total,
+        ),
+        status,
+    )
 
 
 @bp.route("/plans/<id:plan_id>/change", methods=["POST"])
@@ -326,22 +496,35 @@ def plan_change(plan_id: int) -> Any:
 
 @bp.route("/plans/<id:plan_id>/outcomes", methods=["POST"])
 def plan_outcome(plan_id: int) -> Response | Any:
+    """Pain 0-10, or PEG-3 when the two other items are given, optionally for one session
+    (a review point). A bad item re-renders the page with its error (422)."""
     plan = _plan(plan_id)
-    measure = OutcomeMeasure.peg3 if request.form.get("measure") == "peg3" else plan.measure
-    names = ("item1",) if measure == OutcomeMeasure.pain_nrs else ("item1", "item2", "item3")
+    given = {name: request.form.get(name, "").strip() for name in ("item1", "item2", "item3")}
+    peg = bool(given["item2"] or given["item3"])
+    names = ("item1", "item2", "item3") if peg else ("item1",)
     items: list[int] = []
     for name in names:
-        raw = request.form.get(name, "").strip()
+        raw = given[name]
         if not raw.isdigit() or len(raw) > 2 or int(raw) > 10:
             return _plan_page(plan, [(name, "Enter a whole number from 0 to 10")], 422)
         items.append(int(raw))
+    raw_session = request.form.get("appointment_id", "").strip()
+    if raw_session and (not raw_session.isdigit() or len(raw_session) > 12):
+        return _plan_page(plan, [("appointment_id", "Choose a session of this plan")], 422)
     try:
         progress.record_outcome(
-            plan, measure=measure, items=items, actor=_actor(), now=clock.utcnow()
+            plan,
+            measure=OutcomeMeasure.peg3 if peg else OutcomeMeasure.pain_nrs,
+            items=items,
+            actor=_actor(),
+            now=clock.utcnow(),
+            appointment_id=int(raw_session) if raw_session else None,
         )
     except DomainError as error:
         db.session.rollback()
-        return _plan_page(_plan(plan_id), [("item1", error.message)], 422)
+        field = getattr(error, "field", None) or "item1"
+        field = "appointment_id" if field == "appointment_id" else "item1"
+        return _plan_page(_plan(plan_id), [(field, error.message)], 422)
     db.session.commit()
-    flash("Score recorded.")
+    flash("Scores recorded.")
     return redirect(url_for("practitioner.plan_page", plan_id=plan.id))

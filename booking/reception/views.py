@@ -18,6 +18,7 @@ from booking.services.booking import staff_actions
 from booking.services.booking.catalogue import active_locations
 from booking.services.booking.listings import appointments_between
 from booking.services.patients.record import missed_counts, missed_threshold
+from booking.services.plans import progress as plan_progress
 
 bp = Blueprint("reception", __name__)
 guard(bp, roles=["receptionist"])
@@ -81,6 +82,7 @@ def home() -> str:
         chosen=shown[0] if len(shown) == 1 and len(locations) > 1 else None,
         locations=locations,
         notes=day_view_notes(appointments),
+        sequences=plan_progress.sequence_of([a.id for a in appointments]),
         missed=missed_counts([a.patient_id for a in appointments if a.patient_id], now=now),
         threshold=missed_threshold(),
         arrival=ARRIVAL,

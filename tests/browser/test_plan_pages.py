@@ -1,6 +1,7 @@
 """Treatment plan pages in Chromium (issue 17): axe at 1280 and 320 px on the new-plan page
-(empty, refused, proposal) and the plan page; a practitioner creates a 6-session plan and
-books it with the keyboard alone."""
+(empty, refused, proposal), the plan page, the week view and the page booking the rest of an
+extended plan; a practitioner creates a 6-session plan with review points and another
+practitioner allowed, books it and records a PEG-3 score with the keyboard alone."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ def patient(live_app: Flask) -> Iterator[tuple[int, date]]:
                     OutboxMessage.dedupe_key.like(f"appointment:{appointment_id}:%")
                 )
             )
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.kind.like("plan.%")))
         db.session.execute(delete(PlanAppointment))
         db.session.execute(delete(OutcomeRecord))
         db.session.execute(delete(PlanPhase))
@@ -107,10 +109,24 @@ def test_plan_pages_have_no_axe_violations(
     check_page(page)
     page.get_by_role("button", name="Book these sessions").click()
     page.wait_for_url("**/practitioner/plans/*")
+    plan_url = page.url
     page.locator("#item1").fill("6")
-    page.get_by_role("button", name="Record score").click()
+    page.get_by_role("button", name="Record scores").click()
     page.wait_for_load_state()
     assert page.locator("svg.plan-chart").count() == 1
+    check_page(page)
+    # The week of session 1 shows "session 1 of 6" (the week view changed with it).
+    page.goto(f"/practitioner/week?start={start.isoformat()}")
+    assert "session 1 of 6" in page.locator("main").inner_text()
+    check_page(page)
+    # Extend by two: the page booking the rest of the plan.
+    page.goto(plan_url)
+    page.locator("#extend-count").fill("2")
+    page.get_by_role("button", name="Extend the plan").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Book the 2 sessions not yet booked").click()
+    page.wait_for_url("**/book")
+    assert page.locator("fieldset").count() == 2
     check_page(page)
 
 
@@ -124,6 +140,10 @@ def test_a_practitioner_books_a_six_session_plan_with_the_keyboard_alone(
     _type_into(page, "time", "11:00")
     _type_into(page, "start", start.isoformat())
     _type_into(page, "count", "6")
+    _type_into(page, "review_points", "3, 6")
+    _type_into(page, "allow_other", "")
+    page.keyboard.press("Space")  # another practitioner may take a session
+    assert page.locator("#allow_other").is_checked()
     press_until(page, "Show proposed times")
     with page.expect_navigation():
         page.keyboard.press("Enter")
@@ -135,3 +155,14 @@ def test_a_practitioner_books_a_six_session_plan_with_the_keyboard_alone(
     body = page.locator("main").inner_text()
     assert "Session 1 of 6" in body
     assert "Session 6 of 6" in body
+    assert "Review points: session 3, 6." in body
+    assert page.locator('[data-review="yes"]').count() == 2
+    # PEG-3 at the first review point (preselected), keyboard only.
+    _type_into(page, "item1", "6")
+    _type_into(page, "item2", "5")
+    _type_into(page, "item3", "4")
+    press_until(page, "Record scores")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator('#outcome-table [data-score="5"]').count() == 1
+    assert "PEG-3" in page.locator("#outcome-table").inner_text()

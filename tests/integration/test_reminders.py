@@ -422,3 +422,39 @@ def test_reminders_never_carry_answers_flags_notes_or_plan_text(
             assert secret not in text, (secret, text)
     named = ["Fertility support" in body(message) for message in smtp.messages[1:]]
     assert named == [details, details]
+
+
+@pytest.mark.parametrize("details", [False, True], ids=["default", "details-on"])
+def test_a_plan_sessions_reminder_says_session_k_of_n_only_with_details_on(
+    app: Flask, smtp: Inbox, clock: FrozenClock, details: bool
+) -> None:
+    from booking.models import PlanAppointment, PlanPhase, PlanStatus, TreatmentPlan
+
+    appointment_id = book(app)
+    with app.app_context():
+        the_clinic().reminder_details = details
+        appointment = db.session.get_one(Appointment, appointment_id)
+        plan = TreatmentPlan(
+            patient_id=appointment.patient_id,
+            practitioner_id=appointment.practitioner_id,
+            location_id=appointment.location_id,
+            goal="Walk further",
+            status=PlanStatus.active,
+        )
+        plan.phases = [
+            PlanPhase(
+                session_type_id=appointment.session_type_id,
+                count=4,
+                weekday=1,
+                local_time=START.time(),
+            )
+        ]
+        db.session.add(plan)
+        db.session.flush()
+        db.session.add(PlanAppointment(appointment_id=appointment_id, plan_id=plan.id))
+        db.session.commit()
+    clock.now = START - timedelta(hours=24)
+    send(app)
+    assert len(smtp.messages) == 1
+    words = "This is session 1 of 4 of your treatment plan."
+    assert (words in body(smtp.messages[0])) is details

@@ -118,6 +118,17 @@ def test_a_series_is_booked_whole_or_refused_with_its_conflicts(
     assert conforms(read, "/plans/{plan_id}") == plan
     assert (plan["total"], plan["booked"], plan["remaining"]) == (5, 5, 0)
 
+    # Each appointment names its plan and "k of N" (one shared helper, progress.sequence_of).
+    third = plan["appointments"][2]
+    one = api.get(f"/api/v1/appointments/{third['id']}", headers=headers)
+    shown = conforms(one, "/appointments/{appointment_id}")
+    assert shown["plan"] == {"id": plan["id"], "sequence": 3, "of": 5}
+    listed = api.get("/api/v1/appointments?from=2027-03-01&to=2027-04-30", headers=headers)
+    numbered = {a["id"]: a["plan"] for a in conforms(listed, "/appointments")["items"] if a["plan"]}
+    assert numbered[third["id"]] == {"id": plan["id"], "sequence": 3, "of": 5}
+    loose = api.get(f"/api/v1/appointments/{taken.get_json()['id']}", headers=headers)
+    assert loose.get_json()["plan"] is None
+
 
 def test_plans_follow_the_calendar_rules_of_each_role(
     api: FlaskClient, tokens: dict[str, str], ids: Demo

@@ -11,17 +11,7 @@ from booking.models import Appointment
 PRODID = "-//Meridian//Booking//EN"
 
 
-def appointment_ics(
-    appointment: Appointment, *, clinic_name: str, method: str, now: datetime
-) -> str:
-    """An .ics for one appointment; METHOD:CANCEL marks the event cancelled.
-
-    Times are written in UTC so every calendar shows the right local time.
-    """
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", method)
+def _event(appointment: Appointment, *, clinic_name: str, method: str, now: datetime) -> Event:
     event = Event()
     event.add("uid", appointment.ics_uid)
     event.add("sequence", appointment.ics_sequence)
@@ -39,5 +29,27 @@ def appointment_ics(
     organizer.params["cn"] = vText(clinic_name)
     event.add("organizer", organizer)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    calendar.add_component(event)
+    return event
+
+
+def appointment_ics(
+    appointment: Appointment, *, clinic_name: str, method: str, now: datetime
+) -> str:
+    """An .ics for one appointment; METHOD:CANCEL marks the event cancelled.
+
+    Times are written in UTC so every calendar shows the right local time.
+    """
+    return series_ics([appointment], clinic_name=clinic_name, method=method, now=now)
+
+
+def series_ics(
+    appointments: list[Appointment], *, clinic_name: str, method: str, now: datetime
+) -> str:
+    """One .ics holding every session of a plan series, each event with its own UID."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    for appointment in appointments:
+        calendar.add_component(_event(appointment, clinic_name=clinic_name, method=method, now=now))
     return calendar.to_ical().decode()

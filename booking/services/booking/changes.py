@@ -58,8 +58,10 @@ def cancel_appointment(
     base_url: str,
     clinic_name: str,
     detail: str | None = None,
+    notify: bool = True,
 ) -> Appointment:
-    """Cancel a booked session and queue a METHOD:CANCEL email.
+    """Cancel a booked session and queue a METHOD:CANCEL email (unless `notify` is False:
+    a plan pause or cancel sends one email for all its sessions).
 
     Patients are held to the cut-off (PolicyRefused in `call` mode, `late_cancel` in
     `record` mode); staff may cancel any time. Cancelling twice changes nothing.
@@ -80,14 +82,15 @@ def cancel_appointment(
     appointment.late_cancel = late
     appointment.ics_sequence += 1
     appointment.updated_at = now
-    queue_patient_email(
-        appointment,
-        kind="cancellation",
-        manage_token=None,
-        base_url=base_url,
-        clinic_name=clinic_name,
-        now=now,
-    )
+    if notify:
+        queue_patient_email(
+            appointment,
+            kind="cancellation",
+            manage_token=None,
+            base_url=base_url,
+            clinic_name=clinic_name,
+            now=now,
+        )
     record_event(
         "appointment.cancel",
         actor=actor,

@@ -17,6 +17,7 @@ from booking.services.booking.drafts import FIND_YOU, create_email_link
 from booking.services.booking.manage_links import add_manage_link
 from booking.services.booking.patients import upcoming_for_email
 from booking.services.intake.links import first_visit_intake
+from booking.services.plans.sequence import sequence_of
 from booking.services.platform import outbox
 from booking.services.platform.audit import record_event
 from booking.services.platform.emails import normalise_email
@@ -62,6 +63,9 @@ def queue_patient_email(
         phone=format_national(location.phone, location.country_code),
         manage_url=f"{base_url.rstrip('/')}/manage/{manage_token}" if manage_token else None,
         change_sentences=() if kind == "cancellation" else change_sentences(appointment, now=now),
+        sequence=None
+        if kind == "cancellation"
+        else sequence_of([appointment.id]).get(appointment.id),
         intake=None
         if kind == "cancellation"
         else first_visit_intake(appointment, base_url=base_url, secret=secret),

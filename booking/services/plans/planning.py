@@ -13,7 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from booking.domain.errors import InvalidInput, NotFound, SeriesConflict, SlotTaken
+from sqlalchemy import func, select
+
+from booking.domain.errors import (
+    InvalidInput,
+    NotFound,
+    PolicyRefused,
+    SeriesConflict,
+    SlotTaken,
+)
 from booking.domain.plans.planner import (
     MAX_SESSIONS,
     ProposedSession,
@@ -46,9 +54,11 @@ from booking.services.booking.availability_loading import (
     load_context,
     load_data,
 )
-from booking.services.booking.emails import record_booking
 from booking.services.booking.guard import appointment_at, clear_expired_holds, guarded_write
 from booking.services.booking.holds import is_first_visit
+from booking.services.plans.emails import queue_plan_email
+from booking.services.plans.sequence import COUNTED
+from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import new_token, token_hash
 
 
@@ -200,8 +210,14 @@ def _checked_series(
     location_id: int,
     starts: list[datetime],
     now: datetime,
+    others: dict[datetime, int] | None = None,
 ) -> tuple[ZoneInfo, list[Slot], list[datetime]]:
-    """Validate every start against one load; return (zone, slots, refused starts)."""
+    """Validate every start against one load; return (zone, slots, refused starts).
+
+    `others` names the starts given to another practitioner (an allowed alternative); the
+    load then covers every practitioner at the location, still in one go.
+    """
+    others = others or {}
     context = load_context(
         session_type_id=session_type_id, location_id=location_id, practitioner_id=practitioner_id
     )
@@ -213,7 +229,7 @@ def _checked_series(
     context, data = _load(
         session_type_id=session_type_id,
         location_id=location_id,
-        practitioner_id=practitioner_id,
+        practitioner_id=None if others else practitioner_id,
         first=min(days),
         last=max(days),
         now=now,
@@ -221,6 +237,10 @@ def _checked_series(
     slots: list[Slot] = []
     refused: list[datetime] = []
     for start in starts:
+        who = others.get(start, practitioner_id)
+        if who not in data.practitioner_ids:
+            refused.append(start)
+            continue
         try:
             slots.append(
                 check_slot(
@@ -234,12 +254,71 @@ def _checked_series(
                     policy=context.policy,
                     now=now,
                     starts_at=start,
-                    practitioner_id=practitioner_id,
+                    practitioner_id=who,
                 )
             )
         except SlotTaken:
             refused.append(start)
     return context.zone, slots, refused
+
+
+def _check_append(plan: TreatmentPlan, count: int) -> None:
+    """Raises PolicyRefused (plan not active), InvalidInput (more than its unbooked)."""
+    if plan.status != PlanStatus.active:
+        raise PolicyRefused("Only an active plan can have sessions booked.", code="wrong_status")
+    counted = db.session.scalar(
+        select(func.count())
+        .select_from(PlanAppointment)
+        .join(Appointment, Appointment.id == PlanAppointment.appointment_id)
+        .where(PlanAppointment.plan_id == plan.id, Appointment.status.in_(COUNTED))
+    )
+    if count > plan.total - (counted or 0):
+        raise InvalidInput(
+            "That is more sessions than the plan has left to book: extend it first.",
+            field="starts",
+        )
+
+
+def _one_phase(local: datetime, session_type_id: int, count: int) -> PlanPhase:
+    return PlanPhase(
+        position=1,
+        session_type_id=session_type_id,
+        count=count,
+        interval_weeks=1,
+        weekday=local.weekday(),
+        local_time=local.time().replace(tzinfo=None),
+    )
+
+
+def _new_plan(
+    *,
+    patient: PatientProfile,
+    practitioner_id: int,
+    location_id: int,
+    goal: str,
+    condition_tag: str,
+    measure: OutcomeMeasure,
+    review_points: str,
+    allow_other_practitioner: bool,
+    now: datetime,
+    phases: list[PlanPhase],
+) -> TreatmentPlan:
+    plan = TreatmentPlan(
+        patient_id=patient.id,
+        practitioner_id=practitioner_id,
+        location_id=location_id,
+        goal=goal[:500],
+        condition_tag=condition_tag[:60],
+        status=PlanStatus.active,
+        measure=measure,
+        review_points=review_points[:60],
+        allow_other_practitioner=allow_other_practitioner,
+        created_at=now,
+        updated_at=now,
+    )
+    plan.phases = phases
+    db.session.add(plan)
+    return plan
 
 
 def _series_starts(starts: list[datetime]) -> list[datetime]:
@@ -270,18 +349,35 @@ def book_series(
     measure: OutcomeMeasure = OutcomeMeasure.pain_nrs,
     review_points: str = "",
     source: BookingSource = BookingSource.staff,
+    allow_other_practitioner: bool = False,
+    others: dict[datetime, int] | None = None,
+    secret: str = "",
+    plan: TreatmentPlan | None = None,
 ) -> BookedSeries:
     """Create an active plan and book every start, or nothing: all in one savepoint.
 
     Without `phases` the plan gets one phase of `len(starts)` sessions at the first start's
     weekday and wall time. Raises NotAllowed, NotFound, InvalidInput, PolicyRefused and
     SeriesConflict (listing every refused start; nothing is written).
+
+    With `allow_other_practitioner`, `others` maps starts to another practitioner at the
+    plan's location (an alternative the planner offered); the plan stays the owner's.
+    With `plan` (an active plan, e.g. after "extend"), the sessions are appended to it, up to
+    its sessions not yet booked; its "k of N" is recomputed on read as always.
     """
     check_may_manage(actor, practitioner_id)
+    others = {k: v for k, v in (others or {}).items() if v != practitioner_id}
+    if others and not allow_other_practitioner:
+        raise InvalidInput(
+            "This plan keeps every session with its own practitioner.", field="starts"
+        )
     goal = " ".join(goal.split())
     if not goal:
         raise InvalidInput("Enter the plan's goal.", field="goal")
     ordered = _series_starts(starts)
+    if plan is not None:
+        _check_append(plan, len(ordered))
+        location_id = plan.location_id
     location = plan_location(practitioner_id, location_id)
     zone, slots, refused = _checked_series(
         session_type_id=session_type_id,
@@ -289,6 +385,7 @@ def book_series(
         location_id=location,
         starts=ordered,
         now=now,
+        others=others,
     )
     if refused:
         raise SeriesConflict("Some sessions of the plan are not free.", refused)
@@ -301,36 +398,30 @@ def book_series(
         with guarded_write():
             for slot in slots:
                 clear_expired_holds(
-                    practitioner_id=practitioner_id,
+                    practitioner_id=slot.practitioner_id,
                     room_id=slot.room_id,
                     start=slot.busy_from,
                     end=slot.busy_until,
                     now=now,
                 )
-            plan = TreatmentPlan(
-                patient_id=patient.id,
-                practitioner_id=practitioner_id,
-                location_id=location,
-                goal=goal[:500],
-                condition_tag=condition_tag[:60],
-                status=PlanStatus.active,
-                measure=measure,
-                review_points=review_points[:60],
-                created_at=now,
-                updated_at=now,
-            )
-            local = slots[0].starts_at.astimezone(zone)
-            plan.phases = phases or [
-                PlanPhase(
-                    position=1,
-                    session_type_id=session_type_id,
-                    count=len(slots),
-                    interval_weeks=1,
-                    weekday=local.weekday(),
-                    local_time=local.time().replace(tzinfo=None),
+            if plan is None:
+                plan = _new_plan(
+                    patient=patient,
+                    practitioner_id=practitioner_id,
+                    location_id=location,
+                    goal=goal,
+                    condition_tag=condition_tag,
+                    measure=measure,
+                    review_points=review_points,
+                    allow_other_practitioner=allow_other_practitioner,
+                    now=now,
+                    phases=phases
+                    or [
+                        _one_phase(slots[0].starts_at.astimezone(zone), session_type_id, len(slots))
+                    ],
                 )
-            ]
-            db.session.add(plan)
+            else:
+                plan.updated_at = now
             rows: list[Appointment] = []
             for index, slot in enumerate(slots):
                 token = new_token()
@@ -338,7 +429,7 @@ def book_series(
                 rows.append(
                     appointment_at(
                         slot,
-                        practitioner_id,
+                        slot.practitioner_id,
                         location,
                         now=now,
                         status=AppointmentStatus.booked,
@@ -364,16 +455,28 @@ def book_series(
             location_id=location,
             starts=ordered,
             now=now,
+            others=others,
         )
         raise SeriesConflict("Some sessions of the plan are not free.", lost or ordered) from None
-    for row, token in zip(rows, tokens, strict=True):
-        record_booking(
-            row,
-            manage_token=token,
+    for row in rows:
+        record_event(
+            "appointment.book",
             actor=actor,
             now=now,
-            base_url=base_url,
-            clinic_name=clinic_name,
+            object_type="appointment",
+            object_id=row.id,
+            patient_id=row.patient_id,
             detail=f"plan {plan.id}",
         )
+    # ONE confirmation for the whole series, each session with its own manage link.
+    queue_plan_email(
+        plan,
+        rows,
+        kind="booked",
+        base_url=base_url,
+        clinic_name=clinic_name,
+        now=now,
+        manage_tokens={row.id: token for row, token in zip(rows, tokens, strict=True)},
+        secret=secret,
+    )
     return BookedSeries(plan, rows)

@@ -29,9 +29,12 @@ from booking.models import (
 )
 from booking.services.booking.changes import cancel_appointment
 from booking.services.clinic import care
+from booking.services.plans.emails import queue_plan_email
+from booking.services.plans.sequence import COUNTED, sequence_of, sequence_words
 from booking.services.platform.audit import record_event
 
-COUNTED = (AppointmentStatus.booked, AppointmentStatus.checked_in, AppointmentStatus.completed)
+__all__ = ["COUNTED", "sequence_of", "sequence_words"]  # re-exported: one source of k of N
+
 REASON_MAX = 500
 
 
@@ -87,27 +90,6 @@ def plan_sessions(plan: TreatmentPlan) -> list[PlanSession]:
     return out
 
 
-def sequence_of(appointment_ids: list[int]) -> dict[int, tuple[int, int, int]]:
-    """(k, N, plan id) for those of `appointment_ids` that are counted sessions of a plan."""
-    if not appointment_ids:
-        return {}
-    plan_ids = set(
-        db.session.scalars(
-            select(PlanAppointment.plan_id).where(
-                PlanAppointment.appointment_id.in_(appointment_ids)
-            )
-        )
-    )
-    wanted = set(appointment_ids)
-    out: dict[int, tuple[int, int, int]] = {}
-    for plan_id in plan_ids:
-        plan = db.session.get_one(TreatmentPlan, plan_id)
-        for item in plan_sessions(plan):
-            if item.appointment.id in wanted and item.sequence is not None:
-                out[item.appointment.id] = (item.sequence, item.of, plan_id)
-    return out
-
-
 def progress(plan: TreatmentPlan, sessions: list[PlanSession] | None = None) -> Progress:
     """Done (completed), booked (booked or checked in) and remaining (not yet booked)."""
     items = plan_sessions(plan) if sessions is None else sessions
@@ -129,9 +111,17 @@ def _reason(reason: str | None, missing: str) -> str:
 
 
 def _cancel_future(
-    plan: TreatmentPlan, *, reason: str, actor: User, now: datetime, base_url: str, clinic: str
+    plan: TreatmentPlan,
+    *,
+    reason: str,
+    actor: User,
+    now: datetime,
+    base_url: str,
+    clinic: str,
+    kind: str,
 ) -> int:
-    cancelled = 0
+    """Cancel the plan's future booked sessions; the patient gets ONE email listing them."""
+    cancelled: list[Appointment] = []
     for item in plan_sessions(plan):
         row = item.appointment
         if row.status == AppointmentStatus.booked and row.starts_at > now:
@@ -144,9 +134,11 @@ def _cancel_future(
                 base_url=base_url,
                 clinic_name=clinic,
                 detail=f"plan {plan.id}",
+                notify=False,
             )
-            cancelled += 1
-    return cancelled
+            cancelled.append(row)
+    queue_plan_email(plan, cancelled, kind=kind, base_url=base_url, clinic_name=clinic, now=now)
+    return len(cancelled)
 
 
 def _set_status(
@@ -174,7 +166,13 @@ def pause_plan(
     if plan.status != PlanStatus.active:
         raise PolicyRefused("Only an active plan can be paused.", code="wrong_status")
     count = _cancel_future(
-        plan, reason=f"Plan paused: {text}", actor=actor, now=now, base_url=base_url, clinic=clinic
+        plan,
+        reason=f"Plan paused: {text}",
+        actor=actor,
+        now=now,
+        base_url=base_url,
+        clinic=clinic,
+        kind="paused",
     )
     _set_status(plan, PlanStatus.paused, actor=actor, now=now, note=text)
     return count
@@ -194,6 +192,7 @@ def cancel_plan(
         now=now,
         base_url=base_url,
         clinic=clinic,
+        kind="cancelled",
     )
     _set_status(plan, PlanStatus.cancelled, actor=actor, now=now, note=text)
     return count

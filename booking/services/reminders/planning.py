@@ -39,6 +39,7 @@ from booking.models import (
 from booking.models.patient import ContactPreference
 from booking.services.clinic.settings import get_clinic
 from booking.services.intake.reminders import REMINDER_GAP, intake_link
+from booking.services.plans.sequence import sequence_of
 from booking.services.platform.outbox import INTAKE_REMINDER_KIND
 from booking.services.reminders.unsubscribe import unsubscribe_url
 
@@ -87,7 +88,12 @@ def plan_reminders(*, now: datetime, settings: MailSettings) -> int:
         )
         .where(Appointment.id.in_(list(wanted)))
         .order_by(Appointment.starts_at, Appointment.id)
-    )
+    ).all()
+    # "Session k of N" only with the clinic's reminder details on (like the session type).
+    sequences: dict[int, tuple[int, int, int]] = {}
+    if clinic.reminder_details:
+        for chunk in _chunks([s.id for s in sessions]):
+            sequences.update(sequence_of(chunk))
     rows: list[dict[str, Any]] = []
     for session in sessions:
         patient = session.patient
@@ -96,7 +102,17 @@ def plan_reminders(*, now: datetime, settings: MailSettings) -> int:
         if patient.contact_preference != ContactPreference.email:
             continue
         for kind in wanted[session.id]:
-            rows.append(_row(session, patient, kind, clinic=clinic, now=now, settings=settings))
+            rows.append(
+                _row(
+                    session,
+                    patient,
+                    kind,
+                    clinic=clinic,
+                    now=now,
+                    settings=settings,
+                    sequence=sequences.get(session.id),
+                )
+            )
     inserted = 0
     for chunk in _chunks(rows):
         inserted += len(db.session.scalars(_insert_ignoring_duplicates(chunk)).all())
@@ -212,6 +228,7 @@ def _row(
     clinic: Clinic,
     now: datetime,
     settings: MailSettings,
+    sequence: tuple[int, int, int] | None = None,
 ) -> dict[str, Any]:
     location = session.location
     start = session.starts_at.astimezone(location.zone)
@@ -233,6 +250,7 @@ def _row(
             lead="24h" if kind == KIND_24H else "2h",
             given_name=patient.given_name,
             session_type=session.session_type.name if clinic.reminder_details else None,
+            sequence=sequence,
             start=start,
             place=location.name,
             address=location.address,

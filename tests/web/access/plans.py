@@ -31,6 +31,7 @@ URL_ARGS: dict[str, dict[str, object]] = {
     "outcomes.question": {"appointment_id": MISSING, "step": "pain"},
     "outcomes.check": {"appointment_id": MISSING},
     "outcomes.sent": {"appointment_id": MISSING},
+    "practitioner.plan_book": {"plan_id": MISSING},
 }
 POST_DATA: dict[str, dict[str, str]] = {}
 
@@ -70,4 +71,6 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("outcomes.check", "GET"): everyone(404),
     ("outcomes.check", "POST"): everyone(404),
     ("outcomes.sent", "GET"): everyone(404),
+    ("practitioner.plan_book", "GET"): only(PR, 404),
+    ("practitioner.plan_book", "POST"): only(PR, 404),
 }

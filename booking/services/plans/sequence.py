@@ -1,0 +1,55 @@
+"""\"Session k of N\" for any list of sessions, in one query (domain.md §2).
+
+Kept apart from `progress` (which cancels through the booking services) so the booking
+emails can number their sessions without an import cycle.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from booking.extensions import db
+from booking.models import Appointment, AppointmentStatus, PlanAppointment, PlanPhase
+
+COUNTED = (AppointmentStatus.booked, AppointmentStatus.checked_in, AppointmentStatus.completed)
+
+
+def sequence_of(appointment_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """(k, N, plan id) for those of `appointment_ids` that are counted sessions of a plan.
+
+    The one source of every "Session k of N" outside the plan page. ONE query however many
+    sessions or plans: the counted sessions of every plan touching `appointment_ids`, with
+    each plan's total as a correlated sum; the ranks are counted here.
+    """
+    if not appointment_ids:
+        return {}
+    wanted = set(appointment_ids)
+    touched = (
+        select(PlanAppointment.plan_id)
+        .where(PlanAppointment.appointment_id.in_(sorted(wanted)))
+        .scalar_subquery()
+    )
+    total = (
+        select(func.coalesce(func.sum(PlanPhase.count), 0))
+        .where(PlanPhase.plan_id == PlanAppointment.plan_id)
+        .correlate(PlanAppointment)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(PlanAppointment.plan_id, PlanAppointment.appointment_id, total)
+        .join(Appointment, Appointment.id == PlanAppointment.appointment_id)
+        .where(PlanAppointment.plan_id.in_(touched), Appointment.status.in_(COUNTED))
+        .order_by(PlanAppointment.plan_id, Appointment.starts_at, Appointment.id)
+    ).all()
+    out: dict[int, tuple[int, int, int]] = {}
+    rank: dict[int, int] = {}
+    for plan_id, appointment_id, of in rows:
+        rank[plan_id] = rank.get(plan_id, 0) + 1
+        if appointment_id in wanted:
+            out[appointment_id] = (rank[plan_id], int(of), plan_id)
+    return out
+
+
+def sequence_words(seq: tuple[int, int, int] | None) -> str | None:
+    """'Session 3 of 10' for a `sequence_of` value, None outside a plan."""
+    return None if seq is None else f"Session {seq[0]} of {seq[1]}"
