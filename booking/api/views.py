@@ -450,6 +450,7 @@ def create_plan() -> Response:
             base_url=base_url(),
             clinic_name=_clinic_name(),
             source=BookingSource.api,
+            secret=current_app.config["SECRET_KEY"],
         )
     except SeriesConflict as conflict:
         db.session.rollback()

@@ -40,6 +40,7 @@ from booking.services.booking.calendar import appointment_ics
 from booking.services.clinic.settings import get_clinic
 from booking.services.intake.links import first_visit_intake
 from booking.services.plans import progress as plan_progress
+from booking.services.plans.patient_side import scores_link
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def render(template: str, appointment: Appointment, links: Links, **context: Any
 
 
 def show(appointment: Appointment, links: Links) -> str:
-    """M1 "Your session"; a first visit also says whether the health questions are sent."""
+    """M1 "Your session"; a first visit also says whether the health questions are sent, and a
+    session of an active treatment plan links to sending the patient's scores before it."""
     live = changeable(appointment, now=clock.utcnow())
     return render(
         "manage/session.html",
@@ -121,6 +123,9 @@ def show(appointment: Appointment, links: Links) -> str:
         links,
         articles=articles_for_session_type(appointment.session_type.slug),
         intake=first_visit_intake(appointment, base_url="", secret=current_app.config["SECRET_KEY"])
+        if live
+        else None,
+        scores_url=scores_link(appointment, base_url="", secret=current_app.config["SECRET_KEY"])
         if live
         else None,
     )

@@ -16,7 +16,7 @@ from booking.models import Appointment, Location, OutboxMessage
 from booking.services.booking.changes import reschedule_appointment
 from booking.services.plans import progress
 from booking.services.plans.sequence import sequence_of, sequence_words
-from tests.conftest import count_queries
+from tests.conftest import count_queries, freeze_clock
 from tests.factories import make_appointment, make_hours, make_patient, make_practitioner
 from tests.integration.test_plans import BASE, CLINIC, NOW, World, book, ten_mondays, world
 
@@ -46,6 +46,27 @@ def test_a_series_sends_one_email_listing_every_session_with_one_ics(world: Worl
     uids = [uid for uid, _ in events(sent[0])]
     assert uids == [row.ics_uid for row in rows]
     assert len(set(uids)) == 6
+    # Without the secret no link can be signed, so the email has no scores line.
+    assert "/scores/" not in body
+
+
+def test_the_series_email_links_the_first_session_scores_and_its_manage_page_too(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freeze_clock(monkeypatch, NOW)
+    rows = book(world, ten_mondays()[:3], secret=app.config["SECRET_KEY"]).appointments
+    db.session.commit()
+    body = messages()[0].body_text
+    first = min(rows, key=lambda row: row.starts_at)
+    assert f"{BASE}/scores/{first.id}/" in body
+    assert body.count("/scores/") == 1
+    # Each session's own manage page links to its scores (the patient has no account).
+    manage = [line.split(BASE)[1] for line in body.splitlines() if f"{BASE}/manage/" in line]
+    with app.test_client() as client:
+        page = client.get(manage[1])
+        assert page.status_code == 200
+        second = sorted(rows, key=lambda row: row.starts_at)[1]
+        assert f"/scores/{second.id}/" in page.get_data(as_text=True)
 
 
 def test_pause_and_cancel_email_once_and_keep_counts(world: World) -> None:

@@ -16,6 +16,7 @@ from booking.mail import render_email
 from booking.models import Appointment, TreatmentPlan
 from booking.services.booking.calendar import series_ics
 from booking.services.intake.links import first_visit_intake
+from booking.services.plans.patient_side import scores_link
 from booking.services.plans.sequence import sequence_of
 from booking.services.platform import outbox
 
@@ -26,10 +27,16 @@ SUBJECTS = {
 }
 
 
-def outcome_link(plan: TreatmentPlan, *, base_url: str) -> str | None:
-    """PLACEHOLDER for the patient's outcome-recording link (built by the patient side of
-    issue 17). Returns None until that link exists; the email then leaves its line out."""
-    return None
+def outcome_link(
+    appointments: list[Appointment], *, base_url: str, secret: str, now: datetime
+) -> str | None:
+    """The "send your scores" link of the first coming session of `appointments` (the link
+    names one session: scores are recorded once per session, before it); None if there is
+    none to answer."""
+    coming = [a for a in appointments if a.starts_at > now]
+    if not coming or not secret:
+        return None
+    return scores_link(coming[0], base_url=base_url, secret=secret)
 
 
 def queue_plan_email(
@@ -81,7 +88,11 @@ def queue_plan_email(
         address=location.address,
         phone=format_national(location.phone, location.country_code),
         intake=intake,
-        outcome_url=outcome_link(plan, base_url=base_url) if kind == "booked" else None,
+        outcome_url=(
+            outcome_link(ordered, base_url=base_url, secret=secret, now=now)
+            if kind == "booked"
+            else None
+        ),
         clinic_name=clinic_name,
     )
     method = "REQUEST" if kind == "booked" else "CANCEL"
