@@ -1,7 +1,7 @@
 """The demo practitioner's current week, fuller (issue 15): something to see in her calendar.
 
 Mei Lin Chen (who signs in as the demo practitioner) gets up to two more follow-ups on each
-of her working days this week, Monday to Friday, with patients she already sees. Those before
+of her working days this week, Monday to Friday (two a day across her locations), with patients she already sees. Those before
 now are completed, except today's: they stay booked, waiting for her to mark them completed or
 a no-show from the day view. Later ones pass every booking rule. Same engine checks and overlap
 guards as the rest of the demo (`_insert`); a time that does not fit is skipped.
@@ -33,10 +33,10 @@ def fill_demo_practitioner_week(context: DemoContext, patients: list[DemoPatient
     # Every demo location shares London's date, so any location's today gives the week.
     monday_offset = -context.today[min(context.today)].weekday()
     for offset in range(monday_offset, monday_offset + 5):
+        placed = 0  # per day, whichever of her locations (she works at two on some days)
         for location_id, spans in context.open_on(practitioner.id, offset):
             starts = grid_starts(context, location_id, spans, session_type.duration_minutes)
             rng.shuffle(starts)
-            placed = 0
             for start in starts:
                 if placed == PER_DAY:
                     break
@@ -59,7 +59,7 @@ def fill_demo_practitioner_week(context: DemoContext, patients: list[DemoPatient
                 if row is not None:
                     patient.rows.append(row)
                     placed += 1
-            added += placed
+        added += placed
     return added
 
 

@@ -62,8 +62,10 @@ FIRST = "first-acupuncture-session"
 FOLLOW_UP = "follow-up-acupuncture"
 CUPPING = "cupping-and-moxibustion"
 COMMUNITY = "community-acupuncture"
-# 60 sessions, plus up to two a working day in Mei Lin Chen's week (booking/demo/week.py).
-SESSIONS_MIN, SESSIONS_MAX = 60, 70
+# 60 sessions, plus up to two a working day in Mei Lin Chen's week (booking/demo/week.py) and
+# up to two arrivals later today for each of the four practitioners (booking/demo/arrivals.py):
+# on a weekday morning all of them can be there (seeded on Monday 2026-12-07: 73).
+SESSIONS_MIN, SESSIONS_MAX = 60, 60 + 2 * 5 + 2 * 4
 ATTENDED = (AppointmentStatus.booked, AppointmentStatus.checked_in, AppointmentStatus.completed)
 # Whole-table self-join: live rows of one practitioner, room place or patient that overlap.
 OVERLAPPING_PAIRS = """

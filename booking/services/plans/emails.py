@@ -16,7 +16,6 @@ from booking.mail import render_email
 from booking.models import Appointment, TreatmentPlan
 from booking.services.booking.calendar import series_ics
 from booking.services.intake.links import first_visit_intake
-from booking.services.plans.patient_side import scores_link
 from booking.services.plans.sequence import sequence_of
 from booking.services.platform import outbox
 
@@ -33,6 +32,9 @@ def outcome_link(
     """The "send your scores" link of the first coming session of `appointments` (the link
     names one session: scores are recorded once per session, before it); None if there is
     none to answer."""
+    # Imported here: patient_side needs progress, which imports this module.
+    from booking.services.plans.patient_side import scores_link
+
     coming = [a for a in appointments if a.starts_at > now]
     if not coming or not secret:
         return None
