@@ -1,7 +1,8 @@
 """The demo practitioner's current week, fuller (issue 15): something to see in her calendar.
 
 Mei Lin Chen (who signs in as the demo practitioner) gets up to two more follow-ups on each
-of her working days this week, Monday to Friday (two a day across her locations), with patients she already sees. Those before
+of her working days this week, Monday to Friday (two a day across her locations), with
+patients she already sees. Those before
 now are completed, except today's: they stay booked, waiting for her to mark them completed or
 a no-show from the day view. Later ones pass every booking rule. Same engine checks and overlap
 guards as the rest of the demo (`_insert`); a time that does not fit is skipped.
