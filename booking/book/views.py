@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from booking import clock
 from booking.book.forms import LocationForm, PractitionerForm, SessionTypeForm
-from booking.book.journey import Journey, hold_owner, load_journey, need
+from booking.book.journey import Journey, begin_journey, load_journey, need
 from booking.book.link_limits import register
 from booking.book.steps import TIME_ANSWERS, go_on, page, save, step, step_url
 from booking.domain.formatting import format_price
@@ -26,7 +26,6 @@ from booking.services.booking.catalogue import (
     locations_offering,
     practitioners_offering,
 )
-from booking.services.booking.drafts import start_draft as create_draft
 from booking.services.booking.patients import last_seen_practitioner_id
 
 bp = Blueprint("book", __name__)
@@ -39,9 +38,11 @@ register(bp)  # the address and IP limits of /book/find-you
 
 @bp.route("/book", endpoint="begin")
 def book() -> Response:
-    """Start a draft (optionally with the session type from an article) and go on."""
+    """Start again (optionally with the session type from an article) and go on.
+
+    Nothing is written: the choices wait in the session until the first answer is posted.
+    """
     now = clock.utcnow()
-    owner = need(hold_owner(create=True))
     answers: dict[str, Any] = {}
     slug = request.args.get("type", "")[:100]
     session_type = None
@@ -52,9 +53,7 @@ def book() -> Response:
         locations = locations_offering(session_type.id)
         if len(locations) == 1:
             answers["location_id"] = locations[0].id
-    create_draft(owner, answers, now=now)
-    db.session.commit()
-    journey = need(load_journey(now=now))
+    journey = begin_journey(answers, now=now)
     if session_type is None:
         if slug:
             flash("We could not find that kind of session. Choose one from the list.")
