@@ -59,7 +59,9 @@ def create_app(
 
     from booking import cli, db_hooks, errors, inputs, log, security, templating
     from booking.blueprints import register_blueprints
+    from booking.services.platform import reference_cache
 
+    reference_cache.install()
     with app.app_context():
         db_hooks.install(db.engine)
         problems = db_hooks.pragma_problems(db.engine)

@@ -25,7 +25,7 @@ from booking.models import (
     SessionType,
 )
 from booking.services.booking.availability import AvailabilityQuery
-from booking.services.booking.catalogue import locations_offering
+from booking.services.booking.catalogue_cache import catalogue
 from booking.services.booking.drafts import DRAFT_LIFETIME, load_draft
 from booking.services.booking.holds import current_hold, is_first_visit
 from booking.services.booking.patients import profile_for_user
@@ -165,7 +165,7 @@ class Journey:
     def several_locations(self) -> bool:
         if self.session_type is None:
             return True
-        return len(locations_offering(self.session_type.id)) > 1
+        return len(catalogue().places_offering(self.session_type.id)) > 1
 
     def steps(self) -> list[str]:
         """The questions this browser will be asked, in order."""
