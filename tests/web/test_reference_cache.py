@@ -6,9 +6,11 @@ unchanged; any ORM write to them bumps it in the same transaction (issue 22).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine
 
@@ -72,3 +74,13 @@ def test_writes_to_the_catalogue_show_at_once(demo: Flask) -> None:
         article.status = ArticleStatus.draft
         db.session.commit()
     assert title not in client.get("/").get_data(as_text=True)
+
+
+def test_the_cached_start_page_is_only_for_visitors_who_are_not_signed_in(
+    demo: Flask, login_as: Callable[[str], FlaskClient]
+) -> None:
+    anonymous = demo.test_client().get("/").get_data(as_text=True)
+    assert demo.test_client().get("/").get_data(as_text=True) == anonymous
+    assert "Sign out" not in anonymous
+    signed_in = login_as("patient").get("/").get_data(as_text=True)
+    assert "Sign out" in signed_in

@@ -1,6 +1,6 @@
 """The reference-data version stamp: per-process caches check one row per request (issue 22)
 
-Revision ID: 20261207_s22get_reference_version
+Revision ID: 20261207_s22get_refversion
 Revises: 20261206_s17plans_plans
 Create Date: 2026-12-07 00:25:00
 
@@ -9,7 +9,7 @@ Create Date: 2026-12-07 00:25:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261207_s22get_reference_version"
+revision = "20261207_s22get_refversion"
 down_revision = "20261206_s17plans_plans"
 branch_labels = None
 depends_on = None
