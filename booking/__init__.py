@@ -31,6 +31,9 @@ def create_app(
         template_folder="../templates",
         static_folder="../static",
     )
+    from booking.templating import Environment
+
+    app.jinja_environment = Environment  # before anything creates app.jinja_env
     _load_config(app, test_config)
 
     from booking.extensions import babel, csrf, db, login_manager, migrate
