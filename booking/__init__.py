@@ -60,9 +60,8 @@ def create_app(
         ]
     )
 
-    from booking import cli, db_hooks, errors, inputs, log, security, templating
+    from booking import cli, db_hooks, errors, inputs, log, reference_cache, security, templating
     from booking.blueprints import register_blueprints
-    from booking.services.platform import reference_cache
 
     reference_cache.install()
     with app.app_context():

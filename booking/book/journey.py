@@ -12,6 +12,7 @@ from flask import session
 from flask_login import current_user
 
 from booking.book.slot_pages import Booking, parse_day, parse_start
+from booking.catalogue_cache import catalogue
 from booking.domain.errors import NotFound
 from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
@@ -25,7 +26,6 @@ from booking.models import (
     SessionType,
 )
 from booking.services.booking.availability import AvailabilityQuery
-from booking.services.booking.catalogue_cache import catalogue
 from booking.services.booking.drafts import DRAFT_LIFETIME, load_draft
 from booking.services.booking.holds import current_hold, is_first_visit
 from booking.services.booking.patients import profile_for_user

@@ -16,6 +16,7 @@ from booking.book.forms import LocationForm, PractitionerForm, SessionTypeForm
 from booking.book.journey import Journey, begin_journey, load_journey, need
 from booking.book.link_limits import register
 from booking.book.steps import TIME_ANSWERS, go_on, page, save, step, step_url
+from booking.catalogue_cache import TypeCard, catalogue
 from booking.domain.formatting import format_price
 from booking.extensions import db
 from booking.models import Practitioner
@@ -23,7 +24,6 @@ from booking.security import guard
 from booking.services.booking.catalogue import (
     practitioners_offering,
 )
-from booking.services.booking.catalogue_cache import TypeCard, catalogue
 from booking.services.booking.patients import last_seen_practitioner_id
 
 bp = Blueprint("book", __name__)

@@ -12,7 +12,7 @@ class ReferenceVersion(Base):
     """A single row (id 1) whose `version` changes with session types, places, articles, ...
 
     Each worker keeps the start page's and the journey's reference data in memory and
-    reads only this row per request; see `services/platform/reference_cache.py`.
+    reads only this row per request; see `booking/reference_cache.py`.
     """
 
     __tablename__ = "reference_version"

@@ -6,11 +6,11 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from booking.catalogue_cache import catalogue
+from booking.reference_cache import cached
 from booking.security import guard
 from booking.services.booking.catalogue import active_locations
-from booking.services.booking.catalogue_cache import catalogue
 from booking.services.clinic.settings import get_clinic
-from booking.services.platform.reference_cache import cached
 
 bp = Blueprint("public", __name__)
 guard(bp, roles=None)

@@ -1,7 +1,7 @@
 """The catalogue every visitor sees (session types, places, their articles), cached per worker.
 
 Plain frozen values built from `catalogue` and `articles.queries`, reused while the reference
-version stays the same (`platform.reference_cache`): the start page and the journey's first
+version stays the same (`booking.reference_cache`): the start page and the journey's first
 steps read one row instead of four queries (issue 22).
 """
 
@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from booking.models import Location
+from booking.reference_cache import cached, frozen_mapping
 from booking.services.articles.queries import articles_for_session_types
 from booking.services.booking.catalogue import (
     active_locations,
     active_session_types,
     locations_offering,
 )
-from booking.services.platform.reference_cache import cached, frozen_mapping
 
 
 @dataclass(frozen=True)
