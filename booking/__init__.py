@@ -31,6 +31,9 @@ def create_app(
         template_folder="../templates",
         static_folder="../static",
     )
+    from booking.templating import Environment
+
+    app.jinja_environment = Environment  # before anything creates app.jinja_env
     _load_config(app, test_config)
 
     from booking.extensions import babel, csrf, db, login_manager, migrate
@@ -57,9 +60,10 @@ def create_app(
         ]
     )
 
-    from booking import cli, db_hooks, errors, inputs, log, security, templating
+    from booking import cli, db_hooks, errors, inputs, log, reference_cache, security, templating
     from booking.blueprints import register_blueprints
 
+    reference_cache.install()
     with app.app_context():
         db_hooks.install(db.engine)
         problems = db_hooks.pragma_problems(db.engine)

@@ -25,7 +25,6 @@ from booking.services.accounts.sessions import load_session_user
 T = TypeVar("T")
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-DRAFT_WRITING_PATHS = ("/book", "/manage", "/intake")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
 CSP = (
@@ -50,11 +49,10 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def _mark_write_transaction() -> None:
-        # Journey pages save the server-side draft even on GET, so on SQLite they take the
-        # write lock up front instead of failing when a read transaction tries to upgrade.
-        g.write_tx_token = WRITE_TX.set(
-            request.method not in READ_METHODS or request.path.startswith(DRAFT_WRITING_PATHS)
-        )
+        # A GET is a plain read (journey drafts are written on POST only, issue 22): on SQLite
+        # it opens a deferred BEGIN and never queues for the write lock. Writes a GET must do
+        # (a session touch, an audit row, a manage link's first use) go through write_unit().
+        g.write_tx_token = WRITE_TX.set(request.method not in READ_METHODS)
 
     @app.teardown_request
     def _reset_write_transaction(_exc: BaseException | None) -> None:

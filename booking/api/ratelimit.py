@@ -10,10 +10,12 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import threading
 import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -33,13 +35,48 @@ from booking.services.platform.tokens import token_hash
 DEFAULT_STORAGE_URI = "meridiandb://"
 # Expired counters are swept on one call in this many, so the table stays small.
 SWEEP_EVERY = 500
+# Large limits are counted in blocks: a worker reserves one hit per this many of the limit
+# in one write and hands the reserved hits out from memory (see `DatabaseStorage.incr`).
+HITS_PER_RESERVED = 50
+MAX_BLOCK = 20
+
+
+def block_size(key: str) -> int:
+    """Hits reserved per write for `key`: 1 (no reserving) for limits under 100 a window.
+
+    `limits` ends every key with "/<amount>/<multiples>/<granularity>".
+    """
+    parts = key.rsplit("/", 3)
+    try:
+        amount = int(parts[-3])
+    except (IndexError, ValueError):
+        return 1
+    return max(1, min(MAX_BLOCK, amount // HITS_PER_RESERVED)) if amount >= 100 else 1
+
+
+@dataclass
+class _Block:
+    """Shared counter positions this worker reserved: `next` up to `last`, until `ends`."""
+
+    next: int
+    last: int
+    ends: float
+
 
 # A declarative class's __table__ is typed FromClause; for a mapped class it is its Table.
 _counter = cast(Table, RateLimitCounter.__table__)
 
 
 class DatabaseStorage(Storage):
-    """A `limits` storage on the `rate_limit_counter` table: one atomic upsert per hit."""
+    """A `limits` storage on the `rate_limit_counter` table: one atomic upsert per hit.
+
+    For large limits (the API's hundreds a minute) one upsert reserves a block of hits:
+    the counter moves on by the whole block, and this worker answers the block's positions
+    from memory. Each admitted hit still has its own position in the shared count, so no
+    more than the limit are ever admitted across workers; a worker's unused reserved hits
+    (under one block) can make a client be refused that much early. Issue 22: one write per
+    API request cost about a sixth of the API's throughput.
+    """
 
     STORAGE_SCHEME = ["meridiandb"]  # the scheme `limits` looks this class up by
 
@@ -48,6 +85,8 @@ class DatabaseStorage(Storage):
     ) -> None:
         super().__init__(uri, wrap_exceptions, **options)
         self._calls = itertools.count()
+        self._blocks: dict[str, _Block] = {}
+        self._lock = threading.Lock()
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
@@ -69,6 +108,26 @@ class DatabaseStorage(Storage):
             WRITE_TX.reset(token)
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        size = block_size(key) if amount == 1 else 1
+        if size == 1:
+            return self._add(key, expiry, amount)[0]
+        with self._lock:
+            held = self._blocks.get(key)
+            if held is not None and held.next <= held.last and held.ends > time.time():
+                held.next += 1
+                return held.next - 1
+        hits, ends = self._add(key, expiry, size)
+        with self._lock:
+            if len(self._blocks) > 10_000:  # many addresses: drop the spent and expired ones
+                now = time.time()
+                self._blocks = {
+                    k: b for k, b in self._blocks.items() if b.ends > now and b.next <= b.last
+                }
+            self._blocks[key] = _Block(next=hits - size + 2, last=hits, ends=ends)
+        return hits - size + 1
+
+    def _add(self, key: str, expiry: int, amount: int) -> tuple[int, float]:
+        """Add `amount` hits to the shared counter: its new count and the window's end."""
         now = datetime.now(UTC)
         ends = now + timedelta(seconds=expiry)
         with self._unit() as conn:
@@ -83,12 +142,14 @@ class DatabaseStorage(Storage):
                         "expires_at": case((fresh, ends), else_=_counter.c.expires_at),
                     },
                 )
-                .returning(_counter.c.hits)
+                .returning(_counter.c.hits, _counter.c.expires_at)
             )
-            hits = conn.execute(stmt).scalar_one()
+            hits, ends_at = conn.execute(stmt).one()
             if next(self._calls) % SWEEP_EVERY == SWEEP_EVERY - 1:
                 conn.execute(delete(_counter).where(_counter.c.expires_at <= now))
-        return int(hits)
+        if ends_at.tzinfo is None:
+            ends_at = ends_at.replace(tzinfo=UTC)
+        return int(hits), ends_at.timestamp()
 
     def get(self, key: str) -> int:
         now = datetime.now(UTC)
@@ -112,10 +173,14 @@ class DatabaseStorage(Storage):
         return True
 
     def reset(self) -> int | None:
+        with self._lock:
+            self._blocks.clear()
         with self._unit() as conn:
             return conn.execute(delete(_counter)).rowcount
 
     def clear(self, key: str) -> None:
+        with self._lock:
+            self._blocks.pop(key, None)
         with self._unit() as conn:
             conn.execute(delete(_counter).where(_counter.c.key == key))
 

@@ -12,6 +12,7 @@ from flask import session
 from flask_login import current_user
 
 from booking.book.slot_pages import Booking, parse_day, parse_start
+from booking.catalogue_cache import catalogue
 from booking.domain.errors import NotFound
 from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
@@ -25,8 +26,7 @@ from booking.models import (
     SessionType,
 )
 from booking.services.booking.availability import AvailabilityQuery
-from booking.services.booking.catalogue import locations_offering
-from booking.services.booking.drafts import load_draft
+from booking.services.booking.drafts import DRAFT_LIFETIME, load_draft
 from booking.services.booking.holds import current_hold, is_first_visit
 from booking.services.booking.patients import profile_for_user
 from booking.services.clinic.settings import get_clinic
@@ -34,7 +34,14 @@ from booking.services.platform.tokens import new_token, token_hash
 
 T = TypeVar("T")
 BOOKING_KEY = "booking_key"
+# A journey started by GET /book and not yet answered: its first choices (ids of a session
+# type and a place, never personal data) and when it started. The draft row is written by
+# the first POST, so every GET of the journey is a plain read (issue 22).
+BOOKING_START = "booking_start"
 DETAILS = ("name", "date_of_birth", "contact", "contact_preference")
+DRAFT_SECONDS = DRAFT_LIFETIME.total_seconds()
+# The only answers GET /book may keep in the session cookie: ids, nothing personal.
+START_ANSWERS = ("session_type_id", "location_id")
 # Steps from here on show the hold line.
 AFTER_TIME = ("returning", "find_you", *DETAILS, "safety", "check")
 
@@ -73,6 +80,8 @@ class Journey:
     draft: BookingDraft
     owner: str
     now: datetime
+    # True while the draft lives only in memory (from BOOKING_START): the first save writes it.
+    unsaved: bool = False
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -156,7 +165,7 @@ class Journey:
     def several_locations(self) -> bool:
         if self.session_type is None:
             return True
-        return len(locations_offering(self.session_type.id)) > 1
+        return len(catalogue().places_offering(self.session_type.id)) > 1
 
     def steps(self) -> list[str]:
         """The questions this browser will be asked, in order."""
@@ -212,10 +221,22 @@ class Journey:
         return None
 
 
+def begin_journey(answers: dict[str, Any], *, now: datetime) -> Journey:
+    """Start again without a write: the choices wait in the session until the first POST."""
+    browser_key(create=True)
+    session[BOOKING_START] = {"answers": answers, "at": now.timestamp()}
+    return need(load_journey(now=now))
+
+
 def load_journey(*, now: datetime) -> Journey | None:
     key = browser_key()
     if key is None:
         return None
+    started = session.get(BOOKING_START)
+    if isinstance(started, dict) and now.timestamp() - started.get("at", 0) < DRAFT_SECONDS:
+        answers = {k: v for k, v in (started.get("answers") or {}).items() if k in START_ANSWERS}
+        fresh = BookingDraft(key_hash=token_hash(key), answers=answers, expires_at=now)
+        return Journey(draft=fresh, owner=token_hash(key), now=now, unsaved=True)
     draft = load_draft(token_hash(key), now=now)
     if draft is None:
         return None

@@ -13,19 +13,26 @@ from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from booking import clock
 from booking.book.forms import HoldForm
-from booking.book.journey import AFTER_TIME, Journey, booked_appointment, load_journey, need
+from booking.book.journey import (
+    AFTER_TIME,
+    BOOKING_START,
+    Journey,
+    booked_appointment,
+    load_journey,
+    need,
+)
 from booking.book.slot_pages import day_label, start_value
 from booking.domain.errors import DomainError
 from booking.domain.formatting import format_time
 from booking.extensions import db
 from booking.models import Appointment
 from booking.services.booking import holds
-from booking.services.booking.drafts import save_answers
+from booking.services.booking.drafts import save_answers, start_draft
 from booking.services.clinic.settings import get_clinic
 
 ENDPOINTS = {
@@ -135,6 +142,11 @@ def hold_text(journey: Journey) -> str:
 
 
 def save(journey: Journey, **changes: Any) -> None:
+    """Merge answers into the draft; the first save of a new journey writes its row."""
+    if journey.unsaved:
+        journey.draft = start_draft(journey.owner, journey.answers, now=journey.now)
+        journey.unsaved = False
+        session.pop(BOOKING_START, None)
     save_answers(journey.draft, now=journey.now, **changes)
 
 

@@ -13,20 +13,17 @@ from werkzeug.wrappers import Response
 
 from booking import clock
 from booking.book.forms import LocationForm, PractitionerForm, SessionTypeForm
-from booking.book.journey import Journey, hold_owner, load_journey, need
+from booking.book.journey import Journey, begin_journey, load_journey, need
 from booking.book.link_limits import register
 from booking.book.steps import TIME_ANSWERS, go_on, page, save, step, step_url
+from booking.catalogue_cache import TypeCard, catalogue
 from booking.domain.formatting import format_price
 from booking.extensions import db
-from booking.models import Practitioner, SessionType
+from booking.models import Practitioner
 from booking.security import guard
-from booking.services.articles.queries import articles_for_session_types
 from booking.services.booking.catalogue import (
-    active_session_types,
-    locations_offering,
     practitioners_offering,
 )
-from booking.services.booking.drafts import start_draft as create_draft
 from booking.services.booking.patients import last_seen_practitioner_id
 
 bp = Blueprint("book", __name__)
@@ -39,22 +36,23 @@ register(bp)  # the address and IP limits of /book/find-you
 
 @bp.route("/book", endpoint="begin")
 def book() -> Response:
-    """Start a draft (optionally with the session type from an article) and go on."""
+    """Start again (optionally with the session type from an article) and go on.
+
+    Nothing is written: the choices wait in the session until the first answer is posted.
+    """
     now = clock.utcnow()
-    owner = need(hold_owner(create=True))
     answers: dict[str, Any] = {}
     slug = request.args.get("type", "")[:100]
     session_type = None
+    shown = catalogue()
     if slug:
-        session_type = next((t for t in active_session_types() if t.slug == slug), None)
+        session_type = shown.type_by_slug(slug)
     if session_type is not None:
         answers["session_type_id"] = session_type.id
-        locations = locations_offering(session_type.id)
+        locations = shown.places_offering(session_type.id)
         if len(locations) == 1:
             answers["location_id"] = locations[0].id
-    create_draft(owner, answers, now=now)
-    db.session.commit()
-    journey = need(load_journey(now=now))
+    journey = begin_journey(answers, now=now)
     if session_type is None:
         if slug:
             flash("We could not find that kind of session. Choose one from the list.")
@@ -65,7 +63,8 @@ def book() -> Response:
 @bp.route("/book/type", methods=["GET", "POST"], endpoint="type")
 @step("type")
 def book_type(journey: Journey) -> Response | str:
-    types = active_session_types()
+    shown = catalogue()  # this worker's copy while the reference data is unchanged
+    types = shown.session_types
     form = SessionTypeForm()
     form.session_type.choices = [(str(t.id), t.name) for t in types]
     if form.validate_on_submit():
@@ -73,7 +72,7 @@ def book_type(journey: Journey) -> Response | str:
         changes: dict[str, Any] = {"session_type_id": type_id}
         if type_id != journey.get("session_type_id"):
             changes.update(dict.fromkeys(("location_id", "practitioner", *TIME_ANSWERS)))
-            locations = locations_offering(type_id)
+            locations = shown.places_offering(type_id)
             if len(locations) == 1:
                 changes["location_id"] = locations[0].id
         save(journey, **changes)
@@ -83,8 +82,7 @@ def book_type(journey: Journey) -> Response | str:
     if request.method == "GET" and journey.get("session_type_id"):
         form.session_type.data = str(journey.get("session_type_id"))
     hints = [type_hint(t) for t in types]
-    by_type = articles_for_session_types([t.slug for t in types])
-    articles = list({a.id: a for listed in by_type.values() for a in listed}.values())
+    articles = shown.articles_about_all()
     return page(
         "book/type.html",
         journey,
@@ -95,7 +93,7 @@ def book_type(journey: Journey) -> Response | str:
     )
 
 
-def type_hint(session_type: SessionType) -> str:
+def type_hint(session_type: TypeCard) -> str:
     text = f"{session_type.duration_minutes} minutes"
     if session_type.price_pence is not None:
         text += f", {format_price(session_type.price_pence)}"
@@ -105,7 +103,7 @@ def type_hint(session_type: SessionType) -> str:
 @bp.route("/book/location", methods=["GET", "POST"], endpoint="location")
 @step("location")
 def book_location(journey: Journey) -> Response | str:
-    locations = locations_offering(need(journey.session_type).id)
+    locations = catalogue().places_offering(need(journey.session_type).id)
     form = LocationForm()
     form.location.choices = [(str(loc.id), loc.name) for loc in locations]
     if form.validate_on_submit():

@@ -66,10 +66,12 @@ def _parsed(e164: str) -> phonenumbers.PhoneNumber | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def format_national(e164: str | None, region: str) -> str:
     """'07400 123456' for people in the number's own country; '+353 85 012 3456' otherwise.
 
     Text that is not an E.164 number (an old row) comes back unchanged; None becomes "".
+    Cached: parsing with phonenumbers cost a tenth of the start page (issue 22).
     """
     if not e164:
         return ""
@@ -81,6 +83,7 @@ def format_national(e164: str | None, region: str) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
+@lru_cache(maxsize=4096)
 def tel_uri(e164: str | None) -> str | None:
     """'tel:+447400123456' for a stored number, None when it is not one."""
     if not e164:

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from booking import clock
 from booking.book.forms import NewLinkForm
 from booking.book.link_limits import email_link_ip_limit, may_send_to_address, register
+from booking.db_hooks import WRITE_TX
 from booking.domain.errors import NotFound
 from booking.extensions import db
 from booking.links import base_url
@@ -36,9 +37,11 @@ def load(token: str) -> tuple[Appointment, flow.Links]:
         appointment = by_manage_token(token[: TOKEN_MAX + 1], now=clock.utcnow())
     except NotFound:
         abort(bad_link())
-    # The first use of a newer link retires the older ones (issue 13): that holds even when
-    # the page itself writes nothing or refuses the form.
-    db.session.commit()
+    # The first use of a newer link retires the older ones (issue 13): on a POST that holds
+    # even when the page itself writes nothing or refuses the form. A GET has nothing to
+    # commit (the first use wrote in its own unit).
+    if WRITE_TX.get():
+        db.session.commit()
     return appointment, flow.Links("manage.session", {"token": token})
 
 

@@ -56,6 +56,7 @@ from booking.models.practitioner import (
     practitioner_session_type,
 )
 from booking.models.privacy import ErasureRequest, ErasureStatus
+from booking.models.reference_version import ReferenceVersion
 from booking.models.session_type import Audience, SessionType
 from booking.models.sign_in_throttle import SignInThrottle
 from booking.models.user import STAFF_ROLES, RecoveryCode, Role, User, UserSession
@@ -121,6 +122,7 @@ __all__ = [
     "ExceptionKind",
     "LateCancelMode",
     "ManageLink",
+    "ReferenceVersion",
     "Location",
     "OutboxMessage",
     "OutboxStatus",

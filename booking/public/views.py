@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from booking.catalogue_cache import catalogue
+from booking.reference_cache import cached
 from booking.security import guard
-from booking.services.articles.queries import articles_for_session_types
-from booking.services.booking.catalogue import active_locations, active_session_types
+from booking.services.booking.catalogue import active_locations
 from booking.services.clinic.settings import get_clinic
 
 bp = Blueprint("public", __name__)
@@ -19,13 +21,19 @@ def start() -> Response | str:
     slug = request.args.get("type")
     if slug:  # "Book a session" on an article: start a booking of that type
         return redirect(url_for("book.begin", type=slug[:100]))
-    session_types = active_session_types()
+    if current_user.is_authenticated or "_flashes" in session or request.args:
+        return _start_page()
+    # Anyone else gets the same page: this worker renders it once per reference version.
+    return cached("start-page", _start_page)
+
+
+def _start_page() -> str:
+    shown = catalogue()  # this worker's copy while the reference data is unchanged
     return render_template(
         "public/start.html",
-        session_types=session_types,
-        articles=articles_for_session_types([t.slug for t in session_types]),
-        locations=active_locations(),
-        clinic=get_clinic(),
+        session_types=shown.session_types,
+        articles=shown.articles,
+        locations=shown.locations,
     )
 
 

@@ -99,6 +99,29 @@ def test_database_storage_counts_expires_and_clears(app: Flask) -> None:
         assert db.session.scalar(select(func.count()).select_from(RateLimitCounter)) == 0
 
 
+def test_large_limits_reserve_blocks_and_never_admit_more_than_the_limit(app: Flask) -> None:
+    """Two workers (two stores) share a 200-a-minute limit: one write per 4 hits (issue 22)."""
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from booking.api.ratelimit import DatabaseStorage, block_size
+
+    limit = parse("200/minute")
+    assert block_size(limit.key_for("x")) == 4
+    assert block_size(parse("20/minute").key_for("x")) == 1  # small limits: one write a hit
+    workers = [FixedWindowRateLimiter(DatabaseStorage("meridiandb://")) for _ in range(2)]
+    with app.app_context():
+        admitted = [workers[n % 2].hit(limit, "ip", "192.0.2.1") for n in range(260)]
+        counted = db.session.scalar(select(RateLimitCounter.hits))
+    assert sum(admitted) <= 200
+    assert sum(admitted) >= 200 - 2 * 3  # at most a block less one unused per worker
+    assert admitted[:190] == [True] * 190
+    # The shared counter moved in blocks: it counts every reserved hit, admitted or not.
+    assert counted is not None
+    assert counted % 4 == 0
+    assert counted >= 260
+
+
 def _redis_or_skip() -> None:
     import redis
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from booking.db_hooks import write_unit
 from booking.domain.errors import NotFound, PolicyRefused
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, LateCancelMode, User
@@ -13,7 +14,7 @@ from booking.services.booking.availability import validate_start
 from booking.services.booking.cutoff import is_late, location_phone, policy_for
 from booking.services.booking.emails import queue_patient_email
 from booking.services.booking.guard import clear_expired_holds, guarded_write, release_holds
-from booking.services.booking.manage_links import first_use_of_new_link
+from booking.services.booking.manage_links import first_use_of_new_link, waiting_link_exists
 from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import token_hash
 from booking.services.waitlist.offers import FreedTime, offer_freed_time
@@ -190,7 +191,8 @@ def by_manage_token(token: str, *, now: datetime) -> Appointment:
 
     A newer link asked for by email (`ManageLink`) becomes the appointment's link on its
     first use, which retires the link in use and every older waiting one; newer waiting
-    links keep working. That is a write: the caller commits. Raises NotFound for any other
+    links keep working. That first use is the only write, in its own unit on a GET (joining
+    the request's transaction on a POST, whose caller commits). Raises NotFound for any other
     token.
     """
     if not token or len(token) > 100:
@@ -199,8 +201,11 @@ def by_manage_token(token: str, *, now: datetime) -> Appointment:
     appointment = db.session.scalar(
         select(Appointment).where(Appointment.manage_token_hash == hashed)
     )
-    if appointment is None:
-        appointment = first_use_of_new_link(hashed, now=now)
+    if appointment is None and waiting_link_exists(hashed):
+        # Its own short write, so the common case (the link in use) stays a plain read.
+        with write_unit() as unit:
+            appointment_id = first_use_of_new_link(hashed, now=now, session=unit)
+        appointment = db.session.get(Appointment, appointment_id) if appointment_id else None
     if appointment is None or appointment.ends_at <= now:
         raise NotFound("This link has expired or is not valid.")
     return appointment

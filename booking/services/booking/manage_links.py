@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.orm import Session
 
 from booking.extensions import db
 from booking.models import Appointment, ManageLink
@@ -40,19 +41,25 @@ def add_manage_link(appointment: Appointment, token: str, *, now: datetime) -> M
     return link
 
 
-def first_use_of_new_link(hashed: str, *, now: datetime) -> Appointment | None:
-    """Make a waiting link the appointment's link on its first use; None if there is none.
+def waiting_link_exists(hashed: str) -> bool:
+    """True when `hashed` is a waiting link not yet used: a plain read, for GET requests."""
+    found = db.session.scalar(select(ManageLink.id).where(ManageLink.token_hash == hashed))
+    return found is not None
+
+
+def first_use_of_new_link(hashed: str, *, now: datetime, session: Session) -> int | None:
+    """Make a waiting link the appointment's link on its first use; its appointment's id.
 
     Its own row is deleted first: if a newer link was used meanwhile, that use already
-    deleted this row, so this older link is refused rather than brought back. Older waiting
-    links go too; newer ones keep working. The caller commits, on GET too (opening the link
-    is its use).
+    deleted this row, so this older link is refused (None) rather than brought back. Older
+    waiting links go too; newer ones keep working. Runs in `session`: a GET passes its own
+    short write unit (`db_hooks.write_unit`), so only this first use of a link writes.
     """
-    link = db.session.scalar(select(ManageLink).where(ManageLink.token_hash == hashed))
+    link = session.scalar(select(ManageLink).where(ManageLink.token_hash == hashed))
     if link is None:
         return None
     appointment_id = link.appointment_id
-    result = db.session.execute(
+    result = session.execute(
         delete(ManageLink)
         .where(ManageLink.id == link.id)
         .execution_options(synchronize_session=False)
@@ -60,16 +67,16 @@ def first_use_of_new_link(hashed: str, *, now: datetime) -> Appointment | None:
     spent = cast(CursorResult[Any], result).rowcount  # DML answers a CursorResult
     if not spent:
         return None
-    db.session.execute(
+    session.execute(
         delete(ManageLink)
         .where(ManageLink.appointment_id == appointment_id, ManageLink.id < link.id)
         .execution_options(synchronize_session=False)
     )
-    db.session.expunge(link)
-    db.session.execute(
+    session.expunge(link)
+    session.execute(
         update(Appointment)
         .where(Appointment.id == appointment_id)
         .values(manage_token_hash=hashed, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return db.session.get(Appointment, appointment_id)
+    return appointment_id
