@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from booking.cache_store import SlotStore
+from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import (
     Appointment,
@@ -31,7 +32,6 @@ from booking.models import (
     SessionType,
     User,
 )
-from booking.domain.scheduling.values import Slot
 from booking.services.booking.availability import (
     AvailabilityQuery,
     effective_policy,

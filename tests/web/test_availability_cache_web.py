@@ -52,9 +52,7 @@ def test_a_warm_read_runs_the_same_two_queries(
     assert "availability_version" in app_only(warm)[0]
 
 
-def test_if_none_match_answers_304_without_a_body(
-    demo: Flask, api: FlaskClient, ids: Demo
-) -> None:
+def test_if_none_match_answers_304_without_a_body(demo: Flask, api: FlaskClient, ids: Demo) -> None:
     first = api.get(path(ids))
     assert first.headers["Cache-Control"] == "no-cache"
     with count_queries(demo) as revalidate:
