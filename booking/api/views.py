@@ -266,7 +266,7 @@ def availability() -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = jsonify(_availability_page(answer.times, args.page))
+        response = jsonify(_availability_page(answer.times(), args.page))
     response.set_etag(etag)
     # Anyone may keep it, but must ask again each time: a booking can change it any moment.
     response.headers["Cache-Control"] = "no-cache"

@@ -115,10 +115,25 @@ class PlacedSlot:
 
 @dataclass(frozen=True)
 class FreeTimes:
-    """Free times and a validator for them: equal tags mean an equal answer."""
+    """Each location's free times and a validator for them: equal tags mean equal answers.
 
-    times: list[PlacedSlot]
+    The times are placed (zones read, sorted) only when asked for, so a request answered
+    304 from its validator reads nothing but the stamps.
+    """
+
+    parts: list[tuple[int, tuple[Slot, ...]]]
     etag: str
+
+    def times(self) -> list[PlacedSlot]:
+        """Every part's slots with its location and zone, in (start, practitioner, place) order."""
+        shown = [(place, slots) for place, slots in self.parts if slots]
+        if not shown:
+            return []
+        zones = location_zones_of([place for place, _ in shown])
+        found = [PlacedSlot(place, zones[place], s) for place, slots in shown for s in slots]
+        if len(shown) > 1:
+            found.sort(key=lambda p: p.sort_key)
+        return found
 
 
 def free_times(
@@ -153,9 +168,8 @@ def free_times(
         )
     if not places and db.session.get(SessionType, session_type_id) is None:
         raise NotFound("That session type does not exist.")
-    found: list[PlacedSlot] = []
+    parts: list[tuple[int, tuple[Slot, ...]]] = []
     tags: list[str] = []
-    zones: dict[int, ZoneInfo] = {}
     for place in places:
         query = AvailabilityQuery(
             session_type_id=session_type_id,
@@ -166,12 +180,8 @@ def free_times(
         )
         answer = cached_slots(query, now=now)
         tags.append(answer.etag)
-        if answer.slots:
-            if not zones:
-                zones = location_zones_of(places)
-            found += [PlacedSlot(place, zones[place], s) for s in answer.slots]
-    found.sort(key=lambda p: p.sort_key)
-    return FreeTimes(found, hashlib.sha256("|".join(tags).encode()).hexdigest()[:32])
+        parts.append((place, answer.slots))
+    return FreeTimes(parts, hashlib.sha256("|".join(tags).encode()).hexdigest()[:32])
 
 
 def location_zones_of(location_ids: list[int]) -> dict[int, ZoneInfo]:
