@@ -36,9 +36,10 @@ def create_app(
     app.jinja_environment = Environment  # before anything creates app.jinja_env
     _load_config(app, test_config)
 
-    from booking.extensions import babel, csrf, db, login_manager, migrate
+    from booking.extensions import availability_cache, babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
+    availability_cache.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

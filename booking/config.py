@@ -67,6 +67,10 @@ class Defaults:
     SMTP_CA_FILE: str | None = None
     MAIL_FROM = "Meridian Acupuncture <bookings@meridian.example>"
     LOG_LEVEL = "INFO"
+    # A Redis (redis://host:port/db) sharing computed free times between workers and hosts;
+    # without it each worker keeps its own (docs/performance.md, "Cached availability").
+    CACHE_URL: str | None = None
+    AVAILABILITY_CACHE_ENTRIES = 2048
     # Years a clinical record is kept after the last clinical event (adults; children until
     # 25 at least), then `flask apply-retention` anonymises it (security.md §5).
     CLINICAL_RETENTION_YEARS = 8

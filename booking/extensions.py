@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from flask import Flask, current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,6 +13,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from booking.cache_store import SlotStore
 from booking.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -20,3 +24,29 @@ csrf = CSRFProtect()
 babel = Babel()
 # Limits are declared where they apply (the API blueprint); the store is set in init_limiter.
 limiter = Limiter(key_func=get_remote_address)
+
+
+class AvailabilityCache:
+    """The app's availability answer store (booking.cache_store), one per app and worker.
+
+    Settings: `CACHE_URL` (`BOOKING_CACHE_URL=redis://...`) adds a Redis shared by every
+    worker and host; `AVAILABILITY_CACHE_ENTRIES` bounds the per-worker store.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        uri = str(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+        # The database's address (no password) keeps two databases apart in one Redis.
+        database = hashlib.sha256(uri.rsplit("@", 1)[-1].encode()).hexdigest()[:12]
+        app.extensions["availability_cache"] = SlotStore(
+            max_entries=int(app.config.get("AVAILABILITY_CACHE_ENTRIES", 2048)),
+            redis_url=app.config.get("CACHE_URL") or None,
+            prefix=f"meridian:availability:{database}:",
+        )
+
+    @property
+    def store(self) -> SlotStore:
+        store: SlotStore = current_app.extensions["availability_cache"]
+        return store
+
+
+availability_cache = AvailabilityCache()

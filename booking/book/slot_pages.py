@@ -14,9 +14,9 @@ from booking.models import Clinic, Location
 from booking.services.booking.availability import (
     AvailabilityQuery,
     effective_policy,
-    find_slots,
     nearest_free,
 )
+from booking.services.booking.availability_cache import cached_slots
 
 CHUNK_DAYS = 60
 MORNING, AFTERNOON, EVENING = "Morning", "Afternoon", "Evening"
@@ -96,7 +96,8 @@ class Booking:
 
     def slots(self, first: date, last: date, *, now: datetime) -> list[Slot]:
         q = self.query
-        return find_slots(
+        # The day and time pickers read through the availability cache (stamp-checked).
+        answer = cached_slots(
             AvailabilityQuery(
                 session_type_id=q.session_type_id,
                 location_id=q.location_id,
@@ -106,6 +107,7 @@ class Booking:
             ),
             now=now,
         )
+        return list(answer.slots)
 
     def first_free_day(self, start: date, *, now: datetime) -> date | None:
         """The first local date from `start` with a free time, within the horizon."""

@@ -12,6 +12,7 @@ from booking.models.appointment import (
 )
 from booking.models.article import Article, ArticleStatus, Tag, article_tag
 from booking.models.audit import AuditEvent
+from booking.models.availability_version import AvailabilityVersion
 from booking.models.booking_draft import BookingDraft, EmailLink
 from booking.models.clinic import (
     Clinic,
@@ -68,6 +69,7 @@ from booking.models.waitlist import (
 )
 
 __all__ = [
+    "AvailabilityVersion",
     "AccountLink",
     "AccountLinkPurpose",
     "ClinicalNote",

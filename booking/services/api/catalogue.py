@@ -6,6 +6,7 @@ queries whatever the page size.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +20,8 @@ from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import Clinic, Location, Practitioner, SessionType, WorkingHours
 from booking.services.api.booking import working_location_ids
-from booking.services.booking.availability import AvailabilityQuery, find_slots
+from booking.services.booking.availability import AvailabilityQuery
+from booking.services.booking.availability_cache import cached_slots
 
 
 def clinic_name(default: str) -> str:
@@ -111,6 +113,29 @@ class PlacedSlot:
         return (self.slot.starts_at, self.slot.practitioner_id, self.location_id)
 
 
+@dataclass(frozen=True)
+class FreeTimes:
+    """Each location's free times and a validator for them: equal tags mean equal answers.
+
+    The times are placed (zones read, sorted) only when asked for, so a request answered
+    304 from its validator reads nothing but the stamps.
+    """
+
+    parts: list[tuple[int, tuple[Slot, ...]]]
+    etag: str
+
+    def times(self) -> list[PlacedSlot]:
+        """Every part's slots with its location and zone, in (start, practitioner, place) order."""
+        shown = [(place, slots) for place, slots in self.parts if slots]
+        if not shown:
+            return []
+        zones = location_zones_of([place for place, _ in shown])
+        found = [PlacedSlot(place, zones[place], s) for place, slots in shown for s in slots]
+        if len(shown) > 1:
+            found.sort(key=lambda p: p.sort_key)
+        return found
+
+
 def free_times(
     *,
     session_type_id: int,
@@ -119,10 +144,11 @@ def free_times(
     practitioner_id: int | None,
     location_id: int | None,
     now: datetime,
-) -> list[PlacedSlot]:
+) -> FreeTimes:
     """Free times, one per (start, practitioner) ("any practitioner" lists each), sorted.
 
     Without a location: the practitioner's working locations, or every active location.
+    Each location's answer comes from the availability cache (one stamp query when warm).
     Raises NotFound for an unknown session type, practitioner or location, InvalidInput as
     `find_slots` does.
     """
@@ -140,15 +166,10 @@ def free_times(
                 select(Location.id).where(Location.is_active.is_(True)).order_by(Location.id)
             )
         )
-    zones = {
-        row.id: ZoneInfo(row.timezone)
-        for row in db.session.execute(
-            select(Location.id, Location.timezone).where(Location.id.in_(places))
-        )
-    }
     if not places and db.session.get(SessionType, session_type_id) is None:
         raise NotFound("That session type does not exist.")
-    found: list[PlacedSlot] = []
+    parts: list[tuple[int, tuple[Slot, ...]]] = []
+    tags: list[str] = []
     for place in places:
         query = AvailabilityQuery(
             session_type_id=session_type_id,
@@ -157,6 +178,16 @@ def free_times(
             date_to=date_to,
             practitioner_id=practitioner_id,
         )
-        found += [PlacedSlot(place, zones[place], s) for s in find_slots(query, now=now)]
-    found.sort(key=lambda p: p.sort_key)
-    return found
+        answer = cached_slots(query, now=now)
+        tags.append(answer.etag)
+        parts.append((place, answer.slots))
+    return FreeTimes(parts, hashlib.sha256("|".join(tags).encode()).hexdigest()[:32])
+
+
+def location_zones_of(location_ids: list[int]) -> dict[int, ZoneInfo]:
+    return {
+        row.id: ZoneInfo(row.timezone)
+        for row in db.session.execute(
+            select(Location.id, Location.timezone).where(Location.id.in_(location_ids))
+        )
+    }

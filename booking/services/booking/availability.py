@@ -11,7 +11,12 @@ from datetime import date, datetime, timedelta
 
 from booking.domain.errors import InvalidInput
 from booking.domain.scheduling.availability import check_slot, compute_slots, nearest_slots
-from booking.domain.scheduling.dst import local_today, require_aware
+from booking.domain.scheduling.dst import (
+    from_utc_seconds,
+    local_day_start,
+    local_today,
+    require_aware,
+)
 from booking.domain.scheduling.policy import Policy
 from booking.domain.scheduling.values import Slot
 from booking.models import Clinic, Location
@@ -189,21 +194,50 @@ def _check_range(date_from: date, date_to: date) -> None:
         raise InvalidInput(f"Date range must be {MAX_RANGE_DAYS} days or fewer.", field="date_to")
 
 
+def find_slots_until(query: AvailabilityQuery, *, now: datetime) -> tuple[list[Slot], datetime]:
+    """Return `find_slots(query)` and the first instant the same facts may answer otherwise.
+
+    Only time changes an answer without a write: a slot falls inside the minimum notice, a
+    hold expires, or the local date turns (past days drop, the horizon moves). Until the
+    returned instant (exclusive) the answer stays right for as long as no write bumps an
+    availability stamp. Raises as `find_slots` does.
+    """
+    require_aware(now, "now")
+    _check_range(query.date_from, query.date_to)
+    context = load_context(
+        session_type_id=query.session_type_id,
+        location_id=query.location_id,
+        practitioner_id=query.practitioner_id,
+    )
+    return _slots_until(context, query.date_from, query.date_to, now=now)
+
+
 def _slots(context: Context, date_from: date, date_to: date, *, now: datetime) -> list[Slot]:
-    if not context.offers:
-        return []
+    return _slots_until(context, date_from, date_to, now=now)[0]
+
+
+def _slots_until(
+    context: Context, date_from: date, date_to: date, *, now: datetime
+) -> tuple[list[Slot], datetime]:
     # The engine drops past dates and those beyond the horizon; don't load them either.
     today = local_today(context.zone, now=now)
+    until = from_utc_seconds(local_day_start(today + timedelta(days=1), context.zone))
+    if not context.offers:
+        return [], until
     first = max(date_from, today)
     last = min(date_to, today + timedelta(days=context.policy.max_advance_days))
     if first > last:
-        return []
+        return [], until
     day_start, day_end = engine_day_bounds(first, last, context.zone)
     busy_window = (day_start - MAX_BUFFER, day_end + MAX_BUFFER)
     data = load_data(context, first, last, busy_window=busy_window, now=now)
     if not data.practitioner_ids:
-        return []
-    return compute_slots(
+        return [], until
+    for item in data.busy:
+        expires = item.hold_expires_at
+        if item.is_hold and expires is not None and now < expires < until:
+            until = expires
+    slots = compute_slots(
         session_type=context.session_type,
         location_id=context.location_id,
         timezone=context.timezone,
@@ -217,6 +251,11 @@ def _slots(context: Context, date_from: date, date_to: date, *, now: datetime) -
         policy=context.policy,
         now=now,
     )
+    if slots:
+        # Slots only leave as `now` moves on; the earliest start is the first to go.
+        notice = timedelta(minutes=context.policy.min_notice_minutes)
+        until = min(until, min(slot.starts_at for slot in slots) - notice)
+    return slots, until
 
 
 __all__ = [
@@ -224,6 +263,7 @@ __all__ = [
     "MAX_RANGE_DAYS",
     "effective_policy",
     "find_slots",
+    "find_slots_until",
     "nearest_free",
     "validate_start",
 ]

@@ -1,0 +1,120 @@
+"""Free times computed once per set of facts: keyed by version stamps, checked on every read.
+
+Each read runs one cheap query for the stamps of what the answer depends on (the clinic,
+the location, the practitioners who may be offered, the rooms the session type needs);
+database triggers bump them in the same transaction as any write to those facts. A stored
+answer is used only when computed from the same stamps and before its `until` instant (the
+next moment time alone changes it: a notice boundary, a hold's expiry, local midnight). So
+a time booked before a read began is never shown, whichever worker or host computed it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, or_, select
+
+from booking.domain.scheduling.dst import require_aware
+from booking.domain.scheduling.values import Slot
+from booking.extensions import availability_cache, db
+from booking.models import AvailabilityVersion, Room, SessionType, practitioner_session_type
+from booking.services.booking.availability import AvailabilityQuery, find_slots_until
+
+Stamp = tuple[tuple[str, int, int], ...]
+
+_version = AvailabilityVersion.__table__
+_room = Room.__table__
+_session_type = SessionType.__table__
+_offers = practitioner_session_type
+
+
+@dataclass(frozen=True)
+class CachedSlots:
+    """An answer, the instant it stops being right without a write, and its ETag."""
+
+    slots: tuple[Slot, ...]
+    until: datetime
+    etag: str
+
+
+@lru_cache(maxsize=2)
+def _stamp_statement(chosen: bool) -> Select[Any]:
+    v = _version.c
+    who = (
+        v.ref_id == bindparam("practitioner_id")
+        if chosen
+        else v.ref_id.in_(
+            select(_offers.c.practitioner_id).where(
+                _offers.c.session_type_id == bindparam("session_type_id")
+            )
+        )
+    )
+    rooms = (
+        select(_room.c.id)
+        .join(_session_type, _session_type.c.room_kind == _room.c.kind)
+        .where(
+            _room.c.location_id == bindparam("location_id"),
+            _session_type.c.id == bindparam("session_type_id"),
+        )
+    )
+    return (
+        select(v.kind, v.ref_id, v.version)
+        .where(
+            or_(
+                v.kind == "c",
+                and_(v.kind == "l", v.ref_id == bindparam("location_id")),
+                and_(v.kind == "p", who),
+                and_(v.kind == "r", v.ref_id.in_(rooms)),
+            )
+        )
+        .order_by(v.kind, v.ref_id)
+    )
+
+
+def read_stamp(query: AvailabilityQuery) -> Stamp:
+    """The versions of every fact `query`'s answer depends on, in one query. Raises nothing."""
+    # Writes pending in this session must fire their triggers before the stamps are read.
+    db.session.flush()
+    params: dict[str, Any] = {
+        "session_type_id": query.session_type_id,
+        "location_id": query.location_id,
+    }
+    if query.practitioner_id is not None:
+        params["practitioner_id"] = query.practitioner_id
+    rows = db.session.execute(_stamp_statement(query.practitioner_id is not None), params)
+    return tuple((str(kind), int(ref), int(version)) for kind, ref, version in rows)
+
+
+def cached_slots(query: AvailabilityQuery, *, now: datetime) -> CachedSlots:
+    """`find_slots(query)` from the store when its stamps still match, else computed and kept.
+
+    Raises as `find_slots` does (errors are never stored).
+    """
+    require_aware(now, "now")
+    stamp = read_stamp(query)
+    key = _key(query, stamp)
+    store = availability_cache.store
+    entry = store.get(key, now)
+    if entry is None:
+        slots, until = find_slots_until(query, now=now)
+        entry = (until, tuple(slots))
+        store.put(key, entry, now)
+    until, found = entry
+    etag = hashlib.sha256(f"{key}|{until.isoformat()}".encode()).hexdigest()[:32]
+    return CachedSlots(found, until, etag)
+
+
+def _key(query: AvailabilityQuery, stamp: Stamp) -> str:
+    params = [
+        query.session_type_id,
+        query.location_id,
+        query.practitioner_id,
+        query.date_from.isoformat(),
+        query.date_to.isoformat(),
+    ]
+    return hashlib.sha256(json.dumps([params, stamp]).encode()).hexdigest()
