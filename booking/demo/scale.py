@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 MIGRATION = (
     Path(__file__).resolve().parents[2] / "migrations" / "versions" / "20261125_initial_schema.py"
 )
+VERSIONS_MIGRATION = MIGRATION.with_name("20261207_s22cache_versions.py")
 SCALE_ZONE = "Europe/London"  # the clinic's zone: "today" is read there
 PERIOD_WEEKS = 104  # the benchmarks' fixed two years
 # seed-scale: three years back (mostly full days) and one ahead (filling less with distance).
@@ -427,10 +428,10 @@ def _db_rows(rows: Sequence[Row], ids: Sequence[int], stamp: Stamp, now_s: int) 
         )
 
 
-def _migration_module() -> Any:
-    spec = importlib.util.spec_from_file_location("_scale_initial_schema", MIGRATION)
+def _migration_module(path: Path = MIGRATION) -> Any:
+    spec = importlib.util.spec_from_file_location(f"_scale_{path.stem}", path)
     if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {MIGRATION}")
+        raise RuntimeError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -450,6 +451,43 @@ def _guards(conn: Connection, *, present: bool) -> None:
             # More memory for building the three GiST indexes behind the constraints.
             conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
         module.create_guards()
+
+
+def _version_triggers(conn: Connection, *, present: bool) -> None:
+    """Drop or re-create the appointment table's availability-stamp triggers (the cache
+    migration's own code): a million bumps of a hundred stamp rows in one transaction would
+    pile up row versions on PostgreSQL. Once they are back, every practitioner's and room's
+    stamp moves on, so no answer cached before the load is served after it."""
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    module = _migration_module(VERSIONS_MIGRATION)
+    with Operations.context(MigrationContext.configure(conn)):
+        if not present:
+            module.drop_triggers(["appointment"])
+            return
+        module.create_triggers(["appointment"])
+    for statement in STAMPS_AFTER_LOAD[conn.dialect.name]:
+        conn.exec_driver_sql(statement)
+
+
+# Every practitioner's and room's availability stamp, set anew after the bulk load.
+STAMPS_AFTER_LOAD = {
+    "postgresql": [
+        "INSERT INTO availability_version (kind, ref_id, version) "
+        "SELECT 'p', id, floor(random() * 1e12)::bigint FROM practitioner UNION ALL "
+        "SELECT 'r', id, floor(random() * 1e12)::bigint FROM room "
+        "ON CONFLICT (kind, ref_id) DO UPDATE SET version = "
+        "availability_version.version + 1 + floor(random() * 2147483647)::bigint"
+    ],
+    "sqlite": [
+        "INSERT OR IGNORE INTO availability_version (kind, ref_id, version) "
+        "SELECT 'p', id, abs(random() % 1000000000000) FROM practitioner UNION ALL "
+        "SELECT 'r', id, abs(random() % 1000000000000) FROM room",
+        "UPDATE availability_version SET version = version + 1 + abs(random() % 2147483648) "
+        "WHERE kind IN ('p', 'r')",
+    ],
+}
 
 
 OVERLAPS = """
@@ -490,6 +528,7 @@ def load_appointments(
     if not ids:
         return
     _guards(conn, present=False)
+    _version_triggers(conn, present=False)
     columns = ", ".join(APPOINTMENT_COLUMNS)
     raw = conn.connection.driver_connection
     now_s = int(now.timestamp())
@@ -505,6 +544,7 @@ def load_appointments(
             _db_rows(rows, ids, Stamp(""), now_s),
         )
     _guards(conn, present=True)
+    _version_triggers(conn, present=True)
     if conn.dialect.name == "sqlite":
         clashes = count_overlaps(conn)
         if clashes:

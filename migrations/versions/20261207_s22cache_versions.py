@@ -78,26 +78,49 @@ def upgrade():
             "SET version = availability_version.version + 1 + floor(random() * 2147483647)::bigint; "
             "END $$"
         )
-        for table, columns, scopes in WATCHED:
+        for table, _columns, scopes in WATCHED:
             op.execute(_pg_function(table, scopes))
+    create_triggers()
+
+
+def create_triggers(tables=None):
+    """The bump triggers of `tables` (all watched tables by default); seed-scale drops the
+    appointment table's for its bulk load and makes them again with this."""
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for table, columns, scopes in WATCHED:
+        if tables is not None and table not in tables:
+            continue
+        if postgresql:
             update = "UPDATE" if columns is None else f"UPDATE OF {columns}"
             op.execute(
                 f"CREATE TRIGGER availability_version_bump AFTER INSERT OR DELETE OR {update} "
                 f"ON {table} FOR EACH ROW EXECUTE FUNCTION availability_bump_{table}()"
             )
-    else:
-        for table, columns, scopes in WATCHED:
-            for event, rows in (
-                ("INSERT", ["NEW"]),
-                ("DELETE", ["OLD"]),
-                ("UPDATE", ["OLD", "NEW"]),
-            ):
-                what = f"UPDATE OF {columns}" if event == "UPDATE" and columns else event
-                body = "".join(_sqlite_bump(scope, row) for row in rows for scope in scopes)
-                op.execute(
-                    f"CREATE TRIGGER availability_{table}_{event.lower()} AFTER {what} "
-                    f"ON {table} BEGIN {body}END"
-                )
+            continue
+        for event, rows in (
+            ("INSERT", ["NEW"]),
+            ("DELETE", ["OLD"]),
+            ("UPDATE", ["OLD", "NEW"]),
+        ):
+            what = f"UPDATE OF {columns}" if event == "UPDATE" and columns else event
+            body = "".join(_sqlite_bump(scope, row) for row in rows for scope in scopes)
+            op.execute(
+                f"CREATE TRIGGER availability_{table}_{event.lower()} AFTER {what} "
+                f"ON {table} BEGIN {body}END"
+            )
+
+
+def drop_triggers(tables=None):
+    """Drop the bump triggers of `tables` (all watched tables by default)."""
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for table, _columns, _scopes in WATCHED:
+        if tables is not None and table not in tables:
+            continue
+        if postgresql:
+            op.execute(f"DROP TRIGGER availability_version_bump ON {table}")
+            continue
+        for event in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER availability_{table}_{event}")
 
 
 def _pg_function(table, scopes):
@@ -127,13 +150,9 @@ def _sqlite_bump(scope, row):
 
 
 def downgrade():
+    drop_triggers()
     if op.get_bind().dialect.name == "postgresql":
         for table, _columns, _scopes in WATCHED:
-            op.execute(f"DROP TRIGGER availability_version_bump ON {table}")
             op.execute(f"DROP FUNCTION availability_bump_{table}()")
         op.execute("DROP FUNCTION availability_version_touch(text, integer)")
-    else:
-        for table, _columns, _scopes in WATCHED:
-            for event in ("insert", "delete", "update"):
-                op.execute(f"DROP TRIGGER availability_{table}_{event}")
     op.drop_table("availability_version")

@@ -11,6 +11,7 @@ from booking.demo.scale import count_overlaps
 from booking.extensions import db
 from booking.models import (
     Appointment,
+    AppointmentStatus,
     Clinic,
     Location,
     OutcomeRecord,
@@ -78,6 +79,18 @@ def test_seed_scale_fills_an_empty_database_then_refuses_a_second_run(app: Flask
         assert db.session.scalar(past.select_from(Appointment))
         assert db.session.scalar(future.select_from(Appointment))
         assert count_overlaps(db.session.connection()) == 0
+        # The availability stamps were set after the bulk load, and its triggers are back: a
+        # cancelled session moves its practitioner's stamp on.
+        stamp = text("SELECT version FROM availability_version WHERE kind = 'p' AND ref_id = :p")
+        booked = db.session.scalars(
+            select(Appointment).where(Appointment.status == AppointmentStatus.booked).limit(1)
+        ).one()
+        before = db.session.execute(stamp, {"p": booked.practitioner_id}).scalar()
+        assert before is not None
+        booked.status = AppointmentStatus.cancelled
+        db.session.flush()
+        assert db.session.execute(stamp, {"p": booked.practitioner_id}).scalar() != before
+        db.session.rollback()
         if db.engine.dialect.name == "sqlite":
             # Statistics are gathered, so the planner reads a patient's missed sessions through
             # the patient index rather than every no-show in the table (the day sheet at 1M).
