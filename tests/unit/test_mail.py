@@ -30,6 +30,7 @@ APPOINTMENT: dict[str, Any] = {
     "manage_url": "https://clinic.example/manage/abc",
     "change_sentences": (),
     "intake": None,
+    "sequence": None,  # not a plan session (issue 17's "session k of N" line is left out)
     "clinic_name": CLINIC,
 }
 
@@ -175,6 +176,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
             "practitioner": "Mei Lin Chen",
             "clinic_name": CLINIC,
             "unsubscribe_url": "https://clinic.example/unsubscribe/1/u",
+            "sequence": None,
         },
         "Hello Jo,\n\nThis is a reminder of your session tomorrow.\n\nWhen: Wednesday 14 July "
         "2027 at 5:05pm (London time, BST)\nWhere: London, 1 Upper Street, London N1 0PQ\n"
@@ -196,6 +198,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
             "practitioner": "Mei Lin Chen",
             "clinic_name": CLINIC,
             "unsubscribe_url": "https://clinic.example/unsubscribe/1/u",
+            "sequence": None,
         },
         "Hello Jo,\n\nThis is a reminder of your First session later today.\n\nWhen: Wednesday "
         "3 March 2027 at 10:30am (London time, GMT)\nWhere: London, 1 Upper Street, London N1 "

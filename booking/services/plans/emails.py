@@ -26,21 +26,6 @@ SUBJECTS = {
 }
 
 
-def outcome_link(
-    appointments: list[Appointment], *, base_url: str, secret: str, now: datetime
-) -> str | None:
-    """The "send your scores" link of the first coming session of `appointments` (the link
-    names one session: scores are recorded once per session, before it); None if there is
-    none to answer."""
-    # Imported here: patient_side needs progress, which imports this module.
-    from booking.services.plans.patient_side import scores_link
-
-    coming = [a for a in appointments if a.starts_at > now]
-    if not coming or not secret:
-        return None
-    return scores_link(coming[0], base_url=base_url, secret=secret)
-
-
 def queue_plan_email(
     plan: TreatmentPlan,
     appointments: list[Appointment],
@@ -51,6 +36,7 @@ def queue_plan_email(
     now: datetime,
     manage_tokens: dict[int, str] | None = None,
     secret: str = "",
+    outcome_url: str | None = None,
 ) -> None:
     """Queue ONE email to the plan's patient about `appointments` (booked or cancelled).
 
@@ -90,11 +76,7 @@ def queue_plan_email(
         address=location.address,
         phone=format_national(location.phone, location.country_code),
         intake=intake,
-        outcome_url=(
-            outcome_link(ordered, base_url=base_url, secret=secret, now=now)
-            if kind == "booked"
-            else None
-        ),
+        outcome_url=outcome_url if kind == "booked" else None,
         clinic_name=clinic_name,
     )
     method = "REQUEST" if kind == "booked" else "CANCEL"

@@ -57,6 +57,7 @@ from booking.services.booking.availability_loading import (
 from booking.services.booking.guard import appointment_at, clear_expired_holds, guarded_write
 from booking.services.booking.holds import is_first_visit
 from booking.services.plans.emails import queue_plan_email
+from booking.services.plans.patient_side import scores_link
 from booking.services.plans.sequence import COUNTED
 from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import new_token, token_hash
@@ -478,5 +479,18 @@ def book_series(
         now=now,
         manage_tokens={row.id: token for row, token in zip(rows, tokens, strict=True)},
         secret=secret,
+        outcome_url=outcome_link(rows, base_url=base_url, secret=secret, now=now),
     )
     return BookedSeries(plan, rows)
+
+
+def outcome_link(
+    appointments: list[Appointment], *, base_url: str, secret: str, now: datetime
+) -> str | None:
+    """The "send your scores" link of the first coming session of `appointments` (the link
+    names one session: scores are recorded once per session, before it); None if there is
+    none to answer."""
+    coming = sorted((a for a in appointments if a.starts_at > now), key=lambda a: a.starts_at)
+    if not coming or not secret:
+        return None
+    return scores_link(coming[0], base_url=base_url, secret=secret)
