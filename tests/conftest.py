@@ -53,12 +53,46 @@ def instance_snapshot(folder: Path = CHECKOUT_INSTANCE) -> dict[str, tuple[int, 
     }
 
 
+def share_url_builders() -> None:
+    """Compile each route's URL builder once per test process instead of once per app.
+
+    Werkzeug builds two small Python functions per rule (via `ast` and `compile`) every time a
+    rule is added to a map: about 80% of `create_app`, which nearly every test calls. The
+    function is a pure product of what the key below holds (the rule itself arrives as an
+    argument when it is called), so apps built later with the same rules reuse it. Tests only:
+    production builds its one app once.
+    """
+    from werkzeug.routing.rules import Rule
+
+    original = Rule.__dict__["_compile_builder"]
+    if getattr(original, "shared_by_tests", False):
+        return
+    builders: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+    def _compile_builder(self: Rule, append_unknown: bool = True) -> Callable[..., Any]:
+        key = (
+            append_unknown,
+            self.rule,
+            tuple(self._trace),
+            repr(sorted((self.defaults or {}).items())),
+            tuple(sorted((name, type(conv)) for name, conv in self._converters.items())),
+        )
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = original(self, append_unknown)
+        return builder
+
+    _compile_builder.shared_by_tests = True  # type: ignore[attr-defined]
+    Rule._compile_builder = _compile_builder  # type: ignore[method-assign]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Point every app a test builds, here or in a subprocess, away from the checkout's instance/.
 
     `make run` writes instance/config.py and the demo database there; a test that read them would
     pass or fail depending on what the developer ran before.
     """
+    share_url_builders()
     if not os.environ.get("BOOKING_INSTANCE_PATH", "").startswith(tempfile.gettempdir()):
         os.environ["BOOKING_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="meridian-instance-")
     if not hasattr(config, "workerinput"):
