@@ -232,10 +232,12 @@ def truncate_all(app: Flask) -> None:
         tables = db.metadata.sorted_tables
         with db.engine.begin() as conn:
             if conn.exec_driver_sql("SELECT current_setting('is_superuser')").scalar() == "on":
-                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-                for table in reversed(tables):
-                    conn.execute(table.delete())
-                conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
+                # One round trip: names from the models' metadata, quoted as in TRUNCATE below.
+                deletes = "".join(f'DELETE FROM "{t.name}";' for t in reversed(tables))  # noqa: S608
+                conn.exec_driver_sql(
+                    "SET LOCAL session_replication_role = replica;"
+                    f"{deletes}SET LOCAL session_replication_role = origin"
+                )
                 conn.execute(
                     text(
                         "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
