@@ -8,6 +8,7 @@ test. Without TEST_DATABASE_URL the PostgreSQL variants skip locally and fail in
 
 from __future__ import annotations
 
+import filecmp
 import os
 import re
 import shutil
@@ -22,9 +23,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, literal, select, text, union_all
 from sqlalchemy.engine import make_url
 
+from booking import clock as _clock
+
+_REAL_UTCNOW = _clock.utcnow
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ENGINES = ("sqlite", "postgresql")
@@ -53,12 +57,46 @@ def instance_snapshot(folder: Path = CHECKOUT_INSTANCE) -> dict[str, tuple[int, 
     }
 
 
+def share_url_builders() -> None:
+    """Compile each route's URL builder once per test process instead of once per app.
+
+    Werkzeug builds two small Python functions per rule (via `ast` and `compile`) every time a
+    rule is added to a map: about 80% of `create_app`, which nearly every test calls. The
+    function is a pure product of what the key below holds (the rule itself arrives as an
+    argument when it is called), so apps built later with the same rules reuse it. Tests only:
+    production builds its one app once.
+    """
+    from werkzeug.routing.rules import Rule
+
+    original = Rule.__dict__["_compile_builder"]
+    if getattr(original, "shared_by_tests", False):
+        return
+    builders: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+    def _compile_builder(self: Rule, append_unknown: bool = True) -> Callable[..., Any]:
+        key = (
+            append_unknown,
+            self.rule,
+            tuple(self._trace),
+            repr(sorted((self.defaults or {}).items())),
+            tuple(sorted((name, type(conv)) for name, conv in self._converters.items())),
+        )
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = original(self, append_unknown)
+        return builder
+
+    _compile_builder.shared_by_tests = True  # type: ignore[attr-defined]
+    Rule._compile_builder = _compile_builder  # type: ignore[method-assign]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Point every app a test builds, here or in a subprocess, away from the checkout's instance/.
 
     `make run` writes instance/config.py and the demo database there; a test that read them would
     pass or fail depending on what the developer ran before.
     """
+    share_url_builders()
     if not os.environ.get("BOOKING_INSTANCE_PATH", "").startswith(tempfile.gettempdir()):
         os.environ["BOOKING_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="meridian-instance-")
     if not hasattr(config, "workerinput"):
@@ -131,7 +169,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
     migrate(create_app(base_config(f"sqlite:///{path}")))
+    _SQLITE_TEMPLATES.append(path)
     return path
+
+
+# The migrated SQLite templates of this process: a file equal to one is untouched.
+_SQLITE_TEMPLATES: list[Path] = []
 
 
 @pytest.fixture(scope="session")
@@ -176,16 +219,35 @@ def truncate_all(app: Flask) -> None:
     """Empty every table, then put back the rows the migrations seeded, with their ids.
 
     Identities restart after the kept rows, so each test sees a freshly migrated database.
+    As a superuser (the usual TEST_DATABASE_URL) the tables are emptied with DELETE, triggers
+    off for this transaction only (the audit and note tables refuse DELETE otherwise), and
+    every sequence restarted: TRUNCATE makes new files for each of the ~60 tables and their
+    indexes, about ten times slower for the few rows a test leaves. Otherwise TRUNCATE.
     """
     from booking.extensions import db
 
     seeded = _SEEDED_ROWS.get(app.config["SQLALCHEMY_DATABASE_URI"], {})
     with app.app_context():
         db.session.remove()
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        tables = db.metadata.sorted_tables
         with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            for table in db.metadata.sorted_tables:
+            if conn.exec_driver_sql("SELECT current_setting('is_superuser')").scalar() == "on":
+                # One round trip: names from the models' metadata, quoted as in TRUNCATE below.
+                deletes = "".join(f'DELETE FROM "{t.name}";' for t in reversed(tables))  # noqa: S608
+                conn.exec_driver_sql(
+                    "SET LOCAL session_replication_role = replica;"
+                    f"{deletes}SET LOCAL session_replication_role = origin"
+                )
+                conn.execute(
+                    text(
+                        "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
+                        " FROM pg_sequences WHERE schemaname = current_schema()"
+                    )
+                )
+            else:
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table in tables:
                 rows = seeded.get(table.name)
                 if not rows:
                     continue
@@ -288,6 +350,27 @@ def runner(app: Flask) -> Any:
 
 
 def seed_demo(app: Flask) -> None:
+    """Seed the demo clinic; on a freshly migrated database, from this process's snapshot.
+
+    Seeding through the ORM (articles rendered from Markdown, eight password hashes) costs far
+    more than most tests that need it, and over a thousand tests do. The first seeding of an
+    untouched database is recorded, and later untouched databases get the same rows back: the
+    SQLite file is copied, PostgreSQL rows are inserted with their ids and the sequences moved
+    past them. A database that already holds other rows is seeded as before.
+    """
+    key = _demo_key(app)
+    snapshot = _DEMO_SNAPSHOTS.get(key) if key is not None else None
+    if snapshot is not None and snapshot.restore(app):
+        return
+    fresh = key is not None and _untouched(app)
+    _seed_demo_with_the_orm(app)
+    if fresh and key is not None:
+        recorded = _record_demo(app, key)
+        if recorded is not None:
+            _DEMO_SNAPSHOTS[key] = recorded
+
+
+def _seed_demo_with_the_orm(app: Flask) -> None:
     from booking.demo.clinic import seed_demo_clinic
     from booking.extensions import db
     from booking.security import password_cost
@@ -296,6 +379,145 @@ def seed_demo(app: Flask) -> None:
         seed_demo_clinic(cost=password_cost())
         db.session.commit()
         db.session.remove()
+
+
+def _demo_key(app: Flask) -> tuple[Any, ...] | None:
+    """What the demo's rows depend on: the engine, the password cost and the app's clock.
+
+    Articles are published at `clock.utcnow()`, so each frozen time has its own snapshot; a
+    clock patched with anything but a FrozenClock is seeded each time.
+    """
+    from booking import clock
+    from booking.security import password_cost
+
+    if clock.utcnow is _REAL_UTCNOW:
+        when = None
+    elif isinstance(clock.utcnow, FrozenClock):
+        when = clock.utcnow.now
+    else:
+        return None
+    with app.app_context():
+        cost = password_cost()
+    return (make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name(), cost, when)
+
+
+def _release(app: Flask) -> None:
+    from booking.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _sqlite_file(app: Flask) -> Path | None:
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def _sqlite_untouched(path: Path) -> bool:
+    """The file is a closed copy of this process's migrated template (no connection holds it)."""
+    if not path.exists() or any(Path(f"{path}{end}").exists() for end in ("-wal", "-shm")):
+        return False
+    return any(filecmp.cmp(path, template, shallow=False) for template in _SQLITE_TEMPLATES)
+
+
+def _postgres_untouched(app: Flask) -> bool:
+    """Every table holds exactly the rows the migrations seeded."""
+    from booking.extensions import db
+
+    seeded = _SEEDED_ROWS.get(app.config["SQLALCHEMY_DATABASE_URI"])
+    if seeded is None:
+        return False
+    tables = db.metadata.sorted_tables
+    counts = union_all(*(select(literal(t.name), func.count()).select_from(t) for t in tables))
+    with app.app_context(), db.engine.connect() as conn:
+        found: dict[str, int] = {row[0]: row[1] for row in conn.execute(counts)}
+        if any(found[t.name] != len(seeded.get(t.name, [])) for t in tables):
+            return False
+        return all(
+            dict(row._mapping) in seeded[t.name]
+            for t in tables
+            if t.name in seeded
+            for row in conn.execute(t.select())
+        )
+
+
+def _untouched(app: Flask) -> bool:
+    path = _sqlite_file(app)
+    if path is not None:
+        _release(app)
+        return _sqlite_untouched(path)
+    return _postgres_untouched(app)
+
+
+class SqliteDemo:
+    def __init__(self, copy: Path) -> None:
+        self.copy = copy
+
+    def restore(self, app: Flask) -> bool:
+        path = _sqlite_file(app)
+        if path is None:
+            return False
+        _release(app)
+        if not _sqlite_untouched(path):
+            return False
+        shutil.copyfile(self.copy, path)
+        return True
+
+
+class PostgresDemo:
+    def __init__(self, rows: dict[str, list[dict[str, Any]]], last_ids: dict[str, int]) -> None:
+        self.rows = rows
+        self.last_ids = last_ids
+
+    def restore(self, app: Flask) -> bool:
+        from booking.extensions import db
+
+        if _sqlite_file(app) is not None or not _postgres_untouched(app):
+            return False
+        with app.app_context():
+            db.session.remove()
+            with db.engine.begin() as conn:
+                for table in db.metadata.sorted_tables:
+                    if self.rows.get(table.name):
+                        conn.execute(table.insert(), self.rows[table.name])
+                for name, last in self.last_ids.items():
+                    conn.execute(
+                        text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
+                        {"table": f'"{name}"', "last": last},
+                    )
+        return True
+
+
+def _record_demo(app: Flask, key: tuple[Any, ...]) -> SqliteDemo | PostgresDemo | None:
+    """The demo's rows as just seeded on an untouched database, or None if they cannot be kept."""
+    from booking.extensions import db
+
+    path = _sqlite_file(app)
+    if path is not None:
+        _release(app)
+        if any(Path(f"{path}{end}").exists() for end in ("-wal", "-shm")):
+            return None
+        copy = path.with_name(f"demo-{len(_DEMO_SNAPSHOTS)}-{path.name}")
+        shutil.copyfile(path, copy)
+        return SqliteDemo(copy)
+    seeded = _SEEDED_ROWS[app.config["SQLALCHEMY_DATABASE_URI"]]
+    added: dict[str, list[dict[str, Any]]] = {}
+    last_ids: dict[str, int] = {}
+    for name, rows in seeded_rows(app).items():
+        before = seeded.get(name, [])
+        if any(row not in rows for row in before):
+            return None  # the demo changed a row the migrations wrote: seed it each time
+        added[name] = [row for row in rows if row not in before]
+        table = db.metadata.tables[name]
+        if added[name] and "id" in table.c and table.c.id.autoincrement in (True, "auto"):
+            last_ids[name] = max(row["id"] for row in rows)
+    return PostgresDemo(added, last_ids)
+
+
+_DEMO_SNAPSHOTS: dict[tuple[Any, ...], SqliteDemo | PostgresDemo] = {}
 
 
 @pytest.fixture
