@@ -10,12 +10,11 @@ starts listed). Another practitioner's plan or a patient she does not treat is 4
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from booking import clock
@@ -30,9 +29,9 @@ from booking.models import (
     OutcomeMeasure,
     PatientProfile,
     PlanPhase,
-    Practitioner,
     TreatmentPlan,
 )
+from booking.plan_pages import book_remaining, choices, chosen, chosen_starts, conflict_errors
 from booking.practitioner.calendar_views import _actor, _clinic_name
 from booking.practitioner.views import _me, bp
 from booking.services.clinic import care
@@ -159,48 +158,6 @@ def _proposal(parsed: dict[str, Any]) -> planning.Proposal:
     )
 
 
-def _choices(proposal: planning.Proposal) -> list[dict[str, Any]]:
-    """Each session's options: the proposed start, else alternatives. An alternative with
-    another practitioner is valued 'start|practitioner id' and names them."""
-    me = _me().id
-    names = {
-        p.id: p.display_name
-        for p in db.session.scalars(
-            select(Practitioner).where(
-                Practitioner.id.in_(
-                    {a.practitioner_id for s in proposal.sessions for a in s.alternatives}
-                )
-            )
-        )
-    }
-    rows = []
-    for item in proposal.sessions:
-        options: list[tuple[datetime, str, int]] = []
-        if item.free:
-            options.append((item.occurrence.starts_at, "proposed", me))
-        options += [
-            (alt.starts_at, "alternative", alt.practitioner_id) for alt in item.alternatives
-        ]
-        rows.append(
-            {
-                "sequence": item.occurrence.sequence,
-                "label": local_label(item.occurrence.starts_at, proposal.timezone, with_date=True),
-                "free": item.free,
-                "moved": item.occurrence.moved,
-                "options": [
-                    {
-                        "value": start.isoformat() + ("" if who == me else f"|{who}"),
-                        "text": local_label(start, proposal.timezone, with_date=True),
-                        "kind": kind,
-                        "with": None if who == me else names.get(who, "another practitioner"),
-                    }
-                    for start, kind, who in options
-                ],
-            }
-        )
-    return rows
-
-
 @bp.route("/patients/<id:patient_id>/plans/new", methods=["GET", "POST"])
 def plan_new(patient_id: int) -> Any:
     patient = _patient(patient_id)
@@ -211,14 +168,14 @@ def plan_new(patient_id: int) -> Any:
         values.update(count="6", interval_weeks="1", time="10:00", review_points="3, 6")
     form = PlanForm(values, [])
     rows: list[dict[str, Any]] = []
-    chosen: dict[int, str] = {}
+    picked: dict[int, str] = {}
     status = 200
     if request.method == "POST":
         parsed = form.parsed()
         if parsed is not None:
             try:
                 if request.form.get("action") == "book":
-                    starts, others = _chosen_starts(parsed["count"], form)
+                    starts, others = chosen_starts(parsed["count"], form.errors)
                     if not form.errors:
                         booked = planning.book_series(
                             patient=patient,
@@ -249,15 +206,13 @@ def plan_new(patient_id: int) -> Any:
                         db.session.commit()
                         flash(f"Plan booked: {len(booked.appointments)} sessions.")
                         return redirect(url_for("practitioner.plan_page", plan_id=booked.plan.id))
-                    chosen = _chosen(parsed["count"])
-                rows = _choices(_proposal(parsed))
+                    picked = chosen(parsed["count"])
+                rows = choices(_proposal(parsed), me.id)
             except SeriesConflict as conflict:
                 db.session.rollback()
                 proposal = _proposal(parsed)
-                for start in conflict.conflicts:
-                    label = local_label(start, proposal.timezone, with_date=True)
-                    form.errors.append(("sessions", f"{label} is no longer free: choose again"))
-                rows = _choices(proposal)
+                form.errors += conflict_errors(conflict, proposal.timezone)
+                rows = choices(proposal, me.id)
                 status = 409
             except DomainError as error:
                 db.session.rollback()
@@ -273,37 +228,10 @@ def plan_new(patient_id: int) -> Any:
             values=values,
             errors=form.errors,
             rows=rows,
-            chosen=chosen,
+            chosen=picked,
         ),
         status,
     )
-
-
-def _chosen(count: int) -> dict[int, str]:
-    return {k: request.form.get(f"session-{k}", "") for k in range(1, count + 1)}
-
-
-def _chosen_starts(count: int, form: PlanForm) -> tuple[list[datetime], dict[datetime, int]]:
-    """The chosen starts, and which of them go to another practitioner ('start|id')."""
-    starts: list[datetime] = []
-    others: dict[datetime, int] = {}
-    for k, raw in _chosen(count).items():
-        if raw == "skip":
-            continue
-        stamp, _, who = raw.partition("|")
-        try:
-            value = datetime.fromisoformat(stamp) if len(stamp) <= 40 else None
-        except ValueError:
-            value = None
-        if value is None or value.tzinfo is None or (who and not who.isdigit()):
-            form.errors.append((f"session-{k}", f"Choose a time for session {k}"))
-            continue
-        starts.append(value)
-        if who:
-            others[value] = int(who[:12])
-    if not starts and not form.errors:
-        form.errors.append(("sessions", "Choose at least one session"))
-    return starts, others
 
 
 def _outcome_points(plan: TreatmentPlan) -> list[dict[str, Any]]:
@@ -365,93 +293,10 @@ def plan_page(plan_id: int) -> Any:
     return _plan_page(_plan(plan_id), [])
 
 
-def _remaining_proposal(plan: TreatmentPlan, remaining: int) -> planning.Proposal:
-    """The plan's not-yet-booked sessions, like its last phase, from the week after its last
-    counted session (or from tomorrow)."""
-    phase = plan.phases[-1]
-    zone = plan.location.zone
-    today = clock.utcnow().astimezone(zone).date()
-    counted = [s.appointment for s in progress.plan_sessions(plan) if s.sequence]
-    start = today + timedelta(days=1)
-    if counted:
-        last = counted[-1].starts_at.astimezone(zone).date()
-        start = max(start, last + timedelta(weeks=phase.interval_weeks) - timedelta(days=6))
-    return planning.propose_plan(
-        session_type_id=phase.session_type_id,
-        practitioner_id=plan.practitioner_id,
-        location_id=plan.location_id,
-        first_date=phase_first_date(start, phase.weekday),
-        wall_time=phase.local_time,
-        count=remaining,
-        interval_weeks=phase.interval_weeks,
-        actor=_actor(),
-        now=clock.utcnow(),
-        allow_other_practitioner=plan.allow_other_practitioner,
-    )
-
-
 @bp.route("/plans/<id:plan_id>/book", methods=["GET", "POST"])
 def plan_book(plan_id: int) -> Any:
-    """Book a plan's sessions not yet booked (after "extend", or ones left out): the same
-    proposal and all-or-none booking as a new plan, appended to this one."""
-    plan = _plan(plan_id)
-    counts = progress.progress(plan)
-    if plan.status != "active" or counts.remaining == 0:
-        flash("This plan has no sessions to book.")
-        return redirect(url_for("practitioner.plan_page", plan_id=plan.id))
-    form = PlanForm({}, [])
-    chosen: dict[int, str] = {}
-    status = 200
-    if request.method == "POST" and request.form.get("action") == "book":
-        starts, others = _chosen_starts(counts.remaining, form)
-        chosen = _chosen(counts.remaining)
-        if not form.errors:
-            try:
-                booked = planning.book_series(
-                    patient=plan.patient,
-                    practitioner_id=plan.practitioner_id,
-                    session_type_id=plan.phases[-1].session_type_id,
-                    starts=starts,
-                    goal=plan.goal,
-                    actor=_actor(),
-                    now=clock.utcnow(),
-                    base_url=base_url(),
-                    clinic_name=_clinic_name(),
-                    allow_other_practitioner=plan.allow_other_practitioner,
-                    others=others,
-                    secret=current_app.config["SECRET_KEY"],
-                    plan=plan,
-                )
-                db.session.commit()
-                flash(f"{len(booked.appointments)} more sessions booked.")
-                return redirect(url_for("practitioner.plan_page", plan_id=plan.id))
-            except SeriesConflict as conflict:
-                db.session.rollback()
-                plan = _plan(plan_id)
-                zone = plan.location.timezone
-                for start in conflict.conflicts:
-                    label = local_label(start, zone, with_date=True)
-                    form.errors.append(("sessions", f"{label} is no longer free: choose again"))
-                status = 409
-            except DomainError as error:
-                db.session.rollback()
-                plan = _plan(plan_id)
-                form.errors.append(("sessions", error.message))
-        if form.errors and status == 200:
-            status = 422
-    rows = _choices(_remaining_proposal(plan, counts.remaining))
-    return (
-        render_template(
-            "practitioner/plan_book.html",
-            plan=plan,
-            rows=rows,
-            chosen=chosen,
-            errors=form.errors,
-            offset=counts.total - counts.remaining,
-            of=counts.total,
-        ),
-        status,
-    )
+    """Book a plan's sessions not yet booked (reception's page does the same)."""
+    return book_remaining(_plan(plan_id), actor=_actor(), plan_endpoint="practitioner.plan_page")
 
 
 @bp.route("/plans/<id:plan_id>/change", methods=["POST"])

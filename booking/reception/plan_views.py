@@ -1,6 +1,7 @@
 """Reception's view of treatment plans (issue 17): a patient's plans from their record, the
-plan page (progress, sessions, scores: read-only, each read audited as `plan.read`), scores
-the patient gives at the desk (source reception), and the patient's change requests."""
+plan page (progress, sessions, scores: read-only, each read audited as `plan.read`), booking
+the plan's sessions not yet booked, scores the patient gives at the desk (source reception),
+and the patient's change requests."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from booking.domain.errors import DomainError, NotFound
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.models import OutcomeMeasure, TreatmentPlan, User
-from booking.plan_pages import plan_context
+from booking.plan_pages import book_remaining, plan_context
 from booking.reception.forms import DeskScoresForm
 from booking.reception.views import bp
 from booking.services.plans import patient_side, progress
@@ -52,6 +53,13 @@ def _page(plan: TreatmentPlan, form: DeskScoresForm, status: int = 200) -> Any:
 def plan_page(plan_id: int) -> Any:
     plan = _plan(plan_id)
     return _page(plan, DeskScoresForm(items=_items(plan)))
+
+
+@bp.route("/plans/<id:plan_id>/book", methods=["GET", "POST"])
+def plan_book(plan_id: int) -> Any:
+    """Book the plan's sessions not yet booked for the patient, as the practitioner can:
+    the same page, proposal and all-or-none series, booked (and audited) as the receptionist."""
+    return book_remaining(_plan(plan_id), actor=_actor(), plan_endpoint="reception.plan_page")
 
 
 @bp.route("/plans/<id:plan_id>/scores", methods=["POST"])

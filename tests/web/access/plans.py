@@ -4,7 +4,8 @@ API: as the appointment endpoints, managers only (admins 403, patients' and no t
 form-encoded POSTs are refused with 400 once the token passes. Plan 1 does not exist in the
 matrix's database, so reading it is 404 for those who may look. The practitioner pages answer
 only practitioners, and only for their own patients' plans; the patient's pages only the
-patient, and only for their own plans; reception's pages only receptionists. The emailed scores
+patient, and only for their own plans; reception's pages (reading, booking the rest of a plan)
+only receptionists. The emailed scores
 link answers anyone, and 404 for a session that is not a live plan session with that token.
 """
 
@@ -25,6 +26,7 @@ URL_ARGS: dict[str, dict[str, object]] = {
     "patient.plan_scores_question": {"plan_id": MISSING, "step": "pain"},
     "patient.plan_scores_check": {"plan_id": MISSING},
     "reception.plan_page": {"plan_id": MISSING},
+    "reception.plan_book": {"plan_id": MISSING},
     "reception.plan_scores": {"plan_id": MISSING},
     "reception.plan_request_done": {"plan_id": MISSING, "request_id": MISSING},
     "outcomes.start": {"appointment_id": MISSING, "token": "not-a-real-token"},
@@ -60,8 +62,11 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("patient.plan_scores_question", "POST"): only(P, 404),
     ("patient.plan_scores_check", "GET"): only(P, 404),
     ("patient.plan_scores_check", "POST"): only(P, 404),
-    # Reception: every plan, read-only apart from scores and change requests.
+    # Reception: every plan, read-only apart from booking its sessions not yet
+    # booked, scores and change requests.
     ("reception.plan_page", "GET"): only(R, 404),
+    ("reception.plan_book", "GET"): only(R, 404),
+    ("reception.plan_book", "POST"): only(R, 404),
     ("reception.plan_scores", "POST"): only(R, 404),
     ("reception.plan_request_done", "POST"): only(R, 404),
     # The emailed scores link: the token (then this browser's draft) is the key.
