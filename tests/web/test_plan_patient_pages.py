@@ -18,6 +18,7 @@ from booking.models import (
     Appointment,
     AuditEvent,
     Location,
+    OutboxMessage,
     OutcomeMeasure,
     OutcomeRecord,
     OutcomeSource,
@@ -353,3 +354,108 @@ def test_reception_reads_a_plan_and_records_scores_for_the_patient(
     html = desk.get(f"/reception/plans/{plans.mine}").get_data(as_text=True)
     assert "At reception" in html
     assert desk.get("/reception/plans/999").status_code == 404
+
+
+def _checked(html: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(session-\d)" type="radio" value="([^"]+)" checked', html))
+
+
+def _counts(client: FlaskClient, path: str) -> dict[str, str]:
+    return dict(re.findall(r'data-count="(\w+)">(\d+)<', client.get(path).get_data(as_text=True)))
+
+
+def test_reception_books_the_rest_of_an_extended_plan_all_or_none(
+    demo: Flask, plans: Plans, login_as: Callable[[str], FlaskClient]
+) -> None:
+    desk = login_as("receptionist")
+    plan_url = f"/reception/plans/{plans.mine}"
+    book_url = f"{plan_url}/book"
+    assert f'href="{book_url}"' not in desk.get(plan_url).get_data(as_text=True)
+    nothing = desk.get(book_url)  # all 3 sessions booked: back to the plan
+    assert (nothing.status_code, nothing.headers["Location"]) == (302, plan_url)
+
+    mei = login_as("practitioner")  # the plan's practitioner extends it by 3
+    mei_token = _csrf(mei, f"/practitioner/plans/{plans.mine}")
+    change = f"/practitioner/plans/{plans.mine}/change"
+    extended = mei.post(change, data={"action": "extend", "count": "3", "csrf_token": mei_token})
+    assert extended.status_code == 302
+    assert f'href="{book_url}"' in desk.get(plan_url).get_data(as_text=True)
+
+    offer = desk.get(book_url)
+    assert offer.status_code == 200
+    page = text(offer)
+    assert "Treatment plan with Mei Lin Chen" in page
+    assert "Session 4 of 6: " in page
+    assert "Session 6 of 6: " in page
+    html = offer.get_data(as_text=True)
+    assert f'href="{plan_url}"' in html  # back to reception's plan page
+    choices = _checked(html)
+    assert len(choices) == 3
+    token = csrf_from(html)
+
+    with demo.app_context():  # someone takes session 5's time before the desk books
+        taken = datetime.fromisoformat(choices["session-2"].partition("|")[0])
+        mei_row = db.session.scalar(
+            select(Practitioner).where(Practitioner.display_name == "Mei Lin Chen")
+        )
+        assert mei_row is not None
+        make_appointment(
+            starts_at=taken,
+            practitioner=mei_row,
+            location=db.session.scalar(select(Location).where(Location.slug == "islington")),
+            session_type=db.session.scalar(
+                select(SessionType).where(SessionType.slug == "follow-up-acupuncture")
+            ),
+            patient=make_patient(given_name="Quick", family_name="Caller"),
+        )
+        db.session.commit()
+        booked_before = db.session.scalar(select(func.count(PlanAppointment.appointment_id)))
+        mails_before = db.session.scalar(select(func.count(OutboxMessage.id)))
+
+    refused = desk.post(book_url, data={**choices, "action": "book", "csrf_token": token})
+    assert refused.status_code == 409
+    assert "is no longer free: choose again" in error_summary(refused)
+    html = refused.get_data(as_text=True)
+    again = _checked(html)  # the other choices kept; session 5 to choose again, without the
+    assert again == {k: v for k, v in choices.items() if k != "session-2"}  # taken time
+    offered = re.findall(r'name="session-2" type="radio" value="([^"]+)"', html)
+    assert choices["session-2"] not in offered
+    again["session-2"] = offered[0]
+    with demo.app_context():  # nothing of the series was booked, no email
+        assert db.session.scalar(select(func.count(PlanAppointment.appointment_id))) == (
+            booked_before
+        )
+        assert db.session.scalar(select(func.count(OutboxMessage.id))) == mails_before
+    assert _counts(desk, plan_url) == {"total": "6", "done": "0", "booked": "3", "remaining": "3"}
+
+    done = desk.post(book_url, data={**again, "action": "book", "csrf_token": token})
+    assert (done.status_code, done.headers["Location"]) == (302, plan_url)
+    assert _counts(desk, plan_url) == {"total": "6", "done": "0", "booked": "6", "remaining": "0"}
+    with demo.app_context():
+        bodies = db.session.scalars(
+            select(OutboxMessage.body_text).where(OutboxMessage.kind == "plan.booked")
+        ).all()
+        assert len(bodies) == 1  # one email for the three sessions
+        assert all(f"Session {k} of 6: " in bodies[0] for k in (4, 5, 6))
+        assert "Session 1 of" not in bodies[0]
+        actors = db.session.scalars(
+            select(AuditEvent.actor_role).where(
+                AuditEvent.action == "appointment.book", AuditEvent.detail == f"plan {plans.mine}"
+            )
+        ).all()
+        assert actors == ["receptionist"] * 3
+    assert desk.get(book_url).status_code == 302  # nothing left to book
+
+    # The practitioner's own page still books the rest of their plan.
+    mei.post(change, data={"action": "extend", "count": "1", "csrf_token": mei_token})
+    theirs = mei.get(f"/practitioner/plans/{plans.mine}/book")
+    assert "Session 7 of 7: " in text(theirs)
+    assert f'href="/practitioner/plans/{plans.mine}"' in theirs.get_data(as_text=True)
+    last = _checked(theirs.get_data(as_text=True))
+    token = csrf_from(theirs.get_data(as_text=True))
+    own = mei.post(
+        f"/practitioner/plans/{plans.mine}/book",
+        data={**last, "action": "book", "csrf_token": token},
+    )
+    assert (own.status_code, own.headers["Location"]) == (302, f"/practitioner/plans/{plans.mine}")
+    assert _counts(desk, plan_url)["booked"] == "7"

@@ -5,8 +5,8 @@ form-encoded POSTs are refused with 400 once the token passes. Plan 1 does not e
 matrix's database, so reading it is 404 for those who may look. The practitioner pages answer
 only practitioners, and only for their own patients' plans; the patient's pages only the
 patient, and only for their own plans; reception's pages (reading, booking the rest of a plan)
-only receptionists. The emailed scores
-link answers anyone, and 404 for a session that is not a live plan session with that token.
+only receptionists. The emailed scores link answers anyone, and 404 for a session that is not a
+live plan session with that token.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("patient.plan_scores_question", "POST"): only(P, 404),
     ("patient.plan_scores_check", "GET"): only(P, 404),
     ("patient.plan_scores_check", "POST"): only(P, 404),
-    # Reception: every plan, read-only apart from booking its sessions not yet
-    # booked, scores and change requests.
+    # Reception: every plan, read-only apart from booking its remaining sessions, scores
+    # and change requests.
     ("reception.plan_page", "GET"): only(R, 404),
     ("reception.plan_book", "GET"): only(R, 404),
     ("reception.plan_book", "POST"): only(R, 404),
