@@ -1,7 +1,7 @@
 """The patient's and reception's plan pages in Chromium (issue 17): axe at 1280 and 320 px on
 the patient's plan page, a score question (empty and refused), check answers, "request a
-change" and reception's plan page; then the patient sends a score with the keyboard alone and
-JavaScript off."""
+change", reception's plan page and its "book the rest of the plan" page; then the patient
+sends a score with the keyboard alone and JavaScript off."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ GOAL = "Carry the shopping home"
 @pytest.fixture
 def alex_plan(live_app: Flask) -> Iterator[int]:
     """An active pain 0-10 plan of Alex Morgan (the demo patient account): two sessions to
-    come at 7am (outside the other browser tests' times), two scores already. Removed after,
-    audit rows apart (append-only)."""
+    come at 7am (outside the other browser tests' times), a third not booked yet, two scores
+    already. Removed after, audit rows apart (append-only)."""
     today = datetime.now(UTC).astimezone(LONDON).date()
     with live_app.app_context():
         alex = db.session.scalars(select(PatientProfile).order_by(PatientProfile.id)).first()
@@ -85,7 +85,7 @@ def alex_plan(live_app: Flask) -> Iterator[int]:
             PlanPhase(
                 position=1,
                 session_type_id=FOLLOW_UP,
-                count=2,
+                count=3,
                 interval_weeks=1,
                 weekday=rows[0].starts_at.astimezone(LONDON).weekday(),
                 local_time=time(7),
@@ -148,13 +148,17 @@ def test_patient_and_reception_plan_pages(page_factory: Any, alex_plan: int) -> 
         desk = _sign_in(page_factory, "receptionist", width)
         desk.goto(f"/reception/plans/{alex_plan}")
         check_page(desk)
+        desk.get_by_role("link", name="Book the 1 plan session not yet booked").click()
+        desk.wait_for_url(f"**/reception/plans/{alex_plan}/book")
+        assert "Session 3 of 3" in desk.locator("main").inner_text()
+        check_page(desk)
 
     # The journey, keyboard alone with JavaScript off: account -> plan -> score -> send.
     page = _sign_in(page_factory, "patient", 1280, js=False)
     press_until(page, GOAL)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert "Session 1 of 2" in page.locator("main").inner_text()
+    assert "Session 1 of 3" in page.locator("main").inner_text()
     press_until(page, "Send your scores")
     with page.expect_navigation():
         page.keyboard.press("Enter")
