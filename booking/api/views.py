@@ -315,8 +315,11 @@ def create_appointment() -> Response:
         clinic_name=_clinic_name(),
     )
     appointment = booked.appointment
+    # Read before the commit: touching the expired row afterwards would open a new
+    # transaction (on SQLite another BEGIN IMMEDIATE, queueing for the write lock again).
+    location = f"{request.path}/{appointment.id}"
     response = _finish(_appointment_json(appointment), 201)
-    response.headers["Location"] = f"{request.path}/{appointment.id}"
+    response.headers["Location"] = location
     return response
 
 
@@ -476,8 +479,9 @@ def create_plan() -> Response:
             conflicts=[schemas.instant(start, zone) for start in conflict.conflicts],
         )
     db.session.flush()
+    location = f"{request.path}/{booked.plan.id}"  # before the commit expires the row
     response = _finish(_plan_json(booked.plan), 201)
-    response.headers["Location"] = f"{request.path}/{booked.plan.id}"
+    response.headers["Location"] = location
     return response
 
 

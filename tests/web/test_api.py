@@ -412,6 +412,37 @@ def test_booking_returns_201_with_the_appointment(
         assert actions == ["appointment.book"]
 
 
+def test_a_booking_runs_nothing_after_its_commit(
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
+) -> None:
+    """The answer is built before the commit: a read of the expired row afterwards would open
+    a second transaction (on SQLite a second BEGIN IMMEDIATE, queueing for the write lock)."""
+    from sqlalchemy import event
+
+    with demo.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
+        seen.append(text)
+
+    def commit(_conn: Any) -> None:
+        seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        response = book(api, tokens, booking_body(ids))
+        assert response.status_code == 201, response.get_json()
+        assert response.headers["Location"] == f"/api/v1/appointments/{response.json['id']}"
+        mine = app_only(seen)
+        assert "COMMIT" in mine
+        assert mine[len(mine) - mine[::-1].index("COMMIT") :] == []
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+
+
 def test_booking_an_existing_patient_by_id(
     demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
