@@ -271,6 +271,36 @@ def test_availability_lists_sessions_with_offsets(api: FlaskClient, ids: Demo) -
     assert [i["start"] for i in items] == sorted(i["start"] for i in items)
 
 
+def test_a_warm_answer_reads_only_the_stamps_and_follows_a_zone_change(
+    demo: Flask, api: FlaskClient, ids: Demo
+) -> None:
+    """Zones are kept per worker under the clinic-wide stamp, which a location write bumps."""
+    from booking.models import Location
+
+    assert (
+        availability(api, ids, practitioner_id=ids.mei, location_id=ids.islington).status_code
+        == 200
+    )
+    with count_queries(demo) as statements:
+        items = conforms(
+            availability(api, ids, practitioner_id=ids.mei, location_id=ids.islington),
+            "/availability",
+        )["items"]
+    assert items
+    assert items[0]["start"].endswith("+00:00")
+    mine = [s for s in app_only(statements) if not s.lstrip().upper().startswith("BEGIN")]
+    assert len(mine) == 1, mine
+    assert "availability_version" in mine[0]
+    with demo.app_context():
+        db.session.get_one(Location, ids.islington).timezone = "Europe/Paris"
+        db.session.commit()
+    items = conforms(
+        availability(api, ids, practitioner_id=ids.mei, location_id=ids.islington), "/availability"
+    )["items"]
+    assert items
+    assert all(i["start"].endswith("+01:00") for i in items)
+
+
 def test_summer_times_carry_the_summer_offset(api: FlaskClient, ids: Demo) -> None:
     response = availability(
         api, ids, practitioner_id=ids.mei, **{"from": "2027-04-07", "to": "2027-04-07"}
