@@ -173,11 +173,13 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
-def _appointment_json(appointment: Appointment) -> dict[str, Any]:
+def _appointment_json(appointment: Appointment, *, in_no_plan: bool = False) -> dict[str, Any]:
+    """The appointment's JSON; `in_no_plan` skips the "session k of N" query for a booking
+    just made by `book_directly` (plans book through POST /plans, so it belongs to none)."""
     return schemas.appointment_json(
         appointment,
         api_catalogue.location_zone(appointment.location_id),
-        plan_progress.sequence_of([appointment.id]).get(appointment.id),
+        None if in_no_plan else plan_progress.sequence_of([appointment.id]).get(appointment.id),
     )
 
 
@@ -315,8 +317,11 @@ def create_appointment() -> Response:
         clinic_name=_clinic_name(),
     )
     appointment = booked.appointment
-    response = _finish(_appointment_json(appointment), 201)
-    response.headers["Location"] = f"{request.path}/{appointment.id}"
+    # Read before the commit: touching the expired row afterwards would open a new
+    # transaction (on SQLite another BEGIN IMMEDIATE, queueing for the write lock again).
+    location = f"{request.path}/{appointment.id}"
+    response = _finish(_appointment_json(appointment, in_no_plan=True), 201)
+    response.headers["Location"] = location
     return response
 
 
@@ -476,8 +481,9 @@ def create_plan() -> Response:
             conflicts=[schemas.instant(start, zone) for start in conflict.conflicts],
         )
     db.session.flush()
+    location = f"{request.path}/{booked.plan.id}"  # before the commit expires the row
     response = _finish(_plan_json(booked.plan), 201)
-    response.headers["Location"] = f"{request.path}/{booked.plan.id}"
+    response.headers["Location"] = location
     return response
 
 

@@ -271,6 +271,36 @@ def test_availability_lists_sessions_with_offsets(api: FlaskClient, ids: Demo) -
     assert [i["start"] for i in items] == sorted(i["start"] for i in items)
 
 
+def test_a_warm_answer_reads_only_the_stamps_and_follows_a_zone_change(
+    demo: Flask, api: FlaskClient, ids: Demo
+) -> None:
+    """Zones are kept per worker under the clinic-wide stamp, which a location write bumps."""
+    from booking.models import Location
+
+    assert (
+        availability(api, ids, practitioner_id=ids.mei, location_id=ids.islington).status_code
+        == 200
+    )
+    with count_queries(demo) as statements:
+        items = conforms(
+            availability(api, ids, practitioner_id=ids.mei, location_id=ids.islington),
+            "/availability",
+        )["items"]
+    assert items
+    assert items[0]["start"].endswith("+00:00")
+    mine = [s for s in app_only(statements) if not s.lstrip().upper().startswith("BEGIN")]
+    assert len(mine) == 1, mine
+    assert "availability_version" in mine[0]
+    with demo.app_context():
+        db.session.get_one(Location, ids.islington).timezone = "Europe/Paris"
+        db.session.commit()
+    items = conforms(
+        availability(api, ids, practitioner_id=ids.mei, location_id=ids.islington), "/availability"
+    )["items"]
+    assert items
+    assert all(i["start"].endswith("+01:00") for i in items)
+
+
 def test_summer_times_carry_the_summer_offset(api: FlaskClient, ids: Demo) -> None:
     response = availability(
         api, ids, practitioner_id=ids.mei, **{"from": "2027-04-07", "to": "2027-04-07"}
@@ -410,6 +440,37 @@ def test_booking_returns_201_with_the_appointment(
             )
         ).all()
         assert actions == ["appointment.book"]
+
+
+def test_a_booking_runs_nothing_after_its_commit(
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
+) -> None:
+    """The answer is built before the commit: a read of the expired row afterwards would open
+    a second transaction (on SQLite a second BEGIN IMMEDIATE, queueing for the write lock)."""
+    from sqlalchemy import event
+
+    with demo.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
+        seen.append(text)
+
+    def commit(_conn: Any) -> None:
+        seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        response = book(api, tokens, booking_body(ids))
+        assert response.status_code == 201, response.get_json()
+        assert response.headers["Location"] == f"/api/v1/appointments/{response.json['id']}"
+        mine = app_only(seen)
+        assert "COMMIT" in mine
+        assert mine[len(mine) - mine[::-1].index("COMMIT") :] == []
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
 
 
 def test_booking_an_existing_patient_by_id(

@@ -10,8 +10,10 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -123,13 +125,14 @@ class FreeTimes:
 
     parts: list[tuple[int, tuple[Slot, ...]]]
     etag: str
+    clinic_version: int | None = None
 
     def times(self) -> list[PlacedSlot]:
         """Every part's slots with its location and zone, in (start, practitioner, place) order."""
         shown = [(place, slots) for place, slots in self.parts if slots]
         if not shown:
             return []
-        zones = location_zones_of([place for place, _ in shown])
+        zones = location_zones_of([place for place, _ in shown], self.clinic_version)
         found = [PlacedSlot(place, zones[place], s) for place, slots in shown for s in slots]
         if len(shown) > 1:
             found.sort(key=lambda p: p.sort_key)
@@ -170,6 +173,7 @@ def free_times(
         raise NotFound("That session type does not exist.")
     parts: list[tuple[int, tuple[Slot, ...]]] = []
     tags: list[str] = []
+    clinic_version: int | None = None
     for place in places:
         query = AvailabilityQuery(
             session_type_id=session_type_id,
@@ -181,13 +185,36 @@ def free_times(
         answer = cached_slots(query, now=now)
         tags.append(answer.etag)
         parts.append((place, answer.slots))
-    return FreeTimes(parts, hashlib.sha256("|".join(tags).encode()).hexdigest()[:32])
+        clinic_version = answer.clinic_version
+    etag = hashlib.sha256("|".join(tags).encode()).hexdigest()[:32]
+    return FreeTimes(parts, etag, clinic_version)
 
 
-def location_zones_of(location_ids: list[int]) -> dict[int, ZoneInfo]:
-    return {
+# Locations' zones kept per app, keyed by the clinic-wide availability stamp that any write to
+# `location` bumps in its own transaction (the s22cache triggers): a read whose stamps were
+# read in this transaction never sees a zone older than them. Issue 22: the zone query was
+# the one query an availability answer ran after its (cached) stamps.
+_ZONES = "meridian.location_zones"
+_ZONES_KEPT = 4096
+
+
+def location_zones_of(
+    location_ids: list[int], clinic_version: int | None = None
+) -> dict[int, ZoneInfo]:
+    """The zones of `location_ids`; from memory when `clinic_version` (the 'c' stamp) is known."""
+    kept: dict[tuple[int, int], ZoneInfo] = current_app.extensions.setdefault(_ZONES, {})
+    if clinic_version is not None:
+        found = {i: kept.get((clinic_version, i)) for i in location_ids}
+        if all(zone is not None for zone in found.values()):
+            return cast(dict[int, ZoneInfo], found)
+    zones = {
         row.id: ZoneInfo(row.timezone)
         for row in db.session.execute(
             select(Location.id, Location.timezone).where(Location.id.in_(location_ids))
         )
     }
+    if clinic_version is not None:
+        if len(kept) > _ZONES_KEPT:
+            kept.clear()
+        kept.update({(clinic_version, i): zone for i, zone in zones.items()})
+    return zones

@@ -35,11 +35,17 @@ _offers = practitioner_session_type
 
 @dataclass(frozen=True)
 class CachedSlots:
-    """An answer, the instant it stops being right without a write, and its ETag."""
+    """An answer, the instant it stops being right without a write, its ETag and stamps."""
 
     slots: tuple[Slot, ...]
     until: datetime
     etag: str
+    stamp: Stamp = ()
+
+    @property
+    def clinic_version(self) -> int | None:
+        """The clinic-wide stamp (bumped by any write to locations, the clinic, types…)."""
+        return next((version for kind, _, version in self.stamp if kind == "c"), None)
 
 
 @lru_cache(maxsize=2)
@@ -106,7 +112,7 @@ def cached_slots(query: AvailabilityQuery, *, now: datetime) -> CachedSlots:
         store.put(key, entry, now)
     until, found = entry
     etag = hashlib.sha256(f"{key}|{until.isoformat()}".encode()).hexdigest()[:32]
-    return CachedSlots(found, until, etag)
+    return CachedSlots(found, until, etag, stamp)
 
 
 def _key(query: AvailabilityQuery, stamp: Stamp) -> str:
