@@ -85,3 +85,26 @@ def test_the_store_is_bounded(sqlite_app: Flask, monkeypatch: Any) -> None:
         for n in range(10):
             _form(label=f"Type {n}").session_type()
         assert len(sqlite_app.extensions[widgets.EXTENSION]) <= 3
+
+
+def test_a_typed_value_is_escaped_into_the_kept_input_and_never_kept(sqlite_app: Flask) -> None:
+    from booking.book.forms import NameForm
+
+    def fresh(field: Any) -> str:
+        widget = field.widget
+        params = widget.map_gov_params(field, id=field.id, type="text", value=field._value())
+        return str(GovFormBase.render(widget, params))
+
+    with sqlite_app.test_request_context("/book/name", method="POST"):
+        sqlite_app.extensions.pop(widgets.EXTENSION, None)
+        for typed in ("Ada", 'O"Brien <b>&amp;', ""):
+            form = NameForm(
+                formdata=MultiDict({"given_name": typed, "family_name": "Lovelace"}),
+                meta={"csrf": False},
+            )
+            assert str(form.given_name()) == fresh(form.given_name)
+        kept = repr(sqlite_app.extensions[widgets.EXTENSION])
+        assert "Ada" not in kept
+        assert "Brien" not in kept
+        assert "Lovelace" not in kept
+        assert "&#34;Brien &lt;b&gt;&amp;amp;" in str(form.given_name(value='"Brien <b>&amp;'))
