@@ -40,6 +40,7 @@ for folder in (str(ROOT), str(HERE)):
     if folder not in sys.path:
         sys.path.insert(0, folder)
 
+from _common import HELLO_TARGET  # noqa: E402
 from api_load import UNLIMITED, Workload, gunicorn, request, run_wrk  # noqa: E402
 
 WORKERS = 2
@@ -142,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cache_url:
             after_env["BOOKING_CACHE_URL"] = args.cache_url
         sides.append(("after", ROOT, after_env))
-        with gunicorn("hello", "api_load:hello()", env, WORKERS, folder, HERE) as hello:
+        with gunicorn("hello", HELLO_TARGET, env, WORKERS, folder, ROOT) as hello:
             hello_load = Workload("hello", "GET", ["/"])
             first_hello = measure(hello.port, hello_load, args.seconds, folder)
             for side, checkout, side_env in sides:
@@ -156,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "GET",
                         [path],
                         [],
-                        {"If-None-Match": tag.replace('"', '\\"')},
+                        {"If-None-Match": tag},  # _common.lua_string escapes it
                     )
                     results[f"{side}_revalidate"] = measure(app.port, again, args.seconds, folder)
             last_hello = measure(hello.port, hello_load, args.seconds, folder)

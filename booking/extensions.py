@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import Babel
@@ -47,6 +48,13 @@ class AvailabilityCache:
     def store(self) -> SlotStore:
         store: SlotStore = current_app.extensions["availability_cache"]
         return store
+
+    @property
+    def zones(self) -> dict[Any, Any]:
+        """This app's locations' zones by (clinic stamp, location id): see
+        booking.services.api.catalogue.location_zones_of."""
+        kept: dict[Any, Any] = current_app.extensions.setdefault("meridian.location_zones", {})
+        return kept
 
 
 availability_cache = AvailabilityCache()

@@ -13,13 +13,12 @@ from datetime import date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from booking.domain.errors import NotFound
 from booking.domain.scheduling.values import Slot
-from booking.extensions import db
+from booking.extensions import availability_cache, db
 from booking.models import Clinic, Location, Practitioner, SessionType, WorkingHours
 from booking.services.api.booking import working_location_ids
 from booking.services.booking.availability import AvailabilityQuery
@@ -194,7 +193,6 @@ def free_times(
 # `location` bumps in its own transaction (the s22cache triggers): a read whose stamps were
 # read in this transaction never sees a zone older than them. Issue 22: the zone query was
 # the one query an availability answer ran after its (cached) stamps.
-_ZONES = "meridian.location_zones"
 _ZONES_KEPT = 4096
 
 
@@ -202,7 +200,7 @@ def location_zones_of(
     location_ids: list[int], clinic_version: int | None = None
 ) -> dict[int, ZoneInfo]:
     """The zones of `location_ids`; from memory when `clinic_version` (the 'c' stamp) is known."""
-    kept: dict[tuple[int, int], ZoneInfo] = current_app.extensions.setdefault(_ZONES, {})
+    kept: dict[tuple[int, int], ZoneInfo] = availability_cache.zones
     if clinic_version is not None:
         found = {i: kept.get((clinic_version, i)) for i in location_ids}
         if all(zone is not None for zone in found.values()):
