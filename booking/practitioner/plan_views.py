@@ -14,13 +14,11 @@ from datetime import date, time
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from booking import clock
 from booking.domain.errors import DomainError, SeriesConflict
 from booking.domain.formatting import format_date
-from booking.domain.plans.chart import Point, line_chart, score_text
 from booking.domain.plans.planner import phase_first_date
 from booking.domain.scheduling.values import local_label
 from booking.extensions import db
@@ -31,7 +29,15 @@ from booking.models import (
     PlanPhase,
     TreatmentPlan,
 )
-from booking.plan_pages import book_remaining, choices, chosen, chosen_starts, conflict_errors
+from booking.plan_pages import (
+    book_remaining,
+    chart,
+    choices,
+    chosen,
+    chosen_starts,
+    conflict_errors,
+    outcome_points,
+)
 from booking.practitioner.calendar_views import _actor, _clinic_name
 from booking.practitioner.views import _me, bp
 from booking.services.clinic import care
@@ -234,19 +240,6 @@ def plan_new(patient_id: int) -> Any:
     )
 
 
-def _outcome_points(plan: TreatmentPlan) -> list[dict[str, Any]]:
-    zone = plan.location.zone
-    return [
-        {
-            "date": f"{r.recorded_at.astimezone(zone):%-d %b}",
-            "measure": "PEG-3" if r.measure == OutcomeMeasure.peg3 else "Pain 0-10",
-            "score": score_text(r.score),
-            "raw": r.score,
-        }
-        for r in progress.outcomes(plan)
-    ]
-
-
 def _next_review(
     sessions: list[progress.PlanSession], reviews: set[int], scored: set[int | None]
 ) -> int | None:
@@ -260,13 +253,7 @@ def _next_review(
 def _plan_page(plan: TreatmentPlan, errors: list[tuple[str, str]], status: int = 200) -> Any:
     sessions = progress.plan_sessions(plan)
     reviews = review_numbers(plan)
-    points = _outcome_points(plan)
-    chart = Markup(  # noqa: S704 - built by line_chart, which escapes every text it writes
-        line_chart(
-            [Point(p["date"], p["raw"]) for p in points],
-            title=f"Outcome scores for this plan, 0 to 10, {len(points)} measurements",
-        )
-    )
+    points = outcome_points(plan)
     return (
         render_template(
             "practitioner/plan.html",
@@ -274,7 +261,7 @@ def _plan_page(plan: TreatmentPlan, errors: list[tuple[str, str]], status: int =
             sessions=sessions,
             counts=progress.progress(plan, sessions),
             points=points,
-            chart=chart,
+            chart=chart(points),
             reviews=reviews,
             next_review=_next_review(
                 sessions, reviews, {r.appointment_id for r in progress.outcomes(plan)}

@@ -246,10 +246,9 @@ SAFE_ALLOWLIST = {
     # segno's SVG of the enrolment QR code: built from our own otpauth URI, no page input
     # (booking/auth/two_step_views.py)
     ("templates/auth/two_step_setup.html", "qr_svg | safe"),
-    # the plan page's outcome chart: SVG built by booking/domain/plans/chart.py from numbers
-    # and dates, every text in it passed through html.escape
-    ("booking/practitioner/plan_views.py", "Markup("),
-    # the same chart on the patient's and reception's plan pages (booking/plan_pages.py)
+    # the plan pages' outcome chart (practitioner, patient, reception: booking/plan_pages.py):
+    # SVG built by booking/domain/plans/chart.py from numbers and dates, every text in it
+    # passed through html.escape
     ("booking/plan_pages.py", "Markup("),
 }
 _MARKED_SAFE = re.compile(r"[\w.]+\s*\|\s*safe\b|Markup\(|autoescape\s+false|\|\s*unescape")
