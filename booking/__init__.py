@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(
@@ -82,6 +83,10 @@ def create_app(
     register_blueprints(app)
     errors.register(app)
     cli.register(app)
+    if app.config["PROXY_HOPS"]:
+        # Only the client address: gunicorn already takes X-Forwarded-Proto from
+        # FORWARDED_ALLOW_IPS, and the Host header is checked against TRUSTED_HOSTS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])  # type: ignore[method-assign]
     return app
 
 

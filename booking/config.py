@@ -36,6 +36,12 @@ class Defaults:
     # (docs/deploy.md): psycopg then never prepares statements on the server, since the next
     # transaction may run on another server connection that does not know them.
     PGBOUNCER = False
+    # How many proxies in front append to X-Forwarded-For (nginx on the same host: 1). With 0
+    # the header is ignored and the client address is the socket's (or the PROXY protocol's,
+    # docs/deploy.md): per-address rate limits and audit rows then see the real client only
+    # when no header-forwarding proxy sits in between. Never more than the real count: a
+    # client could then choose its own address by sending the header.
+    PROXY_HOPS = 0
     MAX_CONTENT_LENGTH = 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
@@ -92,6 +98,9 @@ def finish_config(config: dict[str, Any]) -> None:
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not config.get("BASE_URL") and not is_production(config):
         config["BASE_URL"] = DEVELOPMENT_BASE_URL
+    hops = config.get("PROXY_HOPS") or 0
+    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+        sys.exit("Meridian: BOOKING_PROXY_HOPS must be a whole number of proxies, 0 or more.")
     hosts = config.get("TRUSTED_HOSTS")
     if isinstance(hosts, str):  # BOOKING_TRUSTED_HOSTS="a.example, b.example"
         hosts = re.split(r"[\s,]+", hosts)

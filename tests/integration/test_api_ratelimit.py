@@ -53,6 +53,42 @@ def test_the_fourth_request_from_one_address_is_429(limited: Flask) -> None:
     assert other.status_code == 200
 
 
+def _from(app: Flask, forwarded_for: str) -> int:
+    """A request arriving from the local proxy on behalf of `forwarded_for`."""
+    response = app.test_client().get(
+        "/api/v1/locations",
+        headers={"X-Forwarded-For": forwarded_for},
+        environ_overrides={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    return response.status_code
+
+
+def test_behind_one_proxy_each_client_has_its_own_budget(
+    engine_name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """nginx in front (docs/operations.md): the proxy's address must not be everyone's."""
+    config = {"API_RATELIMIT_PER_IP": "3/minute", "PROXY_HOPS": 1}
+    with make_app(engine_name, tmp_path, request, **config) as app:
+        seed_demo(app)
+        assert [_from(app, "198.51.100.1") for _ in range(4)] == [200, 200, 200, 429]
+        # Another client behind the same proxy; a forged first hop does not count.
+        assert _from(app, "203.0.113.9, 198.51.100.2") == 200
+
+
+def test_without_proxy_hops_a_forwarded_for_header_is_ignored(limited: Flask) -> None:
+    """The default trusts no header: a client cannot pick a fresh address per request."""
+    statuses = [_from(limited, f"198.51.100.{n}") for n in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_proxy_hops_must_be_a_whole_number(tmp_path: Path) -> None:
+    from booking.config import finish_config
+
+    for bad in (-1, "1", 1.5, True):
+        with pytest.raises(SystemExit, match="BOOKING_PROXY_HOPS"):
+            finish_config({"PROXY_HOPS": bad, "TESTING": True})
+
+
 def test_each_token_has_its_own_budget(limited: Flask) -> None:
     tokens = make_tokens(limited)
     addresses = iter(f"192.0.2.{n}" for n in range(10, 40))
