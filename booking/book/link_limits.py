@@ -1,12 +1,15 @@
 """Rate limits on the pages that email a link on request: `/manage-link`, `/book/find-you`,
-`/auth/forgot-password` and `/auth/create-account`.
+`/auth/forgot-password` and `/auth/create-account`; and on `/waitlist/join` without an
+account, which makes a guest profile and later emails offers to the address it is given.
 
 Anyone can ask for a link to be sent to any address, so these pages share two budgets on
 the limiter's shared store (issues 13, 19):
 
 - per IP: too many POSTs answer the 429 page;
 - per address: over budget, the page answers exactly as if the link had gone, and nothing
-  is sent, so the answer reveals nothing about the address.
+  is sent, so the answer reveals nothing about the address. The waitlist page says plainly
+  that the address has joined too often (any address can be over budget, so this tells
+  nothing about accounts) and saves nothing.
 
 The address is counted in a `before_request` hook, before the view opens its own database
 transaction (on SQLite the store's short write would otherwise wait behind it).
@@ -34,7 +37,13 @@ from booking.services.platform.tokens import token_hash
 DEFAULT_EMAIL_LINK_RATELIMIT_PER_ADDRESS = "5/hour"
 DEFAULT_EMAIL_LINK_RATELIMIT_PER_IP = "20/minute"
 EMAIL_LINK_ENDPOINTS = frozenset(
-    {"manage.link", "book.find_you", "auth.forgot_password", "auth.create_account"}
+    {
+        "manage.link",
+        "book.find_you",
+        "auth.forgot_password",
+        "auth.create_account",
+        "waitlist.join",
+    }
 )
 
 

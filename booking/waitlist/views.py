@@ -8,7 +8,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 
 from booking import clock
-from booking.domain.errors import NotFound
+from booking.book.link_limits import email_link_ip_limit, may_send_to_address, register
+from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.links import base_url
@@ -20,6 +21,7 @@ from booking.waitlist.forms import GuestWaitlistForm, WaitlistForm
 
 bp = Blueprint("waitlist", __name__)
 guard(bp, roles=None)  # the token in the link is the key
+register(bp)  # guests joining share the emailed-link pages' budgets
 
 
 def _taken(offer: WaitlistOffer, status: int = 200) -> Any:
@@ -76,6 +78,7 @@ def offer(token: str) -> Any:
 
 
 @bp.route("/waitlist/join", methods=["GET", "POST"])
+@email_link_ip_limit
 def join() -> Any:
     """Join without an account (the "no times" page links here); patients use their own page."""
     if current_user.is_authenticated and current_user.role == Role.patient:
@@ -93,6 +96,12 @@ def join() -> Any:
 
 def _guest(form: WaitlistForm) -> PatientProfile:
     assert isinstance(form, GuestWaitlistForm)  # noqa: S101 - this page's own form
+    if not may_send_to_address():
+        raise InvalidInput(
+            "This email address has joined the waitlist too many times in the last hour. "
+            "Try again later, or phone the clinic.",
+            field="email",
+        )
     return entries.guest_patient(
         given_name=form.given_name.data or "",
         family_name=form.family_name.data or "",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,9 +21,18 @@ from booking.book.link_limits import (
     DEFAULT_EMAIL_LINK_RATELIMIT_PER_IP,
 )
 from booking.extensions import db
-from booking.models import OutboxMessage
+from booking.models import OutboxMessage, WaitlistEntry
 from tests.conftest import csrf_from, make_app, seed_demo
-from tests.web.booking_helpers import Clock, book, demo_ids, hold, post, text, to_time
+from tests.web.booking_helpers import (
+    Clock,
+    book,
+    demo_ids,
+    error_summary,
+    hold,
+    post,
+    text,
+    to_time,
+)
 
 JO = "jo@example.com"  # the address `book` books with
 
@@ -223,3 +233,60 @@ def test_the_old_link_can_still_cancel_after_a_new_one_is_asked_for(
     assert response.status_code == 303
     assert response.headers["Location"] == f"/manage/{old}/done"
     assert "Session cancelled" in text(client.get(f"/manage/{old}/done"))
+
+
+# ---- Joining the waitlist without an account --------------------------------------------------
+
+
+def guest_joins(client: FlaskClient, app: Flask, email: str, name: str) -> Any:
+    ids = demo_ids(app)
+    path = f"/waitlist/join?session_type={ids.first_type}&location={ids.islington}"
+    token = csrf_from(client.get(path).get_data(as_text=True))
+    return client.post(
+        path,
+        data={
+            "csrf_token": token,
+            "given_name": name,
+            "family_name": "Guest",
+            "email": email,
+            "session_type": str(ids.first_type),
+            "location": str(ids.islington),
+            "practitioner": "any",
+            "weekdays": ["2"],
+            "day_parts": ["morning"],
+        },
+    )
+
+
+def waitlist_entries(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(WaitlistEntry.id)))
+
+
+def test_the_sixth_guest_waitlist_join_for_one_address_is_refused_and_saves_nothing(
+    limited: Flask, clock: Clock
+) -> None:
+    """Each join with a new name makes a guest profile that is later emailed offers."""
+    client = limited.test_client()
+    for n in range(5):
+        assert guest_joins(client, limited, "target@example.com", f"Name{n}").status_code == 303
+    assert waitlist_entries(limited) == 5
+
+    refused = guest_joins(client, limited, "target@example.com", "Name5")
+
+    assert refused.status_code == 200
+    assert "joined the waitlist too many times" in error_summary(refused)
+    assert waitlist_entries(limited) == 5
+    # Another address is not affected.
+    assert guest_joins(client, limited, "someone@example.com", "Sam").status_code == 303
+
+
+def test_guest_waitlist_joins_share_the_per_ip_budget(limited: Flask, clock: Clock) -> None:
+    client = limited.test_client()
+    for n in range(20):
+        assert ask_for_link(client, f"guess{n}@example.com").status_code == 303
+
+    refused = guest_joins(client, limited, "new@example.com", "Robin")
+
+    assert refused.status_code == 429
+    assert waitlist_entries(limited) == 0
