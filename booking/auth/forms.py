@@ -69,11 +69,23 @@ class ChangePasswordForm(NewPasswordChecks, FlaskForm):
     current_password = password_field("Current password", "Enter your current password")
     new_password = password_field("New password", "Enter a new password")
     confirm_password = password_field("Confirm new password", "Confirm your new password")
+    # Asked only of someone with two-step verification (security.md §3: a fresh password and
+    # code to change the password); the view removes it for everyone else.
+    code = StringField(
+        "Code from your authenticator app",
+        widget=GovTextInput(),
+        validators=[
+            Present("Enter the code from your authenticator app or a recovery code"),
+            Length(max=64, message="Code must be 64 characters or fewer"),
+        ],
+    )
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
-    def __init__(self, *args: Any, role: Role, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, role: Role, second_factor: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.role = role
+        if not second_factor:
+            del self.code
 
     def validate_new_password(self, field: PasswordField) -> None:
         super().validate_new_password(field)

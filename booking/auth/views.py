@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from booking import clock
 from booking.api.ratelimit import ip_key
 from booking.auth.forms import ChangePasswordForm, SignInForm
-from booking.auth_session import SESSION_TOKEN_KEY
+from booking.auth_session import SESSION_TOKEN_KEY, totp_cipher
 from booking.domain.errors import InvalidInput
 from booking.errors import status_for, too_many_requests_page
 from booking.extensions import db, limiter
@@ -165,7 +165,7 @@ def change_password_page() -> Response | str | tuple[str, int]:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in", next=url_for("auth.change_password")))
     user = current_user._get_current_object()  # the User row, not the request-bound proxy
-    form = ChangePasswordForm(role=user.role)
+    form = ChangePasswordForm(role=user.role, second_factor=user.has_second_factor)
     page = partial(
         render_template,
         "auth/change_password.html",
@@ -185,11 +185,14 @@ def change_password_page() -> Response | str | tuple[str, int]:
             ip_address=request.remote_addr,
             request_id=request_id(),
             clinic_name=current_app.config["CLINIC_NAME"],
+            code=form.code.data if "code" in form else None,
+            cipher=totp_cipher(current_app.config),
         )
     except InvalidInput as error:
-        getattr(form, error.field or "current_password").errors.append(error.message)
-        if error.field == "current_password":
-            # A wrong current password stays counted against the account (security.md §3):
+        field = error.field if error.field in form else "current_password"
+        form[field].errors.append(error.message)
+        if error.field in ("current_password", "code"):
+            # A wrong password or code stays counted against the account (security.md §3):
             # the service wrote nothing else, so that, with its audit row, is what commits.
             db.session.commit()
         else:

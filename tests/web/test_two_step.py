@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from booking.extensions import db
 from booking.models import AuditEvent, Clinic, RecoveryCode, User
-from tests.conftest import DEMO_EMAILS, FrozenClock, csrf_from, freeze_clock, sign_in
+from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD, FrozenClock, csrf_from, freeze_clock, sign_in
 
 NOW = datetime(2027, 3, 1, 8, 0, 10, tzinfo=UTC)
 STAFF_PAGES = ("/reception/", "/admin/", "/practitioner/", "/auth/change-password")
@@ -312,3 +312,76 @@ def test_two_step_reveals_no_account(
 
 def re_sub_csrf(body: str) -> str:
     return re.sub(r'value="[^"]{20,}"', 'value=""', body)
+
+
+# ---- Changing the password asks for a code too (security.md §3) ---------------------------------
+
+NEW_PASSWORD = "lantern orchard pebble 47"
+
+
+def change_password(client: FlaskClient, **extra: str) -> object:
+    html = client.get("/auth/change-password").get_data(as_text=True)
+    data = {
+        "current_password": DEMO_PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD,
+        "csrf_token": csrf_from(html),
+        **extra,
+    }
+    return client.post("/auth/change-password", data=data)
+
+
+def password_hash_of(app: Flask, role: str) -> str:
+    with app.app_context():
+        return db.session.scalar(select(User.password_hash).where(User.email == DEMO_EMAILS[role]))
+
+
+def test_with_two_step_on_the_password_change_asks_for_a_code(
+    demo: Flask, login_as: Callable[[str], FlaskClient], clock: FrozenClock
+) -> None:
+    client = login_as("practitioner")
+    assert 'name="code"' not in client.get("/auth/change-password").get_data(as_text=True)
+    secret, codes = enrol(client, NOW)
+    page = client.get("/auth/change-password").get_data(as_text=True)
+    assert 'name="code"' in page
+    assert 'autocomplete="one-time-code"' in page
+    before = password_hash_of(demo, "practitioner")
+
+    missing = change_password(client)
+    wrong = change_password(client, code="000000")
+
+    assert missing.status_code == 200  # type: ignore[attr-defined]  # the form's own check
+    assert wrong.status_code == 422  # type: ignore[attr-defined]  # refused by the service
+    for refused, message in (
+        (missing, "Enter the code from your authenticator app or a recovery code"),
+        (wrong, "Enter the 6-digit code from your app, or one of your recovery codes"),
+    ):
+        body = refused.get_data(as_text=True)  # type: ignore[attr-defined]
+        summary = body.split('class="govuk-error-summary', 1)[1].split("</div>", 1)[0]
+        assert f'href="#code">{message}' in summary
+        assert NEW_PASSWORD not in body
+        assert DEMO_PASSWORD not in body
+    assert password_hash_of(demo, "practitioner") == before
+    assert audit_count(demo, "auth.mfa_failed") == 1  # the wrong code, counted
+
+    # The enrolment's code (this step) is spent; the next step's code works.
+    clock.advance(seconds=30)
+    done = change_password(client, code=code_at(secret, NOW.replace(second=40)))
+    assert done.status_code == 303, done.get_data(as_text=True)[:600]  # type: ignore[attr-defined]
+    assert password_hash_of(demo, "practitioner") != before
+
+
+def test_a_recovery_code_also_lets_the_password_change(
+    demo: Flask, login_as: Callable[[str], FlaskClient], clock: FrozenClock
+) -> None:
+    client = login_as("admin")
+    _secret, codes = enrol(client, NOW)
+
+    done = change_password(client, code=codes[0])
+
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    with demo.app_context():
+        spent = db.session.scalar(
+            select(func.count(RecoveryCode.id)).where(RecoveryCode.used_at.is_not(None))
+        )
+    assert spent == 1

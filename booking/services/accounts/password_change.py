@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from cryptography.fernet import MultiFernet
+
 from booking.domain.errors import InvalidInput
 from booking.extensions import db
 from booking.mail import render_email
 from booking.models import User
+from booking.services.accounts import mfa
 from booking.services.accounts.passwords import check_new_password, hash_password, verify_password
 from booking.services.accounts.sessions import add_session, end_all_sessions
 from booking.services.accounts.sign_in import PasswordAttempt
@@ -32,8 +35,15 @@ def change_password(
     ip_address: str | None,
     request_id: str | None,
     clinic_name: str,
+    code: str | None = None,
+    cipher: MultiFernet | None = None,
 ) -> str:
     """Replace the actor's own password; return a new session token for the browser that asked.
+
+    Someone with two-step verification also gives a code (TOTP or an unused recovery code,
+    checked with `cipher` as at sign-in, after the password): a stolen session and password
+    alone cannot take the account over. A refused code raises InvalidInput with `field`
+    `code` after `mfa.check_second_factor` added its `auth.mfa_failed` row: the caller commits.
 
     The current password counts against the actor's brute-force counter, as at sign-in.
     Raises InvalidInput with `field` `current_password` when `current` is wrong (code
@@ -54,6 +64,12 @@ def change_password(
         _audit_failure(actor, now=now, ip_address=ip_address, request_id=request_id)
         raise InvalidInput(WRONG_CURRENT_PASSWORD, "wrong_password", field="current_password")
     attempt.succeeded()
+    if actor.has_second_factor:
+        if cipher is None:
+            raise InvalidInput("Enter the code from your authenticator app", field="code")
+        mfa.check_second_factor(
+            actor, code or "", cipher=cipher, now=now, ip_address=ip_address, request_id=request_id
+        )
     check_new_password(new, role=actor.role)
     if new == current:
         raise InvalidInput(SAME_AS_CURRENT, field="new_password")
