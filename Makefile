@@ -85,8 +85,11 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# --dist loadgroup: the gunicorn group (tests/concurrency, tests/scaleout) is the largest unit,
+# so xdist hands it out first and one worker runs it while the other starts on the browser
+# tests (collected next); --durations shows where the time goes in each CI log.
 test: install-dev chromium scaleout-tools lint
-	$(VENV)/bin/pytest -n auto --dist loadgroup
+	$(VENV)/bin/pytest -n auto --dist loadgroup --durations=30
 
 # The quick loop while coding (under 2 minutes on 2 cores): SQLite only, no browser, no gunicorn,
 # nothing marked slow. `make test` still runs everything. Add `PYTEST_ARGS=--lf` to rerun failures.

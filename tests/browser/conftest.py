@@ -19,6 +19,7 @@ from tests.conftest import IN_CI, base_config, seed_demo
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 WIDTHS = (1280, 320)
+NARROW = WIDTHS[-1]  # the width one walk through a journey is made at
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -173,6 +174,20 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     page.evaluate(_axe_source())
     options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
     return list(page.evaluate(_AXE_RUN, options))
+
+
+def at_both_widths(page: Any, check: Callable[[], object]) -> None:
+    """Run `check` on this page at each of WIDTHS, then give the page back its own width.
+
+    ux.md asks for every page at 1280 and 320 px: a journey walked once (at 320 px, the width
+    where a control is likelier to be covered) is checked at both widths on each page it
+    reaches, instead of being walked again for each width.
+    """
+    own = page.viewport_size
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": own["height"]})
+        check()
+    page.set_viewport_size(own)
 
 
 def what_axe_misses(page: Any) -> list[str]:

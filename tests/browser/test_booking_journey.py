@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import BookingDraft
-from tests.browser.conftest import WIDTHS, axe_violations, what_axe_misses
+from tests.browser.conftest import NARROW, at_both_widths, axe_violations, what_axe_misses
 
 pytestmark = pytest.mark.browser
 
@@ -178,10 +178,15 @@ def test_U2_U3_change_and_cancel_from_the_manage_link(page_factory: Any, js: boo
 
 
 def check(page: Any, seen: list[str]) -> None:
-    seen.append(f"{heading(page)} ({page.url})")
-    assert axe_violations(page) == [], seen[-1]
-    assert what_axe_misses(page) == [], seen[-1]
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), seen[-1]
+    """axe, the markup rules and no sideways scroll, at both widths."""
+
+    def _at_this_width() -> None:
+        seen.append(f"{heading(page)} ({page.url}, {page.viewport_size['width']} px)")
+        assert axe_violations(page) == [], seen[-1]
+        assert what_axe_misses(page) == [], seen[-1]
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), seen[-1]
+
+    at_both_widths(page, _at_this_width)
     assert page.off_site == []
 
 
@@ -215,11 +220,12 @@ def mark_hold_expired(app: Flask) -> None:
         db.session.commit()
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_U1_every_booking_page_and_error_state_passes_axe(  # noqa: N802 - named by ux.md §10 goal IDs
-    page_factory: Any, live_app: Flask, width: int
+    page_factory: Any, live_app: Flask
 ) -> None:
+    """One walk at 320 px; each page and error state checked at both widths."""
     seen: list[str] = []
+    width = NARROW
     page = page_factory(width=width)
     page.goto("/")
     check(page, seen)

@@ -26,7 +26,7 @@ from booking.models import (
     PatientProfile,
 )
 from booking.services.intake.consent import record_consent
-from tests.browser.conftest import WIDTHS
+from tests.browser.conftest import NARROW
 from tests.browser.test_hours_pages import press_until, signed_in
 from tests.browser.test_practitioner_calendar import _insert
 from tests.browser.test_setup_pages import check_page
@@ -125,10 +125,11 @@ def test_write_save_a_draft_sign_then_add_an_addendum_with_the_keyboard_alone(
         assert [a.text for a in note.addenda] == ["Patient rang: soreness gone next day."]
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_note_pages_and_error_states_have_no_axe_violations(
-    page_factory: Any, live_app: Flask, width: int
+    page_factory: Any, live_app: Flask
 ) -> None:
+    """One walk at 320 px; check_page checks each page at both widths."""
+    width = NARROW
     appointment_id, _day = _session(live_app, f"Axe{width}")
     page = signed_in(page_factory, "practitioner", width)
     url = f"/practitioner/sessions/{appointment_id}/note"

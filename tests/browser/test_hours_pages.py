@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, PatientProfile, ScheduleException
-from tests.browser.conftest import WIDTHS
+from tests.browser.conftest import NARROW
 from tests.browser.test_setup_pages import check_page, signed_in_admin, tab_to
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
 
@@ -95,31 +95,28 @@ def mondays_session(live_app: Flask) -> Iterator[datetime]:
         db.session.commit()
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_admin_pages_have_no_axe_violations(page_factory: Any, width: int) -> None:
-    page = signed_in(page_factory, "admin", width)
+def test_admin_pages_have_no_axe_violations(page_factory: Any) -> None:
+    page = signed_in(page_factory, "admin", NARROW)
     for path in ADMIN_PAGES:
         page.goto(path)
         check_page(page)
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_own_pages_have_no_axe_violations(page_factory: Any, width: int) -> None:
-    page = signed_in(page_factory, "practitioner", width)
+def test_own_pages_have_no_axe_violations(page_factory: Any) -> None:
+    page = signed_in(page_factory, "practitioner", NARROW)
     for path in OWN_PAGES:
         page.goto(path)
         check_page(page)
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_sessions_outside_hours_have_no_axe_violations(
-    page_factory: Any, width: int, mondays_session: datetime
+    page_factory: Any, mondays_session: datetime
 ) -> None:
     for role, paths in (
         ("admin", ["/admin/practitioners/1/hours", "/admin/practitioners/1/time-off"]),
         ("practitioner", ["/practitioner/hours", "/practitioner/time-off"]),
     ):
-        page = signed_in(page_factory, role, width)
+        page = signed_in(page_factory, role, NARROW)
         for path in paths:
             page.goto(path)
             heading = page.locator("#outside-hours")
@@ -128,12 +125,11 @@ def test_sessions_outside_hours_have_no_axe_violations(
             check_page(page)
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(("path", "role", "answers"), ERROR_STATES)
 def test_error_states_have_no_axe_violations(
-    page_factory: Any, width: int, path: str, role: str, answers: dict[str, str]
+    page_factory: Any, path: str, role: str, answers: dict[str, str]
 ) -> None:
-    page = signed_in(page_factory, role, width)
+    page = signed_in(page_factory, role, NARROW)
     page.goto(path)
     for field, value in answers.items():
         if value == "check":

@@ -15,8 +15,10 @@ import pytest
 from flask import Flask
 
 from tests.browser.conftest import (
+    NARROW,
     WIDTHS,
     LiveServer,
+    at_both_widths,
     axe_violations,
     make_live_app,
     opening_pages,
@@ -155,9 +157,15 @@ def sign_in(page: Any, email: str) -> None:
 
 
 def check(page: Any, label: str) -> None:
-    assert axe_violations(page) == [], label
-    assert what_axe_misses(page) == [], label
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), label
+    """axe, the markup rules and no sideways scroll, at both widths."""
+
+    def _at_this_width() -> None:
+        where = (label, page.viewport_size["width"])
+        assert axe_violations(page) == [], where
+        assert what_axe_misses(page) == [], where
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), where
+
+    at_both_widths(page, _at_this_width)
 
 
 def fill(page: Any, answers: dict[str, Any]) -> None:
@@ -176,10 +184,11 @@ def continue_(page: Any, text: str = "Continue") -> None:
         page.get_by_role("button", name=text, exact=True).click()
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_U1_every_intake_page_and_error_state_passes_axe(  # noqa: N802 - ux.md §10 goal IDs
-    intake_app: Flask, open_page: Any, width: int
+    intake_app: Flask, open_page: Any
 ) -> None:
+    """One walk at 320 px; each page and error state checked at both widths."""
+    width = NARROW
     name = f"Axe{width}"
     booked = book_first_visit(intake_app, new_guest_patient(intake_app, "Jo", name))
     page = open_page(width=width)
@@ -291,10 +300,11 @@ def test_new_device_proof_with_the_keyboard_alone(
     assert page.url.endswith("/concern"), page.url
 
 
-@pytest.mark.parametrize("width", WIDTHS)
 def test_U1_new_device_proof_pages_pass_axe(  # noqa: N802 - ux.md §10 goal IDs
-    intake_app: Flask, open_page: Any, width: int
+    intake_app: Flask, open_page: Any
 ) -> None:
+    """Each page at 320 px, checked at both widths."""
+    width = NARROW
     from datetime import date
 
     born = date(1980, 1, 3)

@@ -29,7 +29,7 @@ from booking.models import (
     TreatmentPlan,
 )
 from booking.services.platform.tokens import token_hash
-from tests.browser.conftest import WIDTHS, sign_in_with_keyboard
+from tests.browser.conftest import NARROW, sign_in_with_keyboard
 from tests.browser.test_hours_pages import press_until
 from tests.browser.test_setup_pages import check_page
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
@@ -128,30 +128,30 @@ def _sign_in(page_factory: Any, role: str, width: int, js: bool = True) -> Any:
 
 @pytest.mark.slow
 def test_patient_and_reception_plan_pages(page_factory: Any, alex_plan: int) -> None:
-    for width in WIDTHS:
-        page = _sign_in(page_factory, "patient", width)
-        page.goto(f"/patient/plans/{alex_plan}")
-        assert page.locator("svg.plan-chart").count() == 1
-        check_page(page)
-        page.goto(f"/patient/plans/{alex_plan}/scores")
-        check_page(page)  # the question
-        page.get_by_role("button", name="Continue").click()
-        page.wait_for_load_state()
-        assert page.locator(".govuk-error-summary").count() == 1
-        check_page(page)
-        page.get_by_label("3", exact=True).check()
-        page.get_by_role("button", name="Continue").click()
-        page.wait_for_url("**/scores/check")
-        check_page(page)
-        page.goto(f"/patient/plans/{alex_plan}/request-change")
-        check_page(page)
-        desk = _sign_in(page_factory, "receptionist", width)
-        desk.goto(f"/reception/plans/{alex_plan}")
-        check_page(desk)
-        desk.get_by_role("link", name="Book the 1 plan session not yet booked").click()
-        desk.wait_for_url(f"**/reception/plans/{alex_plan}/book")
-        assert "Session 3 of 3" in desk.locator("main").inner_text()
-        check_page(desk)
+    # Each page at 320 px; check_page checks it at both widths.
+    page = _sign_in(page_factory, "patient", NARROW)
+    page.goto(f"/patient/plans/{alex_plan}")
+    assert page.locator("svg.plan-chart").count() == 1
+    check_page(page)
+    page.goto(f"/patient/plans/{alex_plan}/scores")
+    check_page(page)  # the question
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
+    assert page.locator(".govuk-error-summary").count() == 1
+    check_page(page)
+    page.get_by_label("3", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/scores/check")
+    check_page(page)
+    page.goto(f"/patient/plans/{alex_plan}/request-change")
+    check_page(page)
+    desk = _sign_in(page_factory, "receptionist", NARROW)
+    desk.goto(f"/reception/plans/{alex_plan}")
+    check_page(desk)
+    desk.get_by_role("link", name="Book the 1 plan session not yet booked").click()
+    desk.wait_for_url(f"**/reception/plans/{alex_plan}/book")
+    assert "Session 3 of 3" in desk.locator("main").inner_text()
+    check_page(desk)
 
     # The journey, keyboard alone with JavaScript off: account -> plan -> score -> send.
     page = _sign_in(page_factory, "patient", 1280, js=False)

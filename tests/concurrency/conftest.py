@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -20,6 +19,7 @@ import pytest
 from flask import Flask
 
 from tests.conftest import CHEAP_COST, base_config, seed_demo
+from tests.serving import wait_until_answering
 from tests.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,18 +88,11 @@ def gunicorn_server(
             stderr=subprocess.STDOUT,
         )
     server = Gunicorn(f"http://127.0.0.1:{port}", port, uri, app, process, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/help")
-            if conn.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
+    try:
+        wait_until_answering(port, "/help", processes=[process], log=server.log, what="gunicorn")
+    except AssertionError as error:
         process.kill()
-        pytest.fail(f"gunicorn did not start:\n{server.log()}")
+        pytest.fail(f"gunicorn did not start: {error}")
     try:
         yield server
     finally:

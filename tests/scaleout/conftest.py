@@ -40,6 +40,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import CHEAP_COST, IN_CI, base_config, migrate, require_postgres, seed_demo
+from tests.serving import wait_until_answering
 from tests.smtp import Inbox, free_port, smtp_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,18 +128,17 @@ def render_pgbouncer(
     return path
 
 
-def wait_for_http(port: int, path: str, what: str, log: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path, headers={"Host": "127.0.0.1"})
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not answer {path}:\n{log.read_text(errors='replace')}")
+def wait_for_http(
+    port: int, path: str, what: str, log: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    wait_until_answering(
+        port,
+        path,
+        processes=processes,
+        log=lambda: log.read_text(errors="replace"),
+        what=what,
+        headers={"Host": "127.0.0.1"},
+    )
 
 
 def _die_with_parent() -> None:
@@ -400,7 +400,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 processes.append(worker)
                 hosts.append(Host(f"app{index}", port, gunicorn, worker, app_log, worker_log))
             for host in hosts:
-                wait_for_http(host.port, "/healthz", host.name, host.app_log)
+                wait_for_http(host.port, "/healthz", host.name, host.app_log, processes)
 
             proxy_log = folder / "haproxy.log"
             proxy_env = {
@@ -419,7 +419,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                     log=proxy_log,
                 )
             )
-            wait_for_http(proxy_port, "/healthz", "haproxy", proxy_log)
+            wait_for_http(proxy_port, "/healthz", "haproxy", proxy_log, processes)
             yield Cluster(hosts, proxy_port, proxy_log, bouncer_log, app, inbox, token, prefix)
             stop_all(processes)  # the workers finish before the SMTP server stops
     finally:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import Cookie
 
+from booking.auth_session import SESSION_TOKEN_KEY
 from booking.extensions import db
-from booking.models import ApiToken, User
+from booking.models import ApiToken, User, UserSession
+from booking.services.platform.tokens import token_hash
 from tests.conftest import DEMO_EMAILS, ROLES, csrf_from
 from tests.web.access_matrix import MATRIX, POST_DATA, URL_ARGS
 
@@ -53,13 +57,97 @@ def _api_token(app: Flask, role: str) -> str | None:
         return raw
 
 
+class RoleClients:
+    """Fresh clients for one role, each carrying the cookie of one sign-in.
+
+    Signing in for every route cost two requests (the form, then the POST) before the one
+    under test; the cookie of one sign-in, copied into a new client, is the same starting
+    point. A route that ended that sign-in's session (signing out, say) is noticed in the
+    session's row, and the next route gets a new sign-in. For a POST the copied cookie is
+    the one after a page with a form was read, so the CSRF token read then is valid.
+    """
+
+    def __init__(self, app: Flask, login_as: Callable[[str], FlaskClient], role: str) -> None:
+        self.app = app
+        self.login_as = login_as
+        self.role = role
+        self.signed_in = 0
+        self._sign_in()
+
+    def _sign_in(self) -> None:
+        first = self.login_as(self.role)
+        self.plain = self._cookie(first)
+        page = first.get("/auth/sign-in", follow_redirects=True).get_data(as_text=True)
+        self.csrf_token = csrf_from(page)
+        self.with_form = self._cookie(first)
+        self.token: str | None = None
+        if self.role != "anonymous":
+            with first.session_transaction() as session:
+                self.token = session[SESSION_TOKEN_KEY]
+        self.session_row = self._session_row()
+        self.signed_in += 1
+
+    def _cookie(self, client: FlaskClient) -> Cookie | None:
+        return client.get_cookie(self.app.config["SESSION_COOKIE_NAME"])
+
+    def _session_row(self) -> tuple[Any, ...] | None:
+        """What decides whether the sign-in still holds: its session row and its user."""
+        if self.token is None:
+            return None
+        with self.app.app_context():
+            row = db.session.execute(
+                select(UserSession.revoked_at, UserSession.mfa_pending, User.is_enabled)
+                .join(User, User.id == UserSession.user_id)
+                .where(UserSession.token_hash == token_hash(self.token))
+            ).one()
+            db.session.remove()
+            return tuple(row)
+
+    def client(self, *, form: bool) -> FlaskClient:
+        cookie = self.with_form if form else self.plain
+        new_client = self.app.test_client()
+        if cookie is not None:
+            new_client.set_cookie(
+                cookie.key,
+                cookie.value,
+                domain=cookie.domain,
+                path=cookie.path,
+                origin_only=cookie.origin_only,
+            )
+        return new_client
+
+    def after_request(self) -> None:
+        """Sign in again when the route just tried ended or changed the shared session."""
+        if self.token is not None and self._session_row() != self.session_row:
+            self._sign_in()
+
+
+def test_role_clients_share_one_sign_in_and_sign_in_again_after_sign_out(
+    demo: Flask, login_as: Callable[[str], FlaskClient]
+) -> None:
+    """The matrix's copied sign-in is a signed-in client until a route ends its session."""
+    clients = RoleClients(demo, login_as, "receptionist")
+    for _ in range(2):
+        assert clients.client(form=False).get("/reception/").status_code == 200
+    clients.after_request()
+    assert clients.signed_in == 1
+    leaving = clients.client(form=True)
+    response = leaving.post("/auth/sign-out", data={"csrf_token": clients.csrf_token})
+    assert response.status_code == 302
+    assert clients.client(form=False).get("/reception/").status_code == 302  # signed out
+    clients.after_request()
+    assert clients.signed_in == 2
+    assert clients.client(form=False).get("/reception/").status_code == 200
+
+
 @pytest.mark.matrix("Z1")
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(demo: Flask, login_as: Callable[[str], FlaskClient], role: str) -> None:
     failures = []
     token = _api_token(demo, role)
+    clients = RoleClients(demo, login_as, role)
     for endpoint, method, _rule in _routes(demo):
-        client = login_as(role)
+        client = clients.client(form=method != "GET")
         with demo.test_request_context():
             from flask import url_for
 
@@ -70,9 +158,9 @@ def test_access_matrix(demo: Flask, login_as: Callable[[str], FlaskClient], role
         if method == "GET":
             response = client.get(url, headers=headers)
         else:
-            page = client.get("/auth/sign-in", follow_redirects=True).get_data(as_text=True)
-            data = {"csrf_token": csrf_from(page), **POST_DATA.get(endpoint, {})}
+            data = {"csrf_token": clients.csrf_token, **POST_DATA.get(endpoint, {})}
             response = client.open(url, method=method, data=data, headers=headers)
+        clients.after_request()
         expected = MATRIX[(endpoint, method)][role]
         if response.status_code != expected:
             failures.append((endpoint, method, response.status_code, expected))
