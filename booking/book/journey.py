@@ -12,7 +12,7 @@ from flask import session
 from flask_login import current_user
 
 from booking.book.slot_pages import Booking, parse_day, parse_start
-from booking.catalogue_cache import catalogue
+from booking.catalogue_cache import PlaceRef, TypeRef, catalogue, journey_refs
 from booking.domain.errors import NotFound
 from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
@@ -20,16 +20,13 @@ from booking.models import (
     Appointment,
     AppointmentStatus,
     BookingDraft,
-    Location,
     PatientProfile,
     Role,
-    SessionType,
 )
 from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.drafts import DRAFT_LIFETIME, load_draft
 from booking.services.booking.holds import current_hold, is_first_visit
 from booking.services.booking.patients import profile_for_user
-from booking.services.clinic.settings import get_clinic
 from booking.services.platform.tokens import new_token, token_hash
 
 T = TypeVar("T")
@@ -91,14 +88,15 @@ class Journey:
         return self.answers.get(name, default)
 
     @cached_property
-    def session_type(self) -> SessionType | None:
+    def session_type(self) -> TypeRef | None:
+        """The chosen type: this worker's copy of its row (reference version checked)."""
         type_id = self.get("session_type_id")
-        return db.session.get(SessionType, type_id) if type_id else None
+        return journey_refs().types.get(type_id) if type_id else None
 
     @cached_property
-    def location(self) -> Location | None:
+    def location(self) -> PlaceRef | None:
         location_id = self.get("location_id")
-        return db.session.get(Location, location_id) if location_id else None
+        return journey_refs().places.get(location_id) if location_id else None
 
     @property
     def zone_name(self) -> str:
@@ -122,7 +120,7 @@ class Journey:
                 practitioner_id=self.practitioner_id,
             ),
             location=location,
-            clinic=get_clinic(),
+            clinic=journey_refs().clinic,
         )
 
     @property
@@ -163,9 +161,10 @@ class Journey:
 
     @cached_property
     def several_locations(self) -> bool:
-        if self.session_type is None:
+        type_id = self.get("session_type_id")
+        if not type_id or self.session_type is None:
             return True
-        return len(catalogue().places_offering(self.session_type.id)) > 1
+        return len(catalogue().places_offering(type_id)) > 1
 
     def steps(self) -> list[str]:
         """The questions this browser will be asked, in order."""
