@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import session
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from booking.book.slot_pages import Booking, parse_day, parse_start
 from booking.catalogue_cache import PlaceRef, TypeRef, catalogue, journey_refs
@@ -25,7 +26,7 @@ from booking.models import (
 )
 from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.drafts import DRAFT_LIFETIME, load_draft
-from booking.services.booking.holds import current_hold, is_first_visit
+from booking.services.booking.holds import is_first_visit
 from booking.services.booking.patients import profile_for_user
 from booking.services.platform.tokens import new_token, token_hash
 
@@ -41,6 +42,18 @@ DRAFT_SECONDS = DRAFT_LIFETIME.total_seconds()
 START_ANSWERS = ("session_type_id", "location_id")
 # Steps from here on show the hold line.
 AFTER_TIME = ("returning", "find_you", *DETAILS, "safety", "check")
+
+
+# `holds.current_hold` for the hold line: the two columns it shows, built once.
+HOLD_STATEMENT = select(Appointment.id, Appointment.hold_expires_at).where(
+    Appointment.hold_owner == bindparam("owner"), Appointment.status == AppointmentStatus.held
+)
+
+
+@dataclass(frozen=True)
+class HeldTime:
+    id: int
+    hold_expires_at: datetime | None
 
 
 def need(value: T | None) -> T:
@@ -132,8 +145,10 @@ class Journey:
         return parse_start(self.get("starts_at"))
 
     @cached_property
-    def hold(self) -> Appointment | None:
-        return current_hold(self.owner)
+    def hold(self) -> HeldTime | None:
+        """This browser's hold, live or expired: its id and expiry (one narrow read)."""
+        row = db.session.execute(HOLD_STATEMENT, {"owner": self.owner}).first()
+        return None if row is None else HeldTime(id=row.id, hold_expires_at=row.hold_expires_at)
 
     @property
     def hold_is_live(self) -> bool:
