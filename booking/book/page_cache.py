@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -96,13 +97,20 @@ def _fill(parts: list[str], values: dict[str, str]) -> str:
     return "".join(out)
 
 
-def render_question(template: str, typed: tuple[str, ...] = (), **context: Any) -> str:
-    """`render_template(template, **context)`, from this worker's copy when it may be.
+def render_question(
+    template: str,
+    typed: tuple[str, ...] = (),
+    *,
+    hold_form: Callable[[], Any],
+    **context: Any,
+) -> str:
+    """`render_template(template, hold_form=hold_form(), **context)`, kept when it may be.
 
-    `typed` names the form's fields whose values a person typed: slots, never keys.
+    `typed` names the form's fields whose values a person typed: slots, never keys. The
+    hold form (its `next` is the request's path, in the key) is built only to render.
     """
     if not _keepable(context):
-        return render_template(template, **context)
+        return render_template(template, hold_form=hold_form(), **context)
     form = context.get("form")
     typed_set = frozenset(typed)
     try:
@@ -112,7 +120,7 @@ def render_question(template: str, typed: tuple[str, ...] = (), **context: Any) 
             if name not in NOT_KEYED and name != HOLD
         )
     except _NotKeyableError:
-        return render_template(template, **context)
+        return render_template(template, hold_form=hold_form(), **context)
     token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     hold = context.get(HOLD) is not None
     key = (template, request.full_path, current_version(), hold, token is not None, keyed)
@@ -126,6 +134,7 @@ def render_question(template: str, typed: tuple[str, ...] = (), **context: Any) 
     parts = store.get(key)
     if parts:
         return _fill(parts, values)
+    context["hold_form"] = hold_form()
     html = render_template(template, **context)
     if parts is None:
         parts = _slotted_parts(template, context, slotted, token)

@@ -125,14 +125,15 @@ def page(
     if current in AFTER_TIME and journey.starts_at is not None:
         hold_line = hold_text(journey)
     context.setdefault("back_url", back)
-    context.update(
-        journey=journey,
-        hold_line=hold_line,
-        hold_form=HoldForm(next=request.full_path.rstrip("?")) if hold_line else None,
-    )
-    if current in KEPT_QUESTIONS:
-        return render_question(template, typed, **context)
-    return render_template(template, **context)
+    context.update(journey=journey, hold_line=hold_line)
+    if current in KEPT_QUESTIONS:  # the hold form is built only when the page is rendered
+        return render_question(template, typed, hold_form=lambda: hold_form(hold_line), **context)
+    return render_template(template, hold_form=hold_form(hold_line), **context)
+
+
+def hold_form(hold_line: str | None) -> HoldForm | None:
+    """The hold button's form: back to this page after holding longer."""
+    return HoldForm(next=request.full_path.rstrip("?")) if hold_line else None
 
 
 def local(journey: Journey, instant: datetime) -> datetime:
