@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from booking.models import Location
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import Clinic, Location, SessionType
 from booking.reference_cache import cached, frozen_mapping
 from booking.services.articles.queries import articles_for_session_types
 from booking.services.booking.catalogue import (
     active_locations,
     active_session_types,
     locations_offering,
+    practitioners_offering,
 )
 
 
@@ -116,3 +121,118 @@ def _build() -> Catalogue:
 def catalogue() -> Catalogue:
     """The current catalogue: from this worker's memory unless the reference data changed."""
     return cached("catalogue", _build)
+
+
+# ---- What the journey's pages read by id ------------------------------------------------------
+# The journey's GET steps named the draft's session type and place (and the clinic's policy)
+# with an ORM query each on every request; these frozen copies of every row (active or not,
+# as `db.session.get` found them) live under the same reference version (issue 22).
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    id: int
+    name: str
+    slug: str
+    duration_minutes: int
+    price_pence: int | None
+
+
+@dataclass(frozen=True)
+class PlaceRef:
+    id: int
+    name: str
+    address: str
+    phone: str | None
+    timezone: str
+    country_code: str
+    min_notice_minutes: int | None
+    max_advance_days: int | None
+    slot_step_minutes: int | None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    """The clinic's booking policy values (`get_clinic()`'s row: the first clinic)."""
+
+    min_notice_minutes: int | None
+    max_advance_days: int | None
+    slot_step_minutes: int | None
+
+
+@dataclass(frozen=True)
+class JourneyRefs:
+    types: Mapping[int, TypeRef]
+    places: Mapping[int, PlaceRef]
+    clinic: PolicyRef | None
+
+
+@dataclass(frozen=True)
+class PersonCard:
+    """A practitioner as the practitioner step lists them."""
+
+    id: int
+    display_name: str
+    bio: str | None
+
+
+def _build_refs() -> JourneyRefs:
+    types = db.session.scalars(select(SessionType))
+    places = db.session.scalars(select(Location))
+    clinic = db.session.scalar(select(Clinic).order_by(Clinic.id).limit(1))
+    return JourneyRefs(
+        types=frozen_mapping(
+            {
+                t.id: TypeRef(
+                    id=t.id,
+                    name=t.name,
+                    slug=t.slug,
+                    duration_minutes=t.duration_minutes,
+                    price_pence=t.price_pence,
+                )
+                for t in types
+            }
+        ),
+        places=frozen_mapping(
+            {
+                loc.id: PlaceRef(
+                    id=loc.id,
+                    name=loc.name,
+                    address=loc.address,
+                    phone=loc.phone,
+                    timezone=loc.timezone,
+                    country_code=loc.country_code,
+                    min_notice_minutes=loc.min_notice_minutes,
+                    max_advance_days=loc.max_advance_days,
+                    slot_step_minutes=loc.slot_step_minutes,
+                )
+                for loc in places
+            }
+        ),
+        clinic=None
+        if clinic is None
+        else PolicyRef(
+            min_notice_minutes=clinic.min_notice_minutes,
+            max_advance_days=clinic.max_advance_days,
+            slot_step_minutes=clinic.slot_step_minutes,
+        ),
+    )
+
+
+def journey_refs() -> JourneyRefs:
+    """Every session type and place by id, and the clinic's policy, while unchanged."""
+    return cached("journey-refs", _build_refs)
+
+
+def people_offering(session_type_id: int, location_id: int) -> tuple[PersonCard, ...]:
+    """`catalogue.practitioners_offering` (reference tables only), kept per version."""
+
+    def build() -> tuple[PersonCard, ...]:
+        found = practitioners_offering(session_type_id, location_id)
+        return tuple(PersonCard(id=p.id, display_name=p.display_name, bio=p.bio) for p in found)
+
+    return cached(f"people:{session_type_id}:{location_id}", build)

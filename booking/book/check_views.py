@@ -20,7 +20,7 @@ from booking.domain.errors import HoldExpired, InvalidInput, PolicyRefused, Slot
 from booking.domain.formatting import format_date
 from booking.extensions import db
 from booking.links import base_url
-from booking.models import Appointment, PatientProfile, Practitioner, Role
+from booking.models import Appointment, Location, PatientProfile, Practitioner, Role
 from booking.services.articles.queries import articles_for_session_type
 from booking.services.booking import cutoff, holds
 from booking.services.booking.patients import create_patient
@@ -45,7 +45,9 @@ def book_check(journey: Journey) -> Response | str:
         ends=local(journey, starts_at + timedelta(minutes=session_type.duration_minutes)),
         practitioner=practitioner,
         patient=journey.patient,
-        change_sentences=cutoff.booking_sentences(location, starts_at, now=journey.now),
+        change_sentences=cutoff.booking_sentences(
+            need(db.session.get(Location, location.id)), starts_at, now=journey.now
+        ),
         date_of_birth=parse_day(journey.get("date_of_birth")),
     )
 

@@ -140,7 +140,7 @@ def book_name(journey: Journey) -> Response | str:
     if request.method == "GET":
         form.given_name.data = journey.get("given_name")
         form.family_name.data = journey.get("family_name")
-    return page("book/name.html", journey, "name", form=form)
+    return page("book/name.html", journey, "name", ("given_name", "family_name"), form=form)
 
 
 @bp.route("/book/date-of-birth", methods=["GET", "POST"], endpoint="date_of_birth")
@@ -155,7 +155,8 @@ def book_date_of_birth(journey: Journey) -> Response | str:
         if born is not None:
             form.dob_day.data, form.dob_month.data = str(born.day), str(born.month)
             form.dob_year.data = str(born.year)
-    return page("book/date_of_birth.html", journey, "date_of_birth", form=form)
+    typed = ("dob_day", "dob_month", "dob_year")
+    return page("book/date_of_birth.html", journey, "date_of_birth", typed, form=form)
 
 
 @bp.route("/book/contact", methods=["GET", "POST"], endpoint="contact")
@@ -169,7 +170,8 @@ def book_contact(journey: Journey) -> Response | str:
         form.email.data = journey.get("email")
         form.phone.data = format_national(journey.get("phone"), region)
     example = example_numbers(region)[0]
-    return page("book/contact.html", journey, "contact", form=form, phone_example=example)
+    typed = ("email", "phone")
+    return page("book/contact.html", journey, "contact", typed, form=form, phone_example=example)
 
 
 @bp.route("/book/contact-preference", methods=["GET", "POST"], endpoint="contact_preference")

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from flask import session
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from booking.book.slot_pages import Booking, parse_day, parse_start
-from booking.catalogue_cache import catalogue
+from booking.catalogue_cache import PlaceRef, TypeRef, catalogue, journey_refs
 from booking.domain.errors import NotFound
 from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
@@ -20,16 +21,13 @@ from booking.models import (
     Appointment,
     AppointmentStatus,
     BookingDraft,
-    Location,
     PatientProfile,
     Role,
-    SessionType,
 )
 from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.drafts import DRAFT_LIFETIME, load_draft
-from booking.services.booking.holds import current_hold, is_first_visit
+from booking.services.booking.holds import is_first_visit
 from booking.services.booking.patients import profile_for_user
-from booking.services.clinic.settings import get_clinic
 from booking.services.platform.tokens import new_token, token_hash
 
 T = TypeVar("T")
@@ -44,6 +42,18 @@ DRAFT_SECONDS = DRAFT_LIFETIME.total_seconds()
 START_ANSWERS = ("session_type_id", "location_id")
 # Steps from here on show the hold line.
 AFTER_TIME = ("returning", "find_you", *DETAILS, "safety", "check")
+
+
+# `holds.current_hold` for the hold line: the two columns it shows, built once.
+HOLD_STATEMENT = select(Appointment.id, Appointment.hold_expires_at).where(
+    Appointment.hold_owner == bindparam("owner"), Appointment.status == AppointmentStatus.held
+)
+
+
+@dataclass(frozen=True)
+class HeldTime:
+    id: int
+    hold_expires_at: datetime | None
 
 
 def need(value: T | None) -> T:
@@ -91,14 +101,15 @@ class Journey:
         return self.answers.get(name, default)
 
     @cached_property
-    def session_type(self) -> SessionType | None:
+    def session_type(self) -> TypeRef | None:
+        """The chosen type: this worker's copy of its row (reference version checked)."""
         type_id = self.get("session_type_id")
-        return db.session.get(SessionType, type_id) if type_id else None
+        return journey_refs().types.get(type_id) if type_id else None
 
     @cached_property
-    def location(self) -> Location | None:
+    def location(self) -> PlaceRef | None:
         location_id = self.get("location_id")
-        return db.session.get(Location, location_id) if location_id else None
+        return journey_refs().places.get(location_id) if location_id else None
 
     @property
     def zone_name(self) -> str:
@@ -122,7 +133,7 @@ class Journey:
                 practitioner_id=self.practitioner_id,
             ),
             location=location,
-            clinic=get_clinic(),
+            clinic=journey_refs().clinic,
         )
 
     @property
@@ -134,8 +145,10 @@ class Journey:
         return parse_start(self.get("starts_at"))
 
     @cached_property
-    def hold(self) -> Appointment | None:
-        return current_hold(self.owner)
+    def hold(self) -> HeldTime | None:
+        """This browser's hold, live or expired: its id and expiry (one narrow read)."""
+        row = db.session.execute(HOLD_STATEMENT, {"owner": self.owner}).first()
+        return None if row is None else HeldTime(id=row.id, hold_expires_at=row.hold_expires_at)
 
     @property
     def hold_is_live(self) -> bool:
@@ -163,9 +176,10 @@ class Journey:
 
     @cached_property
     def several_locations(self) -> bool:
-        if self.session_type is None:
+        type_id = self.get("session_type_id")
+        if not type_id or self.session_type is None:
             return True
-        return len(catalogue().places_offering(self.session_type.id)) > 1
+        return len(catalogue().places_offering(type_id)) > 1
 
     def steps(self) -> list[str]:
         """The questions this browser will be asked, in order."""

@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from booking.domain.formatting import day_label, format_date, format_time, monday_of
 from booking.domain.scheduling.dst import local_today
 from booking.domain.scheduling.values import Slot
-from booking.models import Clinic, Location
-from booking.services.booking.availability import (
-    AvailabilityQuery,
-    effective_policy,
-    nearest_free,
-)
+from booking.services.booking.availability import AvailabilityQuery, nearest_free
 from booking.services.booking.availability_cache import cached_slots
+from booking.services.booking.availability_loading import merge_policy
 
 CHUNK_DAYS = 60
 MORNING, AFTERNOON, EVENING = "Morning", "Afternoon", "Evening"
@@ -75,13 +72,33 @@ def time_label(slot_start: datetime, slot_end: datetime, zone_name: str, *, abbr
     return f"{format_time(start)} to {format_time(end)}"
 
 
+class PolicyValues(Protocol):
+    """A location's or the clinic's policy columns (an ORM row or a cached copy)."""
+
+    @property
+    def min_notice_minutes(self) -> int | None: ...
+    @property
+    def max_advance_days(self) -> int | None: ...
+    @property
+    def slot_step_minutes(self) -> int | None: ...
+
+
+class PlaceValues(PolicyValues, Protocol):
+    @property
+    def timezone(self) -> str: ...
+
+
+def _policy(own: PolicyValues) -> tuple[int | None, int | None, int | None]:
+    return (own.min_notice_minutes, own.max_advance_days, own.slot_step_minutes)
+
+
 @dataclass
 class Booking:
     """What a picker needs: the query, the location zone and its policy."""
 
     query: AvailabilityQuery
-    location: Location
-    clinic: Clinic | None
+    location: PlaceValues
+    clinic: PolicyValues | None
 
     @property
     def zone_name(self) -> str:
@@ -91,7 +108,9 @@ class Booking:
         return local_today(ZoneInfo(self.zone_name), now=now)
 
     def last_day(self, now: datetime) -> date:
-        policy = effective_policy(self.location, self.clinic)
+        # `availability.effective_policy`'s merge, over ORM rows or the journey's copies.
+        inherited = None if self.clinic is None else _policy(self.clinic)
+        policy = merge_policy(_policy(self.location), inherited)  # type: ignore[arg-type]
         return self.today(now) + timedelta(days=policy.max_advance_days)
 
     def slots(self, first: date, last: date, *, now: datetime) -> list[Slot]:

@@ -26,6 +26,7 @@ from booking.book.journey import (
     load_journey,
     need,
 )
+from booking.book.page_cache import render_question
 from booking.book.slot_pages import day_label, start_value
 from booking.domain.errors import DomainError
 from booking.domain.formatting import format_time
@@ -50,6 +51,9 @@ ENDPOINTS = {
     "safety": "book.safety",
     "check": "book.check",
 }
+# Questions whose pages are kept per worker (`page_cache`); check answers shows everything
+# a person told us and is rendered each time.
+KEPT_QUESTIONS = frozenset(ENDPOINTS) - {"find_you", "check"}
 # Changing one of these answers makes every later answer about the time stale.
 TIME_ANSWERS = ("day", "starts_at", "hold_id", "held_practitioner_id", "taken", "expired")
 
@@ -99,8 +103,18 @@ def go_on(journey: Journey, current: str) -> Response:
     return redirect(step_url(journey.after(current)), 303)
 
 
-def page(template: str, journey: Journey, current: str | None, **context: Any) -> str:
-    """Render a journey page with its back link and, after the time step, the hold line."""
+def page(
+    template: str,
+    journey: Journey,
+    current: str | None,
+    typed: tuple[str, ...] = (),
+    **context: Any,
+) -> str:
+    """Render a journey page with its back link and, after the time step, the hold line.
+
+    The questions are kept per worker (`page_cache`); `typed` names the form's fields that
+    hold what a person typed, put into the kept HTML on each request and never kept.
+    """
     back = None
     if current is not None:
         previous = journey.before(current)
@@ -111,13 +125,15 @@ def page(template: str, journey: Journey, current: str | None, **context: Any) -
     if current in AFTER_TIME and journey.starts_at is not None:
         hold_line = hold_text(journey)
     context.setdefault("back_url", back)
-    return render_template(
-        template,
-        journey=journey,
-        hold_line=hold_line,
-        hold_form=HoldForm(next=request.full_path.rstrip("?")) if hold_line else None,
-        **context,
-    )
+    context.update(journey=journey, hold_line=hold_line)
+    if current in KEPT_QUESTIONS:  # the hold form is built only when the page is rendered
+        return render_question(template, typed, hold_form=lambda: hold_form(hold_line), **context)
+    return render_template(template, hold_form=hold_form(hold_line), **context)
+
+
+def hold_form(hold_line: str | None) -> HoldForm | None:
+    """The hold button's form: back to this page after holding longer."""
+    return HoldForm(next=request.full_path.rstrip("?")) if hold_line else None
 
 
 def local(journey: Journey, instant: datetime) -> datetime:

@@ -16,14 +16,10 @@ from booking.book.forms import LocationForm, PractitionerForm, SessionTypeForm
 from booking.book.journey import Journey, begin_journey, load_journey, need
 from booking.book.link_limits import register
 from booking.book.steps import TIME_ANSWERS, go_on, page, save, step, step_url
-from booking.catalogue_cache import TypeCard, catalogue
+from booking.catalogue_cache import PersonCard, TypeCard, catalogue, people_offering
 from booking.domain.formatting import format_price
 from booking.extensions import db
-from booking.models import Practitioner
 from booking.security import guard
-from booking.services.booking.catalogue import (
-    practitioners_offering,
-)
 from booking.services.booking.patients import last_seen_practitioner_id
 
 bp = Blueprint("book", __name__)
@@ -128,7 +124,7 @@ def book_location(journey: Journey) -> Response | str:
 @bp.route("/book/practitioner", methods=["GET", "POST"], endpoint="practitioner")
 @step("practitioner")
 def book_practitioner(journey: Journey) -> Response | str:
-    people = practitioners_offering(need(journey.session_type).id, need(journey.location).id)
+    people = list(people_offering(need(journey.session_type).id, need(journey.location).id))
     last_seen = last_practitioner_id(journey)
     people.sort(key=lambda p: p.id != last_seen)
     form = PractitionerForm()
@@ -163,7 +159,7 @@ def book_practitioner(journey: Journey) -> Response | str:
     return page("book/practitioner.html", journey, "practitioner", form=form, items=items)
 
 
-def practitioner_hint(person: Practitioner) -> str:
+def practitioner_hint(person: PersonCard) -> str:
     bio = (person.bio or "").strip()
     return bio.split(". ")[0].rstrip(".") + "." if bio else ""
 

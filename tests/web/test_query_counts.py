@@ -30,7 +30,7 @@ from booking.models import (
 )
 from tests.conftest import count_queries
 from tests.factories import make_appointment, make_patient
-from tests.web.booking_helpers import DAY, Clock, Demo, demo_ids, post
+from tests.web.booking_helpers import DAY, Clock, Demo, demo_ids, post, to_check
 
 WEEK = date(2027, 3, 1)  # Monday; the clock stands at 8am that day (booking_helpers.NOW)
 WEDNESDAY = date.fromisoformat(DAY)
@@ -248,3 +248,38 @@ def test_plan_page(demo: Flask, ids: Demo, login_as: Callable[[str], FlaskClient
             select(PlanAppointment).where(PlanAppointment.plan_id == plan_id)
         )
         assert len(list(linked)) == 10
+
+
+# Statements a warm GET of each journey step runs (BEGIN aside): the draft and the
+# reference version; the hold line's hold after the time; the availability stamps on the
+# day and time pickers; check answers also reads the practitioner, the place's policy row
+# and the clinic for its change sentences. Session types, places, the clinic's policy and
+# the practitioner list come from the worker's copies (issue 22).
+JOURNEY_STATEMENTS = {
+    "/book/type": 2,
+    "/book/location": 2,
+    "/book/practitioner": 2,
+    # (The following weeks: in this test the window starting on the frozen clock's own day
+    # is computed again on each request, a matter of the availability cache.)
+    "/book/day?week=2027-03-08": 3,
+    f"/book/time?day={DAY}": 3,
+    "/book/returning": 3,
+    "/book/name": 3,
+    "/book/date-of-birth": 3,
+    "/book/contact": 3,
+    "/book/contact-preference": 3,
+    "/book/safety": 3,
+    "/book/check": 6,
+}
+
+
+def test_journey_steps_statement_counts(demo: Flask, ids: Demo) -> None:
+    client = demo.test_client()
+    to_check(client, ids)
+    found = {}
+    for path in JOURNEY_STATEMENTS:
+        _get(client, path)()  # warm
+        with count_queries(demo) as statements:
+            _get(client, path)()
+        found[path] = len(statements)
+    assert found == JOURNEY_STATEMENTS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, bindparam, delete, select, update
 
 from booking.domain.errors import NotFound
 from booking.extensions import db
@@ -17,9 +17,13 @@ LINK_LIFETIME = timedelta(minutes=20)
 FIND_YOU = "find_you"
 
 
+# Built once: every journey request reads its draft by key.
+_DRAFT_BY_KEY = select(BookingDraft).where(BookingDraft.key_hash == bindparam("key_hash"))
+
+
 def load_draft(hashed_key: str, *, now: datetime) -> BookingDraft | None:
     """The browser's draft while it has not expired."""
-    draft = db.session.scalar(select(BookingDraft).where(BookingDraft.key_hash == hashed_key))
+    draft = db.session.scalar(_DRAFT_BY_KEY, {"key_hash": hashed_key})
     if draft is None or draft.expires_at <= now:
         return None
     return draft

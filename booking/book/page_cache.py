@@ -1,0 +1,165 @@
+"""Journey question pages rendered once per worker for each set of what they show (issue 22).
+
+A question page's HTML depends on its template, the request's path and query, the
+reference data, the page's context (choices, hints, the selected answer, the back link,
+the day and time pickers' data) and four per-request values: the CSRF token, the hold
+line, the values a person typed (name, date of birth, contact) and the hold button's
+`next`, which is the request's own path. Everything but the token, the hold line and the
+typed values goes into the key; those three are kept as slots and escaped into the kept
+HTML on each request, as the templates' `{{ value }}` does. So no typed value is ever part
+of a key nor kept in memory.
+
+Only anonymous GETs without a flashed message or a form error are kept (a signed-in
+header, a banner or an error summary quotes what is per person). A page is kept only
+after its slotted rendering, filled with the request's values, came out byte for byte as
+the plain rendering of the same request did; otherwise that key is marked never to keep.
+The reference version is part of the key (read once per request from the database, so
+every worker on every host sees a change at its next request), and the store is bounded:
+when full it is emptied and refills.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, g, render_template, request, session
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+
+from booking.reference_cache import current_version
+
+EXTENSION = "booking_step_pages"
+MAX_PAGES = 512
+# NUL never survives a form (booking/inputs.py refuses it), so no real value holds a slot.
+SLOT = "\x00meridian-slot:{}\x00"
+SLOT_SPLIT = re.compile("\x00meridian-slot:(\\w+)\x00")
+HOLD = "hold_line"
+CSRF = "csrf"
+# Context that is not part of the key: the journey (the kept steps' templates never read
+# it; the view puts what they show in the context), the hold form (its `next` is the
+# request's path, in the key) and the day links (a function of the request's path).
+NOT_KEYED = frozenset({"journey", "hold_form", "week_url"})
+_NEVER = False
+
+
+class _NotKeyableError(Exception):
+    pass
+
+
+def _key(value: Any, typed: frozenset[str] = frozenset()) -> Any:
+    """A hashable copy of `value` that keeps order and tells Markup from text."""
+    kind = type(value)
+    if kind is dict:
+        return ("d", tuple((k, _key(v)) for k, v in value.items()))
+    if kind is list or kind is tuple:
+        return ("l", tuple(_key(v) for v in value))
+    if kind is Markup:
+        return ("m", str(value))
+    if kind in (str, int, float, bool, date, datetime) or value is None:
+        return (kind.__name__, value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = tuple((f.name, _key(getattr(value, f.name))) for f in dataclasses.fields(value))
+        return ("c", kind.__qualname__, fields)
+    if isinstance(value, FlaskForm):
+        return ("f", kind.__qualname__, _form_key(value, typed))
+    raise _NotKeyableError
+
+
+def _form_key(form: FlaskForm, typed: frozenset[str]) -> Any:
+    parts = []
+    for field in form:
+        if field.type == "CSRFTokenField":
+            continue
+        data = field.data
+        if field.name in typed and data:
+            data = "<typed>"  # a slot: what was typed is never part of a key
+        choices = getattr(field, "choices", None)
+        parts.append((field.name, _key(data), _key(list(choices) if choices else None)))
+    return tuple(parts)
+
+
+def _keepable(context: dict[str, Any]) -> bool:
+    if request.method != "GET" or current_user.is_authenticated or "_flashes" in session:
+        return False
+    form = context.get("form")
+    return not (form is not None and form.errors)
+
+
+def _fill(parts: list[str], values: dict[str, str]) -> str:
+    out = []
+    for i, part in enumerate(parts):
+        out.append(values[part] if i % 2 else part)
+    return "".join(out)
+
+
+def render_question(
+    template: str,
+    typed: tuple[str, ...] = (),
+    *,
+    hold_form: Callable[[], Any],
+    **context: Any,
+) -> str:
+    """`render_template(template, hold_form=hold_form(), **context)`, kept when it may be.
+
+    `typed` names the form's fields whose values a person typed: slots, never keys. The
+    hold form (its `next` is the request's path, in the key) is built only to render.
+    """
+    if not _keepable(context):
+        return render_template(template, hold_form=hold_form(), **context)
+    form = context.get("form")
+    typed_set = frozenset(typed)
+    try:
+        keyed = tuple(
+            (name, _key(value, typed_set))
+            for name, value in sorted(context.items())
+            if name not in NOT_KEYED and name != HOLD
+        )
+    except _NotKeyableError:
+        return render_template(template, hold_form=hold_form(), **context)
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    hold = context.get(HOLD) is not None
+    key = (template, request.full_path, current_version(), hold, token is not None, keyed)
+    values = {CSRF: token or ""}
+    if context.get(HOLD):
+        values[HOLD] = str(escape(context[HOLD]))
+    slotted = [n for n in typed if form is not None and form[n].data]
+    for name in slotted:
+        values[name] = str(escape(form[name].data))  # type: ignore[index]
+    store: dict[Any, Any] = current_app.extensions.setdefault(EXTENSION, {})
+    parts = store.get(key)
+    if parts:
+        return _fill(parts, values)
+    context["hold_form"] = hold_form()
+    html = render_template(template, **context)
+    if parts is None:
+        parts = _slotted_parts(template, context, slotted, token)
+        kept = parts if parts is not None and _fill(parts, values) == html else _NEVER
+        if len(store) >= MAX_PAGES:
+            store.clear()
+        store[key] = kept
+    return html
+
+
+def _slotted_parts(
+    template: str, context: dict[str, Any], slotted: list[str], token: str | None
+) -> list[str] | None:
+    """The page rendered with slots for the per-request values, split at them."""
+    form = context["form"] if slotted else None
+    typed = {name: form[name].data for name in slotted} if form is not None else {}
+    try:
+        for name in typed:
+            form[name].data = SLOT.format(name)  # type: ignore[index]
+        hold = {HOLD: SLOT.format(HOLD)} if context.get(HOLD) else {}
+        html = render_template(template, **{**context, **hold})
+    finally:
+        for name, value in typed.items():
+            form[name].data = value  # type: ignore[index]
+    if token:
+        html = html.replace(token, SLOT.format(CSRF))
+    parts = SLOT_SPLIT.split(html)
+    return parts if len(parts) > 1 or not token else None
