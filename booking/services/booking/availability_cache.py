@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy.orm import Session
 
 from booking.domain.scheduling.dst import require_aware
 from booking.domain.scheduling.values import Slot
@@ -83,17 +84,36 @@ def _stamp_statement(chosen: bool) -> Select[Any]:
 
 
 def read_stamp(query: AvailabilityQuery) -> Stamp:
-    """The versions of every fact `query`'s answer depends on, in one query. Raises nothing."""
-    # Writes pending in this session must fire their triggers before the stamps are read.
-    db.session.flush()
+    """The versions of every fact `query`'s answer depends on, in one query. Raises nothing.
+
+    On PostgreSQL, when the request has not begun a transaction (a warm availability read
+    runs nothing else), the one statement runs on its own, in autocommit: no BEGIN and no
+    ROLLBACK, one round trip instead of three (issue 22). It sees what a transaction's first
+    statement would (READ COMMITTED: every statement takes a fresh snapshot), and whatever
+    the request reads afterwards is read later still, so an answer is never older than its
+    stamps. Inside a transaction (pending writes, a SQLite snapshot) the session reads them.
+    """
     params: dict[str, Any] = {
         "session_type_id": query.session_type_id,
         "location_id": query.location_id,
     }
     if query.practitioner_id is not None:
         params["practitioner_id"] = query.practitioner_id
-    rows = db.session.execute(_stamp_statement(query.practitioner_id is not None), params)
+    statement = _stamp_statement(query.practitioner_id is not None)
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql" and not _session_busy(session):
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            rows = conn.execute(statement, params).all()
+    else:
+        # Writes pending in this session must fire their triggers before the stamps are read.
+        session.flush()
+        rows = session.execute(statement, params).all()
     return tuple((str(kind), int(ref), int(version)) for kind, ref, version in rows)
+
+
+def _session_busy(session: Session) -> bool:
+    """True when `session` has begun a transaction or holds changes not yet flushed."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 def cached_slots(query: AvailabilityQuery, *, now: datetime) -> CachedSlots:
