@@ -214,3 +214,73 @@ def test_the_liveness_check_refuses_a_closed_socket() -> None:
             _refuse_dead_connection(Connection(), None, None)
     finally:
         ours.close()
+
+
+# --- the fixed cost's shortcuts keep Flask's and Flask-Login's answers ---------------------
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "X-Frame-Options",
+    "Cross-Origin-Opener-Policy",
+    "Cache-Control",
+    "Vary",
+    "Strict-Transport-Security",
+)
+
+
+def _headers(response: Any) -> dict[str, str | None]:
+    return {name: response.headers.get(name) for name in SECURITY_HEADERS}
+
+
+def test_anonymous_and_signed_in_answers_keep_their_headers(demo: Flask, login_as: Any) -> None:
+    """Anonymous: no user is loaded, no `no-store`; signed in: `no-store`; `Vary: Cookie`."""
+    from booking.security import CSP
+
+    anonymous = demo.test_client().get("/api/v1/no-such")
+    assert anonymous.status_code == 404
+    assert _headers(anonymous) == {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cache-Control": None,
+        "Vary": "Cookie",  # the session was read, as Flask-Login's loader read it
+        "Strict-Transport-Security": None,
+    }
+    staff = login_as("receptionist")
+    signed_in = staff.get("/api/v1/no-such")
+    assert _headers(signed_in) == {**_headers(anonymous), "Cache-Control": "no-store"}
+    # A remember-me cookie (never set by Meridian) still goes through Flask-Login's loader.
+    other = demo.test_client()
+    other.set_cookie("remember_token", "1|forged")
+    assert other.get("/api/v1/no-such").headers.get("Cache-Control") is None
+
+
+def test_the_session_cookie_is_flasks_and_follows_a_key_rotation(demo: Flask) -> None:
+    """Signed once per key set: a rotated SECRET_KEY (old one in fallbacks) keeps sessions."""
+    from booking.session_cookie import SessionInterface
+
+    assert isinstance(demo.session_interface, SessionInterface)
+    client = demo.test_client()
+    page = client.get("/auth/sign-in")  # the CSRF token lives in the session
+    assert page.status_code == 200
+    cookie = client.get_cookie(demo.config.get("SESSION_COOKIE_NAME", "session"))
+    assert cookie is not None
+    old_key = demo.secret_key
+    with demo.test_request_context(headers={"Cookie": f"{cookie.key}={cookie.value}"}):
+        from flask import request
+
+        assert "csrf_token" in demo.session_interface.open_session(demo, request)  # type: ignore[operator]
+        demo.secret_key = "another-secret-key-that-is-long-enough-0123456789"
+        assert "csrf_token" not in demo.session_interface.open_session(demo, request)  # type: ignore[operator]
+        demo.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        assert "csrf_token" in demo.session_interface.open_session(demo, request)  # type: ignore[operator]
+    demo.secret_key = old_key
+    demo.config["SECRET_KEY_FALLBACKS"] = None
+    # Without a cookie no session is read from it, and none is set on an answer that
+    # left the session empty.
+    fresh = demo.test_client().get("/api/v1/no-such")
+    assert "Set-Cookie" not in fresh.headers

@@ -107,7 +107,9 @@ def read_stamp(query: AvailabilityQuery) -> Stamp:
     else:
         # Writes pending in this session must fire their triggers before the stamps are read.
         session.flush()
-        rows = session.execute(statement, params).all()
+        # Core on the session's connection: the same transaction, without the ORM's
+        # per-statement work (the rows are plain columns, no entities).
+        rows = session.connection().execute(statement, params).all()
     return tuple((str(kind), int(ref), int(version)) for kind, ref, version in rows)
 
 
