@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 REQUIRED_PRAGMAS = {"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2"}
 _PRAGMA_WORDS = {"synchronous": {"2": "FULL"}, "foreign_keys": {"1": "ON"}}
 
+# Execution option: this connection runs one read-only statement and needs no BEGIN.
+SINGLE_STATEMENT = "meridian_single_statement"
+
 # True while the current unit of work may write. CLI commands and scripts write.
 WRITE_TX: ContextVar[bool] = ContextVar("write_tx", default=True)
 
@@ -47,6 +50,8 @@ def install(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(SINGLE_STATEMENT):
+            return  # the driver's autocommit: the one statement is its own transaction
         conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_TX.get() else "BEGIN")
 
 
