@@ -24,8 +24,10 @@ def create_app(
     `BOOKING_INSTANCE_PATH` environment variable, else the checkout's `instance/`: tests give
     every app their own so nothing a developer ran before changes a test's result.
     """
+    from booking.flask_app import App
+
     chosen = instance_path or os.environ.get("BOOKING_INSTANCE_PATH") or None
-    app = Flask(
+    app = App(
         __name__,
         instance_path=str(Path(chosen).resolve()) if chosen else None,
         instance_relative_config=True,

@@ -29,8 +29,10 @@ class Defaults:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = "sqlite:///meridian.sqlite"  # made absolute in the instance folder
     # hide_parameters: a failed statement's values (names, emails) never reach a log line;
-    # finish_config() keeps it when a config replaces these options.
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    # finish_config() keeps it when a config replaces these options. No pool_pre_ping: its
+    # round trip on every checkout is replaced on PostgreSQL by a check of the idle socket
+    # (booking.db_hooks), and a SQLite file cannot hang up.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
     # True when BOOKING_SQLALCHEMY_DATABASE_URI points at PgBouncer in transaction pooling mode
     # (docs/deploy.md): psycopg then never prepares statements on the server, since the next

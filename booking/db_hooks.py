@@ -1,4 +1,4 @@
-"""SQLite connection settings and write transactions (security.md §1).
+"""SQLite connection settings, write transactions, and PostgreSQL connection liveness.
 
 SQLite upgrades a deferred read transaction to a write lock only at the first write,
 and then fails at once with SQLITE_BUSY whatever the busy timeout. Requests that may
@@ -7,6 +7,7 @@ write therefore open with BEGIN IMMEDIATE, which waits for the lock up front.
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,18 +15,25 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
 # What each connection must report back (PRAGMA name -> expected value); `install` sets them.
 REQUIRED_PRAGMAS = {"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2"}
 _PRAGMA_WORDS = {"synchronous": {"2": "FULL"}, "foreign_keys": {"1": "ON"}}
 
+# Execution option: this connection runs one read-only statement and needs no BEGIN.
+SINGLE_STATEMENT = "meridian_single_statement"
+
 # True while the current unit of work may write. CLI commands and scripts write.
 WRITE_TX: ContextVar[bool] = ContextVar("write_tx", default=True)
 
 
 def install(engine: Engine) -> None:
-    """Attach the SQLite pragmas and BEGIN hook to this app's engine only."""
+    """Attach the SQLite pragmas and BEGIN hook, or PostgreSQL's liveness check, to `engine`."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "checkout", _refuse_dead_connection)
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -42,7 +50,37 @@ def install(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(SINGLE_STATEMENT):
+            return  # the driver's autocommit: the one statement is its own transaction
         conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_TX.get() else "BEGIN")
+
+
+def _refuse_dead_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout: hand out no PostgreSQL connection the server (or PgBouncer) has closed.
+
+    What `pool_pre_ping` did, without its round trip on every checkout (issue 22: one of the
+    four a one-statement request paid). An idle connection in the pool has nothing to read
+    unless its peer spoke first: the end of the stream when the server, PgBouncer or a proxy
+    closed it (restart, `pg_terminate_backend`, idle timeouts), preceded by the server's
+    "terminating connection" error. So a readable socket, or one psycopg already knows is
+    closed or broken, raises DisconnectionError: the pool discards the connection and checks
+    out (or opens) another, as it did when a ping failed. A peer that vanished without
+    closing (a cut cable) is found by neither check until TCP gives up.
+    """
+    if dbapi_conn.closed or getattr(dbapi_conn, "broken", False):
+        raise DisconnectionError("the database connection is closed")
+    if _readable(dbapi_conn.fileno()):
+        raise DisconnectionError("the database server closed the connection")
+
+
+def _readable(fd: int) -> bool:
+    """True when `fd` has something to read (or its peer hung up), without waiting."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    ready, _, _ = select.select([fd], [], [], 0)  # pragma: no cover - platforms without poll
+    return bool(ready)
 
 
 def pragma_problems(engine: Engine) -> list[str]:

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME  # type: ignore[import-untyped]
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Response
@@ -71,11 +72,32 @@ def register(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if current_user.is_authenticated or request.path.startswith("/manage/"):
+        if _signed_in() or request.path.startswith("/manage/"):
             headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def _signed_in() -> bool:
+    """`current_user.is_authenticated`, without building an anonymous user to say no.
+
+    Flask-Login loads a user for every request that asks (a session-protection hash, a
+    signal, an anonymous object): for an API call or a health check, the only ask is this
+    hook's. With no user id in the session (read the same way, so `Vary: Cookie` is set
+    as before), no remember cookie and no request or header loader, Flask-Login's answer
+    can only be anonymous, so it is not asked.
+    """
+    if g.get("_login_user") is None:
+        cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+        if (
+            session.get("_user_id") is None
+            and cookie not in request.cookies
+            and login_manager._request_callback is None
+            and login_manager._header_callback is None
+        ):
+            return False
+    return bool(current_user.is_authenticated)
 
 
 def password_cost() -> tuple[int, int, int]:

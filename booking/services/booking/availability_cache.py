@@ -17,8 +17,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select
+from sqlalchemy import Engine, Select, and_, bindparam, or_, select
+from sqlalchemy.orm import Session
 
+from booking.db_hooks import SINGLE_STATEMENT
 from booking.domain.scheduling.dst import require_aware
 from booking.domain.scheduling.values import Slot
 from booking.extensions import availability_cache, db
@@ -83,17 +85,48 @@ def _stamp_statement(chosen: bool) -> Select[Any]:
 
 
 def read_stamp(query: AvailabilityQuery) -> Stamp:
-    """The versions of every fact `query`'s answer depends on, in one query. Raises nothing."""
-    # Writes pending in this session must fire their triggers before the stamps are read.
-    db.session.flush()
+    """The versions of every fact `query`'s answer depends on, in one query. Raises nothing.
+
+    When the request has not begun a transaction (a warm availability read runs nothing
+    else), the one statement runs on its own, without BEGIN or ROLLBACK: on PostgreSQL one
+    round trip instead of three (issue 22). It sees what a transaction's first statement
+    would (PostgreSQL's READ COMMITTED takes a fresh snapshot per statement), and whatever the
+    request reads afterwards (a miss's computation) is read later still, so an answer is
+    never older than the stamps it is stored under. Once the request's transaction has begun
+    (pending writes, a SQLite snapshot) the stamps are read inside it.
+    """
     params: dict[str, Any] = {
         "session_type_id": query.session_type_id,
         "location_id": query.location_id,
     }
     if query.practitioner_id is not None:
         params["practitioner_id"] = query.practitioner_id
-    rows = db.session.execute(_stamp_statement(query.practitioner_id is not None), params)
+    statement = _stamp_statement(query.practitioner_id is not None)
+    session = db.session()
+    if not _session_busy(session):
+        with db.engine.connect().execution_options(**_on_its_own(db.engine)) as conn:
+            rows = conn.execute(statement, params).all()
+    else:
+        # Writes pending in this session must fire their triggers before the stamps are read.
+        session.flush()
+        # Core on the session's connection: the same transaction, without the ORM's
+        # per-statement work (the rows are plain columns, no entities).
+        rows = session.connection().execute(statement, params).all()
     return tuple((str(kind), int(ref), int(version)) for kind, ref, version in rows)
+
+
+def _on_its_own(engine: Engine) -> dict[str, Any]:
+    """Options for a statement on its own: on PostgreSQL AUTOCOMMIT (psycopg sends no BEGIN,
+    the reset sends no ROLLBACK); SQLite's driver is in autocommit already and db_hooks
+    skips its BEGIN, so the statement is its own implicit transaction (one snapshot)."""
+    if engine.dialect.name == "postgresql":
+        return {"isolation_level": "AUTOCOMMIT"}
+    return {SINGLE_STATEMENT: True}
+
+
+def _session_busy(session: Session) -> bool:
+    """True when `session` has begun a transaction or holds changes not yet flushed."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 def cached_slots(query: AvailabilityQuery, *, now: datetime) -> CachedSlots:

@@ -1,0 +1,283 @@
+"""What every request pays before its page does anything (issue 22): database work counted.
+
+A warm availability answer is one statement; on PostgreSQL one round trip (no BEGIN, no
+ROLLBACK, no pre-ping). A request that needs no data (a 404, a static file) runs no
+statement at all. A pooled PostgreSQL connection the server has closed is still never used.
+Both engines; counts, never times.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from booking.extensions import db
+from tests.web.booking_helpers import DAY, Clock, Demo, demo_ids
+from tests.web.test_api import app_only
+
+
+@contextmanager
+def database_work(app: Flask) -> Iterator[Counter[str]]:
+    """Statements (BEGIN included), transactions begun and pings on the app's engine."""
+    with app.app_context():
+        engine = db.engine
+    counts: Counter[str] = Counter()
+    statements: list[str] = []
+
+    def _statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    def _begin(_conn: Any) -> None:
+        counts["transactions"] += 1
+
+    real_ping = engine.dialect.do_ping
+
+    def _ping(dbapi_connection: Any) -> bool:
+        counts["pings"] += 1
+        return real_ping(dbapi_connection)
+
+    # PostgreSQL: libpq's own record of the messages each pooled connection sends; a round
+    # trip ends with a simple Query or with the Sync of an extended-protocol statement.
+    trace = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed below
+    traced: list[Any] = []
+
+    def _checkout(dbapi_conn: Any, *_args: Any) -> None:
+        if engine.dialect.name == "postgresql":
+            dbapi_conn.pgconn.trace(trace.fileno())
+            traced.append(dbapi_conn.pgconn)
+
+    event.listen(engine, "before_cursor_execute", _statement)
+    event.listen(engine, "begin", _begin)
+    event.listen(engine, "checkout", _checkout)
+    engine.dialect.do_ping = _ping  # type: ignore[method-assign]
+    try:
+        yield counts
+    finally:
+        event.remove(engine, "before_cursor_execute", _statement)
+        event.remove(engine, "begin", _begin)
+        event.remove(engine, "checkout", _checkout)
+        del engine.dialect.do_ping
+        for pgconn in traced:
+            pgconn.untrace()
+        trace.seek(0)
+        for line in trace.read().decode(errors="replace").splitlines():
+            fields = line.split("\t")
+            if "F" in fields[:2] and any(f in {"Query", "Sync"} for f in fields[1:4]):
+                counts["round_trips"] += 1
+        trace.close()
+        counts["statements"] = len(app_only(statements))
+        counts["stamp_reads"] = sum("availability_version" in s for s in statements)
+
+
+@pytest.fixture
+def ids(demo: Flask) -> Demo:
+    return demo_ids(demo)
+
+
+@pytest.fixture
+def api(demo: Flask, monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
+    Clock(monkeypatch)
+    # Limits far away: the limiter's counter writes (its own transactions) stay out of the count.
+    demo.config["API_RATELIMIT_PER_IP"] = "100000000/minute"
+    return demo.test_client()
+
+
+def test_a_warm_availability_answer_is_one_statement(
+    demo: Flask, api: FlaskClient, ids: Demo
+) -> None:
+    url = (
+        f"/api/v1/availability?session_type_id={ids.follow_up}&location_id={ids.islington}"
+        f"&practitioner_id={ids.mei}&from={DAY}&to={DAY}"
+    )
+    cold = api.get(url)
+    assert cold.status_code == 200
+    api.get(url)  # the limiter reserves its block of hits
+    with database_work(demo) as warm:
+        again = api.get(url)
+    assert again.get_data() == cold.get_data()
+    assert again.headers["ETag"] == cold.headers["ETag"]
+    assert warm["pings"] == 0
+    # The stamps alone, on their own: no BEGIN (no ROLLBACK on PostgreSQL either).
+    assert (warm["statements"], warm["stamp_reads"]) == (1, 1), warm
+    if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert warm["round_trips"] == 1, warm
+
+
+def test_the_stamps_are_read_in_the_request_transaction_once_it_has_begun(
+    demo: Flask, ids: Demo
+) -> None:
+    """Pending writes fire their triggers first: the stamps then include them."""
+    from booking.models import AvailabilityVersion
+    from booking.services.booking.availability import AvailabilityQuery
+    from booking.services.booking.availability_cache import read_stamp
+
+    query = AvailabilityQuery(
+        session_type_id=ids.follow_up,
+        location_id=ids.islington,
+        date_from=date.fromisoformat(DAY),
+        date_to=date.fromisoformat(DAY),
+        practitioner_id=ids.mei,
+    )
+    with demo.test_request_context():
+        before = {(k, r): v for k, r, v in read_stamp(query)}
+        row = db.session.get(AvailabilityVersion, ("p", ids.mei))
+        assert row is not None
+        row.version += 1  # unflushed: read_stamp must flush and read it in this transaction
+        after = {(k, r): v for k, r, v in read_stamp(query)}
+        assert after[("p", ids.mei)] == before[("p", ids.mei)] + 1
+        db.session.rollback()
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/static/css/meridian.css"])
+def test_a_request_that_needs_no_data_runs_no_statement(
+    demo: Flask, api: FlaskClient, path: str
+) -> None:
+    api.get(path).close()
+    with database_work(demo) as work:
+        response = api.get(path)
+        response.close()
+    assert response.status_code in {200, 404}
+    assert (work["statements"], work["transactions"], work["pings"]) == (0, 0, 0), work
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("a SQLite file cannot hang up")
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        database = db.engine.url.database
+    with psycopg.connect(url, autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        ).fetchone()
+        assert killed is not None
+        assert killed[0] >= 1
+        # pg_terminate_backend only signals: wait until the backends have gone (and so have
+        # closed their sockets), as a restarted server's or PgBouncer's would be.
+        for _ in range(500):
+            left = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            ).fetchone()
+            if left is not None and left[0] == 0:
+                break
+            time.sleep(0.01)
+    with database_work(app) as work:
+        response = client.get("/healthz")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["checks"]["database"] == "ok"
+    assert work["pings"] == 0
+    # Before this change pool_pre_ping sent a ping (a fourth round trip) at every checkout.
+    assert work["round_trips"] == 3, work  # BEGIN, the health query, ROLLBACK
+
+
+def test_the_liveness_check_refuses_a_closed_socket() -> None:
+    """The checkout hook itself: a peer that hung up makes the socket readable."""
+    import socket
+
+    from sqlalchemy.exc import DisconnectionError
+
+    from booking.db_hooks import _refuse_dead_connection
+
+    ours, theirs = socket.socketpair()
+
+    class Connection:
+        closed = False
+        broken = False
+
+        def fileno(self) -> int:
+            return ours.fileno()
+
+    try:
+        _refuse_dead_connection(Connection(), None, None)  # idle and open: nothing to read
+        theirs.close()
+        with pytest.raises(DisconnectionError):
+            _refuse_dead_connection(Connection(), None, None)
+    finally:
+        ours.close()
+
+
+# --- the fixed cost's shortcuts keep Flask's and Flask-Login's answers ---------------------
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "X-Frame-Options",
+    "Cross-Origin-Opener-Policy",
+    "Cache-Control",
+    "Vary",
+    "Strict-Transport-Security",
+)
+
+
+def _headers(response: Any) -> dict[str, str | None]:
+    return {name: response.headers.get(name) for name in SECURITY_HEADERS}
+
+
+def test_anonymous_and_signed_in_answers_keep_their_headers(demo: Flask, login_as: Any) -> None:
+    """Anonymous: no user is loaded, no `no-store`; signed in: `no-store`; `Vary: Cookie`."""
+    from booking.security import CSP
+
+    anonymous = demo.test_client().get("/api/v1/no-such")
+    assert anonymous.status_code == 404
+    assert _headers(anonymous) == {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cache-Control": None,
+        "Vary": "Cookie",  # the session was read, as Flask-Login's loader read it
+        "Strict-Transport-Security": None,
+    }
+    staff = login_as("receptionist")
+    signed_in = staff.get("/api/v1/no-such")
+    assert _headers(signed_in) == {**_headers(anonymous), "Cache-Control": "no-store"}
+    # A remember-me cookie (never set by Meridian) still goes through Flask-Login's loader.
+    other = demo.test_client()
+    other.set_cookie("remember_token", "1|forged")
+    assert other.get("/api/v1/no-such").headers.get("Cache-Control") is None
+
+
+def test_the_session_cookie_is_flasks_and_follows_a_key_rotation(demo: Flask) -> None:
+    """Signed once per key set: a rotated SECRET_KEY (old one in fallbacks) keeps sessions."""
+    from booking.session_cookie import SessionInterface
+
+    assert isinstance(demo.session_interface, SessionInterface)
+    client = demo.test_client()
+    page = client.get("/auth/sign-in")  # the CSRF token lives in the session
+    assert page.status_code == 200
+    cookie = client.get_cookie(demo.config.get("SESSION_COOKIE_NAME", "session"))
+    assert cookie is not None
+    old_key = demo.secret_key
+    with demo.test_request_context(headers={"Cookie": f"{cookie.key}={cookie.value}"}):
+        from flask import request
+
+        assert "csrf_token" in demo.session_interface.open_session(demo, request)  # type: ignore[operator]
+        demo.secret_key = "another-secret-key-that-is-long-enough-0123456789"
+        assert "csrf_token" not in demo.session_interface.open_session(demo, request)  # type: ignore[operator]
+        demo.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        assert "csrf_token" in demo.session_interface.open_session(demo, request)  # type: ignore[operator]
+    demo.secret_key = old_key
+    demo.config["SECRET_KEY_FALLBACKS"] = None
+    # Without a cookie no session is read from it, and none is set on an answer that
+    # left the session empty.
+    fresh = demo.test_client().get("/api/v1/no-such")
+    assert "Set-Cookie" not in fresh.headers
