@@ -54,13 +54,21 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    if found is None:
+        raise SystemExit("the sign-in page has no CSRF field")
+    return found.group(1)
+
+
 def sign_in(client: Any, email: str) -> None:
     import pyotp
 
     page = client.get("/auth/sign-in").get_data(as_text=True)
-    assert "Sign in" in page
     response = client.post(
-        "/auth/sign-in", data={"email": email, "password": PASSWORD}, follow_redirects=True
+        "/auth/sign-in",
+        data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(page)},
+        follow_redirects=True,
     )
     html = response.get_data(as_text=True)
     if not (response.request.path or "").startswith("/auth/two-step"):
@@ -71,7 +79,7 @@ def sign_in(client: Any, email: str) -> None:
     secret = shown.group(1).replace(" ", "")
     response = client.post(
         "/auth/two-step/set-up",
-        data={"code": pyotp.TOTP(secret).now()},
+        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_of(html)},
         follow_redirects=True,
     )
     if response.status_code != 200 or "/auth/" in (response.request.path or ""):
@@ -98,7 +106,6 @@ def main() -> None:
             "DEVELOPMENT": True,
             "TOTP_ENCRYPTION_KEYS": BENCH_TOTP_KEY,
             "LOG_LEVEL": "WARNING",
-            "WTF_CSRF_ENABLED": False,
             "STAFF_IDLE_MINUTES": 600,
         },
         instance_path=Path(tempfile.mkdtemp(prefix="staff_profile_")),
@@ -119,10 +126,11 @@ def main() -> None:
     sign_in(practitioner, "practitioner1@scale.example")
     sign_in(reception, "reception@scale.example")
     today = date.fromisoformat(args.now[:10]) if args.now else date.today()  # noqa: DTZ011
+    weeks = [(today + timedelta(weeks=w)).isoformat() for w in (0, 1)]
     pages: dict[str, tuple[Any, list[str]]] = {
         "practitioner_week": (
             practitioner,
-            [f"/practitioner/week?start={(today + timedelta(weeks=w)).isoformat()}" for w in (0, 1)],
+            [f"/practitioner/week?start={monday}" for monday in weeks],
         ),
         "reception_day_sheet": (reception, ["/reception/"]),
         "reception_day_sheet_location": (
@@ -158,7 +166,8 @@ def main() -> None:
         statements.clear()
         timings.clear()
         response = client.get(paths[0])
-        assert response.status_code == 200, (name, response.status_code)
+        if response.status_code != 200:
+            raise SystemExit(f"{name}: {paths[0]} answered {response.status_code}")
         html = response.get_data(as_text=True)
         counted = [s for s in statements if not s.lstrip().upper().startswith(("PRAGMA",))]
         writes = [s for s in counted if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
