@@ -113,7 +113,8 @@ def test_the_week_view_runs_the_same_queries_for_2_or_12_sessions(
     assert response.get_data(as_text=True).count("meridian-cal-session") == 11
     assert len(many) == len(few), "\n".join(many)
     # Session row (read once), user, practitioner, clinic (once), the sessions with patient,
-    # type, room and place joined in, hours, exceptions, place names, flags, intakes, plans.
+    # type, room and place joined in, hours, exceptions, place names, flags, intakes, plans
+    # (none here: one query).
     assert len(many) == 11, "\n\n".join(many)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from booking.extensions import db
 from booking.models import LIVE_STATUSES, Appointment
@@ -23,9 +23,11 @@ def appointments_between(
 ) -> list[Appointment]:
     """Appointments starting in a UTC range, with what a listing shows loaded in bulk.
 
-    Live ones (holds only with `include_holds`) unless `statuses` names others. ONE statement:
-    the rows a listing shows are joined in (a selectinload each was five more round trips, and
-    on PostgreSQL five more plans, issue 22).
+    Live ones (holds only with `include_holds`) unless `statuses` names others. Practitioner,
+    type, room and place (a few hundred rows at most) are joined in: a selectinload each was
+    four more round trips and, on PostgreSQL, four more plans (issue 22). Patients come by
+    primary key in a second statement (one per 500): joined in too, PostgreSQL merged the day's
+    sessions with all 50,000 patients, planning the six-table join took 15 to 30 ms.
     """
     if statuses is None:
         statuses = [s for s in LIVE_STATUSES if include_holds or s != "held"]
@@ -37,7 +39,7 @@ def appointments_between(
             Appointment.status.in_(statuses),
         )
         .options(
-            joinedload(Appointment.patient),
+            selectinload(Appointment.patient),  # by key: see above
             joinedload(Appointment.practitioner, innerjoin=True),
             joinedload(Appointment.session_type, innerjoin=True),
             joinedload(Appointment.room),
