@@ -30,6 +30,7 @@ from booking.domain.privacy import readable_value
 from booking.domain.waitlist import describe as describe_waitlist
 from booking.forms import widgets
 from booking.intake.forms import field_params
+from booking.links import id_links
 from booking.services.accounts.sessions import session_expires_at
 
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
@@ -86,6 +87,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["book_url"] = book_url  # articles: "Book a session"
     app.jinja_env.globals["field_params"] = field_params  # intake question pages
     app.jinja_env.globals["describe_waitlist"] = describe_waitlist  # days and times wanted
+    app.jinja_env.globals["id_links"] = id_links  # a long list's links, one url_for each
     app.jinja_env.trim_blocks = True
     widgets.install()  # GOV.UK radios and buttons: rendered once per set of parameters
     app.jinja_env.lstrip_blocks = True

@@ -20,7 +20,7 @@ from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.intake import summary
 from booking.intake.forms import PaperConsentForm, ReviewForm
-from booking.links import base_url
+from booking.links import base_url, id_links
 from booking.models import Appointment, ConsentMethod, IntakeStatus, Modality, PatientProfile, Role
 from booking.security import request_id
 from booking.services.intake import answers, reminders, staff
@@ -239,6 +239,8 @@ def appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, An
         Role.practitioner: "practitioner",
     }
     prefix = prefixes.get(getattr(current_user, "role", None))
+    intake_url = id_links(f"{prefix}.intake_detail", "intake_id") if prefix else None
+    record_url = id_links(f"{prefix}.patient_health", "patient_id") if prefix else None
     notes: dict[int, dict[str, Any]] = {}
     for appointment in appointments:
         intake = intakes.get(appointment.id)
@@ -253,11 +255,9 @@ def appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, An
         notes[appointment.id] = {
             "flags": labels,
             "intake": status,
-            "intake_url": url_for(f"{prefix}.intake_detail", intake_id=intake.id)
-            if prefix and intake is not None
-            else None,
-            "record_url": url_for(f"{prefix}.patient_health", patient_id=appointment.patient_id)
-            if prefix and appointment.patient_id
+            "intake_url": intake_url(intake.id) if intake_url and intake is not None else None,
+            "record_url": record_url(appointment.patient_id)
+            if record_url and appointment.patient_id
             else None,
         }
     return notes

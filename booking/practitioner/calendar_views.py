@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -42,12 +43,13 @@ def _actor() -> User:
     return current_user._get_current_object()  # the User row, not the request-bound proxy
 
 
-def _requested(param: str) -> tuple[date, DateJumpForm]:
-    """The date asked for in `?<param>=` (today when absent or not a date) and the picker form.
+def _requested(param: str, zone: ZoneInfo) -> tuple[date, DateJumpForm]:
+    """The date asked for in `?<param>=` (today in `zone` when absent or not a date) and the
+    picker form.
 
     A malformed date shows today with the picker's error, never a 500.
     """
-    today = local_today(clinic_zone(), now=clock.utcnow())
+    today = local_today(zone, now=clock.utcnow())
     raw = request.args.get(param)
     form = DateJumpForm(formdata=None, date=raw or today.isoformat())
     if raw is None:
@@ -99,9 +101,12 @@ def note_links(appointments: list[Appointment]) -> dict[int, dict[str, str]]:
     }
 
 
-def _day_context(practitioner: Practitioner, day: date, **extra: Any) -> dict[str, Any]:
+def _day_context(
+    practitioner: Practitioner, day: date, zone: ZoneInfo | None = None, **extra: Any
+) -> dict[str, Any]:
     now = clock.utcnow()
-    calendar = load_days(practitioner.id, day, 1, zone=clinic_zone())
+    zone = zone or clinic_zone()
+    calendar = load_days(practitioner.id, day, 1, zone=zone)
     appointments = calendar.appointments
     sequences = plan_progress.sequence_of([a.id for a in appointments])
     return {
@@ -126,15 +131,16 @@ def _day_context(practitioner: Practitioner, day: date, **extra: Any) -> dict[st
         ),
         "button_form": EmptyForm(),
         "note_links": note_links(appointments),
-        "printed_at": now.astimezone(clinic_zone()),
+        "printed_at": now.astimezone(zone),
         "form": DateJumpForm(formdata=None, date=day.isoformat()),
         **extra,
     }
 
 
 def _day_page(template: str) -> str:
-    chosen, form = _requested("date")
-    return render_template(template, **_day_context(_me(), chosen, form=form))
+    zone = clinic_zone()
+    chosen, form = _requested("date", zone)
+    return render_template(template, **_day_context(_me(), chosen, zone, form=form))
 
 
 @bp.route("/day")
@@ -151,9 +157,10 @@ def day_print() -> str:
 @bp.route("/week")
 def week() -> Any:
     practitioner = _me()
-    chosen, form = _requested("start")
+    zone = clinic_zone()  # one read of the clinic row for the page
+    chosen, form = _requested("start", zone)
     monday = chosen - timedelta(days=chosen.weekday())
-    calendar = load_days(practitioner.id, monday, WEEK, zone=clinic_zone())
+    calendar = load_days(practitioner.id, monday, WEEK, zone=zone)
     states = {
         (d, hour): hour_state(calendar.plans[d], hour)
         for d in calendar.days
@@ -172,7 +179,9 @@ def week() -> Any:
         states=states,
         notes=day_view_notes(calendar.appointments),
         sequences=plan_progress.sequence_of([a.id for a in calendar.appointments]),
-        today=local_today(clinic_zone(), now=clock.utcnow()),
+        today=local_today(zone, now=clock.utcnow()),
+        # Each day's link once, not once per session (each session adds its #anchor).
+        day_urls={d: url_for("practitioner.day", date=d.isoformat()) for d in calendar.days},
         form=form,
     )
 

@@ -72,10 +72,10 @@ def home() -> str:
             if a.location_id in bounds
             and bounds[a.location_id][0] <= a.starts_at < bounds[a.location_id][1]
         ]
-    sheets = [
-        (loc, local_today(loc.zone, now=now), [a for a in appointments if a.location_id == loc.id])
-        for loc in shown
-    ]
+    by_place: dict[int, list[Appointment]] = {loc.id: [] for loc in shown}
+    for appointment in appointments:  # in start order, each into its place's sheet
+        by_place[appointment.location_id].append(appointment)
+    sheets = [(loc, local_today(loc.zone, now=now), by_place[loc.id]) for loc in shown]
     return render_template(
         "reception/home.html",
         sheets=sheets,

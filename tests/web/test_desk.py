@@ -328,6 +328,10 @@ def test_day_sheet_check_in_undo_and_no_show_in_a_fixed_number_of_queries(
         page = desk.get("/reception/").get_data(as_text=True)
     assert page.count("Check in<span") == 5  # (9am is in the past: no-show too)
     assert len(many) == len(few)
+    # Session row (read once), user, the places, the sessions with practitioner, type, room
+    # and place joined in, their patients, flags, intakes, plans (none here: one query),
+    # missed counts and threshold.
+    assert len(many) == 10, "\n\n".join(many)
     early, later = _today_session(demo, 8, 15), _today_session(demo, 14)
     page = desk.get("/reception/").get_data(as_text=True)
     assert "Not arrived" in page

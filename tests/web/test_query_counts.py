@@ -156,8 +156,14 @@ def test_patient_search(demo: Flask, login_as: Callable[[str], FlaskClient]) -> 
                 phone=f"+4479460000{n:02d}",
             )
 
-    html = _same_count(demo, _get(reception, "/reception/patients?q=quillfeather"), add)
+    search = _get(reception, "/reception/patients?q=quillfeather")
+    html = _same_count(demo, search, add)
     assert html.count("Quillfeather") >= 10
+    with count_queries(demo) as statements:
+        search()
+    # The session row (read once, issue 22), the user, the clinic's zone, the desk's regions,
+    # then the search itself: a page of patients and its count.
+    assert len(statements) == 7, "\n\n".join(statements)
 
 
 def test_patient_account(demo: Flask, ids: Demo, login_as: Callable[[str], FlaskClient]) -> None:

@@ -257,4 +257,5 @@ def test_the_app_wide_template_globals(sqlite_app: Flask) -> None:
         "book_url",
         "field_params",
         "describe_waitlist",
+        "id_links",
     }

@@ -14,6 +14,10 @@ from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import new_token, token_hash
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# Where `load_session_user` leaves the row it read, in the request's SQLAlchemy session (new
+# each request), so `session_expires_at` (every signed-in page's header) reads it again
+# without a second query of the same row.
+_LOADED_ROW = "meridian_user_session"
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ def load_session_user(
     row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or str(row.user_id) != user_id:
         return None
+    db.session.info[_LOADED_ROW] = row
     if row.mfa_pending:
         return None
     user = db.session.get(User, row.user_id)
@@ -112,10 +117,17 @@ def load_session_user(
 
 
 def session_expires_at(token: str | None, user: User, *, limits: SessionLimits) -> datetime | None:
-    """When the current session will end if the user does nothing."""
+    """When the current session will end if the user does nothing.
+
+    The row the user loader read this request is reused (the same row the identity map would
+    hand back to a second query, which would not refresh its values either).
+    """
     if not token:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
+    digest = token_hash(token)
+    row = db.session.info.get(_LOADED_ROW)
+    if row is None or row.token_hash != digest:
+        row = db.session.scalar(select(UserSession).where(UserSession.token_hash == digest))
     if row is None:
         return None
     idle = limits.patient_idle if user.role == Role.patient else limits.staff_idle

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from booking.extensions import db
 from booking.models import LIVE_STATUSES, Appointment
@@ -23,7 +23,11 @@ def appointments_between(
 ) -> list[Appointment]:
     """Appointments starting in a UTC range, with what a listing shows loaded in bulk.
 
-    Live ones (holds only with `include_holds`) unless `statuses` names others.
+    Live ones (holds only with `include_holds`) unless `statuses` names others. Practitioner,
+    type, room and place (a few hundred rows at most) are joined in: a selectinload each was
+    four more round trips and, on PostgreSQL, four more plans (issue 22). Patients come by
+    primary key in a second statement (one per 500): joined in too, PostgreSQL merged the day's
+    sessions with all 50,000 patients, planning the six-table join took 15 to 30 ms.
     """
     if statuses is None:
         statuses = [s for s in LIVE_STATUSES if include_holds or s != "held"]
@@ -35,11 +39,11 @@ def appointments_between(
             Appointment.status.in_(statuses),
         )
         .options(
-            selectinload(Appointment.patient),
-            selectinload(Appointment.practitioner),
-            selectinload(Appointment.session_type),
-            selectinload(Appointment.room),
-            selectinload(Appointment.location),
+            selectinload(Appointment.patient),  # by key: see above
+            joinedload(Appointment.practitioner, innerjoin=True),
+            joinedload(Appointment.session_type, innerjoin=True),
+            joinedload(Appointment.room),
+            joinedload(Appointment.location, innerjoin=True),
         )
         .order_by(Appointment.starts_at, Appointment.practitioner_id)
     )

@@ -1,7 +1,8 @@
 """A practitioner's day and week: their sessions at every location, hours, time off, closures.
 
 Loaded in a fixed number of queries whatever the number of sessions (the week view's
-query-count test holds it): sessions with patient, type, room and location in bulk, then the
+query-count test holds it): sessions with patient, type, room and location joined in (one
+statement), then the
 practitioner's weekly hours, the dated exceptions that touch them and the location names.
 """
 
@@ -13,7 +14,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from booking.domain.scheduling import values
 from booking.domain.scheduling.day_plan import DayPlan, hour_rows, plan_days
@@ -74,10 +75,10 @@ def load_days(practitioner_id: int, first: date, count: int, *, zone: ZoneInfo) 
                 Appointment.starts_at < end,
             )
             .options(
-                selectinload(Appointment.patient),
-                selectinload(Appointment.session_type),
-                selectinload(Appointment.room),
-                selectinload(Appointment.location),
+                joinedload(Appointment.patient),
+                joinedload(Appointment.session_type, innerjoin=True),
+                joinedload(Appointment.room),
+                joinedload(Appointment.location, innerjoin=True),
             )
             .order_by(Appointment.starts_at)
         )
