@@ -79,6 +79,10 @@ class Defaults:
     # without it each worker keeps its own (docs/performance.md, "Cached availability").
     CACHE_URL: str | None = None
     AVAILABILITY_CACHE_ENTRIES = 2048
+    # The all-locations day sheet shows whole locations, page by page, up to this many
+    # sessions a page (a location with more still gets a page of its own): a chain's day
+    # of a thousand sessions is a page too long to scan or to serve quickly (issue 22).
+    RECEPTION_SHEET_PAGE_SIZE = 150
     # Years a clinical record is kept after the last clinical event (adults; children until
     # 25 at least), then `flask apply-retention` anonymises it (security.md §5).
     CLINICAL_RETENTION_YEARS = 8

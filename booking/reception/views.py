@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -16,7 +18,7 @@ from booking.models import Appointment, Location
 from booking.security import guard
 from booking.services.booking import staff_actions
 from booking.services.booking.catalogue import active_locations
-from booking.services.booking.listings import appointments_between
+from booking.services.booking.listings import appointments_between, count_by_place
 from booking.services.patients.record import missed_counts, missed_threshold
 from booking.services.plans import progress as plan_progress
 
@@ -47,17 +49,46 @@ def _shown(locations: list[Location]) -> list[Location]:
     return chosen
 
 
+def _bounds(places: list[Location], now: datetime) -> dict[int, tuple[datetime, datetime]]:
+    """Each place's today, as a UTC range (each place in its own zone)."""
+    return {loc.id: day_bounds(local_today(loc.zone, now=now), loc.zone) for loc in places}
+
+
+def sheet_pages(locations: list[Location], now: datetime) -> list[list[Location]]:
+    """The all-locations sheet's pages: whole locations in order, each page up to the page
+    size in sessions (one location per page at least). One page when the day is small."""
+    size = int(current_app.config["RECEPTION_SHEET_PAGE_SIZE"])
+    if len(locations) < 2:
+        return [locations]
+    counts = count_by_place(_bounds(locations, now), statuses=list(ARRIVAL))
+    pages: list[list[Location]] = [[]]
+    filled = 0
+    for place in locations:
+        if pages[-1] and filled + counts[place.id] > size:
+            pages.append([])
+            filled = 0
+        pages[-1].append(place)
+        filled += counts[place.id]
+    return pages
+
+
 @bp.route("/")
 def home() -> str:
     """Today's sessions at each location (or one, `?location=`), in each location's zone.
 
     A fixed number of queries however many sessions: one listing, flags and intakes in
-    bulk, one count of missed sessions.
+    bulk, one count of missed sessions; on the all-locations sheet one count per place
+    first, to page a large day by whole locations (`?page=`).
     """
     now = clock.utcnow()
     locations = active_locations()
     shown = _shown(locations)
-    bounds = {loc.id: day_bounds(local_today(loc.zone, now=now), loc.zone) for loc in shown}
+    pages = [shown] if "location" in request.args else sheet_pages(shown, now)
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= len(pages):
+        abort(404)
+    shown = pages[page - 1]
+    bounds = _bounds(shown, now)
     appointments: list[Appointment] = []
     if bounds:
         # No-shows stay on the sheet (they can be undone today); cancelled ones are gone.
@@ -67,6 +98,7 @@ def home() -> str:
                 min(start for start, _ in bounds.values()),
                 max(end for _, end in bounds.values()),
                 location_id=shown[0].id if len(shown) == 1 else None,
+                location_ids=None if len(pages) == 1 else [loc.id for loc in shown],
                 statuses=list(ARRIVAL),
             )
             if a.location_id in bounds
@@ -76,11 +108,14 @@ def home() -> str:
     for appointment in appointments:  # in start order, each into its place's sheet
         by_place[appointment.location_id].append(appointment)
     sheets = [(loc, local_today(loc.zone, now=now), by_place[loc.id]) for loc in shown]
+    chosen = shown[0] if "location" in request.args and len(locations) > 1 else None
     return render_template(
         "reception/home.html",
         sheets=sheets,
-        chosen=shown[0] if len(shown) == 1 and len(locations) > 1 else None,
+        chosen=chosen,
         locations=locations,
+        pages=pages,
+        page=page,
         notes=day_view_notes(appointments),
         sequences=plan_progress.sequence_of([a.id for a in appointments]),
         missed=missed_counts([a.patient_id for a in appointments if a.patient_id], now=now),
@@ -100,7 +135,11 @@ def _act(appointment_id: int, action: str) -> Response:
         db.session.commit()
         patient = appointment.patient.full_name if appointment.patient else "The patient"
         flash(MESSAGES[action].format(patient=patient))
-    return redirect(url_for("reception.home") + f"#a{appointment.id}", 303)
+    # Back to the all-locations sheet's page that holds this session.
+    pages = sheet_pages(active_locations(), clock.utcnow())
+    page = next((n for n, p in enumerate(pages, 1) if appointment.location in p), 1)
+    home = url_for("reception.home", page=page) if page > 1 else url_for("reception.home")
+    return redirect(home + f"#a{appointment.id}", 303)
 
 
 MESSAGES = {

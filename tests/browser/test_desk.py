@@ -223,6 +223,19 @@ def test_desk_journeys_with_the_keyboard_alone(desk_app: Flask, open_page: Any, 
     tab_enter(page, button(f"Undo check-in of {arriving}"))
     assert f"Check-in undone: {arriving}" in page.content()
 
+    # A chain's long day comes a few locations a page; the pages are links like any other.
+    desk_app.config["RECEPTION_SHEET_PAGE_SIZE"] = 0  # each place with sessions on its own
+    try:
+        page.goto("/reception/")
+        assert page.title().startswith("Day sheet (page 1 of")
+        check(page, "day sheet, paged", js)
+        tab_enter(page, link("Next"))
+        assert page.title().startswith("Day sheet (page 2 of")
+        check(page, "day sheet, page 2", js)
+    finally:
+        desk_app.config["RECEPTION_SHEET_PAGE_SIZE"] = 150
+    page.goto("/reception/")
+
     # Find the returning patient by a misspelt name and book a follow-up for them.
     tab_enter(page, link("Find or add a patient"))
     check(page, "find", js)

@@ -328,10 +328,10 @@ def test_day_sheet_check_in_undo_and_no_show_in_a_fixed_number_of_queries(
         page = desk.get("/reception/").get_data(as_text=True)
     assert page.count("Check in<span") == 5  # (9am is in the past: no-show too)
     assert len(many) == len(few)
-    # Session row (read once), user, the places, the sessions with practitioner, type, room
-    # and place joined in, their patients, flags, intakes, plans (none here: one query),
-    # missed counts and threshold.
-    assert len(many) == 10, "\n\n".join(many)
+    # Session row (read once), user, the places, the sessions per place (to page a large
+    # day), the sessions with practitioner, type, room and place joined in, their patients,
+    # flags, intakes, plans (none here: one query), missed counts and threshold.
+    assert len(many) == 11, "\n\n".join(many)
     early, later = _today_session(demo, 8, 15), _today_session(demo, 14)
     page = desk.get("/reception/").get_data(as_text=True)
     assert "Not arrived" in page
@@ -427,3 +427,52 @@ def test_a_practitioner_books_on_their_own_calendar_only(
         assert (row.practitioner_id, row.source) == (ids.mei, BookingSource.staff)
     [event] = _audit(demo, "appointment.book")
     assert event.actor_role == "practitioner"
+
+
+def test_a_large_day_is_paged_by_whole_locations(demo: Flask, desk: FlaskClient) -> None:
+    """A chain's day of a thousand sessions is served a few locations at a time (issue 22)."""
+    demo.config["RECEPTION_SHEET_PAGE_SIZE"] = 2
+    islington = [_today_session(demo, hour) for hour in (10, 11, 12)]
+    with demo.app_context():
+        aoife = db.session.scalar(
+            select(Practitioner).where(Practitioner.display_name == "Aoife Byrne")
+        )
+        dublin = db.session.scalar(select(Location).where(Location.slug == "dublin"))
+        follow_up = db.session.scalar(
+            select(SessionType).where(SessionType.slug == "follow-up-acupuncture")
+        )
+        in_dublin = make_appointment(
+            starts_at=datetime(2027, 3, 3, 11, tzinfo=UTC),
+            practitioner=aoife,
+            location=dublin,
+            session_type=follow_up,
+        ).id
+        db.session.commit()
+
+    first = desk.get("/reception/")
+    second = desk.get("/reception/?page=2")
+
+    # Places in name order: Dublin (1 session) fills page 1; Islington (3) does not fit.
+    assert first.status_code == second.status_code == 200
+    one, two = first.get_data(as_text=True), second.get_data(as_text=True)
+    assert "<title>Day sheet (page 1 of 2)" in one
+    assert "page 1 of 2 shows Dublin." in one
+    assert f'id="a{in_dublin}"' in one
+    assert not any(f'id="a{i}"' in one for i in islington)
+    assert all(f'id="a{i}"' in two for i in islington)
+    assert f'id="a{in_dublin}"' not in two
+    assert 'aria-label="Day sheet pages"' in one
+    assert 'href="/reception/?page=2"' in one
+    assert 'aria-label="Page 2: Islington"' in one
+    for wrong in ("/reception/?page=3", "/reception/?page=0", "/reception/?location=1&page=2"):
+        assert desk.get(wrong).status_code == 404, wrong
+    # An action goes back to the page that holds the session.
+    done = post(desk, f"/reception/sessions/{islington[1]}/check-in")
+    assert done.headers["Location"].endswith(f"/reception/?page=2#a{islington[1]}")
+    done = post(desk, f"/reception/sessions/{in_dublin}/check-in")
+    assert done.headers["Location"].endswith(f"/reception/#a{in_dublin}")
+    # A small day is one page, as before.
+    demo.config["RECEPTION_SHEET_PAGE_SIZE"] = 150
+    page = desk.get("/reception/").get_data(as_text=True)
+    assert "Day sheet pages" not in page
+    assert f'id="a{in_dublin}"' in page

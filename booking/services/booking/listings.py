@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from booking.extensions import db
@@ -18,6 +18,7 @@ def appointments_between(
     *,
     practitioner_id: int | None = None,
     location_id: int | None = None,
+    location_ids: Sequence[int] | None = None,
     include_holds: bool = False,
     statuses: Sequence[str] | None = None,
 ) -> list[Appointment]:
@@ -51,4 +52,32 @@ def appointments_between(
         query = query.where(Appointment.practitioner_id == practitioner_id)
     if location_id is not None:
         query = query.where(Appointment.location_id == location_id)
+    if location_ids is not None:
+        query = query.where(Appointment.location_id.in_(location_ids))
     return list(db.session.scalars(query))
+
+
+def count_by_place(
+    bounds: Mapping[int, tuple[datetime, datetime]], *, statuses: Sequence[str]
+) -> dict[int, int]:
+    """How many appointments start within each place's own UTC range: one grouped query."""
+    if not bounds:
+        return {}
+    rows = db.session.execute(
+        select(Appointment.location_id, func.count())
+        .where(
+            Appointment.status.in_(statuses),
+            or_(
+                *(
+                    and_(
+                        Appointment.location_id == place,
+                        Appointment.starts_at >= start,
+                        Appointment.starts_at < end,
+                    )
+                    for place, (start, end) in bounds.items()
+                )
+            ),
+        )
+        .group_by(Appointment.location_id)
+    )
+    return dict.fromkeys(bounds, 0) | dict(rows.all())
