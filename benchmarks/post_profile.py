@@ -109,7 +109,10 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     practitioners = client.get("/api/v1/practitioners?limit=500").get_json()["items"]
     triples = [
-        (t, p["id"], loc) for p in practitioners for loc in p["location_ids"] for t in p["session_type_ids"]
+        (t, p["id"], loc)
+        for p in practitioners
+        for loc in p["location_ids"]
+        for t in p["session_type_ids"]
     ]
 
     statements: list[str] = []

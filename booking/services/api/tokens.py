@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from booking.db_hooks import write_unit
@@ -85,7 +85,6 @@ def record_use(
     # Its own transaction where the engine allows: the audit row takes the chain's lock until
     # commit, which must not last for the whole of a booking request.
     with write_unit(own_where_possible=True) as unit:
-        unit.get_one(ApiToken, row.id).last_used_at = now
         record_event(
             "api.token_used",
             actor=row.user,
@@ -96,6 +95,8 @@ def record_use(
             request_id=request_id,
             session=unit,
         )
+        # By primary key, without loading the row again in a session of its own.
+        unit.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
 
 
 def list_tokens() -> list[ApiToken]:
