@@ -7,6 +7,7 @@ offered starts overlap), repeats 409.
 
     python benchmarks/post_profile.py --sqlite instance/bench/pages-scale50000-<key>.sqlite
     python benchmarks/post_profile.py --pg bench_pages_c_scale50000_<key> --rounds 3
+    python benchmarks/post_profile.py --quick     # the newest SQLite file pages.py cached
 
 Prints, per round, CPU ms per 201 and per 409 (`time.process_time()`), statements per 201
 and per 409 (BEGIN/COMMIT included), and on SQLite the wall time from `BEGIN IMMEDIATE` to the
@@ -39,7 +40,7 @@ PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    where = parser.add_mutually_exclusive_group(required=True)
+    where = parser.add_mutually_exclusive_group()
     where.add_argument("--sqlite", type=Path, help="a seeded SQLite file (copied, never changed)")
     where.add_argument("--pg", help="a seeded PostgreSQL database (used as a template)")
     parser.add_argument("--rounds", type=int, default=3)
@@ -47,7 +48,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=60, help="repeated bodies per round")
     parser.add_argument("--seed", type=int, default=22)
     parser.add_argument("--show", action="store_true", help="print a 201's and a 409's statements")
-    return parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="one round of 60 + 20 POSTs")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.posts, args.repeats = 1, 60, 20
+    if args.sqlite is None and args.pg is None:
+        cached = sorted(
+            (ROOT / "instance" / "bench").glob("pages-scale*.sqlite"),
+            key=lambda path: path.stat().st_mtime,
+        )
+        if not cached:
+            parser.error("give --sqlite or --pg (or run benchmarks/pages.py first to cache one)")
+        args.sqlite = cached[-1]
+    return args
 
 
 def main() -> None:
@@ -187,6 +200,7 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
         rng.shuffle(out)
         return out[:wanted]
 
+    rounds: list[dict[str, Any]] = []
     for round_no in range(1, args.rounds + 1):
         batch = bodies(args.posts)
         batch += rng.sample(batch, min(args.repeats, len(batch)))
@@ -220,10 +234,23 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
                 f" cpu mean {statistics.fmean(held_cpu) * 1000:.2f} ms"
             )
         print(" | ".join(parts), flush=True)
+        rounds.append(
+            {
+                "cpu_ms_median": {s: round(statistics.median(t), 2) for s, t in cpu.items()},
+                "statements": {s: max(n) for s, n in count.items()},
+                "lock_held_ms_median": round(statistics.median(held) * 1000, 2) if held else None,
+                "lock_cpu_ms_mean": round(statistics.fmean(held_cpu) * 1000, 2)
+                if held_cpu
+                else None,
+            }
+        )
     if args.show:
         for status, seen in sorted(last.items()):
             print(f"--- statements of a {status}")
             print("\n".join(" ".join(text.split())[:160] for text in seen))
+    print(
+        json.dumps({"benchmark": "post_profile", "engine": engine.dialect.name, "rounds": rounds})
+    )
 
 
 if __name__ == "__main__":
