@@ -123,3 +123,28 @@ def write_unit(*, own_where_possible: bool = False) -> Iterator[Session]:
             session.commit()
     finally:
         WRITE_TX.reset(token)
+
+
+def begin_writes() -> bool:
+    """Let a request that has only read so far write from its next statement.
+
+    A request that started in read mode (`WRITE_TX` False: on SQLite a deferred `BEGIN`)
+    ends its read transaction, keeping the rows it loaded, so that the next statement opens
+    the write transaction (`BEGIN IMMEDIATE`, waiting for the write lock). Returns True
+    when it did so: what was read may since have changed and must be checked again inside
+    the write transaction. Returns False, doing nothing, where the request already writes.
+    """
+    from booking.extensions import db
+
+    if WRITE_TX.get():
+        return False
+    session = db.session()
+    if session.in_transaction():
+        keep = session.expire_on_commit
+        session.expire_on_commit = False
+        try:
+            session.commit()  # a read-only transaction: nothing to flush or fsync
+        finally:
+            session.expire_on_commit = keep
+    WRITE_TX.set(True)
+    return True

@@ -21,6 +21,7 @@ from booking import clock
 from booking.api import schemas
 from booking.api.openapi import openapi_document
 from booking.api.ratelimit import bearer_key, has_no_bearer, ip_key, ip_limit, token_limit, too_many
+from booking.db_hooks import WRITE_TX, begin_writes
 from booking.domain.errors import InvalidInput, PolicyRefused, SeriesConflict
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.errors import problem
@@ -68,17 +69,30 @@ limiter.shared_limit(
 limiter.shared_limit(ip_limit, scope="api-ip", key_func=ip_key, on_breach=too_many)(bp)
 
 
-def _token_row() -> ApiToken | None:
+# Endpoints that read before they write: on SQLite their reads run in a deferred read
+# transaction and the token's use is recorded with their writes (`_start_writes`), so the
+# write lock is taken for the writes only, and never by a request refused before them.
+READ_FIRST_ENDPOINTS: frozenset[str] = frozenset({"api.create_appointment"})
+
+
+def _token_row(*, defer_use: bool) -> ApiToken | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
         return None
-    return api_tokens.use_token(
-        token.strip(),
-        now=clock.utcnow(),
-        ip_address=request.remote_addr,
-        request_id=g.get("request_id"),
-    )
+    row = api_tokens.find_token(token.strip())
+    if row is None:
+        return None
+    use = {
+        "now": clock.utcnow(),
+        "ip_address": request.remote_addr,
+        "request_id": g.get("request_id"),
+    }
+    if defer_use:
+        g.api_token_use = (row, use)
+    else:
+        api_tokens.record_use(row, **use)
+    return row
 
 
 @bp.before_request
@@ -86,7 +100,14 @@ def _guard() -> Response | None:
     """The API's one guard: a valid bearer token of a staff user."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    row = _token_row()
+    read_first = (
+        request.endpoint in READ_FIRST_ENDPOINTS
+        and WRITE_TX.get()
+        and db.engine.dialect.name == "sqlite"
+    )
+    if read_first:
+        WRITE_TX.set(False)  # security.py's teardown restores the request's setting
+    row = _token_row(defer_use=read_first)
     if row is None:
         response = problem(401, "Send a staff user's API token as 'Authorization: Bearer <token>'.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="meridian"'
@@ -94,6 +115,18 @@ def _guard() -> Response | None:
     g.api_user = row.user
     g.api_token_id = row.id
     return None
+
+
+def _start_writes() -> bool:
+    """Begin the request's writes: on SQLite after its reads, the write transaction opens
+    here, first recording the token's use (deferred by the guard). True when a read
+    transaction ended here (what it read must be checked again)."""
+    switched = begin_writes()
+    deferred = g.pop("api_token_use", None)
+    if deferred is not None:
+        row, use = deferred
+        api_tokens.record_use(row, **use)
+    return switched
 
 
 @bp.before_request
@@ -154,6 +187,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(**kwargs)
         if not 1 <= len(key) <= 255 or not key.isprintable():
             return problem(400, "Idempotency-Key must be 1 to 255 printable characters.")
+        _start_writes()  # claiming the key writes
         fingerprint = api_idempotency.request_hash(request.method, request.path, request.get_data())
         row, is_new = api_idempotency.claim_key(
             token_id=g.api_token_id, key=key, fingerprint=fingerprint, now=clock.utcnow()
@@ -315,6 +349,8 @@ def create_appointment() -> Response:
         now=clock.utcnow(),
         base_url=base_url(),
         clinic_name=_clinic_name(),
+        # Only reads so far (SQLite): the writes begin inside the booking, after its checks.
+        start_writes=None if WRITE_TX.get() else _start_writes,
     )
     appointment = booked.appointment
     # Read before the commit: touching the expired row afterwards would open a new
@@ -337,6 +373,7 @@ def _patient_for(args: schemas.BookingArgs | schemas.PlanArgs) -> PatientProfile
             )
         return patient
     details = cast(schemas.NewPatient, args.new_patient)  # booking_args gives one or the other
+    _start_writes()
     return create_patient(
         given_name=details.given_name,
         family_name=details.family_name,

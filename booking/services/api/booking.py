@@ -9,7 +9,9 @@ treats (`patient_to_book`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select, union
 
@@ -26,12 +28,14 @@ from booking.models import (
     Practitioner,
     Role,
     ScheduleException,
+    SessionType,
     User,
     WorkingHours,
 )
-from booking.services.booking.availability import validate_start
-from booking.services.booking.emails import record_booking
-from booking.services.booking.guard import insert_live
+from booking.services.booking.availability import AvailabilityQuery, validate_start
+from booking.services.booking.availability_cache import Stamp, read_stamp
+from booking.services.booking.emails import PatientEmail, compose_patient_email, record_booking
+from booking.services.booking.guard import appointment_at, expired_holds_block, insert_live
 from booking.services.booking.holds import Booked, is_first_visit
 from booking.services.clinic import care
 from booking.services.platform.tokens import new_token, token_hash
@@ -131,36 +135,98 @@ def book_directly(
     base_url: str,
     clinic_name: str,
     location_id: int | None = None,
+    start_writes: Callable[[], object] | None = None,
 ) -> Booked:
     """Book a free start for a patient at once (no hold), with email and audit rows.
 
     Without `location_id` the location is the one whose hours hold the start.
+    `start_writes`, for a caller that has only read so far (SQLite's deferred read
+    transaction, db_hooks.begin_writes), is called after the checks, before the first write:
+    the slot is then checked again unless the availability stamps of its practitioner,
+    location, rooms and clinic are unchanged. The overlap guards decide races either way.
     Raises NotAllowed (role or another practitioner's calendar), NotFound, InvalidInput,
     PolicyRefused (notice, horizon) and SlotTaken (not free, or lost to a concurrent writer).
     """
     check_may_manage(actor, practitioner_id)
-    if db.session.get(Practitioner, practitioner_id) is None:
+    practitioner = db.session.get(Practitioner, practitioner_id)
+    if practitioner is None:
         raise NotFound("That practitioner does not exist.")
     candidates = [location_id] if location_id is not None else working_location_ids(practitioner_id)
-    manage_token = new_token()
-    appointment = insert_live(
-        lambda: _checked_slot(
+
+    def pick() -> tuple[int, Slot]:
+        return _checked_slot(
             session_type_id=session_type_id,
             practitioner_id=practitioner_id,
             location_ids=candidates,
             starts_at=starts_at,
             now=now,
-        ),
+        )
+
+    picked = pick()
+    holds_expired = expired_holds_block(
+        practitioner_id=practitioner_id,
+        room_id=picked[1].room_id,
+        start=picked[1].busy_from,
+        end=picked[1].busy_until,
+        now=now,
+    )
+    manage_token = new_token()
+    fields: dict[str, Any] = {
+        "status": AppointmentStatus.booked,
+        "patient_id": patient.id,
+        "session_type_id": session_type_id,
+        "source": BookingSource.api,
+        "booked_at": now,
+        "manage_token_hash": token_hash(manage_token),
+        "ics_sequence": 0,
+    }
+
+    def confirmation(row: Appointment) -> PatientEmail | None:
+        return compose_patient_email(
+            row,
+            kind="confirmation",
+            manage_token=manage_token,
+            base_url=base_url,
+            clinic_name=clinic_name,
+            now=now,
+            fresh=True,
+        )
+
+    # The row and its confirmation are made before any write (on SQLite outside the write
+    # lock), from the checked slot; the email needs the row's relationships set to render.
+    first_visit = is_first_visit(patient.id)
+    row = appointment_at(
+        picked[1], practitioner_id, picked[0], now=now, is_first_visit=first_visit, **fields
+    )
+    row.practitioner = practitioner
+    row.location = db.session.get_one(Location, picked[0])
+    row.session_type = db.session.get_one(SessionType, session_type_id)
+    row.patient = patient
+    composed = confirmation(row)
+    first: Appointment | None = row
+    if start_writes is not None:
+        facts = _slot_facts(session_type_id, practitioner_id, picked[0])
+        start_writes()
+        if _slot_facts(session_type_id, practitioner_id, picked[0]) != facts:
+            # What the checks read has changed since: check again, and clean up as before.
+            first, holds_expired = None, True
+        # Counted again inside the write transaction, as the insert is made.
+        counted = is_first_visit(patient.id)
+        if counted != first_visit:
+            first_visit, composed = counted, None
+            if first is not None:
+                first.is_first_visit = counted
+    appointment = insert_live(
+        pick,
+        first=first,
+        clear_holds=holds_expired,
         practitioner_id=practitioner_id,
         now=now,
-        status=AppointmentStatus.booked,
-        patient_id=patient.id,
-        session_type_id=session_type_id,
-        source=BookingSource.api,
-        booked_at=now,
-        manage_token_hash=token_hash(manage_token),
-        is_first_visit=is_first_visit(patient.id),
+        is_first_visit=first_visit,
+        **fields,
     )
+    if appointment is not first or composed is None:
+        composed = confirmation(appointment)
     record_booking(
         appointment,
         manage_token=manage_token,
@@ -169,8 +235,22 @@ def book_directly(
         base_url=base_url,
         clinic_name=clinic_name,
         detail="api",
+        composed=composed,
     )
     return Booked(appointment, manage_token)
+
+
+def _slot_facts(session_type_id: int, practitioner_id: int, location_id: int) -> Stamp:
+    """The availability stamps (one query) of everything a slot check there reads."""
+    return read_stamp(
+        AvailabilityQuery(
+            session_type_id=session_type_id,
+            location_id=location_id,
+            date_from=date.min,
+            date_to=date.min,
+            practitioner_id=practitioner_id,
+        )
+    )
 
 
 def get_for_actor(appointment_id: int, *, actor: User) -> Appointment:

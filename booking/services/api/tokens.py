@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from booking.db_hooks import write_unit
 from booking.domain.errors import InvalidInput, NotFound
@@ -59,17 +59,32 @@ def use_token(
     A use stamps `last_used_at` and adds an `api.token_used` audit row, in a short write of
     their own (`write_unit`: an API GET otherwise only reads, security.md §1).
     """
+    row = find_token(plaintext)
+    if row is not None:
+        record_use(row, now=now, ip_address=ip_address, request_id=request_id)
+    return row
+
+
+def find_token(plaintext: str) -> ApiToken | None:
+    """The live token with this plaintext and its user (one query), if the user is an
+    enabled staff user, else None. Writes nothing: `record_use` records the use."""
     row = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == token_hash(plaintext), ApiToken.revoked_at.is_(None)
-        )
+        select(ApiToken)
+        .options(joinedload(ApiToken.user, innerjoin=True))
+        .where(ApiToken.token_hash == token_hash(plaintext), ApiToken.revoked_at.is_(None))
     )
     if row is None or not row.user.is_enabled or row.user.role not in STAFF_ROLES:
         return None
+    return row
+
+
+def record_use(
+    row: ApiToken, *, now: datetime, ip_address: str | None, request_id: str | None
+) -> None:
+    """Stamp the token's `last_used_at` and add its `api.token_used` audit row."""
     # Its own transaction where the engine allows: the audit row takes the chain's lock until
     # commit, which must not last for the whole of a booking request.
     with write_unit(own_where_possible=True) as unit:
-        unit.get_one(ApiToken, row.id).last_used_at = now
         record_event(
             "api.token_used",
             actor=row.user,
@@ -80,7 +95,8 @@ def use_token(
             request_id=request_id,
             session=unit,
         )
-    return row
+        # By primary key, without loading the row again in a session of its own.
+        unit.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
 
 
 def list_tokens() -> list[ApiToken]:

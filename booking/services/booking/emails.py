@@ -6,6 +6,7 @@ back into a booking.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from booking.domain.phones import format_national
@@ -30,7 +31,20 @@ SUBJECTS = {
 }
 
 
-def queue_patient_email(
+@dataclass(frozen=True)
+class PatientEmail:
+    """A patient's email about one appointment, written but not yet queued."""
+
+    kind: str
+    recipient: str
+    patient_id: int
+    subject: str
+    body_text: str
+    ics: str
+    ics_method: str
+
+
+def compose_patient_email(
     appointment: Appointment,
     *,
     kind: str,
@@ -39,17 +53,19 @@ def queue_patient_email(
     clinic_name: str,
     now: datetime,
     secret: str = "",
-    dedupe_key: str | None = None,
-) -> None:
-    """Queue the patient's email; only time, place, practitioner and session type.
+    fresh: bool = False,
+) -> PatientEmail | None:
+    """The patient's email; only time, place, practitioner and session type (None: no patient).
 
     A first visit's email also says whether the health questions are sent, with the guest
-    link to them when `secret` (the app's SECRET_KEY) is given. `dedupe_key` names a
-    deliberate repeat (a confirmation resent from the desk).
+    link to them when `secret` (the app's SECRET_KEY) is given. `fresh` marks a booking
+    not yet in the database or just inserted by this transaction: it is in no plan and has
+    no health answers yet, so neither is looked up (without `secret` its id is not needed,
+    so it may be composed before its insert, from a row whose relationships are set).
     """
     patient = appointment.patient
     if patient is None:
-        return
+        return None
     location = appointment.location
     body = render_email(
         "appointment",
@@ -64,25 +80,69 @@ def queue_patient_email(
         manage_url=f"{base_url.rstrip('/')}/manage/{manage_token}" if manage_token else None,
         change_sentences=() if kind == "cancellation" else change_sentences(appointment, now=now),
         sequence=None
-        if kind == "cancellation"
+        if kind == "cancellation" or fresh
         else sequence_of([appointment.id]).get(appointment.id),
         intake=None
         if kind == "cancellation"
-        else first_visit_intake(appointment, base_url=base_url, secret=secret),
+        else first_visit_intake(appointment, base_url=base_url, secret=secret, fresh=fresh),
         clinic_name=clinic_name,
     )
     method = "CANCEL" if kind == "cancellation" else "REQUEST"
-    outbox.enqueue(
-        kind=f"appointment.{kind}",
+    return PatientEmail(
+        kind=kind,
         recipient=patient.email,
         patient_id=patient.id,
         subject=f"{SUBJECTS[kind]} – {clinic_name}",
         body_text=body,
-        dedupe_key=dedupe_key or f"appointment:{appointment.id}:{kind}:{appointment.ics_sequence}",
-        now=now,
         ics=appointment_ics(appointment, clinic_name=clinic_name, method=method, now=now),
         ics_method=method,
     )
+
+
+def enqueue_patient_email(
+    email: PatientEmail, appointment: Appointment, *, now: datetime, dedupe_key: str | None = None
+) -> None:
+    """Queue a composed email of `appointment` (inserted by now: its id names the message)."""
+    outbox.enqueue(
+        kind=f"appointment.{email.kind}",
+        recipient=email.recipient,
+        patient_id=email.patient_id,
+        subject=email.subject,
+        body_text=email.body_text,
+        dedupe_key=dedupe_key
+        or f"appointment:{appointment.id}:{email.kind}:{appointment.ics_sequence}",
+        now=now,
+        ics=email.ics,
+        ics_method=email.ics_method,
+    )
+
+
+def queue_patient_email(
+    appointment: Appointment,
+    *,
+    kind: str,
+    manage_token: str | None,
+    base_url: str,
+    clinic_name: str,
+    now: datetime,
+    secret: str = "",
+    dedupe_key: str | None = None,
+    fresh: bool = False,
+) -> None:
+    """Queue the patient's email (`compose_patient_email`); `dedupe_key` names a deliberate
+    repeat (a confirmation resent from the desk)."""
+    email = compose_patient_email(
+        appointment,
+        kind=kind,
+        manage_token=manage_token,
+        base_url=base_url,
+        clinic_name=clinic_name,
+        now=now,
+        secret=secret,
+        fresh=fresh,
+    )
+    if email is not None:
+        enqueue_patient_email(email, appointment, now=now, dedupe_key=dedupe_key)
 
 
 def record_booking(
@@ -95,20 +155,25 @@ def record_booking(
     clinic_name: str,
     detail: str | None = None,
     secret: str = "",
+    composed: PatientEmail | None = None,
 ) -> None:
     """Queue the confirmation (with its manage link) and add the `appointment.book` audit row.
 
-    The one tail of every booking, made online from a hold or directly through the API.
+    The one tail of every booking, made online from a hold or directly through the API;
+    `composed`: the confirmation, already composed (`compose_patient_email`) for this row.
     """
-    queue_patient_email(
-        appointment,
-        kind="confirmation",
-        manage_token=manage_token,
-        base_url=base_url,
-        clinic_name=clinic_name,
-        now=now,
-        secret=secret,
-    )
+    if composed is not None:
+        enqueue_patient_email(composed, appointment, now=now)
+    else:
+        queue_patient_email(
+            appointment,
+            kind="confirmation",
+            manage_token=manage_token,
+            base_url=base_url,
+            clinic_name=clinic_name,
+            now=now,
+            secret=secret,
+        )
     record_event(
         "appointment.book",
         actor=actor,

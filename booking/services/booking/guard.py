@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from booking.domain.errors import SlotTaken
@@ -58,24 +58,45 @@ def guarded_write() -> Iterator[None]:
     savepoint.commit()
 
 
+def _expired_holds_in(
+    *, practitioner_id: int, room_id: int | None, start: datetime, end: datetime, now: datetime
+) -> list[Any]:
+    scope = Appointment.practitioner_id == practitioner_id
+    if room_id is not None:
+        scope = or_(scope, Appointment.room_id == room_id)
+    return [
+        Appointment.status == AppointmentStatus.held,
+        Appointment.hold_expires_at <= now,
+        scope,
+        Appointment.busy_from < end,
+        Appointment.busy_until > start,
+    ]
+
+
 def clear_expired_holds(
     *, practitioner_id: int, room_id: int | None, start: datetime, end: datetime, now: datetime
 ) -> None:
     """Delete expired holds that would block this range: the database cannot read the clock."""
-    scope = Appointment.practitioner_id == practitioner_id
-    if room_id is not None:
-        scope = or_(scope, Appointment.room_id == room_id)
-    db.session.execute(
-        delete(Appointment)
-        .where(
-            Appointment.status == AppointmentStatus.held,
-            Appointment.hold_expires_at <= now,
-            scope,
-            Appointment.busy_from < end,
-            Appointment.busy_until > start,
-        )
-        .execution_options(synchronize_session=False)
+    where = _expired_holds_in(
+        practitioner_id=practitioner_id, room_id=room_id, start=start, end=end, now=now
     )
+    db.session.execute(
+        delete(Appointment).where(*where).execution_options(synchronize_session=False)
+    )
+
+
+def expired_holds_block(
+    *, practitioner_id: int, room_id: int | None, start: datetime, end: datetime, now: datetime
+) -> bool:
+    """Whether `clear_expired_holds` with these arguments would delete anything (a read).
+
+    A hold made later expires after `now`, so a False read before the write transaction
+    still holds in it: the writer may skip the cleanup (`insert_live(clear_holds=False)`).
+    """
+    where = _expired_holds_in(
+        practitioner_id=practitioner_id, room_id=room_id, start=start, end=end, now=now
+    )
+    return db.session.scalar(select(Appointment.id).where(*where).limit(1)) is not None
 
 
 def release_holds(hold_owner: str) -> None:
@@ -113,23 +134,37 @@ def appointment_at(
 
 
 def insert_live(
-    pick: Callable[[], tuple[int, Slot]], *, practitioner_id: int, now: datetime, **fields: Any
+    pick: Callable[[], tuple[int, Slot]],
+    *,
+    practitioner_id: int,
+    now: datetime,
+    first: Appointment | None = None,
+    clear_holds: bool = True,
+    **fields: Any,
 ) -> Appointment:
     """Insert a hold or booking on the slot `pick` validates, under the overlap guards.
 
     `pick` returns (location_id, slot) and is called again for one retry when a concurrent
     writer took the same room place on PostgreSQL; any other refusal is raised (SlotTaken).
+    `first`, when given, is the row for the first attempt, built by the caller with
+    `appointment_at` from its own fresh `pick()` and `fields`. `clear_holds=False` skips the
+    expired-holds cleanup of the first attempt, for a caller that found none in its range
+    (`expired_holds_block`); a retry always cleans up.
     """
     for attempt in range(2):
-        location_id, slot = pick()
-        clear_expired_holds(
-            practitioner_id=practitioner_id,
-            room_id=slot.room_id,
-            start=slot.busy_from,
-            end=slot.busy_until,
-            now=now,
-        )
-        row = appointment_at(slot, practitioner_id, location_id, now=now, **fields)
+        if first is not None and attempt == 0:
+            row = first
+        else:
+            location_id, slot = pick()
+            row = appointment_at(slot, practitioner_id, location_id, now=now, **fields)
+        if clear_holds or attempt > 0:
+            clear_expired_holds(
+                practitioner_id=practitioner_id,
+                room_id=row.room_id,
+                start=row.busy_from,
+                end=row.busy_until,
+                now=now,
+            )
         try:
             with guarded_write():
                 db.session.add(row)

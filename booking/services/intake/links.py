@@ -186,17 +186,22 @@ class FirstVisitIntake:
 
 
 def first_visit_intake(
-    appointment: Appointment, *, base_url: str, secret: str
+    appointment: Appointment, *, base_url: str, secret: str, fresh: bool = False
 ) -> FirstVisitIntake | None:
     """The health questions of a first visit, for its pages and emails; None for other visits.
 
     The url is the guest link (`/intake/start/<id>/<token>`, no account needed), under
     `base_url` ("" gives a path); it is left out once the answers are sent, or without `secret`.
+    `fresh`: the appointment was inserted by this transaction, so it has no answers yet.
     """
     if not appointment.is_first_visit:
         return None
-    status = db.session.scalar(
-        select(IntakeResponse.status).where(IntakeResponse.appointment_id == appointment.id)
+    status = (
+        None
+        if fresh
+        else db.session.scalar(
+            select(IntakeResponse.status).where(IntakeResponse.appointment_id == appointment.id)
+        )
     )
     done = status is not None and status != IntakeStatus.draft
     token = link_token(appointment, secret=secret) if secret and not done else None

@@ -1,0 +1,168 @@
+"""What a booking POST runs (issue 22): statement counts of a booking and of a refusal, and on
+SQLite the split into a read transaction and a short write transaction (db_hooks.begin_writes).
+
+Counts, never times: a new statement in the booking path shows up here first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete, event, func, select
+
+from booking.api import views as api_views
+from booking.extensions import db
+from booking.models import Appointment, AuditEvent, OutboxMessage, WorkingHours
+from tests.conftest import FrozenClock, freeze_clock
+from tests.web.booking_helpers import Demo, demo_ids
+from tests.web.test_api import NOW, app_only, book, booking_body, make_tokens
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    return freeze_clock(monkeypatch, NOW)
+
+
+@pytest.fixture
+def ids(demo: Flask) -> Demo:
+    return demo_ids(demo)
+
+
+@pytest.fixture
+def tokens(demo: Flask) -> dict[str, str]:
+    return make_tokens(demo)
+
+
+@pytest.fixture
+def api(demo: Flask, clock: FrozenClock, tokens: dict[str, str]) -> FlaskClient:
+    return demo.test_client()
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """Every statement the request runs (BEGIN IMMEDIATE included), and COMMIT."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
+        seen.append(" ".join(text.split()))
+
+    def commit(_conn: Any) -> None:
+        seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+
+
+def queries(seen: list[str]) -> list[str]:
+    """The request's SQL, without transaction control and the rate limiter's writes."""
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "PRAGMA")
+    return [s for s in app_only(seen) if not s.upper().startswith(control)]
+
+
+def by_id(ids: Demo, **overrides: Any) -> dict[str, Any]:
+    """A body as the pages benchmark sends it: an existing patient, the location named."""
+    return booking_body(ids, patient={"id": ids.patient}, location_id=ids.islington, **overrides)
+
+
+def test_a_booking_runs_a_fixed_number_of_statements(
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
+) -> None:
+    """SQLite: 15 reads (token and user in one query, patient, clinic name, practitioner, the
+    slot check's 5, expired holds in range, first-visit count, the email's location, type
+    and clinic, the slot's stamps) in a deferred read transaction, then 9 in the write
+    transaction: the token-use audit row (chain read + insert) and UPDATE, stamps and
+    first-visit count again, the INSERT, the booking's audit row (read + insert), the outbox
+    row. PostgreSQL records the token's use in its own short transaction (advisory lock,
+    chain read, insert, UPDATE), then reads and writes as SQLite does, without the second
+    stamp read and count, with the advisory lock before the booking's audit row."""
+    sqlite = demo.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    with statements(demo) as seen:
+        response = book(api, tokens, by_id(ids))
+    assert response.status_code == 201, response.get_json()
+    run = app_only(seen)
+    if sqlite:
+        assert run.count("BEGIN IMMEDIATE") == 1
+        locked = run[run.index("BEGIN IMMEDIATE") + 1 :]
+        assert len(queries(locked)) == 9, locked
+        assert len(queries(run)) == 24, run
+    else:
+        assert len(queries(run)) == 23, run
+    assert sum(s.upper().startswith(WRITES) for s in run) == 5, run
+
+
+def test_a_taken_time_runs_only_reads_and_on_sqlite_takes_no_write_lock(
+    demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
+) -> None:
+    assert book(api, tokens, by_id(ids)).status_code == 201
+    with statements(demo) as seen:
+        again = book(api, tokens, by_id(ids))
+    assert again.status_code == 409
+    run = app_only(seen)
+    if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Refused from the read transaction: no write lock, nothing written (as before, the
+        # token's use is kept only with the booking it authorised).
+        assert "BEGIN IMMEDIATE" not in run
+        assert not any(s.upper().startswith(WRITES) for s in run), run
+        assert len(queries(run)) == 9, run
+    else:
+        # The token's use is recorded in its own transaction (audit chain read + insert, the
+        # token's UPDATE); the refusal itself only reads.
+        assert sum(s.upper().startswith(WRITES) for s in run) == 2, run
+        assert len(queries(run)) == 13, run
+
+
+def test_hours_removed_between_the_check_and_the_write_refuse_the_booking(
+    demo: Flask,
+    api: FlaskClient,
+    ids: Demo,
+    tokens: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On SQLite the slot is checked in the read transaction; a change to what the check read
+    (here the practitioner's hours, which bump her availability stamp) made before the write
+    lock is taken is seen in the write transaction, which checks the slot again."""
+    original = api_views._start_writes
+    started: list[bool] = []
+
+    def start_then_change_hours() -> bool:
+        switched = original()
+        started.append(switched)
+        db.session.execute(delete(WorkingHours).where(WorkingHours.practitioner_id == ids.mei))
+        return switched
+
+    monkeypatch.setattr(api_views, "_start_writes", start_then_change_hours)
+    response = book(api, tokens, by_id(ids))
+    with demo.app_context():
+        booked = db.session.scalar(
+            select(func.count(Appointment.id)).where(Appointment.source == "api")
+        )
+        mail = db.session.scalar(select(func.count(OutboxMessage.id)))
+        hours = db.session.scalar(
+            select(func.count(WorkingHours.id)).where(WorkingHours.practitioner_id == ids.mei)
+        )
+        audit = db.session.scalars(select(AuditEvent.action)).all()
+    if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert started == [True]
+        assert response.status_code == 409, response.get_json()
+        assert response.get_json()["code"] == "outside_hours"
+        assert (booked, mail) == (0, 0)
+        assert hours > 0  # the refusal rolled the whole write transaction back
+        assert "appointment.book" not in audit
+    else:
+        # PostgreSQL writes from the start: nothing is deferred, so there is no second check.
+        assert started == []
+        assert response.status_code == 201, response.get_json()
