@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import http.client
 import os
-import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -105,59 +100,6 @@ def gunicorn_server(
             from tests.conftest import truncate_all
 
             truncate_all(app)
-
-
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-@dataclass
-class Client:
-    """A browser-like HTTP client: its own cookies, no automatic redirects."""
-
-    port: int
-    cookies: dict[str, str] = field(default_factory=dict)
-    last_body: str = ""
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        data: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], str]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        all_headers = dict(headers or {})
-        if self.cookies:
-            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if data is not None:
-            body = urlencode(data, doseq=True)
-            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body, headers=all_headers)
-        response = conn.getresponse()
-        text = response.read().decode(errors="replace")
-        for header in response.headers.get_all("Set-Cookie") or []:
-            cookie = SimpleCookie()
-            cookie.load(header)
-            for key, morsel in cookie.items():
-                self.cookies[key] = morsel.value
-        conn.close()
-        self.last_body = text
-        return response.status, dict(response.headers), text
-
-    def get(self, path: str) -> tuple[int, dict[str, str], str]:
-        return self.request("GET", path)
-
-    def csrf(self) -> str:
-        match = _CSRF.search(self.last_body)
-        assert match, "no CSRF token on the last page"
-        return match.group(1)
-
-    def post_form(self, path: str, data: dict[str, Any]) -> tuple[int, dict[str, str], str]:
-        """GET the page for its CSRF token, then POST the form."""
-        status, _, _ = self.get(path)
-        assert status == 200, (path, status)
-        return self.request("POST", path, {"csrf_token": self.csrf(), **data})
 
 
 OVERLAPPING_PAIRS = """

@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from booking.extensions import db
-from tests.concurrency.conftest import Client, Gunicorn, overlapping_live_pairs
+from tests.concurrency.conftest import Gunicorn, overlapping_live_pairs
+from tests.http_client import Client
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.xdist_group("gunicorn")]
 # Browsers walking the question pages in parallel before the race (not part of the race).

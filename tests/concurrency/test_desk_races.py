@@ -24,9 +24,10 @@ from booking.models import (
     Practitioner,
     SessionType,
 )
-from tests.concurrency.conftest import Client, Gunicorn, overlapping_live_pairs
+from tests.concurrency.conftest import Gunicorn, overlapping_live_pairs
 from tests.concurrency.test_booking_races import finish_booking, radio_values, to_time_page
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
+from tests.http_client import Client
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.xdist_group("gunicorn")]
 ROUNDS = 4

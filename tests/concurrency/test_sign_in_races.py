@@ -19,8 +19,9 @@ from sqlalchemy import func, select, update
 from booking.extensions import db
 from booking.models import SignInThrottle, UserSession
 from booking.services.accounts.sign_in import throttle_key
-from tests.concurrency.conftest import Client, Gunicorn
+from tests.concurrency.conftest import Gunicorn
 from tests.conftest import DEMO_EMAILS, DEMO_PASSWORD
+from tests.http_client import Client
 
 pytestmark = [
     pytest.mark.concurrency,

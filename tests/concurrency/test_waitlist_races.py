@@ -20,7 +20,7 @@ from booking.models import Appointment, AppointmentStatus, OutboxMessage, Waitli
 from booking.services.booking.availability import AvailabilityQuery, find_slots
 from booking.services.booking.changes import cancel_appointment
 from booking.services.clinic.settings import clinic_today
-from tests.concurrency.conftest import Client, Gunicorn, overlapping_live_pairs
+from tests.concurrency.conftest import Gunicorn, overlapping_live_pairs
 from tests.conftest import csrf_from
 from tests.factories import (
     make_appointment,
@@ -30,6 +30,7 @@ from tests.factories import (
     make_practitioner,
     make_session_type,
 )
+from tests.http_client import Client
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.xdist_group("gunicorn")]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import configparser
 import contextlib
 import ctypes
-import http.client
 import json
 import os
 import re
@@ -28,11 +27,9 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -40,6 +37,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import CHEAP_COST, IN_CI, base_config, migrate, require_postgres, seed_demo
+from tests.http_client import Client
 from tests.serving import wait_until_answering
 from tests.smtp import Inbox, free_port, smtp_server
 
@@ -233,62 +231,10 @@ class Cluster:
 
 
 @dataclass
-class Browser:
-    """An HTTP client with its own cookies, no automatic redirects, and a source address.
+class Browser(Client):
+    """A client that names the site as the proxy does (Host: 127.0.0.1), whichever port."""
 
-    `cookies` may be shared between browsers aimed at different ports: one browser session
-    used on several hosts.
-    """
-
-    port: int
-    cookies: dict[str, str] = field(default_factory=dict)
-    source: str = "127.0.0.1"
-    last_body: str = ""
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        data: dict[str, Any] | None = None,
-        *,
-        json_body: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], str]:
-        conn = http.client.HTTPConnection(
-            "127.0.0.1", self.port, timeout=60, source_address=(self.source, 0)
-        )
-        sent = {"Host": "127.0.0.1", **(headers or {})}
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if data is not None:
-            body = urlencode(data, doseq=True)
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
-        elif json_body is not None:
-            body = json.dumps(json_body)
-            sent["Content-Type"] = "application/json"
-        conn.request(method, path, body=body, headers=sent)
-        response = conn.getresponse()
-        text_body = response.read().decode(errors="replace")
-        for header in response.headers.get_all("Set-Cookie") or []:
-            cookie = SimpleCookie()
-            cookie.load(header)
-            for key, morsel in cookie.items():
-                self.cookies[key] = morsel.value
-        conn.close()
-        self.last_body = text_body
-        return response.status, dict(response.headers), text_body
-
-    def csrf(self) -> str:
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.last_body)
-        assert match, f"no CSRF token on the last page: {self.last_body[:300]}"
-        return match.group(1)
-
-    def post_form(self, path: str, data: dict[str, Any]) -> tuple[int, dict[str, str], str]:
-        """GET the page for its CSRF token, then POST the form."""
-        status, _, _ = self.request("GET", path)
-        assert status == 200, (path, status, self.last_body[:300])
-        return self.request("POST", path, {"csrf_token": self.csrf(), **data})
+    host: str | None = "127.0.0.1"
 
 
 def api(port: int, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
