@@ -1,23 +1,27 @@
 """What the HTTP benchmarks share: gunicorn on 127.0.0.1, the bare Flask app, wrk and its output.
 
 `api_load.py` and `pages.py` import this module (benchmarks/ is on their `sys.path`), so both
-measure with the same server settings, the same wrk script and the same parsing.
+measure with the same server settings, the same wrk script and the same parsing;
+`post_profile.py` takes its booking bodies from here too.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import random
 import re
 import socket
 import subprocess
 import sys
 import time as clock
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 
 def hello() -> Any:
@@ -278,3 +282,56 @@ def run_wrk(port: int, load: Workload, connections: int, seconds: float, folder:
     command = wrk_command(port, load, connections, seconds, folder)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return parse_wrk(output)
+
+
+def offered_bookings(
+    fetch: Callable[[str], Any],
+    triples: list[tuple[int, int, int]],
+    patients: list[int],
+    rng: random.Random,
+    wanted: int,
+    *,
+    seen: set[tuple[int, str]] | None = None,
+    calls: int | None = 120,
+) -> list[str]:
+    """`POST /api/v1/appointments` bodies for free times the availability API offers now (2 to
+    60 days ahead), each (practitioner, start) once: `seen` carries them across calls.
+
+    `fetch` GETs an availability path and returns its JSON; `triples` are (session type,
+    practitioner, location). Every time of a fetched week is taken, so there may be more than
+    `wanted`; at most `calls` availability calls (None: as many as it takes).
+    """
+    seen = set() if seen is None else seen
+    bodies: list[str] = []
+    made = 0
+    while len(bodies) < wanted and (calls is None or made < calls):
+        made += 1
+        type_id, practitioner, location = rng.choice(triples)
+        first = date.today() + timedelta(days=rng.randrange(2, 55))  # noqa: DTZ011 - the server's "now"
+        query = urlencode(
+            {
+                "session_type_id": type_id,
+                "practitioner_id": practitioner,
+                "location_id": location,
+                "from": first.isoformat(),
+                "to": (first + timedelta(days=6)).isoformat(),
+                "limit": 500,
+            }
+        )
+        for slot in fetch(f"/api/v1/availability?{query}")["items"]:
+            key = (slot["practitioner_id"], slot["start"])
+            if key in seen:
+                continue
+            seen.add(key)
+            bodies.append(
+                json.dumps(
+                    {
+                        "session_type_id": type_id,
+                        "practitioner_id": slot["practitioner_id"],
+                        "location_id": slot["location_id"],
+                        "start": slot["start"],
+                        "patient": {"id": rng.choice(patients)},
+                    }
+                )
+            )
+    return bodies

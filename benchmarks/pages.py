@@ -56,6 +56,7 @@ from _common import (  # noqa: E402 - benchmarks/ is on the path only from here
     Result,
     Workload,
     gunicorn,
+    offered_bookings,
     request,
     rss_mb,
     run_wrk,
@@ -658,40 +659,7 @@ def booking_bodies(
 
     Up to `wanted` of them, from at most 120 availability calls.
     """
-    today = date.today()  # noqa: DTZ011 - the server's real "now" decides notice and horizon
-    seen: set[tuple[int, str]] = set()
-    bodies: list[str] = []
-    for _ in range(120):
-        type_id, practitioner, location = rng.choice(triples)
-        first = today + timedelta(days=rng.randrange(2, 55))
-        query = urlencode(
-            {
-                "session_type_id": type_id,
-                "practitioner_id": practitioner,
-                "location_id": location,
-                "from": first.isoformat(),
-                "to": (first + timedelta(days=6)).isoformat(),
-                "limit": 500,
-            }
-        )
-        for slot in api_get(port, f"/api/v1/availability?{query}")["items"]:
-            key = (slot["practitioner_id"], slot["start"])
-            if key in seen:
-                continue
-            seen.add(key)
-            bodies.append(
-                json.dumps(
-                    {
-                        "session_type_id": type_id,
-                        "practitioner_id": slot["practitioner_id"],
-                        "location_id": slot["location_id"],
-                        "start": slot["start"],
-                        "patient": {"id": rng.choice(patients)},
-                    }
-                )
-            )
-        if len(bodies) >= wanted:
-            break
+    bodies = offered_bookings(lambda path: api_get(port, path), triples, patients, rng, wanted)
     if not bodies:
         raise RuntimeError("the availability API offered no free time to book")
     rng.shuffle(bodies)

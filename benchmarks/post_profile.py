@@ -26,14 +26,17 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for folder in (str(ROOT), str(HERE)):
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+from _common import offered_bookings  # noqa: E402 - benchmarks/ is on the path only from here
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 
@@ -167,36 +170,15 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
     used: set[tuple[int, str]] = set()
 
     def bodies(wanted: int) -> list[str]:
-        out: list[str] = []
-        while len(out) < wanted:
-            type_id, practitioner, location = rng.choice(triples)
-            first = date.today() + timedelta(days=rng.randrange(2, 55))  # noqa: DTZ011
-            query = urlencode(
-                {
-                    "session_type_id": type_id,
-                    "practitioner_id": practitioner,
-                    "location_id": location,
-                    "from": first.isoformat(),
-                    "to": (first + timedelta(days=6)).isoformat(),
-                    "limit": 500,
-                }
-            )
-            for slot in client.get(f"/api/v1/availability?{query}").get_json()["items"]:
-                key = (slot["practitioner_id"], slot["start"])
-                if key in used:
-                    continue
-                used.add(key)
-                out.append(
-                    json.dumps(
-                        {
-                            "session_type_id": type_id,
-                            "practitioner_id": slot["practitioner_id"],
-                            "location_id": slot["location_id"],
-                            "start": slot["start"],
-                            "patient": {"id": rng.choice(patients)},
-                        }
-                    )
-                )
+        out = offered_bookings(
+            lambda path: client.get(path).get_json(),
+            triples,
+            patients,
+            rng,
+            wanted,
+            seen=used,
+            calls=None,
+        )
         rng.shuffle(out)
         return out[:wanted]
 
