@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from booking.domain.errors import NotFound
 from booking.extensions import db
-from booking.models import Clinic, Location, SessionType
+from booking.models import Clinic, Location, Practitioner, SessionType
 from booking.reference_cache import cached, frozen_mapping
 from booking.services.articles.queries import articles_for_session_types
 from booking.services.booking.catalogue import (
@@ -23,6 +24,7 @@ from booking.services.booking.catalogue import (
     locations_offering,
     practitioners_offering,
 )
+from booking.services.booking.cutoff import BookingPolicy, booking_policy
 
 
 @dataclass(frozen=True)
@@ -236,3 +238,27 @@ def people_offering(session_type_id: int, location_id: int) -> tuple[PersonCard,
         return tuple(PersonCard(id=p.id, display_name=p.display_name, bio=p.bio) for p in found)
 
     return cached(f"people:{session_type_id}:{location_id}", build)
+
+
+def person(practitioner_id: int) -> PersonCard | None:
+    """`db.session.get(Practitioner, id)` as a card (active or not), kept per version."""
+
+    def build() -> PersonCard | None:
+        found = db.session.get(Practitioner, practitioner_id)
+        return None if found is None else PersonCard(found.id, found.display_name, found.bio)
+
+    return cached(f"person:{practitioner_id}", build)
+
+
+def place_policy(location_id: int) -> BookingPolicy:
+    """`cutoff.booking_policy` of the place's row (and the clinic's), kept per version."""
+    return cached(
+        f"booking-policy:{location_id}",
+        lambda: booking_policy(need_row(db.session.get(Location, location_id))),
+    )
+
+
+def need_row(location: Location | None) -> Location:
+    if location is None:
+        raise NotFound("Start your booking again.")
+    return location

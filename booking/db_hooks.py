@@ -148,3 +148,37 @@ def begin_writes() -> bool:
             session.expire_on_commit = keep
     WRITE_TX.set(True)
     return True
+
+
+def session_busy(session: Session) -> bool:
+    """True when `session` has begun a transaction or holds changes not yet flushed."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
+
+
+def on_its_own(engine: Engine) -> dict[str, Any]:
+    """Options for a statement on its own: on PostgreSQL AUTOCOMMIT (psycopg sends no BEGIN,
+    the reset sends no ROLLBACK); SQLite's driver is in autocommit already and `_begin`
+    skips its BEGIN, so the statement is its own implicit transaction (one snapshot)."""
+    if engine.dialect.name == "postgresql":
+        return {"isolation_level": "AUTOCOMMIT"}
+    return {SINGLE_STATEMENT: True}
+
+
+def read_rows(statement: Any, params: dict[str, Any]) -> list[Any]:
+    """The rows of one read-only Core statement, with as few round trips as it can.
+
+    When the request's session has begun nothing, the statement runs on its own (no BEGIN,
+    no ROLLBACK: on PostgreSQL one round trip instead of three). It sees what a
+    transaction's first statement would (PostgreSQL's READ COMMITTED takes a fresh snapshot
+    per statement), and whatever the request reads afterwards is read later still. Once the
+    session has begun (pending writes, a SQLite snapshot) it runs inside that transaction,
+    after a flush so that pending writes and their triggers are seen.
+    """
+    from booking.extensions import db
+
+    session = db.session()
+    if not session_busy(session):
+        with db.engine.connect().execution_options(**on_its_own(db.engine)) as conn:
+            return list(conn.execute(statement, params).all())
+    session.flush()
+    return list(session.connection().execute(statement, params).all())

@@ -89,6 +89,10 @@ def bump(session: Session) -> None:
     )
 
 
+# The version as a scalar subquery, for a statement that reads it with other rows.
+VERSION = select(_stamp.c.version).where(_stamp.c.id == STAMP_ID).scalar_subquery()
+
+
 def current_version() -> int | None:
     """This request's view of the version (read once per request); None without the row."""
     if "reference_version" not in g:
@@ -97,6 +101,12 @@ def current_version() -> int | None:
         )
     version: int | None = g.reference_version
     return version
+
+
+def read_version_with(version: int | None) -> None:
+    """The version as a request's first statement read it (`VERSION`), unless already read."""
+    if "reference_version" not in g:
+        g.reference_version = version
 
 
 @dataclass

@@ -16,11 +16,12 @@ from booking.book.journey import Journey, booked_appointment, load_journey, need
 from booking.book.slot_pages import parse_day, start_value
 from booking.book.steps import clinic_name, local, page, save, step
 from booking.book.views import bp
+from booking.catalogue_cache import person, place_policy
 from booking.domain.errors import HoldExpired, InvalidInput, PolicyRefused, SlotTaken
 from booking.domain.formatting import format_date
 from booking.extensions import db
 from booking.links import base_url
-from booking.models import Appointment, Location, PatientProfile, Practitioner, Role
+from booking.models import Appointment, PatientProfile, Role
 from booking.services.articles.queries import articles_for_session_type
 from booking.services.booking import cutoff, holds
 from booking.services.booking.patients import create_patient
@@ -35,7 +36,8 @@ def book_check(journey: Journey) -> Response | str:
     session_type, location = need(journey.session_type), need(journey.location)
     starts_at = need(journey.starts_at)
     held_id = journey.get("held_practitioner_id")
-    practitioner = db.session.get(Practitioner, held_id) if held_id else None
+    # The practitioner and the place's policy: this worker's copies (reference version).
+    practitioner = person(held_id) if held_id else None
     return page(
         "book/check.html",
         journey,
@@ -45,8 +47,8 @@ def book_check(journey: Journey) -> Response | str:
         ends=local(journey, starts_at + timedelta(minutes=session_type.duration_minutes)),
         practitioner=practitioner,
         patient=journey.patient,
-        change_sentences=cutoff.booking_sentences(
-            need(db.session.get(Location, location.id)), starts_at, now=journey.now
+        change_sentences=cutoff.policy_sentences(
+            place_policy(location.id), starts_at, now=journey.now
         ),
         date_of_birth=parse_day(journey.get("date_of_birth")),
     )

@@ -8,12 +8,13 @@ from functools import cached_property
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import session
+from flask import request, session
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 
 from booking.book.slot_pages import Booking, parse_day, parse_start
 from booking.catalogue_cache import PlaceRef, TypeRef, catalogue, journey_refs
+from booking.db_hooks import read_rows
 from booking.domain.errors import NotFound
 from booking.domain.scheduling.dst import local_today
 from booking.extensions import db
@@ -24,6 +25,7 @@ from booking.models import (
     PatientProfile,
     Role,
 )
+from booking.reference_cache import VERSION, read_version_with
 from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.drafts import DRAFT_LIFETIME, load_draft
 from booking.services.booking.holds import is_first_visit
@@ -47,6 +49,33 @@ AFTER_TIME = ("returning", "find_you", *DETAILS, "safety", "check")
 # `holds.current_hold` for the hold line: the two columns it shows, built once.
 HOLD_STATEMENT = select(Appointment.id, Appointment.hold_expires_at).where(
     Appointment.hold_owner == bindparam("owner"), Appointment.status == AppointmentStatus.held
+)
+
+
+# A GET's one read (issue 22): the draft's columns, the reference version and the hold
+# line's hold, instead of three statements (and on PostgreSQL BEGIN and ROLLBACK).
+_draft = BookingDraft.__table__.c
+_held = Appointment.__table__.c
+GET_STATEMENT = (
+    select(
+        _draft.id,
+        _draft.answers,
+        _draft.created_at,
+        _draft.updated_at,
+        _draft.expires_at,
+        VERSION.label("reference_version"),
+        _held.id.label("hold_id"),
+        _held.hold_expires_at,
+    )
+    .select_from(BookingDraft.__table__)
+    .outerjoin(
+        Appointment.__table__,
+        and_(
+            _held.hold_owner == bindparam("key_hash"),
+            _held.status == AppointmentStatus.held,
+        ),
+    )
+    .where(_draft.key_hash == bindparam("key_hash"))
 )
 
 
@@ -92,6 +121,9 @@ class Journey:
     now: datetime
     # True while the draft lives only in memory (from BOOKING_START): the first save writes it.
     unsaved: bool = False
+    # A GET's copy of the draft, read with the hold in one statement: never saved.
+    read_only: bool = False
+    read_hold: HeldTime | None = None
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -147,6 +179,8 @@ class Journey:
     @cached_property
     def hold(self) -> HeldTime | None:
         """This browser's hold, live or expired: its id and expiry (one narrow read)."""
+        if self.read_only:
+            return self.read_hold  # read with the draft
         row = db.session.execute(HOLD_STATEMENT, {"owner": self.owner}).first()
         return None if row is None else HeldTime(id=row.id, hold_expires_at=row.hold_expires_at)
 
@@ -251,10 +285,34 @@ def load_journey(*, now: datetime) -> Journey | None:
         answers = {k: v for k, v in (started.get("answers") or {}).items() if k in START_ANSWERS}
         fresh = BookingDraft(key_hash=token_hash(key), answers=answers, expires_at=now)
         return Journey(draft=fresh, owner=token_hash(key), now=now, unsaved=True)
+    if request.method in ("GET", "HEAD"):
+        return _read_journey(token_hash(key), now=now)
     draft = load_draft(token_hash(key), now=now)
     if draft is None:
         return None
     return Journey(draft=draft, owner=token_hash(key), now=now)
+
+
+def _read_journey(key_hash: str, *, now: datetime) -> Journey | None:
+    """A GET's journey: the draft (a copy, not in the session), the reference version and
+    the hold in one statement, on its own when the request has read nothing yet."""
+    rows = read_rows(GET_STATEMENT, {"key_hash": key_hash})
+    if not rows:
+        return None
+    row = rows[0]
+    read_version_with(row.reference_version)
+    if row.expires_at <= now:
+        return None
+    draft = BookingDraft(
+        id=row.id,
+        key_hash=key_hash,
+        answers=row.answers,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        expires_at=row.expires_at,
+    )
+    hold = None if row.hold_id is None else HeldTime(row.hold_id, row.hold_expires_at)
+    return Journey(draft=draft, owner=key_hash, now=now, read_only=True, read_hold=hold)
 
 
 def booked_appointment(journey: Journey) -> Appointment | None:

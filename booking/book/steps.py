@@ -159,6 +159,8 @@ def hold_text(journey: Journey) -> str:
 
 def save(journey: Journey, **changes: Any) -> None:
     """Merge answers into the draft; the first save of a new journey writes its row."""
+    if journey.read_only:  # a GET's copy (journey.load_journey): GETs never write
+        raise RuntimeError("a journey read by a GET is not saved")
     if journey.unsaved:
         journey.draft = start_draft(journey.owner, journey.answers, now=journey.now)
         journey.unsaved = False

@@ -12,13 +12,24 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient
 
 from booking.book import page_cache, steps
+from booking.book.journey import BOOKING_KEY, load_journey
 from booking.extensions import db
-from booking.models import SessionType
-from tests.web.booking_helpers import DAY, Clock, Demo, demo_ids, hold, post, to_check, to_time
+from booking.models import Location, Practitioner, SessionType
+from tests.web.booking_helpers import (
+    DAY,
+    NOW,
+    Clock,
+    Demo,
+    demo_ids,
+    hold,
+    post,
+    to_check,
+    to_time,
+)
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 # The kept steps a new patient sees, in order, after check answers was reached.
@@ -180,3 +191,41 @@ def test_the_store_is_bounded(demo: Flask, ids: Demo, monkeypatch: pytest.Monkey
     for week in ("2027-03-01", "2027-03-08", "2027-03-15", "2027-03-22", "2027-03-29"):
         _page(client, f"/book/day?week={week}")
         assert len(_store(demo)) <= 3
+
+
+def _changing(page: str) -> str:
+    return page.split("Changing or cancelling", 1)[1].split("<form", 1)[0]
+
+
+def test_check_answers_shows_a_renamed_practitioner_and_a_new_cut_off_at_once(
+    demo: Flask, ids: Demo
+) -> None:
+    """The held practitioner and the place's change policy are the worker's copies."""
+    client = demo.test_client()
+    to_check(client, ids)
+    before = _page(client, "/book/check")
+    assert "Mei Lin Chen" in before
+    with demo.app_context():
+        person = db.session.get_one(Practitioner, ids.mei)
+        person.display_name = "Mei Lin Chen-Park"
+        place = db.session.get_one(Location, ids.islington)
+        place.cancellation_cutoff_hours = 24 * 365
+        db.session.commit()
+    after = _page(client, "/book/check")
+    assert "Mei Lin Chen-Park" in after
+    assert _changing(after) != _changing(before)
+
+
+def test_a_journey_read_by_a_get_is_never_saved(demo: Flask, ids: Demo) -> None:
+    client = demo.test_client()
+    to_check(client, ids)
+    with client.application.test_request_context("/book/check"):
+        with client.session_transaction() as cookie:
+            key = cookie[BOOKING_KEY]
+        session[BOOKING_KEY] = key
+        journey = load_journey(now=NOW)
+        assert journey is not None
+        assert journey.read_only
+        assert journey.hold is not None  # read with the draft, in the same statement
+        with pytest.raises(RuntimeError):
+            steps.save(journey, safety="no")

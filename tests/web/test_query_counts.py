@@ -31,6 +31,7 @@ from booking.models import (
 from tests.conftest import count_queries
 from tests.factories import make_appointment, make_patient
 from tests.web.booking_helpers import DAY, Clock, Demo, demo_ids, post, to_check
+from tests.web.test_request_fixed_cost import database_work
 
 WEEK = date(2027, 3, 1)  # Monday; the clock stands at 8am that day (booking_helpers.NOW)
 WEDNESDAY = date.fromisoformat(DAY)
@@ -256,26 +257,26 @@ def test_plan_page(demo: Flask, ids: Demo, login_as: Callable[[str], FlaskClient
         assert len(list(linked)) == 10
 
 
-# Statements a warm GET of each journey step runs (BEGIN aside): the draft and the
-# reference version; the hold line's hold after the time; the availability stamps on the
-# day and time pickers; check answers also reads the practitioner, the place's policy row
-# and the clinic for its change sentences. Session types, places, the clinic's policy and
-# the practitioner list come from the worker's copies (issue 22).
+# Statements a warm GET of each journey step runs (BEGIN aside): one read of the draft, the
+# reference version and the hold together; the availability stamps on the day and time
+# pickers. Session types, places, the clinic's policy, the practitioner list and (on check
+# answers) the held practitioner and the place's change policy come from the worker's copies
+# (issue 22).
 JOURNEY_STATEMENTS = {
-    "/book/type": 2,
-    "/book/location": 2,
-    "/book/practitioner": 2,
+    "/book/type": 1,
+    "/book/location": 1,
+    "/book/practitioner": 1,
     # (The following weeks: in this test the window starting on the frozen clock's own day
     # is computed again on each request, a matter of the availability cache.)
-    "/book/day?week=2027-03-08": 3,
-    f"/book/time?day={DAY}": 3,
-    "/book/returning": 3,
-    "/book/name": 3,
-    "/book/date-of-birth": 3,
-    "/book/contact": 3,
-    "/book/contact-preference": 3,
-    "/book/safety": 3,
-    "/book/check": 6,
+    "/book/day?week=2027-03-08": 2,
+    f"/book/time?day={DAY}": 2,
+    "/book/returning": 1,
+    "/book/name": 1,
+    "/book/date-of-birth": 1,
+    "/book/contact": 1,
+    "/book/contact-preference": 1,
+    "/book/safety": 1,
+    "/book/check": 1,
 }
 
 
@@ -289,3 +290,24 @@ def test_journey_steps_statement_counts(demo: Flask, ids: Demo) -> None:
             _get(client, path)()
         found[path] = len(statements)
     assert found == JOURNEY_STATEMENTS
+
+
+def test_journey_steps_read_without_a_transaction(demo: Flask, ids: Demo) -> None:
+    """Each statement of a warm step's GET runs on its own: no BEGIN, and on PostgreSQL
+    no ROLLBACK either, so one round trip a statement (five on the later steps before)."""
+    client = demo.test_client()
+    to_check(client, ids)
+    postgres = demo.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    # Warm, and past psycopg's prepare threshold (5 runs of a statement: the 6th sends its
+    # Parse once, a round trip of its own that later requests do not pay).
+    for _ in range(4):
+        for path in JOURNEY_STATEMENTS:
+            _get(client, path)()
+    found, trips = {}, {}
+    for path in JOURNEY_STATEMENTS:
+        with database_work(demo) as work:
+            _get(client, path)()
+        found[path] = work["statements"]  # BEGIN included (SQLite)
+        trips[path] = work["round_trips"] if postgres else work["statements"]
+    assert found == JOURNEY_STATEMENTS
+    assert trips == JOURNEY_STATEMENTS

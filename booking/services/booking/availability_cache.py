@@ -17,13 +17,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, bindparam, or_, select
 
-from booking.db_hooks import SINGLE_STATEMENT
+from booking.db_hooks import read_rows
 from booking.domain.scheduling.dst import require_aware
 from booking.domain.scheduling.values import Slot
-from booking.extensions import availability_cache, db
+from booking.extensions import availability_cache
 from booking.models import AvailabilityVersion, Room, SessionType, practitioner_session_type
 from booking.services.booking.availability import AvailabilityQuery, find_slots_until
 
@@ -101,32 +100,8 @@ def read_stamp(query: AvailabilityQuery) -> Stamp:
     }
     if query.practitioner_id is not None:
         params["practitioner_id"] = query.practitioner_id
-    statement = _stamp_statement(query.practitioner_id is not None)
-    session = db.session()
-    if not _session_busy(session):
-        with db.engine.connect().execution_options(**_on_its_own(db.engine)) as conn:
-            rows = conn.execute(statement, params).all()
-    else:
-        # Writes pending in this session must fire their triggers before the stamps are read.
-        session.flush()
-        # Core on the session's connection: the same transaction, without the ORM's
-        # per-statement work (the rows are plain columns, no entities).
-        rows = session.connection().execute(statement, params).all()
+    rows = read_rows(_stamp_statement(query.practitioner_id is not None), params)
     return tuple((str(kind), int(ref), int(version)) for kind, ref, version in rows)
-
-
-def _on_its_own(engine: Engine) -> dict[str, Any]:
-    """Options for a statement on its own: on PostgreSQL AUTOCOMMIT (psycopg sends no BEGIN,
-    the reset sends no ROLLBACK); SQLite's driver is in autocommit already and db_hooks
-    skips its BEGIN, so the statement is its own implicit transaction (one snapshot)."""
-    if engine.dialect.name == "postgresql":
-        return {"isolation_level": "AUTOCOMMIT"}
-    return {SINGLE_STATEMENT: True}
-
-
-def _session_busy(session: Session) -> bool:
-    """True when `session` has begun a transaction or holds changes not yet flushed."""
-    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 def cached_slots(query: AvailabilityQuery, *, now: datetime) -> CachedSlots:

@@ -5,7 +5,9 @@ Used by the change and cancel rules (`changes`), the pages and the emails (`emai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from booking.domain.change_window import ChangeWindow, Contact, change_window, window_sentences
 from booking.domain.errors import NotFound
@@ -67,12 +69,35 @@ def change_sentences(appointment: Appointment, *, now: datetime) -> tuple[str, .
     )
 
 
+@dataclass(frozen=True)
+class BookingPolicy:
+    """What the check page's change sentences need from a location and the clinic."""
+
+    cutoff_hours: int
+    timezone: str
+    contact: Contact
+
+
+def booking_policy(location: Location) -> BookingPolicy:
+    """`location`'s cut-off, zone and contact (plain values: they may be kept per worker)."""
+    clinic, cutoff = policy_for(location)
+    return BookingPolicy(cutoff, location.timezone, contact(location, clinic))
+
+
 def booking_sentences(location: Location, starts_at: datetime, *, now: datetime) -> tuple[str, ...]:
     """What the check page says, before booking, about changing online afterwards."""
-    clinic, cutoff = policy_for(location)
+    return policy_sentences(booking_policy(location), starts_at, now=now)
+
+
+def policy_sentences(
+    policy: BookingPolicy, starts_at: datetime, *, now: datetime
+) -> tuple[str, ...]:
+    """`booking_sentences` from a location's `booking_policy`."""
     return window_sentences(
-        change_window(starts_at=starts_at, cutoff_hours=cutoff, now=now, booked_at=None),
-        zone=location.zone,
-        contact=contact(location, clinic),
+        change_window(
+            starts_at=starts_at, cutoff_hours=policy.cutoff_hours, now=now, booked_at=None
+        ),
+        zone=ZoneInfo(policy.timezone),
+        contact=policy.contact,
         booking=True,
     )
