@@ -72,14 +72,14 @@ def register(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if _signed_in() or request.path.startswith("/manage/"):
+        if signed_in() or request.path.startswith("/manage/"):
             headers["Cache-Control"] = "no-store"
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
 
-def _signed_in() -> bool:
+def signed_in() -> bool:
     """`current_user.is_authenticated`, without building an anonymous user to say no.
 
     Flask-Login loads a user for every request that asks (a session-protection hash, a

@@ -18,7 +18,8 @@ from booking.book.steps import clinic_name, local, page, save, step
 from booking.book.views import bp
 from booking.catalogue_cache import person, place_policy
 from booking.domain.errors import HoldExpired, InvalidInput, PolicyRefused, SlotTaken
-from booking.domain.formatting import format_date
+from booking.domain.formatting import format_date, format_time
+from booking.domain.phones import format_national
 from booking.extensions import db
 from booking.links import base_url
 from booking.models import Appointment, PatientProfile, Role
@@ -36,22 +37,52 @@ def book_check(journey: Journey) -> Response | str:
     session_type, location = need(journey.session_type), need(journey.location)
     starts_at = need(journey.starts_at)
     held_id = journey.get("held_practitioner_id")
-    # The practitioner and the place's policy: this worker's copies (reference version).
-    practitioner = person(held_id) if held_id else None
+    starts = local(journey, starts_at)
+    ends = local(journey, starts_at + timedelta(minutes=session_type.duration_minutes))
     return page(
         "book/check.html",
         journey,
         "check",
+        # What the person told us, the time and its change sentences: this request's own
+        # (slots of the kept page, never in its key nor kept).
+        per_request=(*DETAIL_TEXTS, "when_text", "change_sentences"),
         form=form,
-        starts=local(journey, starts_at),
-        ends=local(journey, starts_at + timedelta(minutes=session_type.duration_minutes)),
-        practitioner=practitioner,
-        patient=journey.patient,
-        change_sentences=cutoff.policy_sentences(
-            place_policy(location.id), starts_at, now=journey.now
+        session_type=session_type,
+        location=location,
+        several_locations=journey.several_locations,
+        # The practitioner and the place's policy: this worker's copies (reference version).
+        practitioner=person(held_id) if held_id else None,
+        any_practitioner=journey.get("practitioner") == "any",
+        known_patient=journey.patient is not None,
+        contact_preference=journey.get("contact_preference"),
+        safety=journey.get("safety"),
+        when_text=(
+            f"{format_date(starts)}, {format_time(starts)} to {format_time(ends)}"
+            f" ({location.name} time, {starts.tzname()})"
         ),
-        date_of_birth=parse_day(journey.get("date_of_birth")),
+        change_sentences=list(
+            cutoff.policy_sentences(place_policy(location.id), starts_at, now=journey.now)
+        ),
+        **detail_texts(journey),
     )
+
+
+DETAIL_TEXTS = ("name_text", "date_of_birth_text", "email_text", "phone_text")
+
+
+def detail_texts(journey: Journey) -> dict[str, Any]:
+    """Who the booking is for, as check answers shows it (a known patient's own record)."""
+    patient = journey.patient
+    if patient is not None:
+        return dict(zip(DETAIL_TEXTS, (patient.full_name, "", patient.email, ""), strict=True))
+    born = parse_day(journey.get("date_of_birth"))
+    region = need(journey.location).country_code
+    return {
+        "name_text": f"{journey.get('given_name')} {journey.get('family_name')}",
+        "date_of_birth_text": format_date(born) if born else "",
+        "email_text": journey.get("email"),
+        "phone_text": format_national(journey.get("phone"), region),
+    }
 
 
 def confirm(journey: Journey) -> Response:

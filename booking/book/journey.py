@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -26,6 +27,7 @@ from booking.models import (
     Role,
 )
 from booking.reference_cache import VERSION, read_version_with
+from booking.security import signed_in
 from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.drafts import DRAFT_LIFETIME, load_draft
 from booking.services.booking.holds import is_first_visit
@@ -58,10 +60,7 @@ _draft = BookingDraft.__table__.c
 _held = Appointment.__table__.c
 GET_STATEMENT = (
     select(
-        _draft.id,
         _draft.answers,
-        _draft.created_at,
-        _draft.updated_at,
         _draft.expires_at,
         VERSION.label("reference_version"),
         _held.id.label("hold_id"),
@@ -107,7 +106,7 @@ def hold_owner(*, create: bool = False) -> str | None:
 
 
 def signed_in_profile() -> PatientProfile | None:
-    if current_user.is_authenticated and current_user.role == Role.patient:
+    if signed_in() and current_user.role == Role.patient:
         return profile_for_user(current_user.id)
     return None
 
@@ -116,17 +115,20 @@ def signed_in_profile() -> PatientProfile | None:
 class Journey:
     """One browser's draft with what the pages derive from it."""
 
-    draft: BookingDraft
+    draft: BookingDraft | None  # None: a GET's `read_answers`, never saved
     owner: str
     now: datetime
     # True while the draft lives only in memory (from BOOKING_START): the first save writes it.
     unsaved: bool = False
-    # A GET's copy of the draft, read with the hold in one statement: never saved.
+    # A GET's copy of the draft's answers, read with the hold in one statement: never saved.
     read_only: bool = False
+    read_answers: dict[str, Any] | None = None
     read_hold: HeldTime | None = None
 
     @property
     def answers(self) -> dict[str, Any]:
+        if self.draft is None:
+            return self.read_answers or {}
         return self.draft.answers or {}
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -233,22 +235,7 @@ class Journey:
         return order
 
     def answered(self, step: str) -> bool:
-        done = {
-            "type": self.session_type is not None,
-            "location": self.location is not None,
-            "practitioner": "practitioner" in self.answers,
-            "day": self.day is not None,
-            "time": self.starts_at is not None,
-            "returning": "returning" in self.answers or self.patient is not None,
-            "find_you": self.patient is not None,
-            "name": "given_name" in self.answers,
-            "date_of_birth": "date_of_birth" in self.answers,
-            "contact": "email" in self.answers and "phone" in self.answers,
-            "contact_preference": "contact_preference" in self.answers,
-            "safety": "safety" in self.answers,
-            "check": False,
-        }
-        return done[step]
+        return _ANSWERED[step](self)
 
     def first_missing(self) -> str:
         for step in self.steps():
@@ -267,6 +254,25 @@ class Journey:
         if step in order and order.index(step) > 0:
             return order[order.index(step) - 1]
         return None
+
+
+# Whether each question has its answer (only the asked one is worked out: `first_missing`
+# asks them in order on every journey page).
+_ANSWERED: dict[str, Callable[[Journey], bool]] = {
+    "type": lambda j: j.session_type is not None,
+    "location": lambda j: j.location is not None,
+    "practitioner": lambda j: "practitioner" in j.answers,
+    "day": lambda j: j.day is not None,
+    "time": lambda j: j.starts_at is not None,
+    "returning": lambda j: "returning" in j.answers or j.patient is not None,
+    "find_you": lambda j: j.patient is not None,
+    "name": lambda j: "given_name" in j.answers,
+    "date_of_birth": lambda j: "date_of_birth" in j.answers,
+    "contact": lambda j: "email" in j.answers and "phone" in j.answers,
+    "contact_preference": lambda j: "contact_preference" in j.answers,
+    "safety": lambda j: "safety" in j.answers,
+    "check": lambda j: False,
+}
 
 
 def begin_journey(answers: dict[str, Any], *, now: datetime) -> Journey:
@@ -303,16 +309,15 @@ def _read_journey(key_hash: str, *, now: datetime) -> Journey | None:
     read_version_with(row.reference_version)
     if row.expires_at <= now:
         return None
-    draft = BookingDraft(
-        id=row.id,
-        key_hash=key_hash,
-        answers=row.answers,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        expires_at=row.expires_at,
-    )
     hold = None if row.hold_id is None else HeldTime(row.hold_id, row.hold_expires_at)
-    return Journey(draft=draft, owner=key_hash, now=now, read_only=True, read_hold=hold)
+    return Journey(
+        draft=None,
+        owner=key_hash,
+        now=now,
+        read_only=True,
+        read_answers=row.answers,
+        read_hold=hold,
+    )
 
 
 def booked_appointment(journey: Journey) -> Appointment | None:

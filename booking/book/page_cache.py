@@ -27,11 +27,11 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, g, render_template, request, session
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 
 from booking.reference_cache import current_version
+from booking.security import signed_in
 
 EXTENSION = "booking_step_pages"
 MAX_PAGES = 512
@@ -84,7 +84,7 @@ def _form_key(form: FlaskForm, typed: frozenset[str]) -> Any:
 
 
 def _keepable(context: dict[str, Any]) -> bool:
-    if request.method != "GET" or current_user.is_authenticated or "_flashes" in session:
+    if request.method != "GET" or signed_in() or "_flashes" in session:
         return False
     form = context.get("form")
     return not (form is not None and form.errors)
@@ -102,12 +102,16 @@ def render_question(
     typed: tuple[str, ...] = (),
     *,
     hold_form: Callable[[], Any],
+    per_request: tuple[str, ...] = (),
     **context: Any,
 ) -> str:
     """`render_template(template, hold_form=hold_form(), **context)`, kept when it may be.
 
-    `typed` names the form's fields whose values a person typed: slots, never keys. The
-    hold form (its `next` is the request's path, in the key) is built only to render.
+    `typed` names the form's fields whose values a person typed: slots, never keys.
+    `per_request` names context values (a text, or a list of texts) that are this
+    request's own, such as what check answers repeats back: slots too (a list's length is
+    in the key), printed by the template as they are. The hold form (its `next` is the
+    request's path, in the key) is built only to render.
     """
     if not _keepable(context):
         return render_template(template, hold_form=hold_form(), **context)
@@ -117,8 +121,9 @@ def render_question(
         keyed = tuple(
             (name, _key(value, typed_set))
             for name, value in sorted(context.items())
-            if name not in NOT_KEYED and name != HOLD
+            if name not in NOT_KEYED and name != HOLD and name not in per_request
         )
+        keyed += tuple((name, _slot_key(context[name])) for name in per_request)
     except _NotKeyableError:
         return render_template(template, hold_form=hold_form(), **context)
     token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
@@ -130,6 +135,8 @@ def render_question(
     slotted = [n for n in typed if form is not None and form[n].data]
     for name in slotted:
         values[name] = str(escape(form[name].data))  # type: ignore[index]
+    for slot, value in _own_values(context, per_request).items():
+        values[slot] = str(escape(value))
     store: dict[Any, Any] = current_app.extensions.setdefault(EXTENSION, {})
     parts = store.get(key)
     if parts:
@@ -137,7 +144,7 @@ def render_question(
     context["hold_form"] = hold_form()
     html = render_template(template, **context)
     if parts is None:
-        parts = _slotted_parts(template, context, slotted, token)
+        parts = _slotted_parts(template, context, slotted, token, per_request)
         kept = parts if parts is not None and _fill(parts, values) == html else _NEVER
         if len(store) >= MAX_PAGES:
             store.clear()
@@ -145,8 +152,42 @@ def render_question(
     return html
 
 
+def _slot_key(value: Any) -> Any:
+    """What a per-request value puts in the key: that it is one, or how many it holds."""
+    if isinstance(value, (list, tuple)):
+        if not all(isinstance(v, str) for v in value):
+            raise _NotKeyableError
+        return ("own", len(value))
+    if not isinstance(value, str):
+        raise _NotKeyableError
+    return ("own",)
+
+
+def _own_values(context: dict[str, Any], per_request: tuple[str, ...]) -> dict[str, str]:
+    """Each per-request text by its slot: `name`, or `name__0`, `name__1`… for a list's."""
+    found = {}
+    for name in per_request:
+        value = context[name]
+        if isinstance(value, (list, tuple)):
+            found.update({f"{name}__{i}": text for i, text in enumerate(value)})
+        else:
+            found[name] = value
+    return found
+
+
+def _slotted(value: Any, name: str) -> Any:
+    """A per-request value's stand-in for the slotted rendering."""
+    if isinstance(value, (list, tuple)):
+        return [SLOT.format(f"{name}__{i}") for i in range(len(value))]
+    return SLOT.format(name)
+
+
 def _slotted_parts(
-    template: str, context: dict[str, Any], slotted: list[str], token: str | None
+    template: str,
+    context: dict[str, Any],
+    slotted: list[str],
+    token: str | None,
+    per_request: tuple[str, ...] = (),
 ) -> list[str] | None:
     """The page rendered with slots for the per-request values, split at them."""
     form = context["form"] if slotted else None
@@ -155,7 +196,8 @@ def _slotted_parts(
         for name in typed:
             form[name].data = SLOT.format(name)  # type: ignore[index]
         hold = {HOLD: SLOT.format(HOLD)} if context.get(HOLD) else {}
-        html = render_template(template, **{**context, **hold})
+        own = {name: _slotted(context[name], name) for name in per_request}
+        html = render_template(template, **{**context, **hold, **own})
     finally:
         for name, value in typed.items():
             form[name].data = value  # type: ignore[index]

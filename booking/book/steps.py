@@ -51,9 +51,9 @@ ENDPOINTS = {
     "safety": "book.safety",
     "check": "book.check",
 }
-# Questions whose pages are kept per worker (`page_cache`); check answers shows everything
-# a person told us and is rendered each time.
-KEPT_QUESTIONS = frozenset(ENDPOINTS) - {"find_you", "check"}
+# Questions whose pages are kept per worker (`page_cache`); check answers is kept with
+# everything a person told us as slots (`per_request`), never in the key or the store.
+KEPT_QUESTIONS = frozenset(ENDPOINTS) - {"find_you"}
 # Changing one of these answers makes every later answer about the time stale.
 TIME_ANSWERS = ("day", "starts_at", "hold_id", "held_practitioner_id", "taken", "expired")
 
@@ -108,12 +108,14 @@ def page(
     journey: Journey,
     current: str | None,
     typed: tuple[str, ...] = (),
+    per_request: tuple[str, ...] = (),
     **context: Any,
 ) -> str:
     """Render a journey page with its back link and, after the time step, the hold line.
 
     The questions are kept per worker (`page_cache`); `typed` names the form's fields that
-    hold what a person typed, put into the kept HTML on each request and never kept.
+    hold what a person typed, `per_request` the context's texts that are this request's
+    own: both put into the kept HTML on each request and never kept.
     """
     back = None
     if current is not None:
@@ -127,7 +129,13 @@ def page(
     context.setdefault("back_url", back)
     context.update(journey=journey, hold_line=hold_line)
     if current in KEPT_QUESTIONS:  # the hold form is built only when the page is rendered
-        return render_question(template, typed, hold_form=lambda: hold_form(hold_line), **context)
+        return render_question(
+            template,
+            typed,
+            hold_form=lambda: hold_form(hold_line),
+            per_request=per_request,
+            **context,
+        )
     return render_template(template, hold_form=hold_form(hold_line), **context)
 
 
@@ -165,7 +173,7 @@ def save(journey: Journey, **changes: Any) -> None:
         journey.draft = start_draft(journey.owner, journey.answers, now=journey.now)
         journey.unsaved = False
         session.pop(BOOKING_START, None)
-    save_answers(journey.draft, now=journey.now, **changes)
+    save_answers(need(journey.draft), now=journey.now, **changes)
 
 
 def place_hold(journey: Journey, starts_at: datetime) -> Appointment:

@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask, session
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from booking.book import page_cache, steps
 from booking.book.journey import BOOKING_KEY, load_journey
 from booking.extensions import db
-from booking.models import Location, Practitioner, SessionType
+from booking.models import Location, OutboxMessage, Practitioner, SessionType
 from tests.web.booking_helpers import (
     DAY,
     NOW,
@@ -48,6 +49,7 @@ STEPS = (
     "/book/contact",
     "/book/contact-preference",
     "/book/safety",
+    "/book/check",
 )
 NAME = {"given_name": "Jo <b>&amp;", "family_name": 'O\'Brien "quoted"'}
 
@@ -136,9 +138,19 @@ def test_typed_values_are_never_kept(demo: Flask, ids: Demo) -> None:
     assert post(client, "/book/name", NAME).status_code == 303
     for path in ("/book/name", "/book/date-of-birth", "/book/contact", "/book/name"):
         _page(client, path)
+    for _ in range(2):
+        check = _page(client, "/book/check")
+    assert "Jo &lt;b&gt;&amp;amp; O&#39;Brien &#34;quoted&#34;" in check
+    assert "3 January 1980" in check
     kept = repr(_store(demo))
     for typed in ("Jo &lt;b&gt;", "O&#39;Brien", "jo@example.com", 'value="07400', "1980"):
         assert typed not in kept
+    for shown in ("Jo <b>", "10am to", "until"):  # (the phone is the example number)
+        assert shown not in kept
+    check_pages = [v for k, v in _store(demo).items() if k[0] == "book/check.html" and v]  # type: ignore[index]
+    assert len(check_pages) == 1
+    own = {"name_text", "date_of_birth_text", "email_text", "phone_text", "when_text"}
+    assert own <= set(check_pages[0][1::2])  # type: ignore[index]
     name_pages = [v for k, v in _store(demo).items() if k[0] == "book/name.html" and v]  # type: ignore[index]
     assert name_pages
     for parts in name_pages:
@@ -229,3 +241,52 @@ def test_a_journey_read_by_a_get_is_never_saved(demo: Flask, ids: Demo) -> None:
         assert journey.hold is not None  # read with the draft, in the same statement
         with pytest.raises(RuntimeError):
             steps.save(journey, safety="no")
+
+
+def test_two_people_at_check_answers_share_a_kept_page_and_see_only_their_own(
+    demo: Flask, ids: Demo, fresh: Callable[[FlaskClient, str], str]
+) -> None:
+    mine, theirs = demo.test_client(), demo.test_client()
+    to_check(mine, ids)
+    assert post(mine, "/book/name", NAME).status_code == 303
+    to_check(theirs, ids, "2027-03-03T11:00:00+00:00")
+    for _ in range(2):
+        my_page, their_page = _page(mine, "/book/check"), _page(theirs, "/book/check")
+    _same(my_page, fresh(mine, "/book/check"))
+    _same(their_page, fresh(theirs, "/book/check"))
+    assert "O&#39;Brien" in my_page
+    assert "O&#39;Brien" not in their_page
+    assert "Jo Bloggs" in their_page
+    assert "10am to" in my_page
+    assert "11am to" in their_page
+    kept = [k for k, v in _store(demo).items() if k[0] == "book/check.html" and v]  # type: ignore[index]
+    assert len(kept) == 1
+
+
+def test_a_known_patients_check_answers_is_kept_without_their_details(
+    demo: Flask, ids: Demo, fresh: Callable[[FlaskClient, str], str]
+) -> None:
+    """Found by the emailed link: their own record's name and email are slots too."""
+    client = demo.test_client()
+    to_time(client, ids)
+    hold(client)
+    assert post(client, "/book/returning", {"returning": "yes"}).status_code == 303
+    post(client, "/book/find-you", {"email": "Priya.Shah@meridian.example"})
+    with demo.app_context():
+        message = db.session.scalar(
+            select(OutboxMessage).where(
+                func.lower(OutboxMessage.recipient) == "priya.shah@meridian.example"
+            )
+        )
+        assert message is not None
+        link = message.body_text.split(demo.config["BASE_URL"])[1].split()[0]
+    assert post(client, link).status_code == 303
+    assert post(client, "/book/safety", {"safety": "no"}).status_code == 303
+    for _ in range(2):
+        page = _page(client, "/book/check")
+    _same(page, fresh(client, "/book/check"))
+    assert "Priya Shah" in page
+    kept = repr(_store(demo))
+    assert "Priya" not in kept
+    assert "priya.shah" not in kept.lower()
+    assert [k for k, v in _store(demo).items() if k[0] == "book/check.html" and v]  # type: ignore[index]
