@@ -72,13 +72,22 @@ def appointments_between(
 def count_by_place(
     bounds: Mapping[int, tuple[datetime, datetime]], *, statuses: Sequence[str]
 ) -> dict[int, int]:
-    """How many appointments start within each place's own UTC range: one grouped query."""
+    """How many appointments start within each place's own UTC range: one grouped query.
+
+    The overall range (earliest start to latest end) is asked for as well, though the
+    places' ranges imply it: given it, SQLite and PostgreSQL read that one stretch of the
+    (status, starts_at) index once; given only the places' ranges they searched it once
+    per place (SQLite 2.9 ms against 0.6 ms at 1,000,000 appointments; PostgreSQL's
+    planning alone 2.3 ms against 0.6 ms: issue 22).
+    """
     if not bounds:
         return {}
     rows = db.session.execute(
         select(Appointment.location_id, func.count())
         .where(
             Appointment.status.in_(statuses),
+            Appointment.starts_at >= min(start for start, _ in bounds.values()),
+            Appointment.starts_at < max(end for _, end in bounds.values()),
             or_(
                 *(
                     and_(
