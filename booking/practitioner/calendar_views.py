@@ -160,7 +160,7 @@ def week() -> Any:
     zone = clinic_zone()  # one read of the clinic row for the page
     chosen, form = _requested("start", zone)
     monday = chosen - timedelta(days=chosen.weekday())
-    calendar = load_days(practitioner.id, monday, WEEK, zone=zone)
+    calendar = load_days(practitioner.id, monday, WEEK, zone=zone, words_only=True)
     hour_labels = {hour: format_time(time(hour)) for hour in calendar.hours}
     sunday = monday + timedelta(days=WEEK - 1)
     return render_template(
