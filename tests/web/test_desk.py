@@ -372,6 +372,28 @@ def test_day_sheet_flags_patients_who_missed_sessions_in_the_last_12_months(
     assert "<strong>Missed 1 sessions in 12 months</strong>" in _row(page, today[1])
 
 
+def test_day_sheet_escapes_what_people_typed(demo: Flask, desk: FlaskClient) -> None:
+    """The rows are written out with autoescaping off, their texts escaped in Python
+    (booking/reception/day_sheet.py, issue 22): markup typed into a name stays text."""
+    with demo.app_context():
+        mei, islington, follow_up = _demo(demo, "Mei Lin Chen", "follow-up-acupuncture")
+        patient = make_patient(given_name='<b>Zo\u00eb</b> "&', family_name="O'Brien <i>")
+        appointment_id = make_appointment(
+            starts_at=datetime(2027, 3, 3, 11, tzinfo=UTC),
+            practitioner=mei,
+            location=islington,
+            session_type=follow_up,
+            patient=patient,
+        ).id
+        db.session.commit()
+    row = _row(desk.get("/reception/").get_data(as_text=True), appointment_id)
+    shown = "&lt;b&gt;Zo\u00eb&lt;/b&gt; &#34;&amp; O&#39;Brien &lt;i&gt;"
+    assert f">{shown}</a>" in row  # the link to the record
+    assert f'<span class="govuk-visually-hidden"> {shown}</span>' in row  # "Check in"
+    assert "<b>" not in row
+    assert "<i>" not in row
+
+
 def test_day_sheet_check_in_undo_and_no_show_in_a_fixed_number_of_queries(
     demo: Flask, desk: FlaskClient
 ) -> None:
