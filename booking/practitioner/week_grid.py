@@ -4,6 +4,9 @@ worked out once in Python.
 The template used to work each of ~50 sessions out itself (two macro calls, zone
 conversions and filters) and each of ~80 cells (a date formatted twice, three look-ups):
 most of the week view's CPU after its queries (issue 22). The template only places these.
+
+Every text here is escaped once (`Markup`): the template writes the grid out with
+autoescaping off.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from booking.domain.formatting import format_date, format_time
 from booking.domain.scheduling.day_plan import hour_state
@@ -30,24 +35,28 @@ STATUS_WORDS = {
 
 @dataclass(slots=True)
 class WeekSession:
-    href: str  # the day view, at this session
-    time: str
-    name: str
-    session: str
+    """One session's words in the grid, escaped."""
+
+    href: Markup  # the day view, at this session
+    time: Markup
+    name: Markup
+    session: Markup
     first_visit: bool
-    plan: str | None  # "session k of N" in a treatment plan
-    place: str
-    status: str
-    intake: str
-    flags: str
+    plan: Markup | None  # "session k of N" in a treatment plan
+    place: Markup
+    status: Markup
+    intake: Markup
+    flags: Markup
 
 
 @dataclass(slots=True)
 class WeekCell:
-    classes: str  # added to the cell's own
-    label: str | None  # data-label, on cells with sessions or words
+    """One day's hour, its texts escaped."""
+
+    classes: Markup  # added to the cell's own
+    label: Markup | None  # data-label, on cells with sessions or words
     sessions: list[WeekSession]
-    words: str
+    words: Markup
 
 
 def _session(
@@ -55,28 +64,28 @@ def _session(
     href: str,
     note: Mapping[str, Any],
     seq: tuple[int, int, int] | None,
-    times: dict[tuple[datetime, datetime, str], str],
+    times: dict[tuple[datetime, datetime, str], Markup],
 ) -> WeekSession:
     location = a.location
     key = (a.starts_at, a.ends_at, location.timezone)
     time = times.get(key)
     if time is None:
         zone = location.zone
-        time = times[key] = (
+        time = times[key] = escape(
             f"{format_time(a.starts_at.astimezone(zone))} to "
             f"{format_time(a.ends_at.astimezone(zone))}"
         )
     return WeekSession(
-        href=f"{href}#session-{a.id}",
+        href=escape(f"{href}#session-{a.id}"),
         time=time,
-        name=a.patient.full_name if a.patient else "Held",
-        session=a.session_type.name,
+        name=escape(a.patient.full_name if a.patient else "Held"),
+        session=escape(a.session_type.name),
         first_visit=a.is_first_visit,
-        plan=None if seq is None else f"session {seq[0]} of {seq[1]}",
-        place=f"{location.name}, {a.room.name}" if a.room else location.name,
-        status=STATUS_WORDS[a.status.value],
-        intake=note["intake"],
-        flags=", ".join(note["flags"]) if note["flags"] else "none",
+        plan=None if seq is None else escape(f"session {seq[0]} of {seq[1]}"),
+        place=escape(f"{location.name}, {a.room.name}" if a.room else location.name),
+        status=escape(STATUS_WORDS[a.status.value]),
+        intake=escape(note["intake"]),
+        flags=escape(", ".join(note["flags"]) if note["flags"] else "none"),
     )
 
 
@@ -87,10 +96,11 @@ def week_grid(
     day_urls: Mapping[date, str],
     notes: Mapping[int, Mapping[str, Any]],
     sequences: Mapping[int, tuple[int, int, int]],
-) -> list[tuple[str, list[WeekCell]]]:
+) -> list[tuple[Markup, list[WeekCell]]]:
     """(hour label, a cell per day) for each of the calendar's hour rows."""
     day_words = {d: format_date(d) for d in calendar.days}
-    times: dict[tuple[datetime, datetime, str], str] = {}
+    hours = {hour: escape(label) for hour, label in hour_labels.items()}
+    times: dict[tuple[datetime, datetime, str], Markup] = {}
     grid = []
     for hour in calendar.hours:
         cells = []
@@ -103,7 +113,7 @@ def week_grid(
             classes = " meridian-cal-state--off" if state != "open" and not sessions else ""
             if not sessions and not words:
                 classes += " meridian-cal-empty"
-            label = f"{day_words[d]}, {hour_labels[hour]}" if sessions or words else None
-            cells.append(WeekCell(classes, label, sessions, words))
-        grid.append((hour_labels[hour], cells))
+            label = escape(f"{day_words[d]}, {hour_labels[hour]}") if sessions or words else None
+            cells.append(WeekCell(escape(classes), label, sessions, escape(words)))
+        grid.append((hours[hour], cells))
     return grid
