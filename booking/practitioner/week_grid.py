@@ -59,12 +59,21 @@ class WeekCell:
     words: Markup
 
 
+class _Escaped(dict[str, Markup]):
+    """Each text escaped once per grid: most repeat (types, places, "Not working", "")."""
+
+    def __missing__(self, text: str) -> Markup:
+        self[text] = escaped = escape(text)
+        return escaped
+
+
 def _session(
     a: Appointment,
     href: str,
     note: Mapping[str, Any],
     seq: tuple[int, int, int] | None,
     times: dict[tuple[datetime, datetime, str], Markup],
+    esc: _Escaped,
 ) -> WeekSession:
     location = a.location
     key = (a.starts_at, a.ends_at, location.timezone)
@@ -79,13 +88,13 @@ def _session(
         href=escape(f"{href}#session-{a.id}"),
         time=time,
         name=escape(a.patient.full_name if a.patient else "Held"),
-        session=escape(a.session_type.name),
+        session=esc[a.session_type.name],
         first_visit=a.is_first_visit,
         plan=None if seq is None else escape(f"session {seq[0]} of {seq[1]}"),
-        place=escape(f"{location.name}, {a.room.name}" if a.room else location.name),
-        status=escape(STATUS_WORDS[a.status.value]),
-        intake=escape(note["intake"]),
-        flags=escape(", ".join(note["flags"]) if note["flags"] else "none"),
+        place=esc[f"{location.name}, {a.room.name}" if a.room else location.name],
+        status=esc[STATUS_WORDS[a.status.value]],
+        intake=esc[note["intake"]],
+        flags=esc[", ".join(note["flags"]) if note["flags"] else "none"],
     )
 
 
@@ -101,19 +110,20 @@ def week_grid(
     day_words = {d: format_date(d) for d in calendar.days}
     hours = {hour: escape(label) for hour, label in hour_labels.items()}
     times: dict[tuple[datetime, datetime, str], Markup] = {}
+    esc = _Escaped()
     grid = []
     for hour in calendar.hours:
         cells = []
         for d in calendar.days:
             state, words = hour_state(calendar.plans[d], hour)
             sessions = [
-                _session(a, day_urls[d], notes[a.id], sequences.get(a.id), times)
+                _session(a, day_urls[d], notes[a.id], sequences.get(a.id), times, esc)
                 for a in calendar.by_cell.get((d, hour), [])
             ]
             classes = " meridian-cal-state--off" if state != "open" and not sessions else ""
             if not sessions and not words:
                 classes += " meridian-cal-empty"
             label = escape(f"{day_words[d]}, {hour_labels[hour]}") if sessions or words else None
-            cells.append(WeekCell(escape(classes), label, sessions, escape(words)))
+            cells.append(WeekCell(esc[classes], label, sessions, esc[words]))
         grid.append((hours[hour], cells))
     return grid

@@ -33,6 +33,14 @@ ARRIVAL = {
 }
 
 
+class _Escaped(dict[str, Markup]):
+    """Each text escaped once per sheet: many repeat (practitioners, types, rooms, words)."""
+
+    def __missing__(self, text: str) -> Markup:
+        self[text] = escaped = escape(text)
+        return escaped
+
+
 @dataclass(slots=True)
 class SheetRow:
     """One row of the sheet, every text already escaped (`Markup`)."""
@@ -75,6 +83,7 @@ def sheet_rows(
     }
     no_show_url = id_links("reception.no_show", "appointment_id")
     times: dict[tuple[datetime, datetime, int], Markup] = {}
+    esc = _Escaped()
     rows = []
     for s in sessions:
         key = (s.starts_at, s.ends_at, s.location_id)
@@ -96,14 +105,14 @@ def sheet_rows(
                 record_url=escape(record_url(s.patient_id)),
                 name=escape(s.patient_name),
                 first_visit=s.is_first_visit,
-                practitioner=escape(s.practitioner_name),
-                session=escape(s.session_type_name),
+                practitioner=esc[s.practitioner_name],
+                session=esc[s.session_type_name],
                 sequence=None if seq is None else escape(f"Session {seq[0]} of {seq[1]}"),
-                room=escape("None" if s.room_name is None else s.room_name),
-                arrival=escape(ARRIVAL[s.status.value]),
+                room=esc["None" if s.room_name is None else s.room_name],
+                arrival=esc[ARRIVAL[s.status.value]],
                 missed=count if count >= threshold else None,
-                flags=[escape(label) for label in note["flags"]],
-                intake=escape(note["intake"]),
+                flags=[esc[label] for label in note["flags"]],
+                intake=esc[note["intake"]],
                 intake_url=None if note["intake_url"] is None else escape(note["intake_url"]),
                 status=s.status.value,
                 action_url=None if action is None else escape(action(s.id)),
