@@ -30,7 +30,7 @@ from booking.practitioner.forms import CancelForm, ChangeTimeForm, DateJumpForm
 from booking.practitioner.views import _me, bp
 from booking.practitioner.week_grid import week_grid
 from booking.services.booking import staff_actions
-from booking.services.booking.practitioner_calendar import load_days
+from booking.services.booking.practitioner_calendar import load_days, load_week_rows
 from booking.services.clinic.settings import clinic_zone, get_clinic
 from booking.services.notes.access import NOTE_STATUSES, note_states
 from booking.services.plans import progress as plan_progress
@@ -160,7 +160,7 @@ def week() -> Any:
     zone = clinic_zone()  # one read of the clinic row for the page
     chosen, form = _requested("start", zone)
     monday = chosen - timedelta(days=chosen.weekday())
-    calendar = load_days(practitioner.id, monday, WEEK, zone=zone, words_only=True)
+    calendar = load_week_rows(practitioner.id, monday, WEEK, zone=zone)
     hour_labels = {hour: format_time(time(hour)) for hour in calendar.hours}
     sunday = monday + timedelta(days=WEEK - 1)
     return render_template(

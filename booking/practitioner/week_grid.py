@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
 from booking.domain.formatting import format_date, format_time
 from booking.domain.scheduling.day_plan import hour_state
-from booking.models import Appointment
-from booking.services.booking.practitioner_calendar import CalendarDays
+from booking.services.booking.practitioner_calendar import CalendarDays, WeekRow
 
 STATUS_WORDS = {
     "booked": "Booked",
@@ -68,18 +68,17 @@ class _Escaped(dict[str, Markup]):
 
 
 def _session(
-    a: Appointment,
+    a: WeekRow,
     href: str,
     note: Mapping[str, Any],
     seq: tuple[int, int, int] | None,
     times: dict[tuple[datetime, datetime, str], Markup],
     esc: _Escaped,
 ) -> WeekSession:
-    location = a.location
-    key = (a.starts_at, a.ends_at, location.timezone)
+    key = (a.starts_at, a.ends_at, a.timezone)
     time = times.get(key)
     if time is None:
-        zone = location.zone
+        zone = ZoneInfo(a.timezone)
         time = times[key] = escape(
             f"{format_time(a.starts_at.astimezone(zone))} to "
             f"{format_time(a.ends_at.astimezone(zone))}"
@@ -87,11 +86,11 @@ def _session(
     return WeekSession(
         href=escape(f"{href}#session-{a.id}"),
         time=time,
-        name=escape(a.patient.full_name if a.patient else "Held"),
-        session=esc[a.session_type.name],
+        name=escape("Held" if a.patient_name is None else a.patient_name),
+        session=esc[a.session_type_name],
         first_visit=a.is_first_visit,
         plan=None if seq is None else escape(f"session {seq[0]} of {seq[1]}"),
-        place=esc[f"{location.name}, {a.room.name}" if a.room else location.name],
+        place=esc[a.location_name if a.room_name is None else f"{a.location_name}, {a.room_name}"],
         status=esc[STATUS_WORDS[a.status.value]],
         intake=esc[note["intake"]],
         flags=esc[", ".join(note["flags"]) if note["flags"] else "none"],
@@ -99,7 +98,7 @@ def _session(
 
 
 def week_grid(
-    calendar: CalendarDays,
+    calendar: CalendarDays[WeekRow],
     *,
     hour_labels: Mapping[int, str],
     day_urls: Mapping[date, str],
