@@ -6,7 +6,8 @@ so each keeps its own guard; the work is shared here.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -216,7 +217,18 @@ INTAKE_WORDS = {
 }
 
 
-def day_view_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]:
+class Listed(Protocol):
+    """What the notes need of a listed session: an `Appointment` or a plain row of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def patient_id(self) -> int | None: ...
+    @property
+    def is_first_visit(self) -> bool: ...
+
+
+def day_view_notes(appointments: Sequence[Listed]) -> dict[int, dict[str, Any]]:
     """What a day view shows per appointment, with the audit of that read already recorded.
 
     The flags are clinical data: each patient whose flags the view shows gets one flags.read
@@ -228,7 +240,7 @@ def day_view_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]
     return notes
 
 
-def appointment_notes(appointments: list[Appointment]) -> dict[int, dict[str, Any]]:
+def appointment_notes(appointments: Sequence[Listed]) -> dict[int, dict[str, Any]]:
     """Flags and intake status as words for each row of a day view (ux.md §6 D1, P1)."""
     if not appointments:
         return {}

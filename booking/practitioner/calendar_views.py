@@ -19,7 +19,6 @@ from booking import clock
 from booking.book.slot_pages import parse_day, parse_start, time_groups, zone_line
 from booking.domain.errors import DomainError
 from booking.domain.formatting import format_date, format_time
-from booking.domain.scheduling.day_plan import hour_state
 from booking.domain.scheduling.dst import local_today
 from booking.errors import status_for
 from booking.extensions import db
@@ -29,8 +28,9 @@ from booking.links import base_url
 from booking.models import Appointment, AppointmentStatus, Practitioner, TreatmentPlan, User
 from booking.practitioner.forms import CancelForm, ChangeTimeForm, DateJumpForm
 from booking.practitioner.views import _me, bp
+from booking.practitioner.week_grid import week_grid
 from booking.services.booking import staff_actions
-from booking.services.booking.practitioner_calendar import load_days
+from booking.services.booking.practitioner_calendar import load_days, load_week_rows
 from booking.services.clinic.settings import clinic_zone, get_clinic
 from booking.services.notes.access import NOTE_STATUSES, note_states
 from booking.services.plans import progress as plan_progress
@@ -160,28 +160,26 @@ def week() -> Any:
     zone = clinic_zone()  # one read of the clinic row for the page
     chosen, form = _requested("start", zone)
     monday = chosen - timedelta(days=chosen.weekday())
-    calendar = load_days(practitioner.id, monday, WEEK, zone=zone)
-    states = {
-        (d, hour): hour_state(calendar.plans[d], hour)
-        for d in calendar.days
-        for hour in calendar.hours
-    }
+    calendar = load_week_rows(practitioner.id, monday, WEEK, zone=zone)
+    hour_labels = {hour: format_time(time(hour)) for hour in calendar.hours}
     sunday = monday + timedelta(days=WEEK - 1)
     return render_template(
         "practitioner/week.html",
         practitioner=practitioner,
         heading=f"Your week: {_range_words(monday, sunday)}",
-        hour_labels={hour: format_time(time(hour)) for hour in calendar.hours},
         previous_week=monday - timedelta(days=WEEK),
         next_week=monday + timedelta(days=WEEK),
         monday=monday,
         calendar=calendar,
-        states=states,
-        notes=day_view_notes(calendar.appointments),
-        sequences=plan_progress.sequence_of([a.id for a in calendar.appointments]),
+        grid=week_grid(
+            calendar,
+            hour_labels=hour_labels,
+            # Each day's link once, not once per session (each session adds its #anchor).
+            day_urls={d: url_for("practitioner.day", date=d.isoformat()) for d in calendar.days},
+            notes=day_view_notes(calendar.appointments),
+            sequences=plan_progress.sequence_of([a.id for a in calendar.appointments]),
+        ),
         today=local_today(zone, now=clock.utcnow()),
-        # Each day's link once, not once per session (each session adds its #anchor).
-        day_urls={d: url_for("practitioner.day", date=d.isoformat()) for d in calendar.days},
         form=form,
     )
 

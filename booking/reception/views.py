@@ -14,23 +14,17 @@ from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.extensions import db
 from booking.forms import EmptyForm
 from booking.intake.staff import day_view_notes
-from booking.models import Appointment, Location
+from booking.models import Location
+from booking.reception.day_sheet import ARRIVAL, SheetRow, sheet_rows
 from booking.security import guard
 from booking.services.booking import staff_actions
 from booking.services.booking.catalogue import active_locations
-from booking.services.booking.listings import appointments_between, count_by_place
+from booking.services.booking.listings import SheetSession, count_by_place, sheet_sessions
 from booking.services.patients.record import missed_counts, missed_threshold
 from booking.services.plans import progress as plan_progress
 
 bp = Blueprint("reception", __name__)
 guard(bp, roles=["receptionist"])
-
-ARRIVAL = {
-    "booked": "Not arrived",
-    "checked_in": "Arrived",
-    "completed": "Seen",
-    "no_show": "Did not come",
-}
 
 
 def desk_regions() -> list[str]:
@@ -89,24 +83,34 @@ def home() -> str:
         abort(404)
     shown = pages[page - 1]
     bounds = _bounds(shown, now)
-    appointments: list[Appointment] = []
+    sessions: list[SheetSession] = []
     if bounds:
         # No-shows stay on the sheet (they can be undone today); cancelled ones are gone.
-        appointments = [
-            a
-            for a in appointments_between(
+        sessions = [
+            s
+            for s in sheet_sessions(
                 min(start for start, _ in bounds.values()),
                 max(end for _, end in bounds.values()),
-                location_id=shown[0].id if len(shown) == 1 else None,
-                location_ids=None if len(pages) == 1 else [loc.id for loc in shown],
+                location_ids=[loc.id for loc in shown]
+                if len(shown) == 1 or len(pages) > 1
+                else None,
                 statuses=list(ARRIVAL),
             )
-            if a.location_id in bounds
-            and bounds[a.location_id][0] <= a.starts_at < bounds[a.location_id][1]
+            if s.location_id in bounds
+            and bounds[s.location_id][0] <= s.starts_at < bounds[s.location_id][1]
         ]
-    by_place: dict[int, list[Appointment]] = {loc.id: [] for loc in shown}
-    for appointment in appointments:  # in start order, each into its place's sheet
-        by_place[appointment.location_id].append(appointment)
+    rows = sheet_rows(
+        sessions,
+        zones={loc.id: loc.zone for loc in shown},
+        notes=day_view_notes(sessions),
+        sequences=plan_progress.sequence_of([s.id for s in sessions]),
+        missed=missed_counts([s.patient_id for s in sessions], now=now),
+        threshold=missed_threshold(),
+        now=now,
+    )
+    by_place: dict[int, list[SheetRow]] = {loc.id: [] for loc in shown}
+    for session, row in zip(sessions, rows, strict=True):  # in start order, by place
+        by_place[session.location_id].append(row)
     sheets = [(loc, local_today(loc.zone, now=now), by_place[loc.id]) for loc in shown]
     chosen = shown[0] if "location" in request.args and len(locations) > 1 else None
     return render_template(
@@ -116,12 +120,6 @@ def home() -> str:
         locations=locations,
         pages=pages,
         page=page,
-        notes=day_view_notes(appointments),
-        sequences=plan_progress.sequence_of([a.id for a in appointments]),
-        missed=missed_counts([a.patient_id for a in appointments if a.patient_id], now=now),
-        threshold=missed_threshold(),
-        arrival=ARRIVAL,
-        now=now,
         action_form=EmptyForm(),
     )
 

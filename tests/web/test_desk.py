@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from booking.extensions import db
 from booking.models import (
@@ -19,6 +19,7 @@ from booking.models import (
     AppointmentStatus,
     AuditEvent,
     BookingSource,
+    Clinic,
     Location,
     OutboxMessage,
     PatientProfile,
@@ -313,6 +314,84 @@ def _today_session(app: Flask, hour: int, minute: int = 0) -> int:
         ).id
         db.session.commit()
         return appointment_id
+
+
+def _row(page: str, appointment_id: int) -> str:
+    """The day sheet's row of one session, as HTML."""
+    return page.split(f'id="a{appointment_id}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_day_sheet_flags_patients_who_missed_sessions_in_the_last_12_months(
+    demo: Flask, desk: FlaskClient
+) -> None:
+    """No-shows and late cancels in the 12 months to now count; older ones and the clinic's
+    own cancellations do not (domain.md §5). Counted through the partial index's own SQL
+    (issue 22): this checks the words are the same as before."""
+    with demo.app_context():
+        mei, islington, follow_up = _demo(demo, "Mei Lin Chen", "follow-up-acupuncture")
+        ola, sam = make_patient(given_name="Ola"), make_patient(given_name="Sam")
+        past = [
+            (ola, 2, "no_show", False),
+            (ola, 5, "no_show", False),
+            (ola, 60, "no_show", False),  # older than 12 months
+            (ola, 3, "cancelled", True),  # late
+            (ola, 4, "cancelled", False),  # not late: never counts
+            (sam, 2, "no_show", False),
+            (sam, 3, "completed", False),
+        ]
+        for patient, weeks, status, late in past:
+            make_appointment(
+                starts_at=NOW - timedelta(weeks=weeks),
+                practitioner=mei,
+                location=islington,
+                session_type=follow_up,
+                patient=patient,
+                status=status,
+                late_cancel=late,
+            )
+        today = [
+            make_appointment(
+                starts_at=datetime(2027, 3, 3, hour, tzinfo=UTC),
+                practitioner=mei,
+                location=islington,
+                session_type=follow_up,
+                patient=patient,
+            ).id
+            for patient, hour in ((ola, 11), (sam, 12))
+        ]
+        db.session.commit()
+    page = desk.get("/reception/").get_data(as_text=True)
+    ola_row, sam_row = _row(page, today[0]), _row(page, today[1])
+    assert "<strong>Missed 3 sessions in 12 months</strong>" in ola_row  # threshold 3
+    assert "Missed" not in sam_row
+    assert sam_row.split('data-label="Flags">')[1].split("</td>")[0].strip() == "None"
+    with demo.app_context():
+        db.session.execute(update(Clinic).values(missed_threshold=1))
+        db.session.commit()
+    page = desk.get("/reception/").get_data(as_text=True)
+    assert "<strong>Missed 1 sessions in 12 months</strong>" in _row(page, today[1])
+
+
+def test_day_sheet_escapes_what_people_typed(demo: Flask, desk: FlaskClient) -> None:
+    """The rows are written out with autoescaping off, their texts escaped in Python
+    (booking/reception/day_sheet.py, issue 22): markup typed into a name stays text."""
+    with demo.app_context():
+        mei, islington, follow_up = _demo(demo, "Mei Lin Chen", "follow-up-acupuncture")
+        patient = make_patient(given_name='<b>Zo\u00eb</b> "&', family_name="O'Brien <i>")
+        appointment_id = make_appointment(
+            starts_at=datetime(2027, 3, 3, 11, tzinfo=UTC),
+            practitioner=mei,
+            location=islington,
+            session_type=follow_up,
+            patient=patient,
+        ).id
+        db.session.commit()
+    row = _row(desk.get("/reception/").get_data(as_text=True), appointment_id)
+    shown = "&lt;b&gt;Zo\u00eb&lt;/b&gt; &#34;&amp; O&#39;Brien &lt;i&gt;"
+    assert f">{shown}</a>" in row  # the link to the record
+    assert f'<span class="govuk-visually-hidden"> {shown}</span>' in row  # "Check in"
+    assert "<b>" not in row
+    assert "<i>" not in row
 
 
 def test_day_sheet_check_in_undo_and_no_show_in_a_fixed_number_of_queries(

@@ -97,6 +97,25 @@ def test_the_week_is_a_table_with_headers_and_the_session_details(
     assert "?start=2027-03-08" in html
 
 
+def test_the_week_escapes_what_people_typed(demo: Flask, mei: FlaskClient, setup: Setup) -> None:
+    """The grid is written out with autoescaping off, its texts escaped in Python
+    (booking/practitioner/week_grid.py, issue 22): markup typed into a name stays text."""
+    with demo.app_context():
+        _book(
+            "Mei Lin Chen",
+            WEDNESDAY + timedelta(hours=1),
+            given_name='<b>Zo\u00eb</b> "&',
+            family_name="O'Brien <i>",
+        )
+        db.session.commit()
+    html = mei.get(f"/practitioner/week?start={DAY}").get_data(as_text=True)
+    assert (
+        "11am to 11:30am: &lt;b&gt;Zo\u00eb&lt;/b&gt; &#34;&amp; O&#39;Brien &lt;i&gt;</a>" in html
+    )
+    assert "<b>" not in html
+    assert "<i>" not in html
+
+
 def test_the_week_view_runs_the_same_queries_for_2_or_12_sessions(
     demo: Flask, mei: FlaskClient, setup: Setup
 ) -> None:

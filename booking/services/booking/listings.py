@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from booking.extensions import db
-from booking.models import LIVE_STATUSES, Appointment
+from booking.models import (
+    LIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    PatientProfile,
+    Practitioner,
+    Room,
+    SessionType,
+)
+
+# Patients by key in chunks of this many ids, as `selectinload` reads them.
+PATIENT_CHUNK = 500
 
 
 def appointments_between(
@@ -60,13 +72,22 @@ def appointments_between(
 def count_by_place(
     bounds: Mapping[int, tuple[datetime, datetime]], *, statuses: Sequence[str]
 ) -> dict[int, int]:
-    """How many appointments start within each place's own UTC range: one grouped query."""
+    """How many appointments start within each place's own UTC range: one grouped query.
+
+    The overall range (earliest start to latest end) is asked for as well, though the
+    places' ranges imply it: given it, SQLite and PostgreSQL read that one stretch of the
+    (status, starts_at) index once; given only the places' ranges they searched it once
+    per place (SQLite 2.9 ms against 0.6 ms at 1,000,000 appointments; PostgreSQL's
+    planning alone 2.3 ms against 0.6 ms: issue 22).
+    """
     if not bounds:
         return {}
     rows = db.session.execute(
         select(Appointment.location_id, func.count())
         .where(
             Appointment.status.in_(statuses),
+            Appointment.starts_at >= min(start for start, _ in bounds.values()),
+            Appointment.starts_at < max(end for _, end in bounds.values()),
             or_(
                 *(
                     and_(
@@ -81,3 +102,81 @@ def count_by_place(
         .group_by(Appointment.location_id)
     )
     return dict.fromkeys(bounds, 0) | dict(rows.all())
+
+
+@dataclass(slots=True)
+class SheetSession:
+    """What the reception day sheet shows of one session: plain values, not ORM rows.
+
+    Loading ~100 appointments with their practitioner, type, room and patient as mapped
+    objects was about a third of the sheet's CPU (issue 22); these are read as plain rows.
+    """
+
+    id: int
+    status: AppointmentStatus
+    starts_at: datetime
+    ends_at: datetime
+    location_id: int
+    patient_id: int
+    is_first_visit: bool
+    practitioner_name: str
+    session_type_name: str
+    room_name: str | None
+    patient_name: str = ""
+
+
+def sheet_sessions(
+    starts_from: datetime,
+    starts_before: datetime,
+    *,
+    location_ids: Sequence[int] | None = None,
+    statuses: Sequence[str],
+) -> list[SheetSession]:
+    """Sessions starting in a UTC range (at these places), in start order, with the names
+    the day sheet shows; never holds (`statuses` names others). One joined query, then the
+    patients by primary key (one query per 500, as `appointments_between` reads them)."""
+    query = (
+        select(
+            Appointment.id,
+            Appointment.status,
+            Appointment.starts_at,
+            Appointment.ends_at,
+            Appointment.location_id,
+            Appointment.patient_id,
+            Appointment.is_first_visit,
+            Practitioner.display_name,
+            SessionType.name,
+            Room.name,
+        )
+        .join(Practitioner, Practitioner.id == Appointment.practitioner_id)
+        .join(SessionType, SessionType.id == Appointment.session_type_id)
+        .outerjoin(Room, Room.id == Appointment.room_id)
+        .where(
+            Appointment.starts_at >= starts_from,
+            Appointment.starts_at < starts_before,
+            Appointment.status.in_(statuses),
+        )
+        .order_by(Appointment.starts_at, Appointment.practitioner_id)
+    )
+    if location_ids is not None:
+        query = query.where(
+            Appointment.location_id == location_ids[0]
+            if len(location_ids) == 1
+            else Appointment.location_id.in_(location_ids)
+        )
+    # patient_id is typed optional, but only holds have none and `statuses` never asks for them
+    sessions = [SheetSession(*row) for row in db.session.execute(query)]  # type: ignore[arg-type]
+    ids = sorted({s.patient_id for s in sessions})
+    names: dict[int, str] = {}
+    for at in range(0, len(ids), PATIENT_CHUNK):
+        # The ids as one list parameter, not a literal list: ~0.13 ms less per 100 ids (issue 22).
+        rows = db.session.execute(
+            select(PatientProfile.id, PatientProfile.given_name, PatientProfile.family_name).where(
+                PatientProfile.id.in_(bindparam("ids", expanding=True))
+            ),
+            {"ids": ids[at : at + PATIENT_CHUNK]},
+        )
+        names.update((pid, f"{given} {family}") for pid, given, family in rows)
+    for session in sessions:
+        session.patient_name = names[session.patient_id]
+    return sessions

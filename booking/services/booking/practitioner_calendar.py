@@ -9,8 +9,10 @@ practitioner's weekly hours, the dated exceptions that touch them and the locati
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -24,7 +26,10 @@ from booking.models import (
     Appointment,
     AppointmentStatus,
     Location,
+    PatientProfile,
+    Room,
     ScheduleException,
+    SessionType,
     WorkingHours,
 )
 
@@ -37,16 +42,40 @@ SHOWN = (
 )
 
 
+S = TypeVar("S")
+
+
 @dataclass(frozen=True)
-class CalendarDays:
+class CalendarDays(Generic[S]):
     """Sessions and plans for consecutive local days; `hours` are the grid's hour rows."""
 
     days: list[date]
     plans: dict[date, DayPlan]
-    appointments: list[Appointment]
-    by_day: dict[date, list[Appointment]]
-    by_cell: dict[tuple[date, int], list[Appointment]]
+    appointments: list[S]
+    by_day: dict[date, list[S]]
+    by_cell: dict[tuple[date, int], list[S]]
     hours: list[int]
+
+
+@dataclass(slots=True)
+class WeekRow:
+    """What the week view shows of a session: plain values, not ORM rows.
+
+    Building ~60 mapped sessions with their patient, type, room and place was a fifth of the
+    week's CPU (issue 22); the week only words them, so it reads these columns as rows.
+    """
+
+    id: int
+    status: AppointmentStatus
+    starts_at: datetime
+    ends_at: datetime
+    patient_id: int | None
+    is_first_visit: bool
+    patient_name: str | None
+    session_type_name: str
+    room_name: str | None
+    location_name: str
+    timezone: str
 
 
 def local_start(appointment: Appointment) -> tuple[date, int]:
@@ -55,16 +84,37 @@ def local_start(appointment: Appointment) -> tuple[date, int]:
     return start.date(), start.hour
 
 
-def load_days(practitioner_id: int, first: date, count: int, *, zone: ZoneInfo) -> CalendarDays:
-    """The practitioner's calendar for `count` local days from `first` (dates in `zone`).
+def _row_start(row: WeekRow) -> tuple[date, int]:
+    start = row.starts_at.astimezone(ZoneInfo(row.timezone))
+    return start.date(), start.hour
+
+
+def _window(first: date, count: int, zone: ZoneInfo) -> tuple[list[date], datetime, datetime]:
+    """The local days and the UTC range to read: a day's margin either side, since a
+    location's zone may differ from the clinic's."""
+    days = [first + timedelta(days=n) for n in range(count)]
+    start, _ = day_bounds(first - timedelta(days=1), zone)
+    _, end = day_bounds(days[-1] + timedelta(days=1), zone)
+    return days, start, end
+
+
+WHOLE_ROWS = (
+    joinedload(Appointment.patient),
+    joinedload(Appointment.session_type, innerjoin=True),
+    joinedload(Appointment.room),
+    joinedload(Appointment.location, innerjoin=True),
+)
+
+
+def load_days(
+    practitioner_id: int, first: date, count: int, *, zone: ZoneInfo
+) -> CalendarDays[Appointment]:
+    """The practitioner's calendar for `count` local days from `first` (dates in `zone`),
+    whole sessions (the day view acts on them).
 
     Each session is placed on its own location's local date and hour. Raises nothing.
     """
-    days = [first + timedelta(days=n) for n in range(count)]
-    last = days[-1]
-    # A day's margin either side: a location's zone may differ from the clinic's.
-    start, _ = day_bounds(first - timedelta(days=1), zone)
-    _, end = day_bounds(last + timedelta(days=1), zone)
+    days, start, end = _window(first, count, zone)
     appointments = list(
         db.session.scalars(
             select(Appointment)
@@ -83,13 +133,75 @@ def load_days(practitioner_id: int, first: date, count: int, *, zone: ZoneInfo) 
             .order_by(Appointment.starts_at)
         )
     )
-    shown = [a for a in appointments if first <= local_start(a)[0] <= last]
-    by_day: dict[date, list[Appointment]] = defaultdict(list)
-    by_cell: dict[tuple[date, int], list[Appointment]] = defaultdict(list)
-    for appointment in shown:
-        day, hour = local_start(appointment)
-        by_day[day].append(appointment)
-        by_cell[day, hour].append(appointment)
+    return _calendar(practitioner_id, days, appointments, local_start)
+
+
+def load_week_rows(
+    practitioner_id: int, first: date, count: int, *, zone: ZoneInfo
+) -> CalendarDays[WeekRow]:
+    """As `load_days`, each session as a `WeekRow`: the same one query, as plain rows."""
+    days, start, end = _window(first, count, zone)
+    rows = db.session.execute(
+        select(
+            Appointment.id,
+            Appointment.status,
+            Appointment.starts_at,
+            Appointment.ends_at,
+            Appointment.patient_id,
+            Appointment.is_first_visit,
+            PatientProfile.given_name,
+            PatientProfile.family_name,
+            SessionType.name,
+            Room.name,
+            Location.name,
+            Location.timezone,
+        )
+        .join(SessionType, SessionType.id == Appointment.session_type_id)
+        .join(Location, Location.id == Appointment.location_id)
+        .outerjoin(Room, Room.id == Appointment.room_id)
+        .outerjoin(PatientProfile, PatientProfile.id == Appointment.patient_id)
+        .where(
+            Appointment.practitioner_id == practitioner_id,
+            Appointment.status.in_(SHOWN),
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+        )
+        .order_by(Appointment.starts_at)
+    )
+    sessions = [
+        WeekRow(
+            id=r[0],
+            status=r[1],
+            starts_at=r[2],
+            ends_at=r[3],
+            patient_id=r[4],
+            is_first_visit=r[5],
+            patient_name=None if r[4] is None else f"{r[6]} {r[7]}",
+            session_type_name=r[8],
+            room_name=r[9],
+            location_name=r[10],
+            timezone=r[11],
+        )
+        for r in rows
+    ]
+    return _calendar(practitioner_id, days, sessions, _row_start)
+
+
+def _calendar(
+    practitioner_id: int,
+    days: list[date],
+    sessions: list[S],
+    local: Callable[[S], tuple[date, int]],
+) -> CalendarDays[S]:
+    """Sessions placed on their local day and hour, with the days' plans and hour rows."""
+    first, last = days[0], days[-1]
+    placed = [(s, local(s)) for s in sessions]
+    shown = [(s, at) for s, at in placed if first <= at[0] <= last]
+    by_day: dict[date, list[S]] = defaultdict(list)
+    by_cell: dict[tuple[date, int], list[S]] = defaultdict(list)
+    for session, (day, hour) in shown:
+        by_day[day].append(session)
+        by_cell[day, hour].append(session)
     plans = plan_days(
         days,
         practitioner_id=practitioner_id,
@@ -99,8 +211,8 @@ def load_days(practitioner_id: int, first: date, count: int, *, zone: ZoneInfo) 
             row.id: row.name for row in db.session.execute(select(Location.id, Location.name))
         },
     )
-    rows = hour_rows(plans.values(), (local_start(a)[1] for a in shown))
-    return CalendarDays(days, plans, shown, dict(by_day), dict(by_cell), rows)
+    rows = hour_rows(plans.values(), (hour for _, (_, hour) in shown))
+    return CalendarDays(days, plans, [s for s, _ in shown], dict(by_day), dict(by_cell), rows)
 
 
 def _weekly_hours(practitioner_id: int, first: date, last: date) -> list[values.WeeklyHours]:

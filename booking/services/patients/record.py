@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, select, text
 
 from booking.domain.errors import NotFound
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, Clinic, PatientProfile, User
+from booking.models.appointment import MISSED_SQL
 from booking.services.booking.emails import queue_patient_email, send_manage_links
 from booking.services.booking.manage_links import add_manage_link
 from booking.services.booking.patients import create_patient, sessions_of
@@ -43,25 +44,27 @@ def missed_threshold() -> int:
 
 def missed_counts(patient_ids: Iterable[int], *, now: datetime) -> dict[int, int]:
     """Late cancels and no-shows of each patient starting in the 12 months to `now`, in one
-    query (domain.md §5: clinic cancellations are never late, so never count)."""
+    query (domain.md §5: clinic cancellations are never late, so never count).
+
+    Which sessions are missed is written as the SQL of `ix_appointment_missed`'s WHERE, with
+    the values in the text: SQLite uses a partial index only for a query whose terms match
+    it without bound parameters; with them it read every session of the sheet's patients
+    in 12 months (~1 ms for 100 patients at 1,000,000 appointments, against 0.03 ms).
+    """
     ids = sorted(set(patient_ids))
     if not ids:
         return {}
+    # The ids as one list parameter, not a literal list: ~0.13 ms less per 100 ids (issue 22).
     rows = db.session.execute(
         select(Appointment.patient_id, func.count(Appointment.id))
         .where(
-            Appointment.patient_id.in_(ids),
+            Appointment.patient_id.in_(bindparam("ids", expanding=True)),
             Appointment.starts_at >= now - MISSED_WINDOW,
             Appointment.starts_at <= now,
-            or_(
-                Appointment.status == AppointmentStatus.no_show,
-                and_(
-                    Appointment.status == AppointmentStatus.cancelled,
-                    Appointment.late_cancel.is_(True),
-                ),
-            ),
+            text(f"({MISSED_SQL})"),
         )
-        .group_by(Appointment.patient_id)
+        .group_by(Appointment.patient_id),
+        {"ids": ids},
     ).all()
     found = dict.fromkeys(ids, 0)
     found.update({patient_id: count for patient_id, count in rows if patient_id is not None})

@@ -6,7 +6,7 @@ emails can number their sessions without an import cycle.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, PlanAppointment, PlanPhase
@@ -32,10 +32,12 @@ def sequence_of(appointment_ids: list[int]) -> dict[int, tuple[int, int, int]]:
     wanted = set(appointment_ids)
     touched = sorted(
         set(
+            # The ids as one list parameter, not a literal list (issue 22).
             db.session.scalars(
                 select(PlanAppointment.plan_id).where(
-                    PlanAppointment.appointment_id.in_(sorted(wanted))
-                )
+                    PlanAppointment.appointment_id.in_(bindparam("ids", expanding=True))
+                ),
+                {"ids": sorted(wanted)},
             )
         )
     )
