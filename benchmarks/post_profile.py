@@ -52,6 +52,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=22)
     parser.add_argument("--show", action="store_true", help="print a 201's and a 409's statements")
     parser.add_argument("--quick", action="store_true", help="one round of 60 + 20 POSTs")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile the last round: top N"
+    )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.posts, args.repeats = 1, 60, 20
@@ -191,11 +194,20 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
         count: dict[int, list[int]] = {}
         held.clear()
         held_cpu.clear()
+        profiler = None
+        if args.profile and round_no == args.rounds:
+            import cProfile
+
+            profiler = cProfile.Profile()
         for body in batch:
             statements.clear()
+            if profiler is not None:
+                profiler.enable()
             began = time.process_time()
             response = client.post("/api/v1/appointments", data=body, headers=headers)
             spent = time.process_time() - began
+            if profiler is not None:
+                profiler.disable()
             cpu.setdefault(response.status_code, []).append(spent * 1000)
             count.setdefault(response.status_code, []).append(len(statements))
             last[response.status_code] = list(statements)
@@ -225,6 +237,14 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
                 if held_cpu
                 else None,
             }
+        )
+    if profiler is not None:
+        import pstats
+
+        stats = pstats.Stats(profiler).sort_stats("cumulative")
+        stats.print_stats(args.profile)
+        stats.print_callees(
+            r"compose_patient_email|book_directly|create_appointment|_guard|_finish"
         )
     if args.show:
         for status, seen in sorted(last.items()):
