@@ -18,6 +18,7 @@ from sqlalchemy import delete, event, func, select
 from booking.api import views as api_views
 from booking.extensions import db
 from booking.models import Appointment, AuditEvent, OutboxMessage, WorkingHours
+from booking.services.booking import calendar
 from booking.services.platform.audit import verify_chain
 from tests.conftest import FrozenClock, freeze_clock
 from tests.web.booking_helpers import Demo, demo_ids
@@ -91,9 +92,12 @@ def test_a_booking_runs_a_fixed_number_of_statements(
     COMMIT: the token's use is no longer a transaction of its own), without the second stamp
     read and count, with the audit chain's advisory lock before its read."""
     sqlite = demo.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    calendar._ics_template.cache_clear()
     with statements(demo) as seen:
         response = book(api, tokens, by_id(ids))
     assert response.status_code == 201, response.get_json()
+    # The email's .ics came from the template (its times are UTC), not a full build.
+    assert calendar._ics_template.cache_info().misses == 1
     run = app_only(seen)
     if sqlite:
         assert run.count("BEGIN IMMEDIATE") == 1
