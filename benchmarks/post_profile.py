@@ -51,7 +51,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=60, help="repeated bodies per round")
     parser.add_argument("--seed", type=int, default=22)
     parser.add_argument("--show", action="store_true", help="print a 201's and a 409's statements")
+    parser.add_argument(
+        "--slowest", action="store_true", help="print the statements' CPU per 201, costliest first"
+    )
     parser.add_argument("--quick", action="store_true", help="one round of 60 + 20 POSTs")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile the last round: top N"
+    )
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.posts, args.repeats = 1, 60, 20
@@ -148,6 +154,19 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
     def on_commit(_c: Any) -> None:
         statements.append("COMMIT")
 
+    spent_in: dict[str, float] = {}
+    began_at: list[float] = []
+
+    def before_statement(*_a: Any) -> None:
+        began_at.append(time.process_time())
+
+    def after_statement(_c: Any, _cur: Any, text: str, *_a: Any) -> None:
+        key = " ".join(text.split())[:90]
+        spent_in[key] = spent_in.get(key, 0.0) + time.process_time() - began_at.pop()
+
+    if args.slowest:
+        event.listen(engine, "before_cursor_execute", before_statement)
+        event.listen(engine, "after_cursor_execute", after_statement)
     event.listen(engine, "before_cursor_execute", on_statement)
     if engine.dialect.name != "sqlite":
         event.listen(engine, "begin", on_begin)
@@ -191,11 +210,21 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
         count: dict[int, list[int]] = {}
         held.clear()
         held_cpu.clear()
+        profiler = None
+        if args.profile and round_no == args.rounds:
+            import cProfile
+
+            profiler = cProfile.Profile()
+        spent_in.clear()
         for body in batch:
             statements.clear()
+            if profiler is not None:
+                profiler.enable()
             began = time.process_time()
             response = client.post("/api/v1/appointments", data=body, headers=headers)
             spent = time.process_time() - began
+            if profiler is not None:
+                profiler.disable()
             cpu.setdefault(response.status_code, []).append(spent * 1000)
             count.setdefault(response.status_code, []).append(len(statements))
             last[response.status_code] = list(statements)
@@ -226,6 +255,19 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
                 else None,
             }
         )
+    if profiler is not None:
+        import pstats
+
+        stats = pstats.Stats(profiler).sort_stats("cumulative")
+        stats.print_stats(args.profile)
+        stats.print_callees(
+            r"compose_patient_email|book_directly|create_appointment|_guard|_finish"
+        )
+    if args.slowest:
+        posts = sum(len(times) for times in cpu.values())
+        print(f"--- statement CPU (driver only) per POST of the last round, {posts} POSTs")
+        for key, total in sorted(spent_in.items(), key=lambda kv: -kv[1])[:15]:
+            print(f"{total / posts * 1000:7.3f} ms  {key}")
     if args.show:
         for status, seen in sorted(last.items()):
             print(f"--- statements of a {status}")

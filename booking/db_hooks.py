@@ -8,7 +8,7 @@ write therefore open with BEGIN IMMEDIATE, which waits for the lock up front.
 from __future__ import annotations
 
 import select
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 # What each connection must report back (PRAGMA name -> expected value); `install` sets them.
 REQUIRED_PRAGMAS = {"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2"}
@@ -129,8 +129,8 @@ def begin_writes() -> bool:
     """Let a request that has only read so far write from its next statement.
 
     A request that started in read mode (`WRITE_TX` False: on SQLite a deferred `BEGIN`)
-    ends its read transaction, keeping the rows it loaded, so that the next statement opens
-    the write transaction (`BEGIN IMMEDIATE`, waiting for the write lock). Returns True
+    ends its read transaction, keeping the rows it loaded, and opens the write transaction
+    (`BEGIN IMMEDIATE`, waiting for the write lock). Returns True
     when it did so: what was read may since have changed and must be checked again inside
     the write transaction. Returns False, doing nothing, where the request already writes.
     """
@@ -147,6 +147,10 @@ def begin_writes() -> bool:
         finally:
             session.expire_on_commit = keep
     WRITE_TX.set(True)
+    # Begin the write transaction (BEGIN IMMEDIATE, waiting for the lock) now: what the
+    # caller reads next to re-check its reads must be read under the lock, never by a
+    # statement of its own before it (availability_cache.read_stamp's single statement).
+    session.connection()
     return True
 
 
@@ -182,3 +186,77 @@ def read_rows(statement: Any, params: dict[str, Any]) -> list[Any]:
             return list(conn.execute(statement, params).all())
     session.flush()
     return list(session.connection().execute(statement, params).all())
+
+
+# Session.info keys: work a transaction does just before (and learns just after) its commit.
+_BEFORE_COMMIT = "meridian_before_commit"
+_AFTER_COMMIT = "meridian_after_commit"
+_AFTER_ROLLBACK = "meridian_after_rollback"
+_SCOPED = "meridian_transaction_scoped"
+
+
+def _info(session: Session | Any) -> dict[Any, Any]:
+    """The session's info, its transaction begun (the values there live as long as it)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        session.begin()  # no statement yet: the connection (BEGIN) comes with the first
+    info: dict[Any, Any] = session.info
+    return info
+
+
+def transaction_scoped(session: Session | Any, key: str, factory: Callable[[], Any]) -> Any:
+    """The value under `key` for `session`'s current transaction, made by `factory` the
+    first time; forgotten when the transaction ends (committed or rolled back)."""
+    scoped = _info(session).setdefault(_SCOPED, {})
+    if key not in scoped:
+        scoped[key] = factory()
+    return scoped[key]
+
+
+def before_commit(session: Session | Any, work: Callable[[], object]) -> None:
+    """Run `work` in `session`'s transaction just before it commits (after its other
+    statements, before the flush of pending objects); forgotten if it rolls back instead.
+
+    For writes whose locks should be held as briefly as possible (an audit chain append, a
+    row every request updates): the transaction takes them at its very end.
+    """
+    _info(session).setdefault(_BEFORE_COMMIT, []).append(work)
+
+
+def after_commit(session: Session | Any, work: Callable[[], object]) -> None:
+    """Run `work` once `session`'s transaction has committed; forgotten if it rolls back."""
+    _info(session).setdefault(_AFTER_COMMIT, []).append(work)
+
+
+def after_rollback(session: Session | Any, work: Callable[[], object]) -> None:
+    """Run `work` when `session`'s transaction ends without committing."""
+    _info(session).setdefault(_AFTER_ROLLBACK, []).append(work)
+
+
+@event.listens_for(Session, "before_commit")
+def _run_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the work belongs to the outer transaction's commit
+    work = session.info.get(_BEFORE_COMMIT)
+    while work:  # in order, including work the earlier work adds
+        work.pop(0)()
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.info.pop(_AFTER_ROLLBACK, None)
+    for work in session.info.pop(_AFTER_COMMIT, ()):
+        work()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction (work left: it rolled back)
+        session.info.pop(_BEFORE_COMMIT, None)
+        session.info.pop(_AFTER_COMMIT, None)
+        session.info.pop(_SCOPED, None)
+        for work in session.info.pop(_AFTER_ROLLBACK, ()):
+            work()

@@ -21,7 +21,7 @@ from booking import clock
 from booking.api import schemas
 from booking.api.openapi import openapi_document
 from booking.api.ratelimit import bearer_key, has_no_bearer, ip_key, ip_limit, token_limit, too_many
-from booking.db_hooks import WRITE_TX, begin_writes
+from booking.db_hooks import WRITE_TX, after_commit, after_rollback, begin_writes
 from booking.domain.errors import InvalidInput, PolicyRefused, SeriesConflict
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.errors import problem
@@ -72,6 +72,9 @@ limiter.shared_limit(ip_limit, scope="api-ip", key_func=ip_key, on_breach=too_ma
 # Endpoints that read before they write: on SQLite their reads run in a deferred read
 # transaction and the token's use is recorded with their writes (`_start_writes`), so the
 # write lock is taken for the writes only, and never by a request refused before them.
+# On both engines their token use is written by their own transaction, at its end
+# (`_record_token_use`); a refusal records it on its own afterwards (PostgreSQL) or, as
+# it always was on SQLite, not at all.
 READ_FIRST_ENDPOINTS: frozenset[str] = frozenset({"api.create_appointment"})
 
 
@@ -83,15 +86,13 @@ def _token_row(*, defer_use: bool) -> ApiToken | None:
     row = api_tokens.find_token(token.strip())
     if row is None:
         return None
-    use = {
-        "now": clock.utcnow(),
-        "ip_address": request.remote_addr,
-        "request_id": g.get("request_id"),
-    }
+    use = api_tokens.token_use(
+        row, now=clock.utcnow(), ip_address=request.remote_addr, request_id=g.get("request_id")
+    )
     if defer_use:
-        g.api_token_use = (row, use)
+        g.api_token_use = use
     else:
-        api_tokens.record_use(row, **use)
+        api_tokens.record_token_use(use)
     return row
 
 
@@ -100,33 +101,60 @@ def _guard() -> Response | None:
     """The API's one guard: a valid bearer token of a staff user."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    read_first = (
-        request.endpoint in READ_FIRST_ENDPOINTS
-        and WRITE_TX.get()
-        and db.engine.dialect.name == "sqlite"
-    )
+    defer_use = request.endpoint in READ_FIRST_ENDPOINTS
+    read_first = defer_use and WRITE_TX.get() and db.engine.dialect.name == "sqlite"
     if read_first:
         WRITE_TX.set(False)  # security.py's teardown restores the request's setting
-    row = _token_row(defer_use=read_first)
+    row = _token_row(defer_use=defer_use)
     if row is None:
         response = problem(401, "Send a staff user's API token as 'Authorization: Bearer <token>'.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="meridian"'
         return response
     g.api_user = row.user
     g.api_token_id = row.id
+    if defer_use and not read_first:
+        _record_token_use()  # PostgreSQL: the request's transaction is a write one already
     return None
 
 
 def _start_writes() -> bool:
     """Begin the request's writes: on SQLite after its reads, the write transaction opens
-    here, first recording the token's use (deferred by the guard). True when a read
+    here, and will record the token's use (deferred by the guard). True when a read
     transaction ended here (what it read must be checked again)."""
     switched = begin_writes()
-    deferred = g.pop("api_token_use", None)
-    if deferred is not None:
-        row, use = deferred
-        api_tokens.record_use(row, **use)
+    _record_token_use()
     return switched
+
+
+def _record_token_use() -> None:
+    """Have the request's transaction record its token's use (deferred by the guard) with its
+    own writes, at its end; once committed, the use is no longer pending."""
+    use = g.get("api_token_use")
+    if use is None or g.get("api_token_use_queued"):
+        return
+    api_tokens.record_token_use(use, with_request=True)
+    g.api_token_use_queued = True
+
+    def committed() -> None:
+        g.pop("api_token_use", None)
+
+    def forgotten() -> None:
+        g.pop("api_token_use_queued", None)
+
+    session = db.session()
+    after_commit(session, committed)
+    after_rollback(session, forgotten)
+
+
+@bp.after_request
+def _token_use_of_a_refusal(response: Response) -> Response:
+    """A read-first request whose transaction did not commit its token's use: recorded on
+    its own on PostgreSQL (as every API request's is); on SQLite it never was (the use is
+    kept only with the booking it authorised)."""
+    use = g.pop("api_token_use", None)
+    if use is not None and db.engine.dialect.name != "sqlite":
+        api_tokens.record_token_use(use)
+    return response
 
 
 @bp.before_request
@@ -348,7 +376,7 @@ def create_appointment() -> Response:
         actor=g.api_user,
         now=clock.utcnow(),
         base_url=base_url(),
-        clinic_name=_clinic_name(),
+        clinic_name=_clinic_name,  # read only for a free time
         # Only reads so far (SQLite): the writes begin inside the booking, after its checks.
         start_writes=None if WRITE_TX.get() else _start_writes,
     )

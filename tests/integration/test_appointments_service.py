@@ -30,6 +30,7 @@ from booking.services.booking.changes import (
     cancel_appointment,
     reschedule_appointment,
 )
+from booking.services.booking.guard import clear_expired_holds, expired_holds_block
 from booking.services.booking.holds import book_hold, extend_hold, hold_slot
 from booking.services.platform.outbox import SmtpSettings, claim_due, deliver
 from tests.factories import (
@@ -163,6 +164,30 @@ def test_an_expired_hold_is_ignored_without_any_job(ctx: Flask) -> None:
     db.session.commit()
     assert taken.hold_owner == "owner-b"
     assert db.session.scalar(select(func.count(Appointment.id))) == 1
+
+
+def test_expired_holds_overlapping_a_range_are_found_and_cleared_by_their_busy_range(
+    ctx: Flask,
+) -> None:
+    """The probe and the cleanup are bounded below by the longest busy range (issue 22):
+    a hold that began before the range but reaches into it is still found; one that ends
+    where the range begins, or that has not expired, is not."""
+    hold = _hold(_slots()[0].starts_at)
+    db.session.commit()
+    later = NOW + timedelta(minutes=11)
+    where = {"practitioner_id": hold.practitioner_id, "room_id": None}
+    inside = hold.busy_until - timedelta(minutes=5)
+    reaching = {"start": inside, "end": inside + timedelta(hours=2)}
+    assert expired_holds_block(**where, **reaching, now=later)
+    assert not expired_holds_block(**where, **reaching, now=NOW)  # not expired yet
+    after = {"start": hold.busy_until, "end": hold.busy_until + timedelta(hours=1)}
+    assert not expired_holds_block(**where, **after, now=later)
+    by_room = {"practitioner_id": -1, "room_id": hold.room_id}
+    assert expired_holds_block(**by_room, **reaching, now=later) is (hold.room_id is not None)
+    clear_expired_holds(**where, **after, now=later)
+    assert db.session.scalar(select(func.count(Appointment.id))) == 1
+    clear_expired_holds(**where, **reaching, now=later)
+    assert db.session.scalar(select(func.count(Appointment.id))) == 0
 
 
 def test_extending_a_hold_is_capped_at_30_minutes(ctx: Flask) -> None:

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from booking import db_hooks
 from booking.extensions import db
 from booking.models import AuditEvent
 from booking.services.platform.audit import record_event
@@ -102,6 +103,48 @@ def test_concurrent_writers_keep_one_chain(app: Flask) -> None:
     code, output = verify(app)
     assert code == 0, output
     assert "60 row(s) checked" in output
+
+
+def test_deferred_rows_are_appended_in_order_with_the_next_row_or_at_commit(app: Flask) -> None:
+    """A deferred row waits for the transaction's next row (one chain read, one INSERT for
+    both, in the order they were recorded) or its commit; a rollback forgets it."""
+    add_events(app, 2)
+    with app.app_context():
+        record_event("test.deferred", actor=None, now=NOW, object_type="test", defer=True)
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == 2  # not yet
+        record_event("test.next", actor=None, now=NOW, object_type="test")
+        record_event("test.at_commit", actor=None, now=NOW, object_type="test", defer=True)
+        db.session.commit()
+        record_event("test.rolled_back", actor=None, now=NOW, object_type="test", defer=True)
+        db.session.rollback()
+        db.session.commit()
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["test.event"] * 2 + ["test.deferred", "test.next", "test.at_commit"]
+    assert verify(app)[0] == 0
+
+
+def test_commit_hooks_run_at_the_outer_commit_only_and_are_forgotten_on_rollback(
+    app: Flask,
+) -> None:
+    ran: list[str] = []
+    with app.app_context():
+        session = db.session()
+        db.session.execute(select(1))
+        db_hooks.before_commit(session, lambda: ran.append("before"))
+        db_hooks.after_commit(session, lambda: ran.append("after"))
+        db_hooks.after_rollback(session, lambda: ran.append("rolled back"))
+        with db.session.begin_nested():
+            db.session.execute(select(1))
+        assert ran == []  # a savepoint's release is not the commit
+        db.session.commit()
+        assert ran == ["before", "after"]
+        db.session.execute(select(1))
+        db_hooks.before_commit(session, lambda: ran.append("before again"))
+        db_hooks.after_commit(session, lambda: ran.append("after again"))
+        db_hooks.after_rollback(session, lambda: ran.append("rolled back"))
+        db.session.rollback()
+        db.session.commit()
+    assert ran == ["before", "after", "rolled back"]
 
 
 def test_verify_names_the_row_changed_directly_in_sql(app: Flask) -> None:

@@ -18,6 +18,8 @@ from sqlalchemy import delete, event, func, select
 from booking.api import views as api_views
 from booking.extensions import db
 from booking.models import Appointment, AuditEvent, OutboxMessage, WorkingHours
+from booking.services.booking import calendar
+from booking.services.platform.audit import verify_chain
 from tests.conftest import FrozenClock, freeze_clock
 from tests.web.booking_helpers import Demo, demo_ids
 from tests.web.test_api import NOW, app_only, book, booking_body, make_tokens
@@ -83,46 +85,79 @@ def test_a_booking_runs_a_fixed_number_of_statements(
 ) -> None:
     """SQLite: 15 reads (token and user in one query, patient, clinic name, practitioner, the
     slot check's 5, expired holds in range, first-visit count, the email's location, type
-    and clinic, the slot's stamps) in a deferred read transaction, then 9 in the write
-    transaction: the token-use audit row (chain read + insert) and UPDATE, stamps and
-    first-visit count again, the INSERT, the booking's audit row (read + insert), the outbox
-    row. PostgreSQL records the token's use in its own short transaction (advisory lock,
-    chain read, insert, UPDATE), then reads and writes as SQLite does, without the second
-    stamp read and count, with the advisory lock before the booking's audit row."""
+    and clinic, the slot's stamps) in a deferred read transaction, then 7 in the write
+    transaction: stamps and first-visit count again, the INSERT, one chain read and one
+    INSERT for both audit rows (the token's use, then the booking), the outbox row, and the
+    token's `last_used_at` UPDATE last. PostgreSQL runs the same in one transaction (one
+    COMMIT: the token's use is no longer a transaction of its own), without the second stamp
+    read and count, with the audit chain's advisory lock before its read."""
     sqlite = demo.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    calendar._ics_template.cache_clear()
     with statements(demo) as seen:
         response = book(api, tokens, by_id(ids))
     assert response.status_code == 201, response.get_json()
+    # The email's .ics came from the template (its times are UTC), not a full build.
+    assert calendar._ics_template.cache_info().misses == 1
     run = app_only(seen)
     if sqlite:
         assert run.count("BEGIN IMMEDIATE") == 1
         locked = run[run.index("BEGIN IMMEDIATE") + 1 :]
-        assert len(queries(locked)) == 9, locked
-        assert len(queries(run)) == 24, run
+        # The re-check's stamps are read under the lock, not before it.
+        assert locked[0].startswith("SELECT availability_version"), locked
+        assert len(queries(locked)) == 7, locked
+        assert len(queries(run)) == 22, run
     else:
-        assert len(queries(run)) == 23, run
-    assert sum(s.upper().startswith(WRITES) for s in run) == 5, run
+        # (The COMMITs before the token's read are the rate limiter's counters.)
+        own = run[next(i for i, s in enumerate(run) if "FROM api_token" in s) :]
+        assert own.count("COMMIT") == 1, run
+        assert len(queries(run)) == 20, run
+    assert sum(s.upper().startswith(WRITES) for s in run) == 4, run
+    assert run[-2].startswith("UPDATE api_token"), run
+    with demo.app_context():
+        audit = db.session.execute(
+            select(AuditEvent.action, AuditEvent.object_type).order_by(AuditEvent.id)
+        ).all()
+        assert [tuple(row) for row in audit[-2:]] == [
+            ("api.token_used", "api_token"),
+            ("appointment.book", "appointment"),
+        ]
+        assert verify_chain()[1] is None
 
 
 def test_a_taken_time_runs_only_reads_and_on_sqlite_takes_no_write_lock(
     demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
     assert book(api, tokens, by_id(ids)).status_code == 201
+    with demo.app_context():
+        uses = db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "api.token_used")
+        )
     with statements(demo) as seen:
         again = book(api, tokens, by_id(ids))
     assert again.status_code == 409
     run = app_only(seen)
+    with demo.app_context():
+        uses_after = db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "api.token_used")
+        )
+        assert verify_chain()[1] is None
     if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Refused from the read transaction: no write lock, nothing written (as before, the
         # token's use is kept only with the booking it authorised).
         assert "BEGIN IMMEDIATE" not in run
         assert not any(s.upper().startswith(WRITES) for s in run), run
-        assert len(queries(run)) == 9, run
+        # Token, patient, practitioner, the slot check's 5: the clinic's name, needed only
+        # for a booking's email, is not read.
+        assert len(queries(run)) == 8, run
+        assert not any("clinic.name" in s for s in run), run
+        assert uses_after == uses
     else:
-        # The token's use is recorded in its own transaction (audit chain read + insert, the
-        # token's UPDATE); the refusal itself only reads.
+        # The refusal only reads; then the token's use is recorded in its own transaction
+        # (advisory lock, audit chain read + insert, the token's UPDATE), as before.
         assert sum(s.upper().startswith(WRITES) for s in run) == 2, run
-        assert len(queries(run)) == 13, run
+        assert len(queries(run)) == 12, run
+        assert run[-2].startswith("UPDATE api_token"), run
+        assert uses_after == uses + 1
 
 
 def test_hours_removed_between_the_check_and_the_write_refuse_the_booking(

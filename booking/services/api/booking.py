@@ -133,13 +133,15 @@ def book_directly(
     actor: User,
     now: datetime,
     base_url: str,
-    clinic_name: str,
+    clinic_name: str | Callable[[], str],
     location_id: int | None = None,
     start_writes: Callable[[], object] | None = None,
 ) -> Booked:
     """Book a free start for a patient at once (no hold), with email and audit rows.
 
     Without `location_id` the location is the one whose hours hold the start.
+    `clinic_name` may be a function: it is then called once, only when the slot is free
+    (a refused time is answered without it).
     `start_writes`, for a caller that has only read so far (SQLite's deferred read
     transaction, db_hooks.begin_writes), is called after the checks, before the first write:
     the slot is then checked again unless the availability stamps of its practitioner,
@@ -163,6 +165,8 @@ def book_directly(
         )
 
     picked = pick()
+    if callable(clinic_name):
+        clinic_name = clinic_name()
     holds_expired = expired_holds_block(
         practitioner_id=practitioner_id,
         room_id=picked[1].room_id,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from booking.db_hooks import write_unit
+from booking.db_hooks import before_commit, write_unit
 from booking.domain.errors import InvalidInput, NotFound
 from booking.extensions import db
-from booking.models import STAFF_ROLES, ApiToken, User
+from booking.models import STAFF_ROLES, ApiToken, Role, User
 from booking.services.platform.audit import record_event
 from booking.services.platform.emails import normalise_email
 from booking.services.platform.tokens import new_token, token_hash
@@ -78,25 +79,68 @@ def find_token(plaintext: str) -> ApiToken | None:
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class TokenUse:
+    """One use of a token, as its audit row and stamp record it (plain values: it can be
+    recorded after the request's session has rolled back and expired the token's row)."""
+
+    token_id: int
+    id: int  # the token's user, the audit row's actor
+    role: Role
+    now: datetime
+    ip_address: str | None
+    request_id: str | None
+
+
+def token_use(
+    row: ApiToken, *, now: datetime, ip_address: str | None, request_id: str | None
+) -> TokenUse:
+    return TokenUse(row.id, row.user.id, row.user.role, now, ip_address, request_id)
+
+
 def record_use(
     row: ApiToken, *, now: datetime, ip_address: str | None, request_id: str | None
 ) -> None:
     """Stamp the token's `last_used_at` and add its `api.token_used` audit row."""
+    record_token_use(token_use(row, now=now, ip_address=ip_address, request_id=request_id))
+
+
+def record_token_use(use: TokenUse, *, with_request: bool = False) -> None:
+    """Record a token's use (`record_use`).
+
+    With `with_request` both rows are written by the request's own transaction at its end
+    (the audit row with the request's next one, the stamp at its commit; nothing if it
+    rolls back): one transaction for a booking and the use of the token that made it.
+    """
+    if with_request:
+        _record_use(use, unit=db.session(), defer=True)
+        return
     # Its own transaction where the engine allows: the audit row takes the chain's lock until
     # commit, which must not last for the whole of a booking request.
     with write_unit(own_where_possible=True) as unit:
-        record_event(
-            "api.token_used",
-            actor=row.user,
-            now=now,
-            object_type="api_token",
-            object_id=row.id,
-            ip_address=ip_address,
-            request_id=request_id,
-            session=unit,
-        )
-        # By primary key, without loading the row again in a session of its own.
-        unit.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        _record_use(use, unit=unit, defer=False)
+
+
+def _record_use(use: TokenUse, *, unit: Session, defer: bool) -> None:
+    record_event(
+        "api.token_used",
+        actor=use,
+        now=use.now,
+        object_type="api_token",
+        object_id=use.token_id,
+        ip_address=use.ip_address,
+        request_id=use.request_id,
+        session=unit,
+        defer=defer,
+    )
+    # By primary key, without loading the row again in a session of its own.
+    stamp = update(ApiToken).where(ApiToken.id == use.token_id).values(last_used_at=use.now)
+    if defer:
+        # At the commit: every request of this token updates this row, so its row lock
+        # (PostgreSQL) is taken as late as possible.
+        before_commit(unit, lambda: unit.execute(stamp))
+    else:
+        unit.execute(stamp)
 
 
 def list_tokens() -> list[ApiToken]:

@@ -103,7 +103,7 @@ def enqueue_patient_email(
     email: PatientEmail, appointment: Appointment, *, now: datetime, dedupe_key: str | None = None
 ) -> None:
     """Queue a composed email of `appointment` (inserted by now: its id names the message)."""
-    outbox.enqueue(
+    outbox.insert_message(
         kind=f"appointment.{email.kind}",
         recipient=email.recipient,
         patient_id=email.patient_id,

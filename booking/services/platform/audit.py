@@ -10,19 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session, scoped_session
 
+from booking.db_hooks import before_commit, transaction_scoped
 from booking.domain.audit_chain import CHAINED_FIELDS, BrokenLink, ChainedRow, first_broken_link
 from booking.domain.audit_chain import row_hash as chain_hash
 from booking.extensions import db
-from booking.models import AuditEvent, User
+from booking.models import AuditEvent
 
 # Any constant shared by every writer: the advisory lock that orders appends on PostgreSQL.
 CHAIN_LOCK_KEY = 0x4D4552494449414E  # "MERIDIAN"
 VERIFY_BATCH = 1000
+_PENDING = "audit_pending"
+_AUDIT = cast(Table, AuditEvent.__table__)
+_LAST_HASH = select(_AUDIT.c.row_hash).order_by(_AUDIT.c.id.desc()).limit(1)
+
+
+class Actor(Protocol):
+    """Who acted: a User, or a snapshot of one's id and role taken while it was loaded."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> Any: ...
 
 
 def _lock_chain(session: Session | scoped_session[Any]) -> None:
@@ -33,7 +47,7 @@ def _lock_chain(session: Session | scoped_session[Any]) -> None:
 def record_event(
     action: str,
     *,
-    actor: User | None,
+    actor: Actor | None,
     now: datetime,
     object_type: str | None = None,
     object_id: int | None = None,
@@ -42,13 +56,17 @@ def record_event(
     request_id: str | None = None,
     detail: str | None = None,
     session: Session | None = None,
-) -> AuditEvent:
+    defer: bool = False,
+) -> None:
     """Append an audit row, chained to the last one, in the given (or request) session.
 
     The row is inserted at once (the chain needs the previous row in the table); the
-    caller commits. Other pending changes of the session are not flushed by it.
+    caller commits. Other pending changes of the session are not flushed by it. With
+    `defer` it is kept until the transaction's next appended row or, at the latest, its
+    commit, and then inserted with them in one statement after one read of the chain's
+    end (issue 22: a booking's token use and booking rows); a rollback forgets it.
     """
-    target = session or db.session
+    target = session or db.session()
     fields: dict[str, object] = {
         "occurred_at": now,
         "actor_user_id": actor.id if actor is not None else None,
@@ -61,13 +79,31 @@ def record_event(
         "request_id": request_id,
         "detail": detail,
     }
+    pending: list[dict[str, object]] = transaction_scoped(target, _PENDING, list)
+    if defer and not pending:
+        before_commit(target, lambda: _append_pending(target))
+    pending.append(fields)
+    if not defer:
+        _append_pending(target)
+
+
+def _append_pending(target: Session | scoped_session[Any]) -> None:
+    """Insert the transaction's rows not yet appended, in order, chained to the last row."""
+    pending: list[dict[str, object]] = transaction_scoped(target, _PENDING, list)
+    if not pending:
+        return
+    rows = list(pending)
+    pending.clear()
     with target.no_autoflush:
         _lock_chain(target)
-        prev_hash = target.scalar(
-            select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
-        )
-        values = {**fields, "prev_hash": prev_hash, "row_hash": chain_hash(prev_hash, fields)}
-        return target.scalars(insert(AuditEvent).returning(AuditEvent), [values]).one()
+        prev_hash = target.scalar(_LAST_HASH)
+        values = []
+        for fields in rows:
+            row_hash = chain_hash(prev_hash, fields)
+            values.append({**fields, "prev_hash": prev_hash, "row_hash": row_hash})
+            prev_hash = row_hash
+        # Core on the table: no ORM objects are made for rows nothing reads back.
+        target.execute(insert(_AUDIT), values)
 
 
 def _chained_rows() -> Iterator[ChainedRow]:

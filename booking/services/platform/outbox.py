@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 
 from booking.domain.errors import NotFound, PolicyRefused
 from booking.extensions import db
@@ -71,28 +72,96 @@ def enqueue(
     A message with an `unsubscribe_url` is non-essential: it honours the patient's opt-out
     and contact preference and carries a List-Unsubscribe header.
     """
-    for header in (recipient, subject):
-        if "\r" in header or "\n" in header:
-            raise ValueError("line breaks are not allowed in mail headers")
     message = OutboxMessage(
+        **_message_values(
+            kind=kind,
+            recipient=recipient,
+            subject=subject,
+            body_text=body_text,
+            dedupe_key=dedupe_key,
+            now=now,
+            ics=ics,
+            ics_method=ics_method,
+            body_html=body_html,
+            appointment=appointment,
+            patient_id=patient_id,
+            unsubscribe_url=unsubscribe_url,
+        )
+    )
+    db.session.add(message)
+    return message
+
+
+def insert_message(
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body_text: str,
+    dedupe_key: str,
+    now: datetime,
+    ics: str | None = None,
+    ics_method: str | None = None,
+    patient_id: int | None = None,
+) -> None:
+    """`enqueue` an essential email at once, as one Core INSERT (no ORM object to flush:
+    for a caller that never reads the message back, such as every booking)."""
+    values = _message_values(
         kind=kind,
         recipient=recipient,
         subject=subject,
         body_text=body_text,
-        body_html=body_html,
+        dedupe_key=dedupe_key,
+        now=now,
         ics=ics,
         ics_method=ics_method,
-        dedupe_key=dedupe_key,
-        next_attempt_at=now,
-        created_at=now,
-        appointment_id=appointment.id if appointment is not None else None,
-        appointment_starts_at=appointment.starts_at if appointment is not None else None,
+        body_html=None,
+        appointment=None,
         patient_id=patient_id,
-        essential=unsubscribe_url is None,
-        unsubscribe_url=unsubscribe_url,
+        unsubscribe_url=None,
     )
-    db.session.add(message)
-    return message
+    values.update(status=OutboxStatus.pending, attempts=0)  # the model's defaults
+    db.session.execute(insert(_OUTBOX).values(values))
+
+
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+
+
+def _message_values(
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body_text: str,
+    dedupe_key: str,
+    now: datetime,
+    ics: str | None,
+    ics_method: str | None,
+    body_html: str | None,
+    appointment: Appointment | None,
+    patient_id: int | None,
+    unsubscribe_url: str | None,
+) -> dict[str, Any]:
+    for header in (recipient, subject):
+        if "\r" in header or "\n" in header:
+            raise ValueError("line breaks are not allowed in mail headers")
+    return {
+        "kind": kind,
+        "recipient": recipient,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "ics": ics,
+        "ics_method": ics_method,
+        "dedupe_key": dedupe_key,
+        "next_attempt_at": now,
+        "created_at": now,
+        "appointment_id": appointment.id if appointment is not None else None,
+        "appointment_starts_at": appointment.starts_at if appointment is not None else None,
+        "patient_id": patient_id,
+        "essential": unsubscribe_url is None,
+        "unsubscribe_url": unsubscribe_url,
+    }
 
 
 def backoff(attempts: int) -> timedelta:
