@@ -8,12 +8,13 @@ write therefore open with BEGIN IMMEDIATE, which waits for the lock up front.
 from __future__ import annotations
 
 import select
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
@@ -29,10 +30,18 @@ SINGLE_STATEMENT = "meridian_single_statement"
 WRITE_TX: ContextVar[bool] = ContextVar("write_tx", default=True)
 
 
-def install(engine: Engine) -> None:
-    """Attach the SQLite pragmas and BEGIN hook, or PostgreSQL's liveness check, to `engine`."""
+def install(engine: Engine, options: Mapping[str, Any] | None = None) -> None:
+    """Attach the SQLite pragmas and BEGIN hook, or PostgreSQL's liveness check, to `engine`.
+
+    PostgreSQL, given the engine's `options`: also its `autocommit_engine` twin.
+    """
     if engine.dialect.name == "postgresql":
         event.listen(engine, "checkout", _refuse_dead_connection)
+        if options is not None:
+            twin = create_engine(engine.url, **{**options, "isolation_level": "AUTOCOMMIT"})
+            event.listen(twin, "checkout", _refuse_dead_connection)
+            event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
+            _AUTOCOMMIT_TWINS[engine] = twin
         return
     if engine.dialect.name != "sqlite":
         return
@@ -53,6 +62,21 @@ def install(engine: Engine) -> None:
         if conn.get_execution_options().get(SINGLE_STATEMENT):
             return  # the driver's autocommit: the one statement is its own transaction
         conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_TX.get() else "BEGIN")
+
+
+_AUTOCOMMIT_TWINS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def autocommit_engine(engine: Engine) -> Engine | None:
+    """PostgreSQL: a twin of `engine` (same URL, options and liveness check) whose
+    connections stay in AUTOCOMMIT, for a statement that runs on its own; None elsewhere.
+
+    Switching a pooled connection of `engine` to AUTOCOMMIT and back for each such statement
+    (SQLAlchemy's isolation-level characteristic at checkout and at reset) cost about a
+    quarter of a warm availability answer's stamp read (issue 22). A worker opens the twin's
+    connection on first use: one more connection per worker. Disposed with `engine`.
+    """
+    return _AUTOCOMMIT_TWINS.get(engine)
 
 
 def _refuse_dead_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:

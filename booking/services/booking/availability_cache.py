@@ -17,10 +17,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, bindparam, or_, select
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from booking.db_hooks import SINGLE_STATEMENT
+from booking.db_hooks import SINGLE_STATEMENT, autocommit_engine
 from booking.domain.scheduling.dst import require_aware
 from booking.domain.scheduling.values import Slot
 from booking.extensions import availability_cache, db
@@ -104,7 +104,7 @@ def read_stamp(query: AvailabilityQuery) -> Stamp:
     statement = _stamp_statement(query.practitioner_id is not None)
     session = db.session()
     if not _session_busy(session):
-        with db.engine.connect().execution_options(**_on_its_own(db.engine)) as conn:
+        with _connect_on_its_own(db.engine) as conn:
             rows = conn.execute(statement, params).all()
     else:
         # Writes pending in this session must fire their triggers before the stamps are read.
@@ -115,13 +115,17 @@ def read_stamp(query: AvailabilityQuery) -> Stamp:
     return tuple((str(kind), int(ref), int(version)) for kind, ref, version in rows)
 
 
-def _on_its_own(engine: Engine) -> dict[str, Any]:
-    """Options for a statement on its own: on PostgreSQL AUTOCOMMIT (psycopg sends no BEGIN,
-    the reset sends no ROLLBACK); SQLite's driver is in autocommit already and db_hooks
-    skips its BEGIN, so the statement is its own implicit transaction (one snapshot)."""
-    if engine.dialect.name == "postgresql":
-        return {"isolation_level": "AUTOCOMMIT"}
-    return {SINGLE_STATEMENT: True}
+def _connect_on_its_own(engine: Engine) -> Connection:
+    """A connection for a statement on its own. PostgreSQL: AUTOCOMMIT (psycopg sends no
+    BEGIN, the pool's reset no ROLLBACK), from the app's autocommit twin (db_hooks). SQLite's
+    driver is in autocommit already and db_hooks skips its BEGIN, so the statement is its
+    own implicit transaction (one snapshot)."""
+    twin = autocommit_engine(engine)
+    if twin is not None:
+        return twin.connect()
+    if engine.dialect.name == "postgresql":  # an engine db_hooks gave no twin
+        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    return engine.connect().execution_options(**{SINGLE_STATEMENT: True})
 
 
 def _session_busy(session: Session) -> bool:
