@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from booking import clock
 from booking.api import schemas
+from booking.api.answer_cache import answers
 from booking.api.openapi import openapi_document
 from booking.db_hooks import WRITE_TX, begin_writes
 from booking.domain.errors import InvalidInput, PolicyRefused, SeriesConflict
@@ -289,7 +290,13 @@ def availability() -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = jsonify(_availability_page(answer.times(), args.page))
+        kept = answers()
+        body = kept.get(etag)  # equal tags, equal bodies (booking/api/answer_cache.py)
+        if body is None:
+            response = jsonify(_availability_page(answer.times(), args.page))
+            kept.put(etag, response.get_data())
+        else:
+            response = current_app.response_class(body, mimetype="application/json")
     response.set_etag(etag)
     # Anyone may keep it, but must ask again each time: a booking can change it any moment.
     response.headers["Cache-Control"] = "no-cache"
