@@ -148,6 +148,32 @@ def test_postgresql_stamps_are_read_on_the_engines_autocommit_twin(
     assert api.get(url).status_code == 200  # a fresh connection after the dispose
 
 
+def test_a_warm_availability_answer_makes_no_orm_session(
+    demo: Flask, api: FlaskClient, ids: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamps are read on a connection of their own; no Session is built just to be
+    found idle and removed at teardown."""
+    url = (
+        f"/api/v1/availability?session_type_id={ids.follow_up}&location_id={ids.islington}"
+        f"&practitioner_id={ids.mei}&from={DAY}&to={DAY}"
+    )
+    assert api.get(url).status_code == 200
+    made: list[object] = []
+    with demo.app_context():
+        registry = db.session.registry
+    real = registry.createfunc
+
+    def counting() -> Any:
+        made.append(object())
+        return real()
+
+    monkeypatch.setattr(registry, "createfunc", counting)
+    assert api.get(url).status_code == 200
+    assert made == []
+    assert api.get("/api/v1/locations").status_code == 200  # one that uses its session
+    assert len(made) == 1
+
+
 def test_the_stamps_are_read_in_the_request_transaction_once_it_has_begun(
     demo: Flask, ids: Demo
 ) -> None:
