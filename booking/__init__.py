@@ -69,7 +69,7 @@ def create_app(
 
     reference_cache.install()
     with app.app_context():
-        db_hooks.install(db.engine)
+        db_hooks.install(db.engine, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         problems = db_hooks.pragma_problems(db.engine)
     if problems:
         raise SystemExit(f"Meridian: SQLite durability settings refused: {'; '.join(problems)}.")

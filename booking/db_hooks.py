@@ -8,12 +8,13 @@ write therefore open with BEGIN IMMEDIATE, which waits for the lock up front.
 from __future__ import annotations
 
 import select
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, scoped_session
@@ -29,10 +30,18 @@ SINGLE_STATEMENT = "meridian_single_statement"
 WRITE_TX: ContextVar[bool] = ContextVar("write_tx", default=True)
 
 
-def install(engine: Engine) -> None:
-    """Attach the SQLite pragmas and BEGIN hook, or PostgreSQL's liveness check, to `engine`."""
+def install(engine: Engine, options: Mapping[str, Any] | None = None) -> None:
+    """Attach the SQLite pragmas and BEGIN hook, or PostgreSQL's liveness check, to `engine`.
+
+    PostgreSQL, given the engine's `options`: also its `autocommit_engine` twin.
+    """
     if engine.dialect.name == "postgresql":
         event.listen(engine, "checkout", _refuse_dead_connection)
+        if options is not None:
+            twin = create_engine(engine.url, **{**options, "isolation_level": "AUTOCOMMIT"})
+            event.listen(twin, "checkout", _refuse_dead_connection)
+            event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
+            _AUTOCOMMIT_TWINS[engine] = twin
         return
     if engine.dialect.name != "sqlite":
         return
@@ -53,6 +62,21 @@ def install(engine: Engine) -> None:
         if conn.get_execution_options().get(SINGLE_STATEMENT):
             return  # the driver's autocommit: the one statement is its own transaction
         conn.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_TX.get() else "BEGIN")
+
+
+_AUTOCOMMIT_TWINS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def autocommit_engine(engine: Engine) -> Engine | None:
+    """PostgreSQL: a twin of `engine` (same URL, options and liveness check) whose
+    connections stay in AUTOCOMMIT, for a statement that runs on its own; None elsewhere.
+
+    Switching a pooled connection of `engine` to AUTOCOMMIT and back for each such statement
+    (SQLAlchemy's isolation-level characteristic at checkout and at reset) cost about a
+    quarter of a warm availability answer's stamp read (issue 22). A worker opens the twin's
+    connection on first use: one more connection per worker. Disposed with `engine`.
+    """
+    return _AUTOCOMMIT_TWINS.get(engine)
 
 
 def _refuse_dead_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
@@ -159,30 +183,36 @@ def session_busy(session: Session) -> bool:
     return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
-def on_its_own(engine: Engine) -> dict[str, Any]:
-    """Options for a statement on its own: on PostgreSQL AUTOCOMMIT (psycopg sends no BEGIN,
-    the reset sends no ROLLBACK); SQLite's driver is in autocommit already and `_begin`
-    skips its BEGIN, so the statement is its own implicit transaction (one snapshot)."""
-    if engine.dialect.name == "postgresql":
-        return {"isolation_level": "AUTOCOMMIT"}
-    return {SINGLE_STATEMENT: True}
+def _connect_on_its_own(engine: Engine) -> Connection:
+    """A connection for a statement on its own. PostgreSQL: AUTOCOMMIT (psycopg sends no
+    BEGIN, the pool's reset no ROLLBACK), from the engine's `autocommit_engine` twin. SQLite's
+    driver is in autocommit already and `_begin` skips its BEGIN, so the statement is its own
+    implicit transaction (one snapshot)."""
+    twin = autocommit_engine(engine)
+    if twin is not None:
+        return twin.connect()
+    if engine.dialect.name == "postgresql":  # an engine `install` gave no twin
+        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    return engine.connect().execution_options(**{SINGLE_STATEMENT: True})
 
 
 def read_rows(statement: Any, params: dict[str, Any]) -> list[Any]:
     """The rows of one read-only Core statement, with as few round trips as it can.
 
-    When the request's session has begun nothing, the statement runs on its own (no BEGIN,
-    no ROLLBACK: on PostgreSQL one round trip instead of three). It sees what a
-    transaction's first statement would (PostgreSQL's READ COMMITTED takes a fresh snapshot
-    per statement), and whatever the request reads afterwards is read later still. Once the
-    session has begun (pending writes, a SQLite snapshot) it runs inside that transaction,
-    after a flush so that pending writes and their triggers are seen.
+    When the request's session has begun nothing (or was never made: none is built just to
+    be found idle), the statement runs on its own (no BEGIN, no ROLLBACK: on PostgreSQL one
+    round trip instead of three). It sees what a transaction's first statement would
+    (PostgreSQL's READ COMMITTED takes a fresh snapshot per statement), and whatever the
+    request reads afterwards is read later still. Once the session has begun (pending
+    writes, a SQLite snapshot) it runs inside that transaction, after a flush so that
+    pending writes and their triggers are seen.
     """
     from booking.extensions import db
 
-    session = db.session()
-    if not session_busy(session):
-        with db.engine.connect().execution_options(**on_its_own(db.engine)) as conn:
+    registry = db.session.registry
+    session = registry() if registry.has() else None
+    if session is None or not session_busy(session):
+        with _connect_on_its_own(db.engine) as conn:
             return list(conn.execute(statement, params).all())
     session.flush()
     return list(session.connection().execute(statement, params).all())

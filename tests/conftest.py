@@ -565,22 +565,28 @@ def login_as(demo: Flask) -> Callable[[str], FlaskClient]:
 
 @contextmanager
 def count_queries(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL statements run on the app's engine inside the block."""
+    """Collect the SQL statements run on the app's engine (and, on PostgreSQL, its
+    autocommit twin: booking/db_hooks.py) inside the block."""
+    from booking.db_hooks import autocommit_engine
     from booking.extensions import db
 
     statements: list[str] = []
     with app.app_context():
         engine = db.engine
+    twin = autocommit_engine(engine)
+    engines = [engine] if twin is None else [engine, twin]
 
     def _listener(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
             statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", _listener)
+    for each in engines:
+        event.listen(each, "before_cursor_execute", _listener)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", _listener)
+        for each in engines:
+            event.remove(each, "before_cursor_execute", _listener)
 
 
 @pytest.fixture

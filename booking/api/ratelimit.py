@@ -3,6 +3,12 @@
 Redis when `BOOKING_RATELIMIT_STORAGE_URI` names one, else `meridiandb://`: fixed-window
 counters in the app's own database. Never `memory://` outside tests: each gunicorn worker
 would count on its own.
+
+The API's two limits (per token, per address) are counted by `check_api_limits`, an app
+hook in the place of Flask-Limiter's own check, through the same `limits` strategy and
+store and under the same keys: Flask-Limiter resolved a blueprint's dynamic limits again on
+every request (calling the limit functions, parsing their strings, building its runtime
+limits, the exemption scopes), about a fifth of a warm availability answer (issue 22).
 """
 
 from __future__ import annotations
@@ -13,18 +19,31 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import RequestLimit
+from limits import RateLimitItem, parse_many
 from limits.storage import Storage
-from sqlalchemy import Connection, Engine, Table, case, create_engine, delete, event, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    case,
+    create_engine,
+    delete,
+    event,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.dml import ReturningInsert
 
 from booking.db_hooks import WRITE_TX
 from booking.errors import problem
@@ -131,20 +150,8 @@ class DatabaseStorage(Storage):
         now = datetime.now(UTC)
         ends = now + timedelta(seconds=expiry)
         with self._unit() as conn:
-            insert = _upsert(conn.dialect.name)
-            fresh = _counter.c.expires_at <= now
-            stmt = (
-                insert.values(key=key, hits=amount, expires_at=ends)
-                .on_conflict_do_update(
-                    index_elements=[_counter.c.key],
-                    set_={
-                        "hits": case((fresh, amount), else_=_counter.c.hits + amount),
-                        "expires_at": case((fresh, ends), else_=_counter.c.expires_at),
-                    },
-                )
-                .returning(_counter.c.hits, _counter.c.expires_at)
-            )
-            hits, ends_at = conn.execute(stmt).one()
+            params = {"key": key, "amount": amount, "ends": ends, "now": now}
+            hits, ends_at = conn.execute(_add_statement(conn.dialect.name), params).one()
             if next(self._calls) % SWEEP_EVERY == SWEEP_EVERY - 1:
                 conn.execute(delete(_counter).where(_counter.c.expires_at <= now))
         if ends_at.tzinfo is None:
@@ -211,10 +218,25 @@ def _counter_engine() -> Engine:
     return twin
 
 
-def _upsert(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    if dialect == "postgresql":
-        return postgresql.insert(_counter)
-    return sqlite.insert(_counter)
+@lru_cache(maxsize=2)
+def _add_statement(dialect: str) -> ReturningInsert[Any]:
+    """The counter's one upsert (a fresh window starts at `amount`), built once per dialect:
+    building it on every call cost more CPU than running it (issue 22)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_counter)
+    amount = bindparam("amount", type_=_counter.c.hits.type)
+    ends = bindparam("ends", type_=_counter.c.expires_at.type)
+    fresh = _counter.c.expires_at <= bindparam("now", type_=_counter.c.expires_at.type)
+    return (
+        insert.values(key=bindparam("key"), hits=amount, expires_at=ends)
+        .on_conflict_do_update(
+            index_elements=[_counter.c.key],
+            set_={
+                "hits": case((fresh, amount), else_=_counter.c.hits + amount),
+                "expires_at": case((fresh, ends), else_=_counter.c.expires_at),
+            },
+        )
+        .returning(_counter.c.hits, _counter.c.expires_at)
+    )
 
 
 def init_limiter(app: Flask) -> None:
@@ -227,6 +249,19 @@ def init_limiter(app: Flask) -> None:
     if uri.startswith("memory://") and not (app.config.get("TESTING") or app.config.get("DEBUG")):
         sys.exit("Meridian: RATELIMIT_STORAGE_URI memory:// counts per worker; use Redis.")
     limiter.init_app(app)
+    # Flask-Limiter's before-request check applies only default, application and blueprint
+    # limits. Meridian declares none (its view limits check in their views' wrappers, the
+    # API's in `check_api_limits`), yet the check resolved them again on every request of
+    # every page: ~60 µs, half a bare Flask hello (issue 22). Kept when the config names
+    # default or application limits; tests/integration/test_api_ratelimit.py fails if a
+    # blueprint limit is declared.
+    manager = limiter.limit_manager
+    hooks = app.before_request_funcs.setdefault(None, [])
+    if not (manager.default_limits or manager.application_limits):
+        hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
+    # Where Flask-Limiter's own check runs (or ran): before any hook that may open a
+    # transaction, so the store's short write never waits behind the request's SQLite lock.
+    app.before_request(check_api_limits)
 
 
 # --- the API's limits -------------------------------------------------------------------
@@ -255,12 +290,60 @@ def too_many(limit: RequestLimit) -> Response:
     return response
 
 
-def token_limit() -> str:
-    return str(current_app.config["API_RATELIMIT_PER_TOKEN"])
+@dataclass(frozen=True)
+class SharedLimit:
+    """A limit shared by every endpoint of a blueprint: its setting, scope and key."""
+
+    setting: str  # the config key holding the limit string, e.g. "300/minute"
+    scope: str
+    key: Callable[[], str]
+    exempt_when: Callable[[], bool] | None = None
 
 
-def ip_limit() -> str:
-    return str(current_app.config["API_RATELIMIT_PER_IP"])
+API_BLUEPRINT = "api"
+API_LIMITS = (
+    SharedLimit("API_RATELIMIT_PER_TOKEN", "api-token", bearer_key, exempt_when=has_no_bearer),
+    SharedLimit("API_RATELIMIT_PER_IP", "api-ip", ip_key),
+)
+
+
+@lru_cache(maxsize=64)
+def parsed(limit: str) -> tuple[RateLimitItem, ...]:
+    """The limits a string names ("300/minute", "5/second;100/hour"), parsed once per string.
+
+    The setting is read on every request (a test or an operator may change it), but parsed
+    only when it is a string not seen before.
+    """
+    return tuple(parse_many(limit))
+
+
+def check_api_limits() -> Response | None:
+    """Count an API request against `API_LIMITS`; 429 (`too_many`) on the first one spent.
+
+    As Flask-Limiter did: the shortest windows first, a limit skipped while its `exempt_when`
+    holds, one hit per limit in the shared store under the keys Flask-Limiter used
+    (`LIMITS:LIMITER/<prefix>/<key>/<scope>/<amount>/<multiples>/<granularity>`), and no
+    limit counted after the first refusal. Honours `RATELIMIT_ENABLED`.
+    """
+    if request.blueprint != API_BLUEPRINT or not limiter.enabled:
+        return None
+    config = current_app.config
+    prefix = str(config["RATELIMIT_KEY_PREFIX"])
+    due = [
+        (item, shared)
+        for shared in API_LIMITS
+        if shared.exempt_when is None or not shared.exempt_when()
+        for item in parsed(str(config[shared.setting]))
+    ]
+    due.sort(key=lambda pair: pair[0].GRANULARITY.seconds)  # stable: declared order next
+    for item, shared in due:
+        args = [prefix, shared.key(), shared.scope]
+        if not limiter.limiter.hit(item, *args):
+            limiter.logger.info(
+                "ratelimit %s (%s) exceeded at endpoint: %s", item, args[1], shared.scope
+            )
+            return too_many(RequestLimit(limiter, item, args, breached=True, shared=True))
+    return None
 
 
 # --- counting by hand, for limits a decorator cannot key --------------------------------
@@ -272,7 +355,5 @@ def hit_limit(limit: str, scope: str, key: str) -> bool:
     Call it before the request's own transaction starts: on SQLite the store's short write
     would otherwise wait behind the request's write lock.
     """
-    from limits import parse
-
     prefix = str(current_app.config["RATELIMIT_KEY_PREFIX"])
-    return limiter.limiter.hit(parse(limit), prefix, key, scope)
+    return limiter.limiter.hit(parsed(limit)[0], prefix, key, scope)

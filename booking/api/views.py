@@ -15,17 +15,16 @@ from functools import wraps
 from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from flask_limiter.errors import RateLimitExceeded
 
 from booking import clock
 from booking.api import schemas
+from booking.api.answer_cache import answers
 from booking.api.openapi import openapi_document
-from booking.api.ratelimit import bearer_key, has_no_bearer, ip_key, ip_limit, token_limit, too_many
 from booking.db_hooks import WRITE_TX, after_commit, after_rollback, begin_writes
 from booking.domain.errors import InvalidInput, PolicyRefused, SeriesConflict
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.errors import problem
-from booking.extensions import db, limiter
+from booking.extensions import db
 from booking.links import base_url
 from booking.models import (
     ApiToken,
@@ -59,14 +58,8 @@ PUBLIC_ENDPOINTS: frozenset[str] = frozenset(
 # Service field names that differ from the API's.
 FIELD_NAMES = {"starts_at": "start", "date_to": "to", "date_from": "from"}
 
-limiter.shared_limit(
-    token_limit,
-    scope="api-token",
-    key_func=bearer_key,
-    exempt_when=has_no_bearer,
-    on_breach=too_many,
-)(bp)
-limiter.shared_limit(ip_limit, scope="api-ip", key_func=ip_key, on_breach=too_many)(bp)
+# Rate limits: every request to this blueprint is counted per token and per address before
+# any other of its hooks (booking/api/ratelimit.py, `API_LIMITS`).
 
 
 # Endpoints that read before they write: on SQLite their reads run in a deferred read
@@ -177,13 +170,6 @@ def _unprocessable(error: InvalidInput | PolicyRefused) -> Response:
     field = getattr(error, "field", None) or ("start" if error.code.startswith("too_") else "")
     errors = [{"field": FIELD_NAMES.get(field, field), "detail": error.message}] if field else []
     return problem(422, error.message, code=error.code, errors=errors)
-
-
-@bp.errorhandler(RateLimitExceeded)
-def _rate_limited(error: RateLimitExceeded) -> Response:
-    if isinstance(error.response, Response):  # the response `too_many` built
-        return error.response
-    return problem(429, "Too many requests. Try again later.")
 
 
 def _page(items: list[Any], limit: int, key: Callable[[Any], list[Any]]) -> dict[str, Any]:
@@ -332,7 +318,13 @@ def availability() -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = jsonify(_availability_page(answer.times(), args.page))
+        kept = answers()
+        body = kept.get(etag)  # equal tags, equal bodies (booking/api/answer_cache.py)
+        if body is None:
+            response = jsonify(_availability_page(answer.times(), args.page))
+            kept.put(etag, response.get_data())
+        else:
+            response = current_app.response_class(body, mimetype="application/json")
     response.set_etag(etag)
     # Anyone may keep it, but must ask again each time: a booking can change it any moment.
     response.headers["Cache-Control"] = "no-cache"

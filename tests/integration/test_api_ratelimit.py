@@ -212,3 +212,77 @@ def test_memory_storage_is_refused_outside_tests(tmp_path: Path) -> None:
                 "SESSION_COOKIE_SECURE": True,
             }
         )
+
+
+# --- the API's limits, counted by check_api_limits (issue 22) ----------------------------
+
+
+def test_a_request_refused_by_its_token_limit_does_not_count_against_its_address(
+    limited: Flask,
+) -> None:
+    """Limits are counted in turn and the first one spent refuses the request, uncounted
+    by the rest: 2 a minute per token, 3 per address, all from one address."""
+    tokens = make_tokens(limited)
+    client = limited.test_client()
+
+    def me(**headers: str) -> int:
+        return client.get("/api/v1/me", headers=headers).status_code
+
+    token = bearer(tokens["receptionist"])
+    assert [me(**token), me(**token), me(**token)] == [200, 200, 429]
+    # The address has used 2 of its 3: the refused request was not counted against it.
+    assert client.get("/api/v1/locations").status_code == 200
+    assert client.get("/api/v1/locations").status_code == 429
+
+
+def test_the_counters_keep_flask_limiters_keys(limited: Flask) -> None:
+    """The same keys as when Flask-Limiter counted them: workers of the last release and of
+    this one share their counts during a rolling deploy."""
+    tokens = make_tokens(limited)
+    limited.test_client().get("/api/v1/me", headers=bearer(tokens["admin"]))
+    with limited.app_context():
+        keys = set(db.session.scalars(select(RateLimitCounter.key)))
+    from booking.services.platform.tokens import token_hash
+
+    assert keys == {
+        "LIMITER/meridian/ip:127.0.0.1/api-ip/3/1/minute",
+        f"LIMITER/meridian/token:{token_hash(tokens['admin'])[:32]}/api-token/2/1/minute",
+    }
+
+
+def test_a_changed_limit_setting_applies_at_once(limited: Flask) -> None:
+    """Limit strings are parsed once per string, but the setting is read on every request."""
+    for _ in range(3):
+        assert _get(limited, "/api/v1/locations").status_code == 200
+    assert _get(limited, "/api/v1/locations").status_code == 429
+    limited.config["API_RATELIMIT_PER_IP"] = "5/minute"  # a new key: a new count
+    assert [_get(limited, "/api/v1/locations").status_code for _ in range(6)] == [200] * 5 + [429]
+
+
+def test_flask_limiters_own_check_runs_only_when_it_has_limits_to_check(
+    app: Flask, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Meridian declares no default, application or blueprint limit (views check their own,
+    the API's are counted by check_api_limits), so Flask-Limiter's per-request check is not
+    installed; a configured default limit brings it back."""
+    from booking.api.ratelimit import check_api_limits
+
+    manager = limiter.limit_manager
+    assert not manager.default_limits
+    assert not manager.application_limits
+    assert all(not manager.blueprint_limits(app, name) for name in app.blueprints)
+    hooks = app.before_request_funcs[None]
+    assert limiter._check_request_limit not in hooks
+    assert check_api_limits in hooks
+
+    (tmp_path / "defaults").mkdir()
+    try:
+        with make_app(
+            "sqlite", tmp_path / "defaults", request, RATELIMIT_DEFAULT="2/minute"
+        ) as limited_app:
+            assert limiter._check_request_limit in limited_app.before_request_funcs[None]
+            client = limited_app.test_client()
+            statuses = [client.get("/healthz").status_code for _ in range(3)]
+            assert statuses == [200, 200, 429]
+    finally:
+        manager.set_default_limits([])  # the limiter is shared by the tests in this process

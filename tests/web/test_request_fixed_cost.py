@@ -22,6 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
+from booking.db_hooks import autocommit_engine
 from booking.extensions import db
 from tests.web.booking_helpers import DAY, Clock, Demo, demo_ids
 from tests.web.test_api import app_only
@@ -29,9 +30,12 @@ from tests.web.test_api import app_only
 
 @contextmanager
 def database_work(app: Flask) -> Iterator[Counter[str]]:
-    """Statements (BEGIN included), transactions begun and pings on the app's engine."""
+    """Statements (BEGIN included), transactions begun and pings on the app's engines: its
+    engine and, on PostgreSQL, that engine's autocommit twin (db_hooks)."""
     with app.app_context():
-        engine = db.engine
+        main = db.engine
+    twin = autocommit_engine(main)
+    engines = [main] if twin is None else [main, twin]
     counts: Counter[str] = Counter()
     statements: list[str] = []
 
@@ -41,11 +45,12 @@ def database_work(app: Flask) -> Iterator[Counter[str]]:
     def _begin(_conn: Any) -> None:
         counts["transactions"] += 1
 
-    real_ping = engine.dialect.do_ping
+    def _counting(real_ping: Any) -> Any:
+        def _ping(dbapi_connection: Any) -> bool:
+            counts["pings"] += 1
+            return bool(real_ping(dbapi_connection))
 
-    def _ping(dbapi_connection: Any) -> bool:
-        counts["pings"] += 1
-        return real_ping(dbapi_connection)
+        return _ping
 
     # PostgreSQL: libpq's own record of the messages each pooled connection sends; a round
     # trip ends with a simple Query or with the Sync of an extended-protocol statement.
@@ -53,21 +58,23 @@ def database_work(app: Flask) -> Iterator[Counter[str]]:
     traced: list[Any] = []
 
     def _checkout(dbapi_conn: Any, *_args: Any) -> None:
-        if engine.dialect.name == "postgresql":
+        if main.dialect.name == "postgresql":
             dbapi_conn.pgconn.trace(trace.fileno())
             traced.append(dbapi_conn.pgconn)
 
-    event.listen(engine, "before_cursor_execute", _statement)
-    event.listen(engine, "begin", _begin)
-    event.listen(engine, "checkout", _checkout)
-    engine.dialect.do_ping = _ping  # type: ignore[method-assign]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", _statement)
+        event.listen(engine, "begin", _begin)
+        event.listen(engine, "checkout", _checkout)
+        engine.dialect.do_ping = _counting(engine.dialect.do_ping)  # type: ignore[method-assign]
     try:
         yield counts
     finally:
-        event.remove(engine, "before_cursor_execute", _statement)
-        event.remove(engine, "begin", _begin)
-        event.remove(engine, "checkout", _checkout)
-        del engine.dialect.do_ping
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", _statement)
+            event.remove(engine, "begin", _begin)
+            event.remove(engine, "checkout", _checkout)
+            del engine.dialect.do_ping
         for pgconn in traced:
             pgconn.untrace()
         trace.seek(0)
@@ -112,6 +119,59 @@ def test_a_warm_availability_answer_is_one_statement(
     assert (warm["statements"], warm["stamp_reads"]) == (1, 1), warm
     if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         assert warm["round_trips"] == 1, warm
+
+
+def test_postgresql_stamps_are_read_on_the_engines_autocommit_twin(
+    demo: Flask, api: FlaskClient, ids: Demo
+) -> None:
+    """No isolation switch per read: the twin's connections stay in AUTOCOMMIT. SQLite has
+    no twin (its driver is in autocommit already). Disposing the engine disposes the twin."""
+    with demo.app_context():
+        engine = db.engine
+    twin = autocommit_engine(engine)
+    if engine.dialect.name == "sqlite":
+        assert twin is None
+        return
+    assert twin is not None
+    assert twin.url == engine.url
+    url = (
+        f"/api/v1/availability?session_type_id={ids.follow_up}&location_id={ids.islington}"
+        f"&practitioner_id={ids.mei}&from={DAY}&to={DAY}"
+    )
+    assert api.get(url).status_code == 200
+    with twin.connect() as conn:
+        assert conn.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        assert conn.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
+    assert twin.pool.checkedin() >= 1  # type: ignore[attr-defined]
+    engine.dispose()
+    assert twin.pool.checkedin() == 0  # type: ignore[attr-defined]
+    assert api.get(url).status_code == 200  # a fresh connection after the dispose
+
+
+def test_a_warm_availability_answer_makes_no_orm_session(
+    demo: Flask, api: FlaskClient, ids: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamps are read on a connection of their own; no Session is built just to be
+    found idle and removed at teardown."""
+    url = (
+        f"/api/v1/availability?session_type_id={ids.follow_up}&location_id={ids.islington}"
+        f"&practitioner_id={ids.mei}&from={DAY}&to={DAY}"
+    )
+    assert api.get(url).status_code == 200
+    made: list[object] = []
+    with demo.app_context():
+        registry = db.session.registry
+    real = registry.createfunc
+
+    def counting() -> Any:
+        made.append(object())
+        return real()
+
+    monkeypatch.setattr(registry, "createfunc", counting)
+    assert api.get(url).status_code == 200
+    assert made == []
+    assert api.get("/api/v1/locations").status_code == 200  # one that uses its session
+    assert len(made) == 1
 
 
 def test_the_stamps_are_read_in_the_request_transaction_once_it_has_begun(
@@ -184,6 +244,42 @@ def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(app: F
     assert work["pings"] == 0
     # Before this change pool_pre_ping sent a ping (a fourth round trip) at every checkout.
     assert work["round_trips"] == 3, work  # BEGIN, the health query, ROLLBACK
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])
+def test_a_stamp_read_replaces_a_connection_the_server_closed(
+    demo: Flask, api: FlaskClient, ids: Demo
+) -> None:
+    """The autocommit twin has the engine's liveness check: no error, no ping."""
+    url = (
+        f"/api/v1/availability?session_type_id={ids.follow_up}&location_id={ids.islington}"
+        f"&practitioner_id={ids.mei}&from={DAY}&to={DAY}"
+    )
+    cold = api.get(url)
+    assert cold.status_code == 200
+    with demo.app_context():
+        address = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        database = db.engine.url.database
+    with psycopg.connect(address, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        )
+        for _ in range(500):
+            left = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            ).fetchone()
+            if left is not None and left[0] == 0:
+                break
+            time.sleep(0.01)
+    with database_work(demo) as work:
+        warm = api.get(url)
+    assert warm.status_code == 200, warm.get_data(as_text=True)
+    assert warm.get_data() == cold.get_data()
+    assert work["pings"] == 0
 
 
 def test_the_liveness_check_refuses_a_closed_socket() -> None:
