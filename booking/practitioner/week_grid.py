@@ -5,8 +5,8 @@ The template used to work each of ~50 sessions out itself (two macro calls, zone
 conversions and filters) and each of ~80 cells (a date formatted twice, three look-ups):
 most of the week view's CPU after its queries (issue 22). The template only places these.
 
-Every text here is escaped once (`Markup`): the template writes the grid out with
-autoescaping off.
+Every text here is escaped once (`Markup`); the template's autoescaping, which stays on,
+passes each Markup through as it is.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ CPU (issue 22). Here each row's words come from plain values (`listings.SheetSes
 the template only places them. Times are formatted once per (start, end, zone), which many
 sessions share.
 
-Every text of a row is escaped here (`Markup`), once: the template places the rows with
-autoescaping off, which halves what each of a row's ~20 fields costs to write out.
+Every text of a row is escaped here (`Markup`), once, so many rows share one escaping of a
+repeated word; the template's autoescaping then passes each Markup through as it is.
+Autoescaping stays on (security.md §4: nothing is written out unescaped outside the
+allowlist in tests/integration/test_articles_sanitiser.py).
 """
 
 from __future__ import annotations
