@@ -211,10 +211,9 @@ def test_a_request_that_needs_no_data_runs_no_statement(
     assert (work["statements"], work["transactions"], work["pings"]) == (0, 0, 0), work
 
 
-@pytest.mark.parametrize("engine_name", ["postgresql"])  # a SQLite file cannot hang up
-def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(app: Flask) -> None:
-    client = app.test_client()
-    assert client.get("/healthz").status_code == 200
+def _hang_up_every_connection(app: Flask) -> int:
+    """Terminate every server connection to the app's database, as a restarted server or
+    PgBouncer would, and wait until they have gone; how many there were."""
     with app.app_context():
         url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         database = db.engine.url.database
@@ -224,10 +223,8 @@ def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(app: F
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             (database,),
         ).fetchone()
-        assert killed is not None
-        assert killed[0] >= 1
         # pg_terminate_backend only signals: wait until the backends have gone (and so have
-        # closed their sockets), as a restarted server's or PgBouncer's would be.
+        # closed their sockets).
         for _ in range(500):
             left = admin.execute(
                 "SELECT count(*) FROM pg_stat_activity "
@@ -237,6 +234,15 @@ def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(app: F
             if left is not None and left[0] == 0:
                 break
             time.sleep(0.01)
+    assert killed is not None
+    return int(killed[0])
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])  # a SQLite file cannot hang up
+def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(app: Flask) -> None:
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert _hang_up_every_connection(app) >= 1
     with database_work(app) as work:
         response = client.get("/healthz")
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -257,24 +263,7 @@ def test_a_stamp_read_replaces_a_connection_the_server_closed(
     )
     cold = api.get(url)
     assert cold.status_code == 200
-    with demo.app_context():
-        address = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        database = db.engine.url.database
-    with psycopg.connect(address, autocommit=True) as admin:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,),
-        )
-        for _ in range(500):
-            left = admin.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
-                (database,),
-            ).fetchone()
-            if left is not None and left[0] == 0:
-                break
-            time.sleep(0.01)
+    _hang_up_every_connection(demo)
     with database_work(demo) as work:
         warm = api.get(url)
     assert warm.status_code == 200, warm.get_data(as_text=True)
