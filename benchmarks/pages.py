@@ -121,7 +121,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rebuild", action="store_true", help="seed again, ignore the cache")
     parser.add_argument("--seed", type=int, default=22)
+    parser.add_argument(
+        "--only",
+        help="measure just these endpoints (comma-separated names, e.g. journey_day,booking_post); "
+        "hello is always measured",
+    )
     args = parser.parse_args(argv)
+    args.only = {n.strip() for n in args.only.split(",") if n.strip()} if args.only else None
     try:
         args.workers = args.workers or ("2" if args.quick else "2,4")
         args.worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
@@ -699,6 +705,8 @@ def measure_server(
     out: list[Measured] = []
 
     def load(name: str, kind: str, workload: Workload, connections: int) -> None:
+        if args.only and name not in args.only:
+            return
         first = check_status(port, workload)
         say(f"    {name}…" + ("" if 200 <= first < 300 else f" (first answer {first})"))
         result = run_wrk(port, workload, connections, args.duration, folder)
@@ -961,6 +969,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "duration_s": args.duration,
         "connections": args.connections,
         "post_connections": args.post_connections,
+        "only": sorted(args.only) if args.only else None,
         "thresholds": {
             "get_p99_ms": GET_P99_MS,
             "post_p99_ms": POST_P99_MS,

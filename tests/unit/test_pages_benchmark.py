@@ -52,6 +52,12 @@ def test_options_default_to_both_engines_two_worker_counts_and_full_size(
     assert args.size == pages.SCALE
     assert args.connections == 8
     assert args.post_connections == 50
+    assert args.only is None
+
+
+def test_only_picks_endpoints_by_name(pages: ModuleType) -> None:
+    args = pages.parse_args(["--only", "journey_day, booking_post,"])
+    assert args.only == {"journey_day", "booking_post"}
 
 
 def test_quick_is_smaller_and_shorter_and_options_override(pages: ModuleType) -> None:
