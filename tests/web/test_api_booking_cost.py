@@ -146,16 +146,19 @@ def test_a_taken_time_runs_only_reads_and_on_sqlite_takes_no_write_lock(
         # token's use is kept only with the booking it authorised).
         assert "BEGIN IMMEDIATE" not in run
         assert not any(s.upper().startswith(WRITES) for s in run), run
-        # Token, patient, practitioner, the slot check's 5: the clinic's name, needed only
-        # for a booking's email, is not read.
-        assert len(queries(run)) == 8, run
+        # Token, patient, the slot check's 5: the clinic's name and the practitioner's row,
+        # needed only for a booking's email, are not read (the slot check read that she
+        # exists and is active).
+        assert len(queries(run)) == 7, run
         assert not any("clinic.name" in s for s in run), run
+        assert not any(s.startswith("SELECT practitioner.id") for s in run), run
         assert uses_after == uses
     else:
         # The refusal only reads; then the token's use is recorded in its own transaction
         # (advisory lock, audit chain read + insert, the token's UPDATE), as before.
         assert sum(s.upper().startswith(WRITES) for s in run) == 2, run
-        assert len(queries(run)) == 12, run
+        assert len(queries(run)) == 11, run
+        assert not any(s.startswith("SELECT practitioner.id") for s in run), run
         assert run[-2].startswith("UPDATE api_token"), run
         assert uses_after == uses + 1
 
@@ -201,3 +204,25 @@ def test_hours_removed_between_the_check_and_the_write_refuse_the_booking(
         # PostgreSQL writes from the start: nothing is deferred, so there is no second check.
         assert started == []
         assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize(
+    "missing", [{}, {"location_id": 999_999}, {"session_type_id": 999_999}], ids=str
+)
+def test_a_practitioner_who_does_not_exist_is_named_first(
+    api: FlaskClient, ids: Demo, tokens: dict[str, str], missing: dict[str, int]
+) -> None:
+    """The practitioner's row is read only after the slot check now; a refusal for one who
+    does not exist still names her, as when she was read first, whatever else is missing."""
+    body = {**by_id(ids), "practitioner_id": 999_999, **missing}
+    response = book(api, tokens, body)
+    assert response.status_code == 404, response.get_json()
+    assert response.get_json()["detail"] == "That practitioner does not exist."
+
+
+def test_a_missing_location_is_named_for_a_practitioner_who_exists(
+    api: FlaskClient, ids: Demo, tokens: dict[str, str]
+) -> None:
+    response = book(api, tokens, {**by_id(ids), "location_id": 999_999})
+    assert response.status_code == 404, response.get_json()
+    assert response.get_json()["detail"] == "That location does not exist."

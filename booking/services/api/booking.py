@@ -150,10 +150,18 @@ def book_directly(
     PolicyRefused (notice, horizon) and SlotTaken (not free, or lost to a concurrent writer).
     """
     check_may_manage(actor, practitioner_id)
-    practitioner = db.session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound("That practitioner does not exist.")
-    candidates = [location_id] if location_id is not None else working_location_ids(practitioner_id)
+
+    def practitioner_row() -> Practitioner:
+        practitioner = db.session.get(Practitioner, practitioner_id)
+        if practitioner is None:
+            raise NotFound("That practitioner does not exist.")
+        return practitioner
+
+    if location_id is None:
+        practitioner = practitioner_row()
+        candidates = working_location_ids(practitioner_id)
+    else:
+        candidates = [location_id]
 
     def pick() -> tuple[int, Slot]:
         return _checked_slot(
@@ -164,7 +172,18 @@ def book_directly(
             now=now,
         )
 
-    picked = pick()
+    if location_id is None:
+        picked = pick()
+    else:
+        # The practitioner's row is loaded only for a free time (its email): the slot check
+        # has read that she exists and is active. A refusal of a practitioner who does not
+        # exist still names her first, whatever else the check found missing.
+        try:
+            picked = pick()
+        except NotFound:
+            practitioner_row()
+            raise
+        practitioner = practitioner_row()
     if callable(clinic_name):
         clinic_name = clinic_name()
     holds_expired = expired_holds_block(
