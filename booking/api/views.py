@@ -368,7 +368,7 @@ def create_appointment() -> Response:
         actor=g.api_user,
         now=clock.utcnow(),
         base_url=base_url(),
-        clinic_name=_clinic_name,  # read only for a free time
+        clinic_default=current_app.config["CLINIC_NAME"],  # the clinic's is read if free
         # Only reads so far (SQLite): the writes begin inside the booking, after its checks.
         start_writes=None if WRITE_TX.get() else _start_writes,
     )

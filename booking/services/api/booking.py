@@ -22,6 +22,7 @@ from booking.models import (
     Appointment,
     AppointmentStatus,
     BookingSource,
+    Clinic,
     ExceptionKind,
     Location,
     PatientProfile,
@@ -133,15 +134,17 @@ def book_directly(
     actor: User,
     now: datetime,
     base_url: str,
-    clinic_name: str | Callable[[], str],
+    clinic_name: str | None = None,
+    clinic_default: str = "",
     location_id: int | None = None,
     start_writes: Callable[[], object] | None = None,
 ) -> Booked:
     """Book a free start for a patient at once (no hold), with email and audit rows.
 
     Without `location_id` the location is the one whose hours hold the start.
-    `clinic_name` may be a function: it is then called once, only when the slot is free
-    (a refused time is answered without it).
+    Without `clinic_name` the email names the clinic as its row does (else `clinic_default`),
+    read only when the slot is free, with the email's practitioner, location and type rows
+    (one query; a refused time is answered without them).
     `start_writes`, for a caller that has only read so far (SQLite's deferred read
     transaction, db_hooks.begin_writes), is called after the checks, before the first write:
     the slot is then checked again unless the availability stamps of its practitioner,
@@ -151,14 +154,12 @@ def book_directly(
     """
     check_may_manage(actor, practitioner_id)
 
-    def practitioner_row() -> Practitioner:
-        practitioner = db.session.get(Practitioner, practitioner_id)
-        if practitioner is None:
+    def check_practitioner() -> None:
+        if db.session.get(Practitioner, practitioner_id) is None:
             raise NotFound("That practitioner does not exist.")
-        return practitioner
 
     if location_id is None:
-        practitioner = practitioner_row()
+        check_practitioner()
         candidates = working_location_ids(practitioner_id)
     else:
         candidates = [location_id]
@@ -175,17 +176,19 @@ def book_directly(
     if location_id is None:
         picked = pick()
     else:
-        # The practitioner's row is loaded only for a free time (its email): the slot check
-        # has read that she exists and is active. A refusal of a practitioner who does not
-        # exist still names her first, whatever else the check found missing.
+        # The practitioner's row is read only for a free time (with the email's other rows):
+        # the slot check has read that she exists and is active. A refusal of a practitioner
+        # who does not exist still names her first, whatever else the check found missing.
         try:
             picked = pick()
         except NotFound:
-            practitioner_row()
+            check_practitioner()
             raise
-        practitioner = practitioner_row()
-    if callable(clinic_name):
-        clinic_name = clinic_name()
+    practitioner, location, session_type, named = _email_rows(
+        practitioner_id, picked[0], session_type_id
+    )
+    if clinic_name is None:
+        clinic_name = named or clinic_default
     holds_expired = expired_holds_block(
         practitioner_id=practitioner_id,
         room_id=picked[1].room_id,
@@ -222,8 +225,8 @@ def book_directly(
         picked[1], practitioner_id, picked[0], now=now, is_first_visit=first_visit, **fields
     )
     row.practitioner = practitioner
-    row.location = db.session.get_one(Location, picked[0])
-    row.session_type = db.session.get_one(SessionType, session_type_id)
+    row.location = location
+    row.session_type = session_type
     row.patient = patient
     composed = confirmation(row)
     first: Appointment | None = row
@@ -261,6 +264,25 @@ def book_directly(
         composed=composed,
     )
     return Booked(appointment, manage_token)
+
+
+def _email_rows(
+    practitioner_id: int, location_id: int, session_type_id: int
+) -> tuple[Practitioner, Location, SessionType, str | None]:
+    """The rows a booking's email names, and the clinic's name, in one query (the slot check
+    has just read that they exist)."""
+    name = select(Clinic.name).order_by(Clinic.id).limit(1).scalar_subquery()
+    found = db.session.execute(
+        select(Practitioner, Location, SessionType, name)
+        .select_from(Practitioner)
+        .join(Location, Location.id == location_id)
+        .join(SessionType, SessionType.id == session_type_id)
+        .where(Practitioner.id == practitioner_id)
+    ).first()
+    if found is None:  # removed since the check (PostgreSQL reads committed rows)
+        raise NotFound("That practitioner, place or session type no longer exists.")
+    practitioner, location, session_type, clinic_name = found
+    return practitioner, location, session_type, clinic_name
 
 
 def _slot_facts(session_type_id: int, practitioner_id: int, location_id: int) -> Stamp:
