@@ -18,7 +18,7 @@ from sqlalchemy import delete, event, func, select
 from booking.api import views as api_views
 from booking.extensions import db
 from booking.models import Appointment, AuditEvent, Clinic, OutboxMessage, WorkingHours
-from booking.services.booking import calendar
+from booking.services.booking import calendar, cutoff
 from booking.services.platform.audit import verify_chain
 from tests.conftest import FrozenClock, freeze_clock
 from tests.web.booking_helpers import Demo, demo_ids
@@ -83,10 +83,9 @@ def by_id(ids: Demo, **overrides: Any) -> dict[str, Any]:
 def test_a_booking_runs_a_fixed_number_of_statements(
     demo: Flask, api: FlaskClient, ids: Demo, tokens: dict[str, str]
 ) -> None:
-    """SQLite: 12 reads (token and user in one query, patient, the slot check's 5, the
-    email's practitioner, location and type with the clinic's name in one query, expired
-    holds in range, first-visit count, the clinic for the change sentences, the slot's
-    stamps) in a deferred read transaction, then 7 in the write
+    """SQLite: 11 reads (token and user in one query, patient, the slot check's 5, the
+    email's practitioner, location, type and clinic in one query, expired holds in range,
+    first-visit count, the slot's stamps) in a deferred read transaction, then 7 in the write
     transaction: stamps and first-visit count again, the INSERT, one chain read and one
     INSERT for both audit rows (the token's use, then the booking), the outbox row, and the
     token's `last_used_at` UPDATE last. PostgreSQL runs the same in one transaction (one
@@ -106,16 +105,18 @@ def test_a_booking_runs_a_fixed_number_of_statements(
         # The re-check's stamps are read under the lock, not before it.
         assert locked[0].startswith("SELECT availability_version"), locked
         assert len(queries(locked)) == 7, locked
-        assert len(queries(run)) == 19, run
+        assert len(queries(run)) == 18, run
     else:
         # (The COMMITs before the token's read are the rate limiter's counters.)
         own = run[next(i for i, s in enumerate(run) if "FROM api_token" in s) :]
         assert own.count("COMMIT") == 1, run
-        assert len(queries(run)) == 17, run
+        assert len(queries(run)) == 16, run
     email_rows = [s for s in run if s.startswith("SELECT practitioner.id")]
     assert len(email_rows) == 1, run
     assert "JOIN location" in email_rows[0], email_rows
     assert "JOIN session_type" in email_rows[0], email_rows
+    assert "JOIN clinic" in email_rows[0], email_rows
+    assert not any(s.startswith("SELECT clinic.") for s in run), run
     assert not any(s.startswith(("SELECT location.id", "SELECT session_type.id")) for s in run)
     assert sum(s.upper().startswith(WRITES) for s in run) == 4, run
     assert run[-2].startswith("UPDATE api_token"), run
@@ -250,3 +251,11 @@ def test_a_booking_email_names_the_clinic_as_its_row_does(
         message = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[-1]
         assert message.subject.endswith("– Renamed Wellbeing Rooms"), message.subject
         assert "Renamed Wellbeing Rooms" in (message.ics or "")
+        # The change sentences from the clinic row read with the email's rows are those
+        # `get_clinic` gives.
+        booked = db.session.get_one(Appointment, response.get_json()["id"])
+        sentences = cutoff.change_sentences(booked, now=NOW)
+        assert sentences
+        body = " ".join(message.body_text.split())
+        for sentence in sentences:
+            assert " ".join(sentence.split()) in body, (sentence, body)

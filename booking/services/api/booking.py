@@ -184,11 +184,11 @@ def book_directly(
         except NotFound:
             check_practitioner()
             raise
-    practitioner, location, session_type, named = _email_rows(
+    practitioner, location, session_type, clinic = _email_rows(
         practitioner_id, picked[0], session_type_id
     )
     if clinic_name is None:
-        clinic_name = named or clinic_default
+        clinic_name = (clinic.name if clinic is not None else None) or clinic_default
     holds_expired = expired_holds_block(
         practitioner_id=practitioner_id,
         room_id=picked[1].room_id,
@@ -216,6 +216,7 @@ def book_directly(
             clinic_name=clinic_name,
             now=now,
             fresh=True,
+            clinic=clinic,
         )
 
     # The row and its confirmation are made before any write (on SQLite outside the write
@@ -268,21 +269,22 @@ def book_directly(
 
 def _email_rows(
     practitioner_id: int, location_id: int, session_type_id: int
-) -> tuple[Practitioner, Location, SessionType, str | None]:
-    """The rows a booking's email names, and the clinic's name, in one query (the slot check
-    has just read that they exist)."""
-    name = select(Clinic.name).order_by(Clinic.id).limit(1).scalar_subquery()
+) -> tuple[Practitioner, Location, SessionType, Clinic | None]:
+    """The rows a booking's email names, and the clinic's (`get_clinic`'s: the first), in
+    one query (the slot check has just read that the first three exist)."""
+    first_clinic = select(Clinic.id).order_by(Clinic.id).limit(1).scalar_subquery()
     found = db.session.execute(
-        select(Practitioner, Location, SessionType, name)
+        select(Practitioner, Location, SessionType, Clinic)
         .select_from(Practitioner)
         .join(Location, Location.id == location_id)
         .join(SessionType, SessionType.id == session_type_id)
+        .outerjoin(Clinic, Clinic.id == first_clinic)
         .where(Practitioner.id == practitioner_id)
     ).first()
     if found is None:  # removed since the check (PostgreSQL reads committed rows)
         raise NotFound("That practitioner, place or session type no longer exists.")
-    practitioner, location, session_type, clinic_name = found
-    return practitioner, location, session_type, clinic_name
+    practitioner, location, session_type, clinic = found
+    return practitioner, location, session_type, clinic
 
 
 def _slot_facts(session_type_id: int, practitioner_id: int, location_id: int) -> Stamp:

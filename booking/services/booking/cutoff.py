@@ -16,9 +16,10 @@ from booking.models import Appointment, Clinic, Location
 from booking.services.clinic.settings import get_clinic
 
 
-def policy_for(location: Location) -> tuple[Clinic, int]:
-    """The clinic row and the location's effective cancellation cut-off in hours."""
-    clinic = get_clinic()
+def policy_for(location: Location, *, clinic: Clinic | None = None) -> tuple[Clinic, int]:
+    """The clinic row (`clinic`, when the caller has read it already) and the location's
+    effective cancellation cut-off in hours."""
+    clinic = clinic or get_clinic()
     if clinic is None:
         raise NotFound("The clinic has not been set up.")
     cutoff = location.cancellation_cutoff_hours
@@ -59,9 +60,12 @@ def contact(location: Location, clinic: Clinic) -> Contact:
     )
 
 
-def change_sentences(appointment: Appointment, *, now: datetime) -> tuple[str, ...]:
-    """What the confirmation and manage pages and the emails say about changing online."""
-    clinic, cutoff = policy_for(appointment.location)
+def change_sentences(
+    appointment: Appointment, *, now: datetime, clinic: Clinic | None = None
+) -> tuple[str, ...]:
+    """What the confirmation and manage pages and the emails say about changing online
+    (`clinic`: the clinic's row, when the caller has read it already)."""
+    clinic, cutoff = policy_for(appointment.location, clinic=clinic)
     return window_sentences(
         window(appointment, cutoff_hours=cutoff, now=now),
         zone=appointment.location.zone,

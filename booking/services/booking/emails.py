@@ -11,7 +11,7 @@ from datetime import datetime
 
 from booking.domain.phones import format_national
 from booking.mail import render_email
-from booking.models import Appointment, User
+from booking.models import Appointment, Clinic, User
 from booking.services.booking.calendar import appointment_ics
 from booking.services.booking.cutoff import change_sentences
 from booking.services.booking.drafts import FIND_YOU, create_email_link
@@ -54,6 +54,7 @@ def compose_patient_email(
     now: datetime,
     secret: str = "",
     fresh: bool = False,
+    clinic: Clinic | None = None,
 ) -> PatientEmail | None:
     """The patient's email; only time, place, practitioner and session type (None: no patient).
 
@@ -62,6 +63,7 @@ def compose_patient_email(
     not yet in the database or just inserted by this transaction: it is in no plan and has
     no health answers yet, so neither is looked up (without `secret` its id is not needed,
     so it may be composed before its insert, from a row whose relationships are set).
+    `clinic`: the clinic's row, when the caller has read it already.
     """
     patient = appointment.patient
     if patient is None:
@@ -78,7 +80,9 @@ def compose_patient_email(
         address=location.address,
         phone=format_national(location.phone, location.country_code),
         manage_url=f"{base_url.rstrip('/')}/manage/{manage_token}" if manage_token else None,
-        change_sentences=() if kind == "cancellation" else change_sentences(appointment, now=now),
+        change_sentences=()
+        if kind == "cancellation"
+        else change_sentences(appointment, now=now, clinic=clinic),
         sequence=None
         if kind == "cancellation" or fresh
         else sequence_of([appointment.id]).get(appointment.id),
