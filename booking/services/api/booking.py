@@ -36,8 +36,8 @@ from booking.models import (
 from booking.services.booking.availability import AvailabilityQuery, validate_start
 from booking.services.booking.availability_cache import Stamp, read_stamp
 from booking.services.booking.emails import PatientEmail, compose_patient_email, record_booking
-from booking.services.booking.guard import appointment_at, expired_holds_block, insert_live
-from booking.services.booking.holds import Booked, is_first_visit
+from booking.services.booking.guard import appointment_at, expired_holds_probe, insert_live
+from booking.services.booking.holds import Booked, earlier_visits, is_first_visit
 from booking.services.clinic import care
 from booking.services.platform.tokens import new_token, token_hash
 
@@ -189,13 +189,21 @@ def book_directly(
     )
     if clinic_name is None:
         clinic_name = (clinic.name if clinic is not None else None) or clinic_default
-    holds_expired = expired_holds_block(
-        practitioner_id=practitioner_id,
-        room_id=picked[1].room_id,
-        start=picked[1].busy_from,
-        end=picked[1].busy_until,
-        now=now,
-    )
+    # Expired holds in the range (`expired_holds_block`) and the patient's earlier visits
+    # (`is_first_visit`), in one query.
+    holds_expired, earlier = db.session.execute(
+        select(
+            expired_holds_probe(
+                practitioner_id=practitioner_id,
+                room_id=picked[1].room_id,
+                start=picked[1].busy_from,
+                end=picked[1].busy_until,
+                now=now,
+            ),
+            earlier_visits(patient.id).scalar_subquery(),
+        )
+    ).one()
+    holds_expired = bool(holds_expired)
     manage_token = new_token()
     fields: dict[str, Any] = {
         "status": AppointmentStatus.booked,
@@ -221,7 +229,7 @@ def book_directly(
 
     # The row and its confirmation are made before any write (on SQLite outside the write
     # lock), from the checked slot; the email needs the row's relationships set to render.
-    first_visit = is_first_visit(patient.id)
+    first_visit = not earlier
     row = appointment_at(
         picked[1], practitioner_id, picked[0], now=now, is_first_visit=first_visit, **fields
     )

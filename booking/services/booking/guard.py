@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Exists, and_, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from booking.domain.errors import SlotTaken
@@ -98,10 +98,20 @@ def expired_holds_block(
     A hold made later expires after `now`, so a False read before the write transaction
     still holds in it: the writer may skip the cleanup (`insert_live(clear_holds=False)`).
     """
+    probe = expired_holds_probe(
+        practitioner_id=practitioner_id, room_id=room_id, start=start, end=end, now=now
+    )
+    return bool(db.session.scalar(select(probe)))
+
+
+def expired_holds_probe(
+    *, practitioner_id: int, room_id: int | None, start: datetime, end: datetime, now: datetime
+) -> Exists:
+    """`expired_holds_block`'s read as an EXISTS, for a caller that reads it with others."""
     where = _expired_holds_in(
         practitioner_id=practitioner_id, room_id=room_id, start=start, end=end, now=now
     )
-    return db.session.scalar(select(Appointment.id).where(*where).limit(1)) is not None
+    return exists().where(*where)
 
 
 def release_holds(hold_owner: str) -> None:

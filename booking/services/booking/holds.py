@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, and_, func, select, update
+from sqlalchemy import CursorResult, Select, and_, func, select, update
 
 from booking.domain.errors import HoldExpired, NotFound, SlotTaken
 from booking.domain.scheduling.assignment import least_booked_practitioner
@@ -156,19 +156,21 @@ def current_hold(hold_owner: str) -> Appointment | None:
 
 def is_first_visit(patient_id: int) -> bool:
     """True while the patient has no booked, attended or completed session at all."""
-    earlier = db.session.scalar(
-        select(func.count(Appointment.id)).where(
-            Appointment.patient_id == patient_id,
-            Appointment.status.in_(
-                [
-                    AppointmentStatus.booked,
-                    AppointmentStatus.checked_in,
-                    AppointmentStatus.completed,
-                ]
-            ),
-        )
+    return not db.session.scalar(earlier_visits(patient_id))
+
+
+def earlier_visits(patient_id: int) -> Select[int]:
+    """How many booked, attended or completed sessions the patient has (`is_first_visit`)."""
+    return select(func.count(Appointment.id)).where(
+        Appointment.patient_id == patient_id,
+        Appointment.status.in_(
+            [
+                AppointmentStatus.booked,
+                AppointmentStatus.checked_in,
+                AppointmentStatus.completed,
+            ]
+        ),
     )
-    return not earlier
 
 
 def book_hold(
