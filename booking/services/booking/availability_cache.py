@@ -104,13 +104,18 @@ def read_stamp(query: AvailabilityQuery) -> Stamp:
     return tuple((str(kind), int(ref), int(version)) for kind, ref, version in rows)
 
 
-def cached_slots(query: AvailabilityQuery, *, now: datetime) -> CachedSlots:
+def cached_slots(
+    query: AvailabilityQuery, *, now: datetime, stamp: Stamp | None = None
+) -> CachedSlots:
     """`find_slots(query)` from the store when its stamps still match, else computed and kept.
 
-    Raises as `find_slots` does (errors are never stored).
+    `stamp` is `read_stamp(query)` when the caller has just read it (a picker reads it once
+    for its several ranges); it must have been read by this request, before `now`'s answer
+    is needed. Raises as `find_slots` does (errors are never stored).
     """
     require_aware(now, "now")
-    stamp = read_stamp(query)
+    if stamp is None:
+        stamp = read_stamp(query)
     key = _key(query, stamp)
     store = availability_cache.store
     entry = store.get(key, now)
