@@ -26,7 +26,7 @@ from booking.book.journey import (
     load_journey,
     need,
 )
-from booking.book.page_cache import Facts, render_question
+from booking.book.page_cache import Facts, kept_by_facts, render_question
 from booking.book.slot_pages import day_label, start_value
 from booking.domain.errors import DomainError
 from booking.domain.formatting import format_time
@@ -165,6 +165,16 @@ def picker_facts(journey: Journey, current: str, *shown: Any) -> Any:
         back_link(journey, current),
         journey.picker.read_stamp(),
     )
+
+
+def kept_picker(journey: Journey, current: str, *shown: Any) -> tuple[Any, str | None]:
+    """A GET's picker page kept by what it is drawn from, if any: (its facts' key, the page).
+
+    The key is None when the page is not to be kept (a POST)."""
+    if request.method != "GET" or current not in KEPT_QUESTIONS:
+        return None, None
+    key = picker_facts(journey, current, *shown)
+    return key, kept_by_facts(key, journey.now)
 
 
 def picker_until(journey: Journey) -> datetime | None:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from booking.book.forms import DayForm, HoldForm, TimeForm
 from booking.book.journey import Journey, load_journey, need
-from booking.book.page_cache import Facts, kept_by_facts
+from booking.book.page_cache import Facts
 from booking.book.slot_pages import (
     day_label,
     day_page,
@@ -24,9 +24,9 @@ from booking.book.slot_pages import (
 from booking.book.steps import (
     change_arg,
     keep_hold,
+    kept_picker,
     local,
     page,
-    picker_facts,
     picker_until,
     place_hold,
     save,
@@ -49,12 +49,9 @@ def book_day(journey: Journey) -> Response | str:
     week = parse_day(request.args.get("week"))
     if week is None and journey.day is not None:
         week = journey.day
-    facts = None
-    if request.method == "GET":
-        facts = picker_facts(journey, "day", journey.get("day"))
-        kept = kept_by_facts(facts, journey.now)
-        if kept is not None:
-            return kept
+    facts, kept = kept_picker(journey, "day", journey.get("day"))
+    if kept is not None:
+        return kept
     data = day_page(journey.picker, week, now=journey.now)
     if data is None:
         return redirect(url_for("book.no_times"))
@@ -112,12 +109,9 @@ def book_time(journey: Journey) -> Response | str:
     today, last = journey.picker.today(journey.now), journey.picker.last_day(journey.now)
     if not today <= day <= last:
         return redirect(step_url("day"))
-    facts = None
-    if request.method == "GET":
-        facts = picker_facts(journey, "time", journey.get("day"), journey.get("starts_at"))
-        kept = kept_by_facts(facts, journey.now)
-        if kept is not None:
-            return kept
+    facts, kept = kept_picker(journey, "time", journey.get("day"), journey.get("starts_at"))
+    if kept is not None:
+        return kept
     form = TimeForm()
     groups = time_groups(journey.picker.slots(day, day, now=journey.now), journey.zone_name, day)
     form.start.choices = [item for g in groups for item in g.items]
