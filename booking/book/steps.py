@@ -55,6 +55,8 @@ ENDPOINTS = {
 # Questions whose pages are kept per worker (`page_cache`); check answers is kept with
 # everything a person told us as slots (`per_request`), never in the key or the store.
 KEPT_QUESTIONS = frozenset(ENDPOINTS) - {"find_you"}
+# The steps that show free times: their GETs read the availability stamps with the draft.
+PICKERS = frozenset({"day", "time"})
 # Changing one of these answers makes every later answer about the time stale.
 TIME_ANSWERS = ("day", "starts_at", "hold_id", "held_practitioner_id", "taken", "expired")
 
@@ -77,7 +79,7 @@ def step(name: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            journey = load_journey(now=clock.utcnow())
+            journey = load_journey(now=clock.utcnow(), stamps=name in PICKERS)
             if journey is None:
                 return redirect(url_for("public.start"))
             if booked_appointment(journey) is not None:
