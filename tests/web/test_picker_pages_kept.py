@@ -255,3 +255,24 @@ def test_the_stamps_read_with_the_draft_are_the_pickers_own(
             (type_id, place_id, person), stamp = journey.read_stamp
             journey.read_stamp = ((type_id, place_id + 1, person), stamp)
         assert journey.picker.stamp is None
+
+
+def test_a_day_whose_times_have_all_gone_is_kept_too(
+    demo: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    computed: list[str],
+    fresh: Callable[[FlaskClient, str], str],
+) -> None:
+    """The time step with no times left shows no form, hence no token: kept as it is."""
+    clock = Clock(monkeypatch, datetime(2027, 3, 3, 13, 0, tzinfo=UTC))
+    client = demo.test_client()
+    to_time(client, demo_ids(demo))
+    clock.advance(hours=2, minutes=20)  # the last time, 5:15pm, left at 3:15pm (2h notice)
+    path = f"/book/time?day={DAY}"
+    first = _page(client, path)
+    assert "no free times on this day any more" in first
+    assert not TOKEN.findall(first)
+    computed.clear()
+    assert _page(client, path) == first
+    assert computed == []
+    assert fresh(client, path) == first
