@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask, session
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from booking.book import page_cache, slot_pages, steps, time_views
 from booking.book.journey import (
@@ -28,12 +29,15 @@ from booking.book.journey import (
 )
 from booking.db_hooks import read_rows
 from booking.extensions import db
+from booking.models import AvailabilityVersion, Room, SessionType, practitioner_session_type
+from booking.services.booking.availability import AvailabilityQuery
 from booking.services.booking.availability_cache import parse_stamp, read_stamp
 from booking.services.platform.tokens import token_hash
 from tests.web.booking_helpers import DAY, NOW, START, Clock, Demo, book, demo_ids, to_time
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 RADIO = re.compile(r'name="start" type="radio" value="([^"]+)"')
+DAY_DATE = date.fromisoformat(DAY)
 PICKERS = ("/book/day", "/book/day?week=2027-03-08", f"/book/time?day={DAY}")
 
 
@@ -276,3 +280,39 @@ def test_a_day_whose_times_have_all_gone_is_kept_too(
     assert _page(client, path) == first
     assert computed == []
     assert fresh(client, path) == first
+
+
+def test_read_stamp_finds_every_fact_of_a_query_and_no_other(demo: Flask, ids: Demo) -> None:
+    """`read_stamp`'s lookups against the rule they implement, over the whole table."""
+    v = AvailabilityVersion
+    with demo.app_context():
+        # A room's row is made by the first write to its sessions: make them all.
+        have = set(db.session.scalars(select(v.ref_id).where(v.kind == "r")))
+        for n, room in enumerate(db.session.scalars(select(Room.id))):
+            if room not in have:
+                db.session.add(v(kind="r", ref_id=room, version=1000 + n))
+        db.session.commit()
+        versions = db.session.execute(select(v.kind, v.ref_id, v.version)).all()
+        offers = db.session.execute(select(practitioner_session_type)).all()
+        rooms = db.session.execute(select(Room.id, Room.location_id, Room.kind)).all()
+        kinds = dict(db.session.execute(select(SessionType.id, SessionType.room_kind)).all())
+        seen: set[str] = set()
+        for type_id in kinds:
+            for place in (ids.islington, ids.dublin):
+                for person in (None, ids.mei, ids.tom):
+                    query = AvailabilityQuery(type_id, place, DAY_DATE, DAY_DATE, person)
+                    people = {p for p, t in offers if t == type_id} if person is None else {person}
+                    wanted = {
+                        r.id for r in rooms if r.location_id == place and r.kind == kinds[type_id]
+                    }
+                    expected = sorted(
+                        (kind, ref, version)
+                        for kind, ref, version in versions
+                        if kind == "c"
+                        or (kind == "l" and ref == place)
+                        or (kind == "p" and ref in people)
+                        or (kind == "r" and ref in wanted)
+                    )
+                    assert list(read_stamp(query)) == expected
+                    seen.update(kind for kind, _, _ in expected)
+    assert seen == {"c", "l", "p", "r"}
