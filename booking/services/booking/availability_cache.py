@@ -19,9 +19,9 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
     Integer,
     ScalarSelect,
-    Select,
     String,
     and_,
     bindparam,
@@ -29,6 +29,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     select,
     union_all,
 )
@@ -66,11 +67,12 @@ class CachedSlots:
 
 
 @lru_cache(maxsize=2)
-def _stamp_statement(chosen: bool) -> Select[Any]:
+def _stamp_statement(chosen: bool) -> CompoundSelect[Any]:
     """The stamps of a query's facts: one lookup by key for each kind of fact, together.
 
-    (A UNION ALL of index lookups: the same rows as one OR over the table, in about half
-    the time on SQLite, 92 → 42 µs, and 309 → 247 µs a round trip on PostgreSQL.)
+    (A UNION ALL of index lookups: the same rows as one OR over the table, which scanned
+    it: measured at 1,000,000 appointments, about a third less time a read on SQLite and
+    a fifth less a round trip on PostgreSQL, under a noisy load.)
     """
     v = _version.c
     stamps = select(v.kind, v.ref_id, v.version)
@@ -90,15 +92,12 @@ def _stamp_statement(chosen: bool) -> Select[Any]:
             _session_type.c.id == bindparam("session_type_id"),
         )
     )
-    every = union_all(
+    return union_all(
         stamps.where(v.kind == "c"),
         stamps.where(v.kind == "l", v.ref_id == bindparam("location_id")),
         people,
         rooms,
-    ).subquery()
-    return select(every.c.kind, every.c.ref_id, every.c.version).order_by(
-        every.c.kind, every.c.ref_id
-    )
+    ).order_by(literal_column("kind"), literal_column("ref_id"))
 
 
 class _Joined(FunctionElement[str]):
