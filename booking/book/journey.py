@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
@@ -150,6 +150,7 @@ class Journey:
     # The day and time pickers' GETs: the availability stamps read with the draft, and
     # the (type id, location id, practitioner text) they were read for.
     read_stamp: tuple[tuple[Any, Any, Any], Stamp] | None = None
+    _steps: list[str] | None = field(default=None, repr=False)
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -255,7 +256,18 @@ class Journey:
         return len(catalogue().places_offering(type_id)) > 1
 
     def steps(self) -> list[str]:
-        """The questions this browser will be asked, in order."""
+        """The questions this browser will be asked, in order.
+
+        A GET's journey (read-only: its answers never change) works them out once; the step
+        guard and the back link ask three times a request.
+        """
+        if self.read_only:
+            if self._steps is None:
+                self._steps = self._work_out_steps()
+            return list(self._steps)
+        return self._work_out_steps()
+
+    def _work_out_steps(self) -> list[str]:
         order = ["type"]
         if self.several_locations:
             order.append("location")

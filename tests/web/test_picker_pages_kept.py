@@ -25,6 +25,7 @@ from booking.book.journey import (
     BOOKING_KEY,
     GET_WITH_STAMPS,
     STAMP_COLUMNS,
+    Journey,
     load_journey,
 )
 from booking.db_hooks import read_rows
@@ -316,3 +317,33 @@ def test_read_stamp_finds_every_fact_of_a_query_and_no_other(demo: Flask, ids: D
                     assert list(read_stamp(query)) == expected
                     seen.update(kind for kind, _, _ in expected)
     assert seen == {"c", "l", "p", "r"}
+
+
+def test_a_gets_journey_works_out_its_questions_once(
+    demo: Flask, ids: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GET's journey cannot change, so its steps are worked out once; a POST's each time
+    (its answers change as it saves)."""
+    client = demo.test_client()
+    to_time(client, ids)
+    calls: list[bool] = []
+    work_out = Journey._work_out_steps
+
+    def counted(journey: Journey) -> list[str]:
+        calls.append(journey.read_only)
+        return work_out(journey)
+
+    monkeypatch.setattr(Journey, "_work_out_steps", counted)
+    for path in ("/book/day", "/book/type", f"/book/time?day={DAY}"):
+        calls.clear()
+        _page(client, path)
+        assert calls == [True], path
+    calls.clear()
+    page = _page(client, f"/book/time?day={DAY}")
+    response = client.post(
+        f"/book/time?day={DAY}", data={"csrf_token": TOKEN.findall(page)[0], "start": START}
+    )
+    assert response.status_code == 303
+    assert calls[0]  # the GET
+    assert len(calls) > 2  # the POST: the guard, then again after the hold was saved
+    assert not any(calls[1:])
