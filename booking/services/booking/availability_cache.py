@@ -194,9 +194,11 @@ def cached_slots(
 ) -> CachedSlots:
     """`find_slots(query)` from the store when its stamps still match, else computed and kept.
 
-    `stamp` is `read_stamp(query)` when the caller has just read it (a picker reads it once
-    for its several ranges); it must have been read by this request, before `now`'s answer
-    is needed. Raises as `find_slots` does (errors are never stored).
+    `stamp` is `read_stamp(query)` when the caller has already read it in this request (a
+    picker reads it once for its several ranges; on PostgreSQL with the journey's draft).
+    It must have been read before this call, so that the answer computed here is never
+    older than the stamps it is stored under. Raises as `find_slots` does (errors are
+    never stored).
     """
     require_aware(now, "now")
     if stamp is None:
