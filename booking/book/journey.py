@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from booking.models import (
 from booking.reference_cache import VERSION, read_version_with
 from booking.security import signed_in
 from booking.services.booking.availability import AvailabilityQuery
+from booking.services.booking.availability_cache import Stamp, parse_stamp, stamp_columns
 from booking.services.booking.drafts import DRAFT_LIFETIME, load_draft
 from booking.services.booking.holds import is_first_visit
 from booking.services.booking.patients import profile_for_user
@@ -76,6 +77,28 @@ GET_STATEMENT = (
     )
     .where(_draft.key_hash == bindparam("key_hash"))
 )
+# The day and time pickers' read on PostgreSQL: the same, with the availability stamps of
+# the draft's choices (their ids read from its answers, returned too so that the stamps
+# are used only for the very choices the picker asks about): one statement, one round trip.
+_chosen = (
+    select(
+        _draft.answers["session_type_id"].as_integer().label("session_type_id"),
+        _draft.answers["location_id"].as_integer().label("location_id"),
+        _draft.answers["practitioner"].as_string().label("practitioner"),
+    )
+    .where(_draft.key_hash == bindparam("key_hash"))
+    .cte("chosen")
+    .prefix_with("MATERIALIZED")  # the JSON read once, not once per row looked at
+)
+GET_WITH_STAMPS = GET_STATEMENT.add_columns(
+    *(select(column).scalar_subquery().label(f"stamp_{column.name}") for column in _chosen.c),
+    *(column.label(f"stamps_{n}") for n, column in enumerate(stamp_columns(_chosen))),
+)
+# Where the stamps are read with the draft. On PostgreSQL that saves a round trip (~120 µs
+# of a GET's wall time measured at 1,000,000 appointments); SQLite reads the answers' JSON
+# in each lookup, which costs more than its second statement (~0.3 ms against ~0.1 ms).
+STAMPS_WITH_DRAFT = frozenset({"postgresql"})
+STAMP_COLUMNS = [c.name for c in GET_WITH_STAMPS.selected_columns if c.name.startswith("stamps_")]
 
 
 @dataclass(frozen=True)
@@ -124,6 +147,10 @@ class Journey:
     read_only: bool = False
     read_answers: dict[str, Any] | None = None
     read_hold: HeldTime | None = None
+    # The day and time pickers' GETs: the availability stamps read with the draft, and
+    # the (type id, location id, practitioner text) they were read for.
+    read_stamp: tuple[tuple[Any, Any, Any], Stamp] | None = None
+    _steps: list[str] | None = field(default=None, repr=False)
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -158,16 +185,27 @@ class Journey:
     def picker(self) -> Booking:
         session_type, location = need(self.session_type), need(self.location)
         today = local_today(ZoneInfo(self.zone_name), now=self.now)
+        practitioner_id = self.practitioner_id
+        stamp = None
+        if self.read_stamp is not None:
+            (type_id, place_id, person), read = self.read_stamp
+            if (type_id, place_id) == (session_type.id, location.id) and (
+                person in (None, "any")
+                if practitioner_id is None
+                else person == str(practitioner_id)
+            ):
+                stamp = read  # read for these very choices: no statement of its own
         return Booking(
             query=AvailabilityQuery(
                 session_type_id=session_type.id,
                 location_id=location.id,
                 date_from=today,
                 date_to=today,
-                practitioner_id=self.practitioner_id,
+                practitioner_id=practitioner_id,
             ),
             location=location,
             clinic=journey_refs().clinic,
+            stamp=stamp,
         )
 
     @property
@@ -218,7 +256,18 @@ class Journey:
         return len(catalogue().places_offering(type_id)) > 1
 
     def steps(self) -> list[str]:
-        """The questions this browser will be asked, in order."""
+        """The questions this browser will be asked, in order.
+
+        A GET's journey (read-only: its answers never change) works them out once; the step
+        guard and the back link ask three times a request.
+        """
+        if self.read_only:
+            if self._steps is None:
+                self._steps = self._work_out_steps()
+            return list(self._steps)
+        return self._work_out_steps()
+
+    def _work_out_steps(self) -> list[str]:
         order = ["type"]
         if self.several_locations:
             order.append("location")
@@ -282,7 +331,9 @@ def begin_journey(answers: dict[str, Any], *, now: datetime) -> Journey:
     return need(load_journey(now=now))
 
 
-def load_journey(*, now: datetime) -> Journey | None:
+def load_journey(*, now: datetime, stamps: bool = False) -> Journey | None:
+    """This browser's journey, or None. `stamps`: a GET reads the availability stamps of
+    the draft's choices with it (the day and time pickers), in its one statement."""
     key = browser_key()
     if key is None:
         return None
@@ -292,17 +343,19 @@ def load_journey(*, now: datetime) -> Journey | None:
         fresh = BookingDraft(key_hash=token_hash(key), answers=answers, expires_at=now)
         return Journey(draft=fresh, owner=token_hash(key), now=now, unsaved=True)
     if request.method in ("GET", "HEAD"):
-        return _read_journey(token_hash(key), now=now)
+        return _read_journey(token_hash(key), now=now, stamps=stamps)
     draft = load_draft(token_hash(key), now=now)
     if draft is None:
         return None
     return Journey(draft=draft, owner=token_hash(key), now=now)
 
 
-def _read_journey(key_hash: str, *, now: datetime) -> Journey | None:
+def _read_journey(key_hash: str, *, now: datetime, stamps: bool = False) -> Journey | None:
     """A GET's journey: the draft (a copy, not in the session), the reference version and
-    the hold in one statement, on its own when the request has read nothing yet."""
-    rows = read_rows(GET_STATEMENT, {"key_hash": key_hash})
+    the hold (and the pickers' availability stamps) in one statement, on its own when the
+    request has read nothing yet: the stamps are read before any free time is."""
+    stamps = stamps and db.engine.dialect.name in STAMPS_WITH_DRAFT
+    rows = read_rows(GET_WITH_STAMPS if stamps else GET_STATEMENT, {"key_hash": key_hash})
     if not rows:
         return None
     row = rows[0]
@@ -317,6 +370,14 @@ def _read_journey(key_hash: str, *, now: datetime) -> Journey | None:
         read_only=True,
         read_answers=row.answers,
         read_hold=hold,
+        read_stamp=(
+            (
+                (row.stamp_session_type_id, row.stamp_location_id, row.stamp_practitioner),
+                parse_stamp(row._mapping[name] for name in STAMP_COLUMNS),
+            )
+            if stamps
+            else None
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from flask import current_app, g, render_template, request, session
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from booking.reference_cache import current_version
@@ -45,6 +46,30 @@ CSRF = "csrf"
 # request's path, in the key) and the day links (a function of the request's path).
 NOT_KEYED = frozenset({"journey", "hold_form", "week_url"})
 _NEVER = False
+# The day and time pickers' pages kept by the facts they are drawn from (`kept_by_facts`).
+BY_FACTS = "booking_step_pages_by_facts"
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    """What a page is drawn from, known before its context is built, and when it holds.
+
+    `key` names everything the page shows besides the request's path, the reference
+    version and the CSRF token (for the pickers: the journey's choices, the availability
+    stamps, the back link); the page it names is right from `since` until `until`
+    (exclusive) whatever else happens, as long as those stay the same.
+    """
+
+    key: Any
+    since: datetime
+    until: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class _KeptByFacts:
+    parts: list[str]
+    since: datetime
+    until: datetime
 
 
 class _NotKeyableError(Exception):
@@ -90,6 +115,35 @@ def _keepable(context: dict[str, Any]) -> bool:
     return not (form is not None and form.errors)
 
 
+def _facts_key(facts_key: Any) -> Any:
+    return (request.full_path, current_version(), facts_key)
+
+
+def kept_by_facts(facts_key: Any, now: datetime) -> str | None:
+    """The page kept under `facts_key` (see `Facts`) when it still holds at `now`, else None.
+
+    A hit builds no form and no context: the kept HTML (a plain rendering's, checked byte
+    for byte when it was kept) gets this request's CSRF token, as the form would have.
+    """
+    if request.method != "GET" or signed_in() or "_flashes" in session:
+        return None
+    store: dict[Any, _KeptByFacts] = current_app.extensions.get(BY_FACTS, {})
+    kept = store.get(_facts_key(facts_key))
+    if kept is None or not kept.since <= now < kept.until:
+        return None
+    values = {CSRF: generate_csrf()} if CSRF in kept.parts[1::2] else {}
+    return _fill(kept.parts, values)
+
+
+def _keep_by_facts(facts: Facts, parts: list[str]) -> None:
+    if any(name != CSRF for name in parts[1::2]) or not facts.since < facts.until:
+        return  # only the token may be a slot: nothing else is known before the context
+    store: dict[Any, _KeptByFacts] = current_app.extensions.setdefault(BY_FACTS, {})
+    if len(store) >= MAX_PAGES:
+        store.clear()
+    store[_facts_key(facts.key)] = _KeptByFacts(parts, facts.since, facts.until)
+
+
 def _fill(parts: list[str], values: dict[str, str]) -> str:
     out = []
     for i, part in enumerate(parts):
@@ -103,6 +157,7 @@ def render_question(
     *,
     hold_form: Callable[[], Any],
     per_request: tuple[str, ...] = (),
+    facts: Facts | None = None,
     **context: Any,
 ) -> str:
     """`render_template(template, hold_form=hold_form(), **context)`, kept when it may be.
@@ -111,7 +166,8 @@ def render_question(
     `per_request` names context values (a text, or a list of texts) that are this
     request's own, such as what check answers repeats back: slots too (a list's length is
     in the key), printed by the template as they are. The hold form (its `next` is the
-    request's path, in the key) is built only to render.
+    request's path, in the key) is built only to render. `facts`: the page is also kept
+    under what it is drawn from, for `kept_by_facts` to find before building its context.
     """
     if not _keepable(context):
         return render_template(template, hold_form=hold_form(), **context)
@@ -140,6 +196,8 @@ def render_question(
     store: dict[Any, Any] = current_app.extensions.setdefault(EXTENSION, {})
     parts = store.get(key)
     if parts:
+        if facts is not None:
+            _keep_by_facts(facts, parts)
         return _fill(parts, values)
     context["hold_form"] = hold_form()
     html = render_template(template, **context)
@@ -149,6 +207,8 @@ def render_question(
         if len(store) >= MAX_PAGES:
             store.clear()
         store[key] = kept
+        if parts is not None and kept is parts and facts is not None:
+            _keep_by_facts(facts, parts)
     return html
 
 
@@ -203,5 +263,7 @@ def _slotted_parts(
             form[name].data = value  # type: ignore[index]
     if token:
         html = html.replace(token, SLOT.format(CSRF))
-    parts = SLOT_SPLIT.split(html)
-    return parts if len(parts) > 1 or not token else None
+    # A page without a form (the time step on a day whose times have all gone) shows no
+    # token: kept as it is (a token is letters, digits, "-", "_" and ".", which neither
+    # escaping nor URL quoting changes, so it cannot be in the page in another form).
+    return SLOT_SPLIT.split(html)

@@ -12,7 +12,7 @@ from booking.domain.formatting import day_label, format_date, format_time, monda
 from booking.domain.scheduling.dst import local_today
 from booking.domain.scheduling.values import Slot
 from booking.services.booking.availability import AvailabilityQuery, nearest_free
-from booking.services.booking.availability_cache import cached_slots
+from booking.services.booking.availability_cache import Stamp, cached_slots, read_stamp
 from booking.services.booking.availability_loading import merge_policy
 
 CHUNK_DAYS = 60
@@ -94,11 +94,25 @@ def _policy(own: PolicyValues) -> tuple[int | None, int | None, int | None]:
 
 @dataclass
 class Booking:
-    """What a picker needs: the query, the location zone and its policy."""
+    """What a picker needs: the query, the location zone and its policy.
+
+    A picker lives for one request. It reads the availability stamps once (they do not
+    depend on the dates asked) and remembers the earliest instant at which an answer it
+    read stops being right without a write (`until`), so a page drawn from it can be kept
+    under those stamps until then (`steps.picker_facts`).
+    """
 
     query: AvailabilityQuery
     location: PlaceValues
     clinic: PolicyValues | None
+    stamp: Stamp | None = field(default=None, compare=False)
+    until: datetime | None = field(default=None, compare=False)
+
+    def read_stamp(self) -> Stamp:
+        """The stamps of every fact this picker's answers depend on, read once."""
+        if self.stamp is None:
+            self.stamp = read_stamp(self.query)
+        return self.stamp
 
     @property
     def zone_name(self) -> str:
@@ -125,7 +139,9 @@ class Booking:
                 practitioner_id=q.practitioner_id,
             ),
             now=now,
+            stamp=self.read_stamp(),
         )
+        self.until = answer.until if self.until is None else min(self.until, answer.until)
         return list(answer.slots)
 
     def first_free_day(self, start: date, *, now: datetime) -> date | None:

@@ -8,7 +8,7 @@ later answer is saved (ux.md §2–§4).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,10 +26,11 @@ from booking.book.journey import (
     load_journey,
     need,
 )
-from booking.book.page_cache import render_question
+from booking.book.page_cache import Facts, kept_by_facts, render_question
 from booking.book.slot_pages import day_label, start_value
 from booking.domain.errors import DomainError
 from booking.domain.formatting import format_time
+from booking.domain.scheduling.dst import from_utc_seconds, local_day_start, local_today
 from booking.extensions import db
 from booking.models import Appointment
 from booking.services.booking import holds
@@ -54,6 +55,8 @@ ENDPOINTS = {
 # Questions whose pages are kept per worker (`page_cache`); check answers is kept with
 # everything a person told us as slots (`per_request`), never in the key or the store.
 KEPT_QUESTIONS = frozenset(ENDPOINTS) - {"find_you"}
+# The steps that show free times: their GETs read the availability stamps with the draft.
+PICKERS = frozenset({"day", "time"})
 # Changing one of these answers makes every later answer about the time stale.
 TIME_ANSWERS = ("day", "starts_at", "hold_id", "held_practitioner_id", "taken", "expired")
 
@@ -76,7 +79,7 @@ def step(name: str | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            journey = load_journey(now=clock.utcnow())
+            journey = load_journey(now=clock.utcnow(), stamps=name in PICKERS)
             if journey is None:
                 return redirect(url_for("public.start"))
             if booked_appointment(journey) is not None:
@@ -109,24 +112,21 @@ def page(
     current: str | None,
     typed: tuple[str, ...] = (),
     per_request: tuple[str, ...] = (),
+    facts: Facts | None = None,
     **context: Any,
 ) -> str:
     """Render a journey page with its back link and, after the time step, the hold line.
 
     The questions are kept per worker (`page_cache`); `typed` names the form's fields that
     hold what a person typed, `per_request` the context's texts that are this request's
-    own: both put into the kept HTML on each request and never kept.
+    own: both put into the kept HTML on each request and never kept. `facts`: what a
+    picker page is drawn from (`picker_facts`), to keep it by those as well.
     """
-    back = None
-    if current is not None:
-        previous = journey.before(current)
-        back = step_url(previous) if previous else url_for("public.start")
-        if request.args.get("change") == "check":
-            back = step_url("check")
     hold_line = None
     if current in AFTER_TIME and journey.starts_at is not None:
         hold_line = hold_text(journey)
-    context.setdefault("back_url", back)
+    if "back_url" not in context:
+        context["back_url"] = back_link(journey, current)
     context.update(journey=journey, hold_line=hold_line)
     if current in KEPT_QUESTIONS:  # the hold form is built only when the page is rendered
         return render_question(
@@ -134,9 +134,60 @@ def page(
             typed,
             hold_form=lambda: hold_form(hold_line),
             per_request=per_request,
+            facts=facts,
             **context,
         )
     return render_template(template, hold_form=hold_form(hold_line), **context)
+
+
+def back_link(journey: Journey, current: str | None) -> str | None:
+    """The page's back link: the question before it, or check answers after a Change link."""
+    if current is None:
+        return None
+    if request.args.get("change") == "check":
+        return step_url("check")
+    previous = journey.before(current)
+    return step_url(previous) if previous else url_for("public.start")
+
+
+def picker_facts(journey: Journey, current: str, *shown: Any) -> Any:
+    """What the day or time page is drawn from besides the request's path, the reference
+    version and `now`: the journey's choices, the answers it shows (`shown`), the back link
+    and the availability stamps of the choices (read once for the request, before any free
+    time is, so a kept page is never older than the stamps it is kept under). Stamps bump in
+    the transaction of any booking, hold or change of hours, so a page kept under them
+    never shows a time taken before this request's read.
+    """
+    return (
+        current,
+        journey.get("session_type_id"),
+        journey.get("location_id"),
+        journey.get("practitioner"),
+        shown,
+        back_link(journey, current),
+        journey.picker.read_stamp(),
+    )
+
+
+def kept_picker(journey: Journey, current: str, *shown: Any) -> tuple[Any, str | None]:
+    """A GET's picker page kept by what it is drawn from, if any: (its facts' key, the page).
+
+    The key is None when the page is not to be kept (a POST)."""
+    if request.method != "GET" or current not in KEPT_QUESTIONS:
+        return None, None
+    key = picker_facts(journey, current, *shown)
+    return key, kept_by_facts(key, journey.now)
+
+
+def picker_until(journey: Journey) -> datetime | None:
+    """When what the picker read stops being right by time alone (a notice boundary, a
+    hold's expiry), and at the latest the location's next local midnight (today moves)."""
+    until = journey.picker.until
+    if until is None:
+        return None
+    zone = ZoneInfo(journey.zone_name)
+    tomorrow = local_today(zone, now=journey.now) + timedelta(days=1)
+    return min(until, from_utc_seconds(local_day_start(tomorrow, zone)))
 
 
 def hold_form(hold_line: str | None) -> HoldForm | None:

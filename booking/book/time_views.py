@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from booking.book.forms import DayForm, HoldForm, TimeForm
 from booking.book.journey import Journey, load_journey, need
+from booking.book.page_cache import Facts
 from booking.book.slot_pages import (
     day_label,
     day_page,
@@ -23,8 +24,10 @@ from booking.book.slot_pages import (
 from booking.book.steps import (
     change_arg,
     keep_hold,
+    kept_picker,
     local,
     page,
+    picker_until,
     place_hold,
     save,
     step,
@@ -46,6 +49,9 @@ def book_day(journey: Journey) -> Response | str:
     week = parse_day(request.args.get("week"))
     if week is None and journey.day is not None:
         week = journey.day
+    facts, kept = kept_picker(journey, "day", journey.get("day"))
+    if kept is not None:
+        return kept
     data = day_page(journey.picker, week, now=journey.now)
     if data is None:
         return redirect(url_for("book.no_times"))
@@ -68,6 +74,7 @@ def book_day(journey: Journey) -> Response | str:
         data=data,
         title="Choose a day",
         week_url=lambda d: url_for("book.day", week=d.isoformat(), **change_arg()),
+        facts=drawn_from(journey, facts),
     )
 
 
@@ -102,6 +109,9 @@ def book_time(journey: Journey) -> Response | str:
     today, last = journey.picker.today(journey.now), journey.picker.last_day(journey.now)
     if not today <= day <= last:
         return redirect(step_url("day"))
+    facts, kept = kept_picker(journey, "time", journey.get("day"), journey.get("starts_at"))
+    if kept is not None:
+        return kept
     form = TimeForm()
     groups = time_groups(journey.picker.slots(day, day, now=journey.now), journey.zone_name, day)
     form.start.choices = [item for g in groups for item in g.items]
@@ -114,10 +124,23 @@ def book_time(journey: Journey) -> Response | str:
             return choose_time(journey, starts_at, after="time", form=form, day=day, groups=groups)
     if request.method == "GET" and journey.get("starts_at") in {v for v, _ in form.start.choices}:
         form.start.data = journey.get("starts_at")
-    return time_page(journey, form, day, groups)
+    return time_page(journey, form, day, groups, facts=drawn_from(journey, facts))
 
 
-def time_page(journey: Journey, form: TimeForm, day: Any, groups: Any, status: int = 200) -> Any:
+def drawn_from(journey: Journey, key: Any) -> Facts | None:
+    """A picker page's `Facts`: its key and how long what the picker read holds."""
+    until = picker_until(journey) if key is not None else None
+    return None if until is None else Facts(key, since=journey.now, until=until)
+
+
+def time_page(
+    journey: Journey,
+    form: TimeForm,
+    day: Any,
+    groups: Any,
+    status: int = 200,
+    facts: Facts | None = None,
+) -> Any:
     html = page(
         "book/time.html",
         journey,
@@ -127,6 +150,7 @@ def time_page(journey: Journey, form: TimeForm, day: Any, groups: Any, status: i
         title=f"Choose a time on {day_label(day)}",
         zone_line=zone_line(journey.zone_name, day),
         day_url=step_url("day", week=day.isoformat(), **change_arg()),
+        facts=facts,
     )
     return html, status
 

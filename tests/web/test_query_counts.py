@@ -259,9 +259,9 @@ def test_plan_page(demo: Flask, ids: Demo, login_as: Callable[[str], FlaskClient
 
 # Statements a warm GET of each journey step runs (BEGIN aside): one read of the draft, the
 # reference version and the hold together; the availability stamps on the day and time
-# pickers. Session types, places, the clinic's policy, the practitioner list and (on check
-# answers) the held practitioner and the place's change policy come from the worker's copies
-# (issue 22).
+# pickers (on PostgreSQL in that same read: `_expected`). Session types, places, the
+# clinic's policy, the practitioner list and (on check answers) the held practitioner and
+# the place's change policy come from the worker's copies (issue 22).
 JOURNEY_STATEMENTS = {
     "/book/type": 1,
     "/book/location": 1,
@@ -280,6 +280,13 @@ JOURNEY_STATEMENTS = {
 }
 
 
+def _expected(app: Flask) -> dict[str, int]:
+    """On PostgreSQL the pickers read their stamps with the draft (booking/book/journey.py)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return JOURNEY_STATEMENTS
+    return dict.fromkeys(JOURNEY_STATEMENTS, 1)
+
+
 def test_journey_steps_statement_counts(demo: Flask, ids: Demo) -> None:
     client = demo.test_client()
     to_check(client, ids)
@@ -289,7 +296,7 @@ def test_journey_steps_statement_counts(demo: Flask, ids: Demo) -> None:
         with count_queries(demo) as statements:
             _get(client, path)()
         found[path] = len(statements)
-    assert found == JOURNEY_STATEMENTS
+    assert found == _expected(demo)
 
 
 def test_journey_steps_read_without_a_transaction(demo: Flask, ids: Demo) -> None:
@@ -309,5 +316,5 @@ def test_journey_steps_read_without_a_transaction(demo: Flask, ids: Demo) -> Non
             _get(client, path)()
         found[path] = work["statements"]  # BEGIN included (SQLite)
         trips[path] = work["round_trips"] if postgres else work["statements"]
-    assert found == JOURNEY_STATEMENTS
-    assert trips == JOURNEY_STATEMENTS
+    assert found == _expected(demo)
+    assert trips == _expected(demo)
