@@ -365,3 +365,120 @@ def test_the_session_cookie_is_flasks_and_follows_a_key_rotation(demo: Flask) ->
     # left the session empty.
     fresh = demo.test_client().get("/api/v1/no-such")
     assert "Set-Cookie" not in fresh.headers
+
+
+# --- fourth pass (issue 22): the hooks every request runs, and the start page's one read ---
+
+
+def test_a_warm_start_page_is_one_statement_on_its_own(demo: Flask) -> None:
+    """The reference version is read without BEGIN/ROLLBACK: one round trip on PostgreSQL."""
+    client = demo.test_client()
+    first = client.get("/")
+    assert first.status_code == 200
+    with database_work(demo) as warm:
+        again = demo.test_client().get("/")
+    assert again.get_data() == first.get_data()
+    # `statements` counts a BEGIN too: the version read alone, on its own.
+    assert (warm["statements"], warm["pings"]) == (1, 0), warm
+    if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert warm["round_trips"] == 1, warm
+
+
+def test_the_reference_version_is_read_in_the_request_transaction_once_it_has_begun(
+    demo: Flask,
+) -> None:
+    """Inside a begun transaction the version is read there (its uncommitted bump seen)."""
+    from flask import g
+
+    from booking.models import SessionType
+    from booking.reference_cache import current_version
+
+    with demo.test_request_context("/"):
+        before = current_version()
+        assert before is not None
+        g.pop("reference_version")
+        session_type = db.session.scalars(db.select(SessionType)).first()
+        assert session_type is not None
+        session_type.name = session_type.name + " (renamed)"  # bumps the version at the flush
+        assert current_version() == before + 1
+        db.session.rollback()
+        g.pop("reference_version")
+        assert current_version() == before
+
+
+def test_security_headers_keep_a_views_own_and_add_the_rest_in_order(demo: Flask) -> None:
+    from flask import Response
+
+    from booking.security import CSP
+
+    with demo.test_request_context("/"):
+        mine = Response("x", headers={"content-security-policy": "default-src 'none'"})
+        out = demo.process_response(mine)
+        names = [name.lower() for name, _ in out.headers]
+        assert names.count("content-security-policy") == 1
+        assert out.headers["Content-Security-Policy"] == "default-src 'none'"
+        assert out.headers.get("Strict-Transport-Security") is None
+        plain = demo.process_response(Response("x"))
+        assert [name for name, _ in plain.headers][2:7] == [
+            "Content-Security-Policy",
+            "X-Content-Type-Options",
+            "Referrer-Policy",
+            "X-Frame-Options",
+            "Cross-Origin-Opener-Policy",
+        ]
+        assert plain.headers["Content-Security-Policy"] == CSP
+    demo.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        with demo.test_request_context("/manage/x"):
+            secure = demo.process_response(Response("x"))
+            assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+            assert secure.headers["Cache-Control"] == "no-store"
+            own = Response("x", headers={"Strict-Transport-Security": "max-age=1"})
+            kept = demo.process_response(own)
+            assert kept.headers.getlist("Strict-Transport-Security") == ["max-age=1"]
+    finally:
+        demo.config["SESSION_COOKIE_SECURE"] = False
+
+
+def test_flask_limiters_hooks_run_only_when_a_limit_made_its_context(demo: Flask) -> None:
+    """No view limit checked: no limiter context is built; one checked: it is released."""
+    from flask.globals import request_ctx
+
+    from booking.extensions import limiter
+
+    seen: list[bool] = []
+
+    @demo.teardown_request
+    def _look(_exc: BaseException | None) -> None:
+        seen.append(hasattr(request_ctx._get_current_object(), "_limiter_request_context"))
+
+    assert demo.test_client().get("/api/v1/no-such").status_code == 404
+    assert seen == [False]
+    with demo.test_request_context("/"):
+        demo.preprocess_request()
+        limiter.context.view_rate_limit = None  # as a view's limit check makes it
+        demo.do_teardown_request()
+        assert limiter.context.view_rate_limit is None
+        assert not limiter.context.view_rate_limits
+
+
+def test_a_raw_nul_or_escaped_query_is_still_refused(demo: Flask) -> None:
+    """The plain-ASCII shortcut lets no NUL or surrogate through (raw or %-escaped): the
+    answer is 400 exactly when a decoded key or value is unstorable."""
+    from flask import request
+
+    from booking.inputs import is_storable
+
+    client = demo.test_client()
+    raws = [b"a=1&b=x+y", b"a=\x00", b"a=%00", b"a%00=1", b"a=%ed%a0%80", b"a=%ff", b"a=\xc3\xa9"]
+    refused = []
+    for raw in raws:
+        environ = {"QUERY_STRING": raw.decode("latin-1")}
+        with demo.test_request_context("/healthz", environ_overrides=environ):
+            unstorable = not all(
+                is_storable(k) and is_storable(v) for k, v in request.args.items(multi=True)
+            )
+        status = client.get("/healthz", environ_overrides=environ).status_code
+        assert (status == 400) == unstorable, (raw, status)
+        refused.append(status == 400)
+    assert refused == [False, True, True, True, False, False, False]
