@@ -8,6 +8,7 @@ Both engines; counts, never times.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections import Counter
@@ -482,3 +483,148 @@ def test_a_raw_nul_or_escaped_query_is_still_refused(demo: Flask) -> None:
         assert (status == 400) == unstorable, (raw, status)
         refused.append(status == 400)
     assert refused == [False, True, True, True, False, False, False]
+
+
+@contextmanager
+def driver_statements(app: Flask) -> Iterator[list[str]]:
+    """What the driver itself is sent, watched below SQLAlchemy (no cursor events, which
+    would send `read_rows` through SQLAlchemy's path): libpq's trace on PostgreSQL (Query
+    and Parse messages), sqlite3's trace callback on SQLite."""
+    with app.app_context():
+        main = db.engine
+    engines = [main, *filter(None, [autocommit_engine(main)])]
+    seen: list[str] = []
+    trace = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed below
+    traced: list[Any] = []
+
+    def _checkout(dbapi_conn: Any, *_args: Any) -> None:
+        if main.dialect.name == "postgresql":
+            dbapi_conn.pgconn.trace(trace.fileno())
+            traced.append(dbapi_conn.pgconn)
+        else:
+            dbapi_conn.set_trace_callback(seen.append)
+            traced.append(dbapi_conn)
+
+    for engine in engines:
+        event.listen(engine, "checkout", _checkout)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "checkout", _checkout)
+        for each in traced:
+            if main.dialect.name == "postgresql":
+                each.untrace()
+            else:
+                each.set_trace_callback(None)
+        trace.seek(0)
+        for line in trace.read().decode(errors="replace").splitlines():
+            fields = line.split("\t")
+            if len(fields) > 3 and fields[1] == "F" and fields[3] in {"Query", "Parse", "Sync"}:
+                seen.append(fields[3] + " " + " ".join(fields[4:])[:60])
+        trace.close()
+
+
+def _stamp_query(ids: Demo) -> Any:
+    from booking.services.booking.availability import AvailabilityQuery
+
+    return AvailabilityQuery(
+        session_type_id=ids.follow_up,
+        location_id=ids.islington,
+        date_from=date.fromisoformat(DAY),
+        date_to=date.fromisoformat(DAY),
+        practitioner_id=ids.mei,
+    )
+
+
+def test_a_read_on_its_own_runs_straight_on_the_driver_with_sqlalchemys_rows(
+    demo: Flask, ids: Demo
+) -> None:
+    """Unobserved, `read_rows` sends the one statement (no BEGIN, no ROLLBACK, one round trip)
+    and returns exactly what SQLAlchemy's path returns (which observers still get)."""
+    from booking.db_hooks import _observed
+    from booking.reference_cache import current_version
+    from booking.services.booking.availability_cache import read_stamp
+
+    query = _stamp_query(ids)
+    with demo.test_request_context():
+        assert not _observed(autocommit_engine(db.engine) or db.engine)
+        read_stamp(query)  # the pool's connections opened (their set-up is not counted)
+        with driver_statements(demo) as sent:
+            fast = read_stamp(query)
+        version = current_version()
+    statements = [s for s in sent if "availability_version" in s or s.startswith("Sync")]
+    assert not any("BEGIN" in s.upper() or "ROLLBACK" in s.upper() for s in sent), sent
+    if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # One Query, or Parse..Sync (extended protocol, prepared after a few runs).
+        assert sum(s.startswith(("Query", "Sync")) for s in sent) == 1, sent
+    else:
+        assert len(statements) == 1, sent
+        assert len(sent) == 1, sent
+    with database_work(demo) as work, demo.test_request_context():
+        assert read_stamp(query) == fast  # observed: through SQLAlchemy, same rows
+        assert current_version() == version
+    assert work["stamp_reads"] == 1, work
+    assert fast
+    assert all(isinstance(v, int) for _, _, v in fast)
+
+
+def test_a_driver_error_falls_back_to_sqlalchemy_and_drops_the_connection(
+    demo: Flask, ids: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booking import db_hooks
+    from booking.services.booking.availability_cache import read_stamp
+
+    query = _stamp_query(ids)
+    with demo.test_request_context():
+        expected = read_stamp(query)
+        engine = autocommit_engine(db.engine) or db.engine
+        broken = {
+            key: dataclasses.replace(plain, sql="SELECT no_such_column FROM availability_version")
+            for key, plain in db_hooks._PLAIN.items()
+            if plain.sql is not None
+        }
+        monkeypatch.setattr(db_hooks, "_PLAIN", broken)
+        invalidated: list[object] = []
+        event.listen(engine, "invalidate", lambda *args: invalidated.append(args))
+        assert read_stamp(query) == expected
+        assert invalidated
+
+
+def test_statements_needing_type_conversion_keep_sqlalchemys_path(demo: Flask) -> None:
+    from sqlalchemy import select
+
+    from booking.db_hooks import _plain_statement
+    from booking.models import Appointment
+
+    with demo.app_context():
+        engine = db.engine
+        dated = select(Appointment.__table__.c.starts_at).limit(1)
+        assert _plain_statement(engine, dated) is None
+        assert _plain_statement(engine, select(Appointment.__table__.c.id).limit(1)) is not None
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])
+def test_a_driver_read_replaces_a_connection_the_server_closed(
+    demo: Flask, ids: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver path checks out through the pool: the liveness check replaces it (no
+    driver error, so no fall-back either)."""
+    from booking import db_hooks
+    from booking.services.booking.availability_cache import read_stamp
+
+    query = _stamp_query(ids)
+    with demo.test_request_context():
+        expected = read_stamp(query)
+    _hang_up_every_connection(demo)
+    fell_back: list[object] = []
+    real = db_hooks._connect_on_its_own
+
+    def _noting(engine: Any) -> Any:
+        fell_back.append(engine)
+        return real(engine)
+
+    monkeypatch.setattr(db_hooks, "_connect_on_its_own", _noting)
+    with demo.test_request_context():
+        assert read_stamp(query) == expected
+    assert fell_back == []
