@@ -101,7 +101,7 @@ def signed_in() -> bool:
         cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
         if (
             session.get("_user_id") is None
-            and cookie not in request.cookies
+            and (not request.environ.get("HTTP_COOKIE") or cookie not in request.cookies)
             and login_manager._request_callback is None
             and login_manager._header_callback is None
         ):

@@ -628,3 +628,41 @@ def test_a_driver_read_replaces_a_connection_the_server_closed(
     with demo.test_request_context():
         assert read_stamp(query) == expected
     assert fell_back == []
+
+
+def test_the_session_interface_answers_as_flasks_own(demo: Flask) -> None:
+    """Same headers as Flask's interface for empty, read, emptied and filled sessions, with
+    and without a `Vary` already set, and with or without a Cookie header."""
+    from flask import Response
+    from flask.sessions import SecureCookieSessionInterface
+
+    from booking.session_cookie import SessionInterface
+
+    ours, flasks = SessionInterface(), SecureCookieSessionInterface()
+    for cookie in (None, "other=1", "session=forged"):
+        for vary in (None, "Accept-Encoding"):
+            for action in ("none", "read", "emptied", "filled"):
+                answers = []
+                for interface in (ours, flasks):
+                    headers = {"Cookie": cookie} if cookie else {}
+                    with demo.test_request_context("/", headers=headers):
+                        from flask import request
+
+                        session = interface.open_session(demo, request)
+                        assert session is not None
+                        if action == "read":
+                            session.get("x")
+                        elif action == "emptied":
+                            session["x"] = 1
+                            session.clear()
+                        elif action == "filled":
+                            session["x"] = 1
+                        response = Response("x", headers={"Vary": vary} if vary else {})
+                        interface.save_session(demo, session, response)
+                        answers.append(
+                            [
+                                (k, v.split("=", 1)[0] if k == "Set-Cookie" else v)
+                                for k, v in response.headers
+                            ]
+                        )
+                assert answers[0] == answers[1], (cookie, vary, action)
