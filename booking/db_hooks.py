@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import select
 import weakref
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -207,6 +208,10 @@ def read_rows(statement: Any, params: dict[str, Any]) -> list[Any]:
     request reads afterwards is read later still. Once the session has begun (pending
     writes, a SQLite snapshot) it runs inside that transaction, after a flush so that
     pending writes and their triggers are seen.
+
+    On its own, a statement whose values need no conversion by SQLAlchemy runs straight on a
+    pooled driver connection (`_driver_rows`), its rows named tuples of the same keys,
+    unless something observes the engine's statements (then SQLAlchemy's path, as before).
     """
     from booking.extensions import db
 
@@ -237,6 +242,7 @@ class _Plain:
     sql: str | None
     defaults: dict[str, Any]
     order: tuple[str, ...] | None
+    row: Any  # a named tuple of the selected columns' keys: rows read as SQLAlchemy's do
 
 
 _PLAIN: dict[tuple[int, int], _Plain] = {}
@@ -264,6 +270,7 @@ def _plain_statement(engine: Engine, statement: Any) -> _Plain | None:
             str(compiled) if plain else None,
             dict(compiled.params),
             tuple(compiled.positiontup) if positional else None,
+            namedtuple("Row", statement.selected_columns.keys(), rename=True),  # noqa: PYI024
         )
         if len(_PLAIN) > 64:
             _PLAIN.clear()
@@ -292,7 +299,7 @@ def _driver_rows(engine: Engine, plain: _Plain, params: dict[str, Any]) -> list[
         cursor = connection.cursor()
         try:
             cursor.execute(cast(str, plain.sql), bound)
-            return list(cursor.fetchall())
+            return list(map(plain.row._make, cursor.fetchall()))
         finally:
             cursor.close()
     except Exception:  # noqa: BLE001 - handed to SQLAlchemy's path, which raises properly

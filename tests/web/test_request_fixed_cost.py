@@ -567,6 +567,12 @@ def test_a_read_on_its_own_runs_straight_on_the_driver_with_sqlalchemys_rows(
     assert work["stamp_reads"] == 1, work
     assert fast
     assert all(isinstance(v, int) for _, _, v in fast)
+    with demo.test_request_context():
+        from booking.db_hooks import read_rows
+        from booking.reference_cache import _VERSION_ROW
+
+        row = read_rows(_VERSION_ROW, {})[0]
+        assert row.version == row[0] == version  # named as SQLAlchemy's rows are
 
 
 def test_a_driver_error_falls_back_to_sqlalchemy_and_drops_the_connection(
