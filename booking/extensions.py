@@ -9,13 +9,25 @@ from flask import Flask, current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager as _FlaskLoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from booking.cache_store import SlotStore
 from booking.models.base import Base
+
+
+class LoginManager(_FlaskLoginManager):
+    def _session_protection_failed(self) -> bool:
+        """Flask-Login's answer; with session protection off (Meridian's: server-side session
+        rows do that job) it is "no", given without first hashing the client's address and
+        agent, which Flask-Login did on every request that loads a user (issue 22)."""
+        mode = current_app.config.get("SESSION_PROTECTION", self.session_protection)
+        if not mode or mode not in ("basic", "strong"):
+            return False
+        return bool(super()._session_protection_failed())
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)

@@ -672,3 +672,28 @@ def test_the_session_interface_answers_as_flasks_own(demo: Flask) -> None:
                             ]
                         )
                 assert answers[0] == answers[1], (cookie, vary, action)
+
+
+def test_session_protection_off_hashes_nothing_and_on_is_flask_logins(
+    demo: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booking.extensions import login_manager
+
+    made: list[str] = []
+    real = login_manager._session_identifier_generator
+
+    def _counting() -> str:
+        made.append("id")
+        return str(real())
+
+    monkeypatch.setattr(login_manager, "_session_identifier_generator", _counting)
+    client = demo.test_client()
+    assert client.get("/").status_code == 200  # an anonymous start page loads the user
+    assert made == []
+    demo.config["SESSION_PROTECTION"] = "basic"
+    try:
+        with demo.test_request_context("/"):
+            assert login_manager._session_protection_failed() is False
+        assert made == ["id"]
+    finally:
+        del demo.config["SESSION_PROTECTION"]
