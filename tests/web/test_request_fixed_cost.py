@@ -697,3 +697,18 @@ def test_session_protection_off_hashes_nothing_and_on_is_flask_logins(
         assert made == ["id"]
     finally:
         del demo.config["SESSION_PROTECTION"]
+
+
+def test_the_signed_out_navigation_follows_the_script_root(demo: Flask) -> None:
+    """Its links are kept per script root: a mounted app (SCRIPT_NAME) gets its own."""
+    client = demo.test_client()
+    assert 'href="/auth/sign-in"' in client.get("/accessibility").get_data(as_text=True)
+    mounted = client.get("/accessibility", environ_overrides={"SCRIPT_NAME": "/clinic"})
+    assert 'href="/clinic/auth/sign-in"' in mounted.get_data(as_text=True)
+    with demo.test_request_context("/auth/sign-in"):
+        demo.preprocess_request()
+        context: dict[str, Any] = {}
+        demo.update_template_context(context)
+        assert context["nav_items"] == [
+            {"href": "/auth/sign-in", "text": "Sign in", "active": True}
+        ]
