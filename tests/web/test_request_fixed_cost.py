@@ -712,3 +712,24 @@ def test_the_signed_out_navigation_follows_the_script_root(demo: Flask) -> None:
         assert context["nav_items"] == [
             {"href": "/auth/sign-in", "text": "Sign in", "active": True}
         ]
+
+
+def test_csrf_checks_what_flask_wtf_checks_without_its_look_ups_on_a_get(
+    demo: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booking.extensions import csrf
+
+    looked: list[str] = []
+    real = csrf._is_exempt
+
+    def _noting() -> bool:
+        looked.append("exempt?")
+        return bool(real())
+
+    monkeypatch.setattr(csrf, "_is_exempt", _noting)
+    client = demo.test_client()
+    assert client.get("/auth/sign-in").status_code == 200
+    assert looked == []
+    refused = client.post("/auth/sign-in", data={"email": "a@example.com", "password": "x"})
+    assert refused.status_code == 400  # no token: refused, as before
+    assert looked == ["exempt?"]
