@@ -219,9 +219,10 @@ def read_rows(statement: Any, params: dict[str, Any]) -> list[Any]:
     session = registry() if registry.has() else None
     if session is None or not session_busy(session):
         engine = db.engine
-        own = autocommit_engine(engine) or engine
-        compiled = _plain_statement(own, statement)
-        if compiled is not None and not _observed(own):
+        # The driver's own autocommit: PostgreSQL's AUTOCOMMIT twin, SQLite's driver as set up.
+        own = autocommit_engine(engine) or (engine if engine.dialect.name == "sqlite" else None)
+        compiled = None if own is None else _plain_statement(own, statement)
+        if own is not None and compiled is not None and not _observed(own):
             rows = _driver_rows(own, compiled, params)
             if rows is not None:
                 return rows
