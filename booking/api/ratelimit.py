@@ -283,7 +283,7 @@ def _when_limited(hook: Callable[..., Any]) -> Callable[..., Any]:
     """`hook` if it is not Flask-Limiter's; else `hook`, run only once a limit made the
     request's limiter context (the hook's first argument passes through otherwise)."""
     target = hook.func if isinstance(hook, partial) else hook
-    own = [(hook, getattr(hook, "__func__", None)) for hook in _limiter_hooks()]
+    own = [(theirs, getattr(theirs, "__func__", None)) for theirs in _limiter_hooks()]
     if not any(target in pair for pair in own):
         return hook
 
