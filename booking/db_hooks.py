@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import select
 import weakref
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -206,16 +208,106 @@ def read_rows(statement: Any, params: dict[str, Any]) -> list[Any]:
     request reads afterwards is read later still. Once the session has begun (pending
     writes, a SQLite snapshot) it runs inside that transaction, after a flush so that
     pending writes and their triggers are seen.
+
+    On its own, a statement whose values need no conversion by SQLAlchemy runs straight on a
+    pooled driver connection (`_driver_rows`), its rows named tuples of the same keys,
+    unless something observes the engine's statements (then SQLAlchemy's path, as before).
     """
     from booking.extensions import db
 
     registry = db.session.registry
     session = registry() if registry.has() else None
     if session is None or not session_busy(session):
-        with _connect_on_its_own(db.engine) as conn:
+        engine = db.engine
+        # The driver's own autocommit: PostgreSQL's AUTOCOMMIT twin, SQLite's driver as set up.
+        own = autocommit_engine(engine) or (engine if engine.dialect.name == "sqlite" else None)
+        compiled = None if own is None else _plain_statement(own, statement)
+        if own is not None and compiled is not None and not _observed(own):
+            rows = _driver_rows(own, compiled, params)
+            if rows is not None:
+                return rows
+        with _connect_on_its_own(engine) as conn:
             return list(conn.execute(statement, params).all())
     session.flush()
     return list(session.connection().execute(statement, params).all())
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """A statement compiled once for a driver: its SQL (None: it needs SQLAlchemy's type
+    conversion), bound defaults and, for positional drivers (SQLite's qmark), names in order.
+    Holds the statement and dialect, so the ids it is filed under stay theirs."""
+
+    statement: Any
+    dialect: Any
+    sql: str | None
+    defaults: dict[str, Any]
+    order: tuple[str, ...] | None
+    row: Any  # a named tuple of the selected columns' keys: rows read as SQLAlchemy's do
+
+
+_PLAIN: dict[tuple[int, int], _Plain] = {}
+
+
+def _plain_statement(engine: Engine, statement: Any) -> _Plain | None:
+    """`statement` compiled once per dialect, when its parameters and columns need no type
+    conversion by SQLAlchemy (then the driver's rows are SQLAlchemy's rows); else None."""
+    dialect = engine.dialect
+    found = _PLAIN.get((id(dialect), id(statement)))
+    if found is None or found.statement is not statement or found.dialect is not dialect:
+        compiled = statement.compile(dialect=dialect)
+        plain = (
+            not compiled._bind_processors
+            and not any(bind.expanding for bind in compiled.binds.values())
+            and all(
+                column.type._cached_result_processor(dialect, None) is None
+                for column in statement.selected_columns
+            )
+        )
+        positional = compiled.positional and compiled.positiontup
+        found = _Plain(
+            statement,
+            dialect,
+            str(compiled) if plain else None,
+            dict(compiled.params),
+            tuple(compiled.positiontup) if positional else None,
+            namedtuple("Row", statement.selected_columns.keys(), rename=True),  # noqa: PYI024
+        )
+        if len(_PLAIN) > 64:
+            _PLAIN.clear()
+        _PLAIN[(id(dialect), id(statement))] = found
+    return found if found.sql is not None else None
+
+
+def _observed(engine: Engine) -> bool:
+    """True when something watches `engine`'s statements (echo, cursor events: query
+    counters, SQL recorders), which then see this one through SQLAlchemy as before."""
+    dispatch = engine.dispatch
+    return bool(engine.echo or dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+
+def _driver_rows(engine: Engine, plain: _Plain, params: dict[str, Any]) -> list[Any] | None:
+    """The rows of `plain` run straight on a pooled driver connection of `engine` (pool
+    checkout and its liveness check, return and reset as for any connection): ~70 µs less
+    than SQLAlchemy's connection, execution context and result for one small read (issue
+    22). None after a driver error: the connection is discarded and the caller runs the
+    statement through SQLAlchemy instead (a read on its own: safe to run again), which
+    raises as it always did."""
+    values = {**plain.defaults, **params}
+    bound: Any = values if plain.order is None else [values[name] for name in plain.order]
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(cast(str, plain.sql), bound)
+            return list(map(plain.row._make, cursor.fetchall()))
+        finally:
+            cursor.close()
+    except Exception:  # noqa: BLE001 - handed to SQLAlchemy's path, which raises properly
+        connection.invalidate()
+        return None
+    finally:
+        connection.close()
 
 
 # Session.info keys: work a transaction does just before (and learns just after) its commit.

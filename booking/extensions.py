@@ -5,17 +5,39 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager as _FlaskLoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect as _FlaskWTFCSRFProtect
 
 from booking.cache_store import SlotStore
 from booking.models.base import Base
+
+
+class LoginManager(_FlaskLoginManager):
+    def _session_protection_failed(self) -> bool:
+        """Flask-Login's answer; with session protection off (Meridian's: server-side session
+        rows do that job) it is "no", given without first hashing the client's address and
+        agent, which Flask-Login did on every request that loads a user (issue 22)."""
+        mode = current_app.config.get("SESSION_PROTECTION", self.session_protection)
+        if not mode or mode not in ("basic", "strong"):
+            return False
+        return bool(super()._session_protection_failed())
+
+
+class CSRFProtect(_FlaskWTFCSRFProtect):
+    def protect(self, apply_exemptions: bool = False) -> None:
+        """Flask-WTF's check; a request whose method it never checks (GET, HEAD, OPTIONS) is
+        let through before the exemption look-ups Flask-WTF made first on every request (its
+        answer is the same, issue 22)."""
+        if apply_exemptions and request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        super().protect(apply_exemptions=apply_exemptions)
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)

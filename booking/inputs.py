@@ -87,6 +87,11 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def _refuse_unstorable_query() -> Response | None:
+        raw = request.environ.get("QUERY_STRING", "")
+        if raw.isascii() and "%" not in raw and "\x00" not in raw:
+            # Plain ASCII, nothing escaped: no key or value can decode to a NUL or a
+            # surrogate, so nothing to walk (most requests; issue 22).
+            return None
         for key, value in request.args.items(multi=True):
             if not (is_storable(key) and is_storable(value)):
                 from booking.errors import refusal

@@ -22,7 +22,7 @@ from sqlalchemy import Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from booking.extensions import db
+from booking.db_hooks import read_rows
 from booking.models import ReferenceVersion
 
 T = TypeVar("T")
@@ -89,6 +89,7 @@ def bump(session: Session) -> None:
     )
 
 
+_VERSION_ROW = select(_stamp.c.version).where(_stamp.c.id == STAMP_ID)
 # The version as a scalar subquery, for a statement that reads it with other rows.
 VERSION = select(_stamp.c.version).where(_stamp.c.id == STAMP_ID).scalar_subquery()
 
@@ -96,9 +97,11 @@ VERSION = select(_stamp.c.version).where(_stamp.c.id == STAMP_ID).scalar_subquer
 def current_version() -> int | None:
     """This request's view of the version (read once per request); None without the row."""
     if "reference_version" not in g:
-        g.reference_version = db.session.scalar(
-            select(_stamp.c.version).where(_stamp.c.id == STAMP_ID)
-        )
+        # On its own while the request has begun nothing (`read_rows`): on PostgreSQL one
+        # round trip instead of BEGIN, SELECT, ROLLBACK, and no ORM Session (issue 22). What
+        # the request reads afterwards is read later still, so never older than this.
+        rows = read_rows(_VERSION_ROW, {})
+        g.reference_version = rows[0][0] if rows else None
     version: int | None = g.reference_version
     return version
 

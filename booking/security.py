@@ -32,6 +32,14 @@ CSP = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'; img-src 'self'; style-src 'self'; script-src 'self'"
 )
+# Sent on every answer unless the view set its own (in this order).
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
 
 
 def register(app: Flask) -> None:
@@ -66,16 +74,17 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        # Werkzeug's `setdefault` walks and lower-cases every header per call; the header
+        # names present are read once instead (same headers, same order, issue 22).
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        present = {name.lower() for name, _ in headers}
+        for name, value in SECURITY_HEADERS:
+            if name.lower() not in present:
+                headers.add(name, value)
         if signed_in() or request.path.startswith("/manage/"):
             headers["Cache-Control"] = "no-store"
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if app.config.get("SESSION_COOKIE_SECURE") and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", "max-age=31536000")
         return response
 
 
@@ -92,7 +101,7 @@ def signed_in() -> bool:
         cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
         if (
             session.get("_user_id") is None
-            and cookie not in request.cookies
+            and (not request.environ.get("HTTP_COOKIE") or cookie not in request.cookies)
             and login_manager._request_callback is None
             and login_manager._header_callback is None
         ):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask.wrappers import Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request, Response
 from itsdangerous import URLSafeTimedSerializer
 
 
@@ -38,6 +38,21 @@ class SessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if not app.secret_key:
             return None
-        if not request.cookies.get(self.get_cookie_name(app)):
+        # No Cookie header at all (API clients, health checks): nothing to parse.
+        if not request.environ.get("HTTP_COOKIE") or not request.cookies.get(
+            self.get_cookie_name(app)
+        ):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if session or session.modified:
+            super().save_session(app, session, response)
+            return
+        # Empty and untouched (every request without a session): Flask would only add
+        # `Vary: Cookie` if it was read, after looking up the seven cookie settings.
+        if session.accessed:
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")
+            else:
+                response.headers["Vary"] = "Cookie"

@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, request
+from flask.globals import request_ctx
 from flask_limiter import RequestLimit
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage
@@ -259,9 +260,40 @@ def init_limiter(app: Flask) -> None:
     hooks = app.before_request_funcs.setdefault(None, [])
     if not (manager.default_limits or manager.application_limits):
         hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
+    # Flask-Limiter's after-request (conditional deductions, rate-limit headers) and teardown
+    # hooks read its per-request context, building an empty one when nothing made it: ~4 % of
+    # a warm API answer for nothing (issue 22). Only a limit checked in this request (a view
+    # decorator, or Flask-Limiter's own check) makes one; without it they have nothing to do.
+    app.after_request_funcs[None] = [_when_limited(f) for f in app.after_request_funcs[None]]
+    app.teardown_request_funcs[None] = [_when_limited(f) for f in app.teardown_request_funcs[None]]
     # Where Flask-Limiter's own check runs (or ran): before any hook that may open a
     # transaction, so the store's short write never waits behind the request's SQLite lock.
     app.before_request(check_api_limits)
+
+
+def _limiter_hooks() -> tuple[Callable[..., Any], ...]:
+    """Flask-Limiter's own after-request and teardown hooks (as `init_app` registers them)."""
+    return (
+        getattr(limiter, "_Limiter__inject_headers"),  # noqa: B009 - name-mangled
+        getattr(limiter, "_Limiter__release_context"),  # noqa: B009 - name-mangled
+    )
+
+
+def _when_limited(hook: Callable[..., Any]) -> Callable[..., Any]:
+    """`hook` if it is not Flask-Limiter's; else `hook`, run only once a limit made the
+    request's limiter context (the hook's first argument passes through otherwise)."""
+    target = hook.func if isinstance(hook, partial) else hook
+    own = [(theirs, getattr(theirs, "__func__", None)) for theirs in _limiter_hooks()]
+    if not any(target in pair for pair in own):
+        return hook
+
+    def guarded(arg: Any) -> Any:
+        if hasattr(request_ctx._get_current_object(), "_limiter_request_context"):  # type: ignore[attr-defined]
+            return hook(arg)
+        return arg
+
+    guarded.__name__ = f"when_limited_{getattr(target, '__name__', 'hook')}"
+    return guarded
 
 
 # --- the API's limits -------------------------------------------------------------------

@@ -8,6 +8,7 @@ Both engines; counts, never times.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections import Counter
@@ -365,3 +366,370 @@ def test_the_session_cookie_is_flasks_and_follows_a_key_rotation(demo: Flask) ->
     # left the session empty.
     fresh = demo.test_client().get("/api/v1/no-such")
     assert "Set-Cookie" not in fresh.headers
+
+
+# --- fourth pass (issue 22): the hooks every request runs, and the start page's one read ---
+
+
+def test_a_warm_start_page_is_one_statement_on_its_own(demo: Flask) -> None:
+    """The reference version is read without BEGIN/ROLLBACK: one round trip on PostgreSQL."""
+    client = demo.test_client()
+    first = client.get("/")
+    assert first.status_code == 200
+    with database_work(demo) as warm:
+        again = demo.test_client().get("/")
+    assert again.get_data() == first.get_data()
+    # `statements` counts a BEGIN too: the version read alone, on its own.
+    assert (warm["statements"], warm["pings"]) == (1, 0), warm
+    if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert warm["round_trips"] == 1, warm
+
+
+def test_the_reference_version_is_read_in_the_request_transaction_once_it_has_begun(
+    demo: Flask,
+) -> None:
+    """Inside a begun transaction the version is read there (its uncommitted bump seen)."""
+    from flask import g
+
+    from booking.models import SessionType
+    from booking.reference_cache import current_version
+
+    with demo.test_request_context("/"):
+        before = current_version()
+        assert before is not None
+        g.pop("reference_version")
+        session_type = db.session.scalars(db.select(SessionType)).first()
+        assert session_type is not None
+        session_type.name = session_type.name + " (renamed)"  # bumps the version at the flush
+        assert current_version() == before + 1
+        db.session.rollback()
+        g.pop("reference_version")
+        assert current_version() == before
+
+
+def test_security_headers_keep_a_views_own_and_add_the_rest_in_order(demo: Flask) -> None:
+    from flask import Response
+
+    from booking.security import CSP
+
+    with demo.test_request_context("/"):
+        mine = Response("x", headers={"content-security-policy": "default-src 'none'"})
+        out = demo.process_response(mine)
+        names = [name.lower() for name, _ in out.headers]
+        assert names.count("content-security-policy") == 1
+        assert out.headers["Content-Security-Policy"] == "default-src 'none'"
+        assert out.headers.get("Strict-Transport-Security") is None
+        plain = demo.process_response(Response("x"))
+        assert [name for name, _ in plain.headers][2:7] == [
+            "Content-Security-Policy",
+            "X-Content-Type-Options",
+            "Referrer-Policy",
+            "X-Frame-Options",
+            "Cross-Origin-Opener-Policy",
+        ]
+        assert plain.headers["Content-Security-Policy"] == CSP
+    demo.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        with demo.test_request_context("/manage/x"):
+            secure = demo.process_response(Response("x"))
+            assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+            assert secure.headers["Cache-Control"] == "no-store"
+            own = Response("x", headers={"Strict-Transport-Security": "max-age=1"})
+            kept = demo.process_response(own)
+            assert kept.headers.getlist("Strict-Transport-Security") == ["max-age=1"]
+    finally:
+        demo.config["SESSION_COOKIE_SECURE"] = False
+
+
+def test_flask_limiters_hooks_run_only_when_a_limit_made_its_context(demo: Flask) -> None:
+    """No view limit checked: no limiter context is built; one checked: it is released."""
+    from flask.globals import request_ctx
+
+    from booking.extensions import limiter
+
+    seen: list[bool] = []
+
+    @demo.teardown_request
+    def _look(_exc: BaseException | None) -> None:
+        seen.append(hasattr(request_ctx._get_current_object(), "_limiter_request_context"))
+
+    assert demo.test_client().get("/api/v1/no-such").status_code == 404
+    assert seen == [False]
+    with demo.test_request_context("/"):
+        demo.preprocess_request()
+        limiter.context.view_rate_limit = None  # as a view's limit check makes it
+        demo.do_teardown_request()
+        assert limiter.context.view_rate_limit is None
+        assert not limiter.context.view_rate_limits
+
+
+def test_a_raw_nul_or_escaped_query_is_still_refused(demo: Flask) -> None:
+    """The plain-ASCII shortcut lets no NUL or surrogate through (raw or %-escaped): the
+    answer is 400 exactly when a decoded key or value is unstorable."""
+    from flask import request
+
+    from booking.inputs import is_storable
+
+    client = demo.test_client()
+    raws = [b"a=1&b=x+y", b"a=\x00", b"a=%00", b"a%00=1", b"a=%ed%a0%80", b"a=%ff", b"a=\xc3\xa9"]
+    refused = []
+    for raw in raws:
+        environ = {"QUERY_STRING": raw.decode("latin-1")}
+        with demo.test_request_context("/healthz", environ_overrides=environ):
+            unstorable = not all(
+                is_storable(k) and is_storable(v) for k, v in request.args.items(multi=True)
+            )
+        status = client.get("/healthz", environ_overrides=environ).status_code
+        assert (status == 400) == unstorable, (raw, status)
+        refused.append(status == 400)
+    assert refused == [False, True, True, True, False, False, False]
+
+
+@contextmanager
+def driver_statements(app: Flask) -> Iterator[list[str]]:
+    """What the driver itself is sent, watched below SQLAlchemy (no cursor events, which
+    would send `read_rows` through SQLAlchemy's path): libpq's trace on PostgreSQL (Query
+    and Parse messages), sqlite3's trace callback on SQLite."""
+    with app.app_context():
+        main = db.engine
+    engines = [main, *filter(None, [autocommit_engine(main)])]
+    seen: list[str] = []
+    trace = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed below
+    traced: list[Any] = []
+
+    def _checkout(dbapi_conn: Any, *_args: Any) -> None:
+        if main.dialect.name == "postgresql":
+            dbapi_conn.pgconn.trace(trace.fileno())
+            traced.append(dbapi_conn.pgconn)
+        else:
+            dbapi_conn.set_trace_callback(seen.append)
+            traced.append(dbapi_conn)
+
+    for engine in engines:
+        event.listen(engine, "checkout", _checkout)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "checkout", _checkout)
+        for each in traced:
+            if main.dialect.name == "postgresql":
+                each.untrace()
+            else:
+                each.set_trace_callback(None)
+        trace.seek(0)
+        for line in trace.read().decode(errors="replace").splitlines():
+            fields = line.split("\t")
+            if len(fields) > 3 and fields[1] == "F" and fields[3] in {"Query", "Parse", "Sync"}:
+                seen.append(fields[3] + " " + " ".join(fields[4:])[:60])
+        trace.close()
+
+
+def _stamp_query(ids: Demo) -> Any:
+    from booking.services.booking.availability import AvailabilityQuery
+
+    return AvailabilityQuery(
+        session_type_id=ids.follow_up,
+        location_id=ids.islington,
+        date_from=date.fromisoformat(DAY),
+        date_to=date.fromisoformat(DAY),
+        practitioner_id=ids.mei,
+    )
+
+
+def test_a_read_on_its_own_runs_straight_on_the_driver_with_sqlalchemys_rows(
+    demo: Flask, ids: Demo
+) -> None:
+    """Unobserved, `read_rows` sends the one statement (no BEGIN, no ROLLBACK, one round trip)
+    and returns exactly what SQLAlchemy's path returns (which observers still get)."""
+    from booking.db_hooks import _observed
+    from booking.reference_cache import current_version
+    from booking.services.booking.availability_cache import read_stamp
+
+    query = _stamp_query(ids)
+    with demo.test_request_context():
+        assert not _observed(autocommit_engine(db.engine) or db.engine)
+        read_stamp(query)  # the pool's connections opened (their set-up is not counted)
+        with driver_statements(demo) as sent:
+            fast = read_stamp(query)
+        version = current_version()
+    statements = [s for s in sent if "availability_version" in s or s.startswith("Sync")]
+    assert not any("BEGIN" in s.upper() or "ROLLBACK" in s.upper() for s in sent), sent
+    if demo.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # One Query, or Parse..Sync (extended protocol, prepared after a few runs).
+        assert sum(s.startswith(("Query", "Sync")) for s in sent) == 1, sent
+    else:
+        assert len(statements) == 1, sent
+        assert len(sent) == 1, sent
+    with database_work(demo) as work, demo.test_request_context():
+        assert read_stamp(query) == fast  # observed: through SQLAlchemy, same rows
+        assert current_version() == version
+    assert work["stamp_reads"] == 1, work
+    assert fast
+    assert all(isinstance(v, int) for _, _, v in fast)
+    with demo.test_request_context():
+        from booking.db_hooks import read_rows
+        from booking.reference_cache import _VERSION_ROW
+
+        row = read_rows(_VERSION_ROW, {})[0]
+        assert row.version == row[0] == version  # named as SQLAlchemy's rows are
+
+
+def test_a_driver_error_falls_back_to_sqlalchemy_and_drops_the_connection(
+    demo: Flask, ids: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booking import db_hooks
+    from booking.services.booking.availability_cache import read_stamp
+
+    query = _stamp_query(ids)
+    with demo.test_request_context():
+        expected = read_stamp(query)
+        engine = autocommit_engine(db.engine) or db.engine
+        broken = {
+            key: dataclasses.replace(plain, sql="SELECT no_such_column FROM availability_version")
+            for key, plain in db_hooks._PLAIN.items()
+            if plain.sql is not None
+        }
+        monkeypatch.setattr(db_hooks, "_PLAIN", broken)
+        invalidated: list[object] = []
+        event.listen(engine, "invalidate", lambda *args: invalidated.append(args))
+        assert read_stamp(query) == expected
+        assert invalidated
+
+
+def test_statements_needing_type_conversion_keep_sqlalchemys_path(demo: Flask) -> None:
+    from sqlalchemy import select
+
+    from booking.db_hooks import _plain_statement
+    from booking.models import Appointment
+
+    with demo.app_context():
+        engine = db.engine
+        dated = select(Appointment.__table__.c.starts_at).limit(1)
+        assert _plain_statement(engine, dated) is None
+        assert _plain_statement(engine, select(Appointment.__table__.c.id).limit(1)) is not None
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])
+def test_a_driver_read_replaces_a_connection_the_server_closed(
+    demo: Flask, ids: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver path checks out through the pool: the liveness check replaces it (no
+    driver error, so no fall-back either)."""
+    from booking import db_hooks
+    from booking.services.booking.availability_cache import read_stamp
+
+    query = _stamp_query(ids)
+    with demo.test_request_context():
+        expected = read_stamp(query)
+    _hang_up_every_connection(demo)
+    fell_back: list[object] = []
+    real = db_hooks._connect_on_its_own
+
+    def _noting(engine: Any) -> Any:
+        fell_back.append(engine)
+        return real(engine)
+
+    monkeypatch.setattr(db_hooks, "_connect_on_its_own", _noting)
+    with demo.test_request_context():
+        assert read_stamp(query) == expected
+    assert fell_back == []
+
+
+def test_the_session_interface_answers_as_flasks_own(demo: Flask) -> None:
+    """Same headers as Flask's interface for empty, read, emptied and filled sessions, with
+    and without a `Vary` already set, and with or without a Cookie header."""
+    from flask import Response
+    from flask.sessions import SecureCookieSessionInterface
+
+    from booking.session_cookie import SessionInterface
+
+    ours, flasks = SessionInterface(), SecureCookieSessionInterface()
+    for cookie in (None, "other=1", "session=forged"):
+        for vary in (None, "Accept-Encoding"):
+            for action in ("none", "read", "emptied", "filled"):
+                answers = []
+                for interface in (ours, flasks):
+                    headers = {"Cookie": cookie} if cookie else {}
+                    with demo.test_request_context("/", headers=headers):
+                        from flask import request
+
+                        session = interface.open_session(demo, request)
+                        assert session is not None
+                        if action == "read":
+                            session.get("x")
+                        elif action == "emptied":
+                            session["x"] = 1
+                            session.clear()
+                        elif action == "filled":
+                            session["x"] = 1
+                        response = Response("x", headers={"Vary": vary} if vary else {})
+                        interface.save_session(demo, session, response)
+                        answers.append(
+                            [
+                                (k, v.split("=", 1)[0] if k == "Set-Cookie" else v)
+                                for k, v in response.headers
+                            ]
+                        )
+                assert answers[0] == answers[1], (cookie, vary, action)
+
+
+def test_session_protection_off_hashes_nothing_and_on_is_flask_logins(
+    demo: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booking.extensions import login_manager
+
+    made: list[str] = []
+    real = login_manager._session_identifier_generator
+
+    def _counting() -> str:
+        made.append("id")
+        return str(real())
+
+    monkeypatch.setattr(login_manager, "_session_identifier_generator", _counting)
+    client = demo.test_client()
+    assert client.get("/").status_code == 200  # an anonymous start page loads the user
+    assert made == []
+    demo.config["SESSION_PROTECTION"] = "basic"
+    try:
+        with demo.test_request_context("/"):
+            assert login_manager._session_protection_failed() is False
+        assert made == ["id"]
+    finally:
+        del demo.config["SESSION_PROTECTION"]
+
+
+def test_the_signed_out_navigation_follows_the_script_root(demo: Flask) -> None:
+    """Its links are kept per script root: a mounted app (SCRIPT_NAME) gets its own."""
+    client = demo.test_client()
+    assert 'href="/auth/sign-in"' in client.get("/accessibility").get_data(as_text=True)
+    mounted = client.get("/accessibility", environ_overrides={"SCRIPT_NAME": "/clinic"})
+    assert 'href="/clinic/auth/sign-in"' in mounted.get_data(as_text=True)
+    with demo.test_request_context("/auth/sign-in"):
+        demo.preprocess_request()
+        context: dict[str, Any] = {}
+        demo.update_template_context(context)
+        assert context["nav_items"] == [
+            {"href": "/auth/sign-in", "text": "Sign in", "active": True}
+        ]
+
+
+def test_csrf_checks_what_flask_wtf_checks_without_its_look_ups_on_a_get(
+    demo: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booking.extensions import csrf
+
+    looked: list[str] = []
+    real = csrf._is_exempt
+
+    def _noting() -> bool:
+        looked.append("exempt?")
+        return bool(real())
+
+    monkeypatch.setattr(csrf, "_is_exempt", _noting)
+    client = demo.test_client()
+    assert client.get("/auth/sign-in").status_code == 200
+    assert looked == []
+    refused = client.post("/auth/sign-in", data={"email": "a@example.com", "password": "x"})
+    assert refused.status_code == 400  # no token: refused, as before
+    assert looked == ["exempt?"]
