@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from booking.extensions import db
@@ -19,6 +19,7 @@ from booking.models import (
     Room,
     SessionType,
 )
+from booking.services.platform.id_lists import ids_in
 
 # Patients by key in chunks of this many ids, as `selectinload` reads them.
 PATIENT_CHUNK = 500
@@ -169,10 +170,10 @@ def sheet_sessions(
     ids = sorted({s.patient_id for s in sessions})
     names: dict[int, str] = {}
     for at in range(0, len(ids), PATIENT_CHUNK):
-        # The ids as one list parameter, not a literal list: ~0.13 ms less per 100 ids (issue 22).
+        # The ids as one parameter (an array on PostgreSQL: platform/id_lists.py, issue 22).
         rows = db.session.execute(
             select(PatientProfile.id, PatientProfile.given_name, PatientProfile.family_name).where(
-                PatientProfile.id.in_(bindparam("ids", expanding=True))
+                ids_in(PatientProfile.id)
             ),
             {"ids": ids[at : at + PATIENT_CHUNK]},
         )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import func, select, text
 
 from booking.domain.errors import NotFound
 from booking.extensions import db
@@ -17,6 +17,7 @@ from booking.services.booking.emails import queue_patient_email, send_manage_lin
 from booking.services.booking.manage_links import add_manage_link
 from booking.services.booking.patients import create_patient, sessions_of
 from booking.services.platform.audit import record_event
+from booking.services.platform.id_lists import ids_in
 from booking.services.platform.tokens import new_token, token_hash
 
 MISSED_WINDOW = timedelta(days=365)
@@ -54,11 +55,11 @@ def missed_counts(patient_ids: Iterable[int], *, now: datetime) -> dict[int, int
     ids = sorted(set(patient_ids))
     if not ids:
         return {}
-    # The ids as one list parameter, not a literal list: ~0.13 ms less per 100 ids (issue 22).
+    # The ids as one parameter (an array on PostgreSQL: platform/id_lists.py, issue 22).
     rows = db.session.execute(
         select(Appointment.patient_id, func.count(Appointment.id))
         .where(
-            Appointment.patient_id.in_(bindparam("ids", expanding=True)),
+            ids_in(Appointment.patient_id),
             Appointment.starts_at >= now - MISSED_WINDOW,
             Appointment.starts_at <= now,
             text(f"({MISSED_SQL})"),

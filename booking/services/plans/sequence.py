@@ -6,10 +6,11 @@ emails can number their sessions without an import cycle.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, PlanAppointment, PlanPhase
+from booking.services.platform.id_lists import ids_in
 
 COUNTED = (AppointmentStatus.booked, AppointmentStatus.checked_in, AppointmentStatus.completed)
 
@@ -32,11 +33,9 @@ def sequence_of(appointment_ids: list[int]) -> dict[int, tuple[int, int, int]]:
     wanted = set(appointment_ids)
     touched = sorted(
         set(
-            # The ids as one list parameter, not a literal list (issue 22).
+            # The ids as one parameter (an array on PostgreSQL: platform/id_lists.py, issue 22).
             db.session.scalars(
-                select(PlanAppointment.plan_id).where(
-                    PlanAppointment.appointment_id.in_(bindparam("ids", expanding=True))
-                ),
+                select(PlanAppointment.plan_id).where(ids_in(PlanAppointment.appointment_id)),
                 {"ids": sorted(wanted)},
             )
         )
