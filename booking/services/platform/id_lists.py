@@ -23,5 +23,5 @@ from booking.extensions import db
 def ids_in(column: Any, name: str = "ids") -> ColumnElement[bool]:
     """`column` is one of the ids passed as the parameter `name` (a list of ints)."""
     if db.engine.dialect.name == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(Integer)))  # type: ignore[no-any-return]
-    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
