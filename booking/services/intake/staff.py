@@ -99,6 +99,16 @@ def intakes_for_appointments(appointment_ids: Sequence[int]) -> dict[int, Intake
     return {row.appointment_id: row for row in rows if row.appointment_id is not None}
 
 
+def intakes_by_id(intake_ids: Sequence[int]) -> dict[int, IntakeResponse]:
+    """These intakes, by the appointment they belong to (as `intakes_for_appointments`)."""
+    if not intake_ids:
+        return {}
+    rows = db.session.scalars(
+        select(IntakeResponse).where(ids_in(IntakeResponse.id)), {"ids": list(intake_ids)}
+    )
+    return {row.appointment_id: row for row in rows if row.appointment_id is not None}
+
+
 def review_queue() -> list[IntakeResponse]:
     """Intakes awaiting review: urgent first (a red flag counts even in a draft), then oldest."""
     return list(

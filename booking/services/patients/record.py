@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ScalarSelect, func, select, text
+from sqlalchemy.orm import aliased
 
 from booking.domain.errors import NotFound
 from booking.extensions import db
@@ -41,6 +43,24 @@ class PatientRecord:
 def missed_threshold() -> int:
     value = db.session.scalar(select(Clinic.missed_threshold).limit(1))
     return DEFAULT_MISSED_THRESHOLD if value is None else value
+
+
+def missed_since(patient_id: Any, *, since: Any, until: Any) -> ScalarSelect[int]:
+    """The late cancels and no-shows of the patient `patient_id` (a column: correlated)
+    starting from `since` to `until` (values or bound parameters), as a scalar subquery:
+    what `missed_counts` counts, through `ix_appointment_missed` on both engines (its WHERE
+    as SQL text, see there)."""
+    missed = aliased(Appointment)
+    return (
+        select(func.count(missed.id))
+        .where(
+            missed.patient_id == patient_id,
+            missed.starts_at >= since,
+            missed.starts_at <= until,
+            text(f"({MISSED_SQL})"),
+        )
+        .scalar_subquery()
+    )
 
 
 def missed_counts(patient_ids: Iterable[int], *, now: datetime) -> dict[int, int]:

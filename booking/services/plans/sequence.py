@@ -6,6 +6,8 @@ emails can number their sessions without an import cycle.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
+
 from sqlalchemy import func, select
 
 from booking.extensions import db
@@ -40,6 +42,13 @@ def sequence_of(appointment_ids: list[int]) -> dict[int, tuple[int, int, int]]:
             )
         )
     )
+    return sequence_in_plans(touched, wanted)
+
+
+def sequence_in_plans(plan_ids: Iterable[int], wanted: Set[int]) -> dict[int, tuple[int, int, int]]:
+    """`sequence_of` for the sessions in `wanted`, given the plans they belong to (read
+    already, e.g. with the sessions themselves): one query, none without plans."""
+    touched = sorted(set(plan_ids))
     if not touched:
         return {}
     total = (
@@ -51,8 +60,9 @@ def sequence_of(appointment_ids: list[int]) -> dict[int, tuple[int, int, int]]:
     rows = db.session.execute(
         select(PlanAppointment.plan_id, PlanAppointment.appointment_id, total)
         .join(Appointment, Appointment.id == PlanAppointment.appointment_id)
-        .where(PlanAppointment.plan_id.in_(touched), Appointment.status.in_(COUNTED))
-        .order_by(PlanAppointment.plan_id, Appointment.starts_at, Appointment.id)
+        .where(ids_in(PlanAppointment.plan_id, "plans"), Appointment.status.in_(COUNTED))
+        .order_by(PlanAppointment.plan_id, Appointment.starts_at, Appointment.id),
+        {"plans": touched},
     ).all()
     out: dict[int, tuple[int, int, int]] = {}
     rank: dict[int, int] = {}
