@@ -20,7 +20,7 @@ from booking.security import guard
 from booking.services.booking import staff_actions
 from booking.services.booking.catalogue import active_locations
 from booking.services.booking.listings import SheetSession, count_by_place, sheet_sessions
-from booking.services.patients.record import missed_threshold
+from booking.services.patients.record import threshold_or_default
 from booking.services.plans.sequence import sequence_in_plans
 
 bp = Blueprint("reception", __name__)
@@ -71,10 +71,10 @@ def home() -> str:
     """Today's sessions at each location (or one, `?location=`), in each location's zone.
 
     A fixed number of queries however many sessions: one listing (with each row's patient,
-    plan, intake, flag and missed sessions: `listings.sheet_sessions`), then only what some
-    rows need (their plans' sessions, flags, intakes) and the clinic's missed threshold; on
-    the all-locations sheet one count per place first, to page a large day by whole
-    locations (`?page=`).
+    plan, intake, flag and missed sessions, and the clinic's missed threshold:
+    `listings.sheet_sessions`), then only what some rows need (their plans' sessions,
+    flags, intakes); on the all-locations sheet one count per place first, to page a large
+    day by whole locations (`?page=`).
     """
     now = clock.utcnow()
     locations = active_locations()
@@ -110,7 +110,7 @@ def home() -> str:
             (s.plan_id for s in sessions if s.plan_id is not None), {s.id for s in sessions}
         ),
         missed={s.patient_id: s.missed for s in sessions},
-        threshold=missed_threshold() if sessions else 0,
+        threshold=threshold_or_default(sessions[0].missed_threshold) if sessions else 0,
         now=now,
     )
     by_place: dict[int, list[SheetRow]] = {loc.id: [] for loc in shown}

@@ -16,6 +16,7 @@ from booking.models import (
     LIVE_STATUSES,
     Appointment,
     AppointmentStatus,
+    Clinic,
     IntakeResponse,
     PatientFlag,
     PatientProfile,
@@ -80,30 +81,46 @@ def count_by_place(
     places' ranges imply it: given it, SQLite and PostgreSQL read that one stretch of the
     (status, starts_at) index once; given only the places' ranges they searched it once
     per place (SQLite 2.9 ms against 0.6 ms at 1,000,000 appointments; PostgreSQL's
-    planning alone 2.3 ms against 0.6 ms: issue 22).
+    planning alone 2.3 ms against 0.6 ms: issue 22). The statement is built once per
+    number of places (`_count_query`), its values bound as parameters.
     """
     if not bounds:
         return {}
-    rows = db.session.execute(
-        select(Appointment.location_id, func.count())
+    params: dict[str, object] = {
+        "statuses": list(statuses),
+        "lo": min(start for start, _ in bounds.values()),
+        "hi": max(end for _, end in bounds.values()),
+    }
+    for n, (place, (start, end)) in enumerate(bounds.items()):
+        params |= {f"place_{n}": place, f"from_{n}": start, f"until_{n}": end}
+    rows = db.session.execute(_count_query(len(bounds)), params)
+    return dict.fromkeys(bounds, 0) | dict(rows.all())
+
+
+@cache
+def _count_query(places: int) -> Any:  # a Select of two columns
+    """`count_by_place`'s statement for this many places: building it per request (an OR
+    of a range per place) cost ~1 ms of CPU, more than running it (issue 22)."""
+    a = Appointment
+    return (
+        select(a.location_id, func.count())
         .where(
-            Appointment.status.in_(statuses),
-            Appointment.starts_at >= min(start for start, _ in bounds.values()),
-            Appointment.starts_at < max(end for _, end in bounds.values()),
+            a.status.in_(bindparam("statuses", expanding=True)),
+            a.starts_at >= bindparam("lo"),
+            a.starts_at < bindparam("hi"),
             or_(
                 *(
                     and_(
-                        Appointment.location_id == place,
-                        Appointment.starts_at >= start,
-                        Appointment.starts_at < end,
+                        a.location_id == bindparam(f"place_{n}"),
+                        a.starts_at >= bindparam(f"from_{n}"),
+                        a.starts_at < bindparam(f"until_{n}"),
                     )
-                    for place, (start, end) in bounds.items()
+                    for n in range(places)
                 )
             ),
         )
-        .group_by(Appointment.location_id)
+        .group_by(a.location_id)
     )
-    return dict.fromkeys(bounds, 0) | dict(rows.all())
 
 
 @dataclass(slots=True)
@@ -130,6 +147,7 @@ class SheetSession:
     intake_id: int | None  # its health questions, if started
     flagged: bool  # the patient has an active flag
     missed: int  # the patient's late cancels and no-shows in the 12 months to `now`
+    missed_threshold: int | None  # the clinic's (the same on every row): shown from there
 
 
 def sheet_sessions(
@@ -145,9 +163,10 @@ def sheet_sessions(
 
     The patient's name, the session's plan and intake, whether the patient has an active
     flag and their missed sessions in the 12 months to `now` (`record.missed_since`) are
-    correlated subqueries, each an index look-up per row: they were five more statements
-    (names, plans touched, intakes, flags, missed counts), each ~0.5 ms of client CPU and a
-    round trip on PostgreSQL (issue 22). Subqueries rather than joins: joined in, the
+    correlated subqueries, each an index look-up per row, and the clinic's missed threshold
+    an uncorrelated one (read once): they were six more statements (names, plans touched,
+    intakes, flags, missed counts, threshold), each ~0.3-0.5 ms of client CPU and a round
+    trip on PostgreSQL (issue 22). Subqueries rather than joins: joined in, the
     patients were hash-joined in full on a many-location page (20 ms at 50,000 patients),
     and each further join made PostgreSQL's planning slower than the look-ups it saved.
     """
@@ -205,6 +224,7 @@ def _sheet_query(shape: str) -> Any:  # a Select of fifteen columns
             missed_since(
                 a.patient_id, since=bindparam("missed_from"), until=bindparam("missed_until")
             ),
+            select(Clinic.missed_threshold).limit(1).scalar_subquery(),
         )
         .join(Practitioner, Practitioner.id == a.practitioner_id)
         .join(SessionType, SessionType.id == a.session_type_id)

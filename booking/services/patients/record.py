@@ -41,7 +41,11 @@ class PatientRecord:
 
 
 def missed_threshold() -> int:
-    value = db.session.scalar(select(Clinic.missed_threshold).limit(1))
+    return threshold_or_default(db.session.scalar(select(Clinic.missed_threshold).limit(1)))
+
+
+def threshold_or_default(value: int | None) -> int:
+    """The clinic's missed-sessions threshold as read (None: no clinic row, or none set)."""
     return DEFAULT_MISSED_THRESHOLD if value is None else value
 
 

@@ -7,6 +7,8 @@ emails can number their sessions without an import cycle.
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
+from functools import cache
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -51,19 +53,8 @@ def sequence_in_plans(plan_ids: Iterable[int], wanted: Set[int]) -> dict[int, tu
     touched = sorted(set(plan_ids))
     if not touched:
         return {}
-    total = (
-        select(func.coalesce(func.sum(PlanPhase.count), 0))
-        .where(PlanPhase.plan_id == PlanAppointment.plan_id)
-        .correlate(PlanAppointment)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        select(PlanAppointment.plan_id, PlanAppointment.appointment_id, total)
-        .join(Appointment, Appointment.id == PlanAppointment.appointment_id)
-        .where(ids_in(PlanAppointment.plan_id, "plans"), Appointment.status.in_(COUNTED))
-        .order_by(PlanAppointment.plan_id, Appointment.starts_at, Appointment.id),
-        {"plans": touched},
-    ).all()
+    statement = _sessions_of_plans(db.engine.dialect.name)
+    rows = db.session.execute(statement, {"plans": touched}).all()
     out: dict[int, tuple[int, int, int]] = {}
     rank: dict[int, int] = {}
     for plan_id, appointment_id, of in rows:
@@ -71,6 +62,27 @@ def sequence_in_plans(plan_ids: Iterable[int], wanted: Set[int]) -> dict[int, tu
         if appointment_id in wanted:
             out[appointment_id] = (rank[plan_id], int(of), plan_id)
     return out
+
+
+@cache
+def _sessions_of_plans(dialect: str) -> Any:  # a Select of three columns
+    """The counted sessions of the plans `:plans`, in order, with each plan's total: built
+    once per process and dialect (building it per request cost ~0.5 ms of CPU, issue 22)."""
+    total = (
+        select(func.coalesce(func.sum(PlanPhase.count), 0))
+        .where(PlanPhase.plan_id == PlanAppointment.plan_id)
+        .correlate(PlanAppointment)
+        .scalar_subquery()
+    )
+    return (
+        select(PlanAppointment.plan_id, PlanAppointment.appointment_id, total)
+        .join(Appointment, Appointment.id == PlanAppointment.appointment_id)
+        .where(
+            ids_in(PlanAppointment.plan_id, "plans", dialect=dialect),
+            Appointment.status.in_(COUNTED),
+        )
+        .order_by(PlanAppointment.plan_id, Appointment.starts_at, Appointment.id)
+    )
 
 
 def sequence_words(seq: tuple[int, int, int] | None) -> str | None:

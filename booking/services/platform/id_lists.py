@@ -20,8 +20,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from booking.extensions import db
 
 
-def ids_in(column: Any, name: str = "ids") -> ColumnElement[bool]:
-    """`column` is one of the ids passed as the parameter `name` (a list of ints)."""
-    if db.engine.dialect.name == "postgresql":
+def ids_in(column: Any, name: str = "ids", *, dialect: str | None = None) -> ColumnElement[bool]:
+    """`column` is one of the ids passed as the parameter `name` (a list of ints), for the
+    app's database or the named `dialect` (for a statement kept per dialect)."""
+    if (dialect or db.engine.dialect.name) == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(Integer)))
     return column.in_(bindparam(name, expanding=True))
