@@ -250,8 +250,8 @@ def day_view_notes(appointments: Sequence[Listed]) -> dict[int, dict[str, Any]]:
 
 
 class SheetListed(Listed, Protocol):
-    """A day sheet's row that says already whether its patient has an active flag and which
-    intake it has (`listings.SheetSession`)."""
+    """A listed session that says already whether its patient has an active flag and which
+    intake it has (the day sheet's `listings.SheetSession`, the week's `WeekRow`)."""
 
     @property
     def flagged(self) -> bool: ...
