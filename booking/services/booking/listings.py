@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, false, func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from booking.extensions import db
@@ -81,8 +81,9 @@ def count_by_place(
     places' ranges imply it: given it, SQLite and PostgreSQL read that one stretch of the
     (status, starts_at) index once; given only the places' ranges they searched it once
     per place (SQLite 2.9 ms against 0.6 ms at 1,000,000 appointments; PostgreSQL's
-    planning alone 2.3 ms against 0.6 ms: issue 22). The statement is built once per
-    number of places (`_count_query`), its values bound as parameters.
+    planning alone 2.3 ms against 0.6 ms: issue 22); each place's own range is then a
+    CASE on the place (see `_count_query`). The statement is built once per number of
+    places, its values bound as parameters.
     """
     if not bounds:
         return {}
@@ -108,15 +109,21 @@ def _count_query(places: int) -> Any:  # a Select of two columns
             a.status.in_(bindparam("statuses", expanding=True)),
             a.starts_at >= bindparam("lo"),
             a.starts_at < bindparam("hi"),
-            or_(
+            # Each place's own range, as a CASE on the place rather than an OR of ranges:
+            # PostgreSQL looked for index paths in each arm of the OR (planning 1.4-5.5 ms
+            # against 0.9 ms; the same plan, the one range above, either way).
+            case(
                 *(
-                    and_(
+                    (
                         a.location_id == bindparam(f"place_{n}"),
-                        a.starts_at >= bindparam(f"from_{n}"),
-                        a.starts_at < bindparam(f"until_{n}"),
+                        and_(
+                            a.starts_at >= bindparam(f"from_{n}"),
+                            a.starts_at < bindparam(f"until_{n}"),
+                        ),
                     )
                     for n in range(places)
-                )
+                ),
+                else_=false(),
             ),
         )
         .group_by(a.location_id)
