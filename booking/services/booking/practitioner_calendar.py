@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import Date, bindparam, exists, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from booking.domain.scheduling import values
@@ -236,9 +236,7 @@ def _calendar(
         practitioner_id=practitioner_id,
         hours=_weekly_hours(practitioner_id, first, last),
         exceptions=_exceptions(practitioner_id, first, last),
-        location_names={
-            row.id: row.name for row in db.session.execute(select(Location.id, Location.name))
-        },
+        location_names={row.id: row.name for row in db.session.execute(_statements()["places"])},
     )
     rows = hour_rows(plans.values(), (hour for _, (_, hour) in shown))
     return CalendarDays(days, plans, [s for s, _ in shown], dict(by_day), dict(by_cell), rows)
@@ -246,11 +244,7 @@ def _calendar(
 
 def _weekly_hours(practitioner_id: int, first: date, last: date) -> list[values.WeeklyHours]:
     rows = db.session.scalars(
-        select(WorkingHours).where(
-            WorkingHours.practitioner_id == practitioner_id,
-            or_(WorkingHours.valid_from.is_(None), WorkingHours.valid_from <= last),
-            or_(WorkingHours.valid_until.is_(None), WorkingHours.valid_until >= first),
-        )
+        _statements()["hours"], {"practitioner": practitioner_id, "first": first, "last": last}
     )
     return [
         values.WeeklyHours(
@@ -268,14 +262,8 @@ def _weekly_hours(practitioner_id: int, first: date, last: date) -> list[values.
 
 def _exceptions(practitioner_id: int, first: date, last: date) -> list[values.ScheduleException]:
     rows = db.session.scalars(
-        select(ScheduleException).where(
-            ScheduleException.on_date >= first,
-            ScheduleException.on_date <= last,
-            or_(
-                ScheduleException.practitioner_id == practitioner_id,
-                ScheduleException.practitioner_id.is_(None),
-            ),
-        )
+        _statements()["exceptions"],
+        {"practitioner": practitioner_id, "first": first, "last": last},
     )
     return [
         values.ScheduleException(
@@ -283,3 +271,26 @@ def _exceptions(practitioner_id: int, first: date, last: date) -> list[values.Sc
         )
         for e in rows
     ]
+
+
+@cache
+def _statements() -> dict[str, Any]:
+    """The calendar's reference reads, built once per process (issue 22: building a
+    statement per request cost more CPU than running these small ones)."""
+    first, last = bindparam("first", type_=Date()), bindparam("last", type_=Date())
+    return {
+        "places": select(Location.id, Location.name),
+        "hours": select(WorkingHours).where(
+            WorkingHours.practitioner_id == bindparam("practitioner"),
+            or_(WorkingHours.valid_from.is_(None), WorkingHours.valid_from <= last),
+            or_(WorkingHours.valid_until.is_(None), WorkingHours.valid_until >= first),
+        ),
+        "exceptions": select(ScheduleException).where(
+            ScheduleException.on_date >= first,
+            ScheduleException.on_date <= last,
+            or_(
+                ScheduleException.practitioner_id == bindparam("practitioner"),
+                ScheduleException.practitioner_id.is_(None),
+            ),
+        ),
+    }
