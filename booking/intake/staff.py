@@ -6,7 +6,7 @@ so each keeps its own guard; the work is shared here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -22,7 +22,16 @@ from booking.forms import EmptyForm
 from booking.intake import summary
 from booking.intake.forms import PaperConsentForm, ReviewForm
 from booking.links import base_url, id_links
-from booking.models import Appointment, ConsentMethod, IntakeStatus, Modality, PatientProfile, Role
+from booking.models import (
+    Appointment,
+    ConsentMethod,
+    IntakeResponse,
+    IntakeStatus,
+    Modality,
+    PatientFlag,
+    PatientProfile,
+    Role,
+)
 from booking.security import request_id
 from booking.services.intake import answers, reminders, staff
 from booking.services.intake import consent as consent_service
@@ -240,12 +249,46 @@ def day_view_notes(appointments: Sequence[Listed]) -> dict[int, dict[str, Any]]:
     return notes
 
 
+class SheetListed(Listed, Protocol):
+    """A listed session that says already whether its patient has an active flag and which
+    intake it has (the day sheet's `listings.SheetSession`, the week's `WeekRow`)."""
+
+    @property
+    def flagged(self) -> bool: ...
+    @property
+    def intake_id(self) -> int | None: ...
+
+
+def sheet_notes(sessions: Sequence[SheetListed]) -> dict[int, dict[str, Any]]:
+    """`day_view_notes` for rows that know whether their patient is flagged and their
+    intake's id: the flags and intakes are read only for those rows (no query when there
+    are none), with the same words, links and flags.read audit rows (issue 22)."""
+    flagged = {s.patient_id for s in sessions if s.flagged and s.patient_id}
+    flags = staff.active_flags(flagged) if flagged else {}
+    intake_ids = [s.intake_id for s in sessions if s.intake_id is not None]
+    intakes = staff.intakes_by_id(intake_ids) if intake_ids else {}
+    notes = _notes(sessions, flags, intakes)
+    shown = {s.patient_id for s in sessions if s.patient_id and notes[s.id]["flags"]}
+    audit_reads("flags.read", object_type="patient", patient_ids=sorted(shown))
+    return notes
+
+
 def appointment_notes(appointments: Sequence[Listed]) -> dict[int, dict[str, Any]]:
     """Flags and intake status as words for each row of a day view (ux.md §6 D1, P1)."""
     if not appointments:
         return {}
     flags = staff.active_flags(a.patient_id for a in appointments if a.patient_id)
     intakes = staff.intakes_for_appointments([a.id for a in appointments])
+    return _notes(appointments, flags, intakes)
+
+
+def _notes(
+    appointments: Sequence[Listed],
+    flags: Mapping[int, list[PatientFlag]],
+    intakes: Mapping[int, IntakeResponse],
+) -> dict[int, dict[str, Any]]:
+    """The notes' words and links, given the patients' active flags and the intakes by
+    appointment id."""
     prefixes: dict[Role | None, str] = {
         Role.receptionist: "reception",
         Role.practitioner: "practitioner",

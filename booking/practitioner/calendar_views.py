@@ -23,7 +23,7 @@ from booking.domain.scheduling.dst import local_today
 from booking.errors import status_for
 from booking.extensions import db
 from booking.forms import EmptyForm
-from booking.intake.staff import day_view_notes
+from booking.intake.staff import day_view_notes, sheet_notes
 from booking.links import base_url
 from booking.models import Appointment, AppointmentStatus, Practitioner, TreatmentPlan, User
 from booking.practitioner.forms import CancelForm, ChangeTimeForm, DateJumpForm
@@ -34,6 +34,7 @@ from booking.services.booking.practitioner_calendar import load_days, load_week_
 from booking.services.clinic.settings import clinic_zone, get_clinic
 from booking.services.notes.access import NOTE_STATUSES, note_states
 from booking.services.plans import progress as plan_progress
+from booking.services.plans.sequence import sequence_in_plans
 
 WEEK = 7
 MAX_DAYS_AWAY = 10 * 365  # either side of today: year 1 or 9999 would overflow the day sums
@@ -176,8 +177,11 @@ def week() -> Any:
             hour_labels=hour_labels,
             # Each day's link once, not once per session (each session adds its #anchor).
             day_urls={d: url_for("practitioner.day", date=d.isoformat()) for d in calendar.days},
-            notes=day_view_notes(calendar.appointments),
-            sequences=plan_progress.sequence_of([a.id for a in calendar.appointments]),
+            notes=sheet_notes(calendar.appointments),
+            sequences=sequence_in_plans(
+                (a.plan_id for a in calendar.appointments if a.plan_id is not None),
+                {a.id for a in calendar.appointments},
+            ),
         ),
         today=local_today(zone, now=clock.utcnow()),
         form=form,

@@ -13,15 +13,15 @@ from booking.domain.errors import NotFound
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.extensions import db
 from booking.forms import EmptyForm
-from booking.intake.staff import day_view_notes
+from booking.intake.staff import sheet_notes
 from booking.models import Location
 from booking.reception.day_sheet import ARRIVAL, SheetRow, sheet_rows
 from booking.security import guard
 from booking.services.booking import staff_actions
 from booking.services.booking.catalogue import active_locations
 from booking.services.booking.listings import SheetSession, count_by_place, sheet_sessions
-from booking.services.patients.record import missed_counts, missed_threshold
-from booking.services.plans import progress as plan_progress
+from booking.services.patients.record import threshold_or_default
+from booking.services.plans.sequence import sequence_in_plans
 
 bp = Blueprint("reception", __name__)
 guard(bp, roles=["receptionist"])
@@ -70,9 +70,11 @@ def sheet_pages(locations: list[Location], now: datetime) -> list[list[Location]
 def home() -> str:
     """Today's sessions at each location (or one, `?location=`), in each location's zone.
 
-    A fixed number of queries however many sessions: one listing, flags and intakes in
-    bulk, one count of missed sessions; on the all-locations sheet one count per place
-    first, to page a large day by whole locations (`?page=`).
+    A fixed number of queries however many sessions: one listing (with each row's patient,
+    plan, intake, flag and missed sessions, and the clinic's missed threshold:
+    `listings.sheet_sessions`), then only what some rows need (their plans' sessions,
+    flags, intakes); on the all-locations sheet one count per place first, to page a large
+    day by whole locations (`?page=`).
     """
     now = clock.utcnow()
     locations = active_locations()
@@ -95,6 +97,7 @@ def home() -> str:
                 if len(shown) == 1 or len(pages) > 1
                 else None,
                 statuses=list(ARRIVAL),
+                now=now,
             )
             if s.location_id in bounds
             and bounds[s.location_id][0] <= s.starts_at < bounds[s.location_id][1]
@@ -102,10 +105,12 @@ def home() -> str:
     rows = sheet_rows(
         sessions,
         zones={loc.id: loc.zone for loc in shown},
-        notes=day_view_notes(sessions),
-        sequences=plan_progress.sequence_of([s.id for s in sessions]),
-        missed=missed_counts([s.patient_id for s in sessions], now=now),
-        threshold=missed_threshold(),
+        notes=sheet_notes(sessions),
+        sequences=sequence_in_plans(
+            (s.plan_id for s in sessions if s.plan_id is not None), {s.id for s in sessions}
+        ),
+        missed={s.patient_id: s.missed for s in sessions},
+        threshold=threshold_or_default(sessions[0].missed_threshold) if sessions else 0,
         now=now,
     )
     by_place: dict[int, list[SheetRow]] = {loc.id: [] for loc in shown}

@@ -132,9 +132,9 @@ def test_the_week_view_runs_the_same_queries_for_2_or_12_sessions(
     assert response.get_data(as_text=True).count("meridian-cal-session") == 11
     assert len(many) == len(few), "\n".join(many)
     # Session row (read once), user, practitioner, clinic (once), the sessions with patient,
-    # type, room and place joined in, hours, exceptions, place names, flags, intakes, plans
-    # (none here: one query).
-    assert len(many) == 11, "\n\n".join(many)
+    # type, room and place joined in and each one's plan, intake and flag (correlated
+    # look-ups), hours, exceptions, place names. No plan, flag or intake here: no more.
+    assert len(many) == 8, "\n\n".join(many)
 
 
 def test_the_day_lists_sessions_with_actions_and_prints(mei: FlaskClient, setup: Setup) -> None:

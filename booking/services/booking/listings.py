@@ -5,23 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, bindparam, case, exists, false, func, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from booking.extensions import db
 from booking.models import (
     LIVE_STATUSES,
     Appointment,
     AppointmentStatus,
+    Clinic,
+    IntakeResponse,
+    PatientFlag,
     PatientProfile,
+    PlanAppointment,
     Practitioner,
     Room,
     SessionType,
 )
-
-# Patients by key in chunks of this many ids, as `selectinload` reads them.
-PATIENT_CHUNK = 500
 
 
 def appointments_between(
@@ -78,30 +81,53 @@ def count_by_place(
     places' ranges imply it: given it, SQLite and PostgreSQL read that one stretch of the
     (status, starts_at) index once; given only the places' ranges they searched it once
     per place (SQLite 2.9 ms against 0.6 ms at 1,000,000 appointments; PostgreSQL's
-    planning alone 2.3 ms against 0.6 ms: issue 22).
+    planning alone 2.3 ms against 0.6 ms: issue 22); each place's own range is then a
+    CASE on the place (see `_count_query`). The statement is built once per number of
+    places, its values bound as parameters.
     """
     if not bounds:
         return {}
-    rows = db.session.execute(
-        select(Appointment.location_id, func.count())
+    params: dict[str, object] = {
+        "statuses": list(statuses),
+        "lo": min(start for start, _ in bounds.values()),
+        "hi": max(end for _, end in bounds.values()),
+    }
+    for n, (place, (start, end)) in enumerate(bounds.items()):
+        params |= {f"place_{n}": place, f"from_{n}": start, f"until_{n}": end}
+    rows = db.session.execute(_count_query(len(bounds)), params)
+    return dict.fromkeys(bounds, 0) | dict(rows.all())
+
+
+@cache
+def _count_query(places: int) -> Any:  # a Select of two columns
+    """`count_by_place`'s statement for this many places: building it per request (an OR
+    of a range per place) cost ~1 ms of CPU, more than running it (issue 22)."""
+    a = Appointment
+    return (
+        select(a.location_id, func.count())
         .where(
-            Appointment.status.in_(statuses),
-            Appointment.starts_at >= min(start for start, _ in bounds.values()),
-            Appointment.starts_at < max(end for _, end in bounds.values()),
-            or_(
+            a.status.in_(bindparam("statuses", expanding=True)),
+            a.starts_at >= bindparam("lo"),
+            a.starts_at < bindparam("hi"),
+            # Each place's own range, as a CASE on the place rather than an OR of ranges:
+            # PostgreSQL looked for index paths in each arm of the OR (planning 1.4-5.5 ms
+            # against 0.9 ms; the same plan, the one range above, either way).
+            case(
                 *(
-                    and_(
-                        Appointment.location_id == place,
-                        Appointment.starts_at >= start,
-                        Appointment.starts_at < end,
+                    (
+                        a.location_id == bindparam(f"place_{n}"),
+                        and_(
+                            a.starts_at >= bindparam(f"from_{n}"),
+                            a.starts_at < bindparam(f"until_{n}"),
+                        ),
                     )
-                    for place, (start, end) in bounds.items()
-                )
+                    for n in range(places)
+                ),
+                else_=false(),
             ),
         )
-        .group_by(Appointment.location_id)
+        .group_by(a.location_id)
     )
-    return dict.fromkeys(bounds, 0) | dict(rows.all())
 
 
 @dataclass(slots=True)
@@ -109,7 +135,8 @@ class SheetSession:
     """What the reception day sheet shows of one session: plain values, not ORM rows.
 
     Loading ~100 appointments with their practitioner, type, room and patient as mapped
-    objects was about a third of the sheet's CPU (issue 22); these are read as plain rows.
+    objects was about a third of the sheet's CPU (issue 22); these are read as plain rows,
+    with what the sheet's notes need to know per row (plan, intake, flags, missed sessions).
     """
 
     id: int
@@ -122,7 +149,12 @@ class SheetSession:
     practitioner_name: str
     session_type_name: str
     room_name: str | None
-    patient_name: str = ""
+    patient_name: str
+    plan_id: int | None  # the treatment plan this session belongs to, if any
+    intake_id: int | None  # its health questions, if started
+    flagged: bool  # the patient has an active flag
+    missed: int  # the patient's late cancels and no-shows in the 12 months to `now`
+    missed_threshold: int | None  # the clinic's (the same on every row): shown from there
 
 
 def sheet_sessions(
@@ -131,52 +163,88 @@ def sheet_sessions(
     *,
     location_ids: Sequence[int] | None = None,
     statuses: Sequence[str],
+    now: datetime,
 ) -> list[SheetSession]:
     """Sessions starting in a UTC range (at these places), in start order, with the names
-    the day sheet shows; never holds (`statuses` names others). One joined query, then the
-    patients by primary key (one query per 500, as `appointments_between` reads them)."""
+    the day sheet shows; never holds (`statuses` names others). ONE query.
+
+    The patient's name, the session's plan and intake, whether the patient has an active
+    flag and their missed sessions in the 12 months to `now` (`record.missed_since`) are
+    correlated subqueries, each an index look-up per row, and the clinic's missed threshold
+    an uncorrelated one (read once): they were six more statements (names, plans touched,
+    intakes, flags, missed counts, threshold), each ~0.3-0.5 ms of client CPU and a round
+    trip on PostgreSQL (issue 22). Subqueries rather than joins: joined in, the
+    patients were hash-joined in full on a many-location page (20 ms at 50,000 patients),
+    and each further join made PostgreSQL's planning slower than the look-ups it saved.
+    """
+    from booking.services.patients.record import MISSED_WINDOW
+
+    places = [] if location_ids is None else list(location_ids)
+    shape = "all" if location_ids is None else "one" if len(places) == 1 else "some"
+    params: dict[str, object] = {
+        "starts_from": starts_from,
+        "starts_before": starts_before,
+        "statuses": list(statuses),
+        "missed_from": now - MISSED_WINDOW,
+        "missed_until": now,
+    }
+    if shape == "one":
+        params["location"] = places[0]
+    elif shape == "some":
+        params["locations"] = places
+    # patient_id is typed optional, but only holds have none and `statuses` never asks for
+    # them; with more than ten columns mypy sees the row as a tuple of Any.
+    rows = db.session.execute(_sheet_query(shape), params)
+    return [SheetSession(*row) for row in rows]
+
+
+@cache
+def _sheet_query(shape: str) -> Any:  # a Select of fifteen columns
+    """`sheet_sessions`' statement, built once per process for each shape of location
+    filter: building it (five aliased subqueries) cost ~3 ms of CPU a request, and a
+    statement object reused keeps its SQLAlchemy cache key."""
+    from booking.services.patients.record import missed_since  # record imports booking.*
+
+    a = Appointment
+    patient = aliased(PatientProfile)
+    plan = aliased(PlanAppointment)
+    intake = aliased(IntakeResponse)
+    flag = aliased(PatientFlag)
     query = (
         select(
-            Appointment.id,
-            Appointment.status,
-            Appointment.starts_at,
-            Appointment.ends_at,
-            Appointment.location_id,
-            Appointment.patient_id,
-            Appointment.is_first_visit,
+            a.id,
+            a.status,
+            a.starts_at,
+            a.ends_at,
+            a.location_id,
+            a.patient_id,
+            a.is_first_visit,
             Practitioner.display_name,
             SessionType.name,
             Room.name,
-        )
-        .join(Practitioner, Practitioner.id == Appointment.practitioner_id)
-        .join(SessionType, SessionType.id == Appointment.session_type_id)
-        .outerjoin(Room, Room.id == Appointment.room_id)
-        .where(
-            Appointment.starts_at >= starts_from,
-            Appointment.starts_at < starts_before,
-            Appointment.status.in_(statuses),
-        )
-        .order_by(Appointment.starts_at, Appointment.practitioner_id)
-    )
-    if location_ids is not None:
-        query = query.where(
-            Appointment.location_id == location_ids[0]
-            if len(location_ids) == 1
-            else Appointment.location_id.in_(location_ids)
-        )
-    # patient_id is typed optional, but only holds have none and `statuses` never asks for them
-    sessions = [SheetSession(*row) for row in db.session.execute(query)]  # type: ignore[arg-type]
-    ids = sorted({s.patient_id for s in sessions})
-    names: dict[int, str] = {}
-    for at in range(0, len(ids), PATIENT_CHUNK):
-        # The ids as one list parameter, not a literal list: ~0.13 ms less per 100 ids (issue 22).
-        rows = db.session.execute(
-            select(PatientProfile.id, PatientProfile.given_name, PatientProfile.family_name).where(
-                PatientProfile.id.in_(bindparam("ids", expanding=True))
+            select(patient.given_name + " " + patient.family_name)
+            .where(patient.id == a.patient_id)
+            .scalar_subquery(),
+            select(plan.plan_id).where(plan.appointment_id == a.id).scalar_subquery(),
+            select(intake.id).where(intake.appointment_id == a.id).scalar_subquery(),
+            exists().where(flag.patient_id == a.patient_id, flag.cleared_at.is_(None)),
+            missed_since(
+                a.patient_id, since=bindparam("missed_from"), until=bindparam("missed_until")
             ),
-            {"ids": ids[at : at + PATIENT_CHUNK]},
+            select(Clinic.missed_threshold).limit(1).scalar_subquery(),
         )
-        names.update((pid, f"{given} {family}") for pid, given, family in rows)
-    for session in sessions:
-        session.patient_name = names[session.patient_id]
-    return sessions
+        .join(Practitioner, Practitioner.id == a.practitioner_id)
+        .join(SessionType, SessionType.id == a.session_type_id)
+        .outerjoin(Room, Room.id == a.room_id)
+        .where(
+            a.starts_at >= bindparam("starts_from"),
+            a.starts_at < bindparam("starts_before"),
+            a.status.in_(bindparam("statuses", expanding=True)),
+        )
+        .order_by(a.starts_at, a.practitioner_id)
+    )
+    if shape == "one":
+        query = query.where(a.location_id == bindparam("location"))
+    elif shape == "some":
+        query = query.where(a.location_id.in_(bindparam("locations", expanding=True)))
+    return query

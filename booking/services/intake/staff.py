@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from booking.domain.errors import NotFound, PolicyRefused
@@ -23,6 +23,7 @@ from booking.models import (
 )
 from booking.services.clinic import care
 from booking.services.platform.audit import record_event
+from booking.services.platform.id_lists import ids_in
 
 
 def staff_may_read(patient_id: int, *, actor: User) -> bool:
@@ -55,11 +56,11 @@ def active_flags(patient_ids: Iterable[int]) -> dict[int, list[PatientFlag]]:
     found: dict[int, list[PatientFlag]] = {patient_id: [] for patient_id in ids}
     if not ids:
         return found
-    # The ids as one list parameter, not a literal list: ~0.13 ms less per 100 ids (issue 22).
+    # The ids as one parameter (an array on PostgreSQL: platform/id_lists.py, issue 22).
     rows = db.session.scalars(
         select(PatientFlag)
         .where(
-            PatientFlag.patient_id.in_(bindparam("ids", expanding=True)),
+            ids_in(PatientFlag.patient_id),
             PatientFlag.cleared_at.is_(None),
         )
         .options(selectinload(PatientFlag.intake).selectinload(IntakeResponse.questionnaire))
@@ -90,12 +91,20 @@ def flag_label(flag: PatientFlag, definition: Mapping[str, Any] | None = None) -
 def intakes_for_appointments(appointment_ids: Sequence[int]) -> dict[int, IntakeResponse]:
     if not appointment_ids:
         return {}
-    # The ids as one list parameter, not a literal list: ~0.13 ms less per 100 ids (issue 22).
+    # The ids as one parameter (an array on PostgreSQL: platform/id_lists.py, issue 22).
     rows = db.session.scalars(
-        select(IntakeResponse).where(
-            IntakeResponse.appointment_id.in_(bindparam("ids", expanding=True))
-        ),
+        select(IntakeResponse).where(ids_in(IntakeResponse.appointment_id)),
         {"ids": list(appointment_ids)},
+    )
+    return {row.appointment_id: row for row in rows if row.appointment_id is not None}
+
+
+def intakes_by_id(intake_ids: Sequence[int]) -> dict[int, IntakeResponse]:
+    """These intakes, by the appointment they belong to (as `intakes_for_appointments`)."""
+    if not intake_ids:
+        return {}
+    rows = db.session.scalars(
+        select(IntakeResponse).where(ids_in(IntakeResponse.id)), {"ids": list(intake_ids)}
     )
     return {row.appointment_id: row for row in rows if row.appointment_id is not None}
 
