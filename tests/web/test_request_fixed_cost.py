@@ -674,19 +674,25 @@ def test_the_session_interface_answers_as_flasks_own(demo: Flask) -> None:
                 assert answers[0] == answers[1], (cookie, vary, action)
 
 
+def _calls_of(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[str]:
+    """Wrap `owner.name` so each call is noted (by name) in the list returned, then made."""
+    calls: list[str] = []
+    real = getattr(owner, name)
+
+    def _noting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, _noting)
+    return calls
+
+
 def test_session_protection_off_hashes_nothing_and_on_is_flask_logins(
     demo: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from booking.extensions import login_manager
 
-    made: list[str] = []
-    real = login_manager._session_identifier_generator
-
-    def _counting() -> str:
-        made.append("id")
-        return str(real())
-
-    monkeypatch.setattr(login_manager, "_session_identifier_generator", _counting)
+    made = _calls_of(monkeypatch, login_manager, "_session_identifier_generator")
     client = demo.test_client()
     assert client.get("/").status_code == 200  # an anonymous start page loads the user
     assert made == []
@@ -694,7 +700,7 @@ def test_session_protection_off_hashes_nothing_and_on_is_flask_logins(
     try:
         with demo.test_request_context("/"):
             assert login_manager._session_protection_failed() is False
-        assert made == ["id"]
+        assert made == ["_session_identifier_generator"]
     finally:
         del demo.config["SESSION_PROTECTION"]
 
@@ -719,17 +725,10 @@ def test_csrf_checks_what_flask_wtf_checks_without_its_look_ups_on_a_get(
 ) -> None:
     from booking.extensions import csrf
 
-    looked: list[str] = []
-    real = csrf._is_exempt
-
-    def _noting() -> bool:
-        looked.append("exempt?")
-        return bool(real())
-
-    monkeypatch.setattr(csrf, "_is_exempt", _noting)
+    looked = _calls_of(monkeypatch, csrf, "_is_exempt")
     client = demo.test_client()
     assert client.get("/auth/sign-in").status_code == 200
     assert looked == []
     refused = client.post("/auth/sign-in", data={"email": "a@example.com", "password": "x"})
     assert refused.status_code == 400  # no token: refused, as before
-    assert looked == ["exempt?"]
+    assert looked == ["_is_exempt"]
