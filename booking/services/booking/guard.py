@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Exists, and_, delete, exists, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from booking.domain.errors import SlotTaken
 from booking.domain.scheduling.values import Slot
@@ -25,6 +25,9 @@ OVERLAP_MARKER = "appointment_overlap_"
 
 
 EXCLUSION_VIOLATION = "23P01"
+DEADLOCK_DETECTED = "40P01"
+# SlotTaken's code when a write of an overlapping row, not yet committed, won (PostgreSQL).
+RACED = "taken_concurrently"
 
 
 def overlap_kind(error: IntegrityError) -> str | None:
@@ -37,6 +40,21 @@ def overlap_kind(error: IntegrityError) -> str | None:
     if OVERLAP_MARKER in text:
         return text.split(OVERLAP_MARKER, 1)[1].split()[0].strip("'\"")
     return None
+
+
+def overlap_deadlock(error: OperationalError) -> bool:
+    """True for PostgreSQL's deadlock between two writes of overlapping live rows.
+
+    Two transactions that insert conflicting rows at the same moment each find the other's
+    row while checking the exclusion constraint and wait for it; the deadlock detector then
+    fails one of them. For that one the time is taken, by a write not yet committed: it is
+    the same refusal as a conflict with a committed row (a 409, not a 503).
+    """
+    orig: Any = error.orig
+    if getattr(orig, "sqlstate", None) != DEADLOCK_DETECTED:
+        return False
+    context = getattr(getattr(orig, "diag", None), "context", "") or ""
+    return "exclusion constraint" in context
 
 
 @contextmanager
@@ -56,6 +74,11 @@ def guarded_write() -> Iterator[None]:
         if kind is None:
             raise
         raise SlotTaken("That time has just been taken.", code=f"taken_{kind}") from None
+    except OperationalError as error:
+        if not overlap_deadlock(error):
+            raise
+        savepoint.rollback()
+        raise SlotTaken("That time has just been taken.", code=RACED) from None
     savepoint.commit()
 
 
@@ -184,7 +207,9 @@ def insert_live(
             with guarded_write():
                 db.session.add(row)
         except SlotTaken as taken:
-            if taken.code == "taken_room" and attempt == 0:
+            # Another room, or (after a race) the same pick again, which now waits for the
+            # other write and meets its row, or finds the time free if it rolled back.
+            if taken.code in ("taken_room", RACED) and attempt == 0:
                 continue
             raise
         return row

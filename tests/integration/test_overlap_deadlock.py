@@ -1,0 +1,93 @@
+"""PostgreSQL: two writes of overlapping rows that deadlock on the exclusion constraint.
+
+Seen at 1,000,000 appointments under `benchmarks/pages.py` (4 workers, 50 booking clients):
+two bookings inserted at the same moment each found the other's uncommitted row while
+checking `appointment_no_overlap_*` and waited for it; the deadlock detector failed one,
+which answered 503. For that one the time is taken, as by a committed row: `guarded_write`
+answers SlotTaken (a 409), and `insert_live` tries its pick once more.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from booking.domain.errors import SlotTaken
+from booking.extensions import db
+from booking.services.booking.guard import RACED, guarded_write
+from tests.conftest import make_app
+
+TABLE = "overlap_deadlock_probe"
+INSERT = text(
+    "INSERT INTO overlap_deadlock_probe (k, during) "
+    "VALUES (:k, tstzrange('2027-01-20 09:00+00', '2027-01-20 09:30+00'))"
+)
+COUNT = text("SELECT count(*) FROM overlap_deadlock_probe")
+
+
+@pytest.fixture
+def pg_app(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    with make_app("postgresql", tmp_path, request) as application:
+        yield application
+
+
+def test_the_deadlocked_write_is_refused_as_a_taken_time(pg_app: Flask) -> None:
+    url = pg_app.config["SQLALCHEMY_DATABASE_URI"]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    other = create_engine(url)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+        conn.execute(
+            text(
+                f"CREATE TABLE {TABLE} (k integer, during tstzrange, "
+                "EXCLUDE USING gist (k WITH =, during WITH &&))"
+            )
+        )
+    try:
+        with pg_app.app_context(), other.connect() as rival:
+            # The rival waits long before looking for deadlocks; this request quickly, so
+            # the detector fails this request's write, as one of two bookings.
+            rival.execute(text("SET deadlock_timeout = '20s'"))
+            rival.execute(INSERT, {"k": 1})
+            db.session.execute(text("SET LOCAL deadlock_timeout = '100ms'"))
+            db.session.execute(INSERT, {"k": 2})
+            waiting = threading.Thread(target=rival.execute, args=(INSERT, {"k": 2}))
+            waiting.start()  # waits for this request's row k=2
+            try:
+                _until_waiting(admin, "overlap_deadlock_probe")
+                with pytest.raises(SlotTaken) as refused, guarded_write():
+                    db.session.execute(INSERT, {"k": 1})  # waits for the rival's k=1: deadlock
+                assert refused.value.code == RACED
+                # The savepoint is gone and the request's transaction still works.
+                assert db.session.execute(COUNT).scalar() == 1
+            finally:
+                db.session.rollback()  # lets the rival's k=2 through
+                waiting.join(timeout=30)
+                rival.rollback()
+            assert not waiting.is_alive()
+    finally:
+        other.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+        admin.dispose()
+
+
+def _until_waiting(admin: object, table: str) -> None:
+    """Until some session waits on a lock in a statement on `table` (at most 10 s)."""
+    probe = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND query LIKE :q AND datname = current_database()"
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with admin.connect() as conn:  # type: ignore[attr-defined]
+            if conn.execute(probe, {"q": f"%{table}%"}).scalar():
+                return
+        time.sleep(0.02)
+    raise AssertionError("the rival's insert never waited")
