@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from booking.domain.errors import SlotTaken
 from booking.extensions import db
@@ -78,7 +78,7 @@ def test_the_deadlocked_write_is_refused_as_a_taken_time(pg_app: Flask) -> None:
         admin.dispose()
 
 
-def _until_waiting(admin: object, table: str) -> None:
+def _until_waiting(admin: Engine, table: str) -> None:
     """Until some session waits on a lock in a statement on `table` (at most 10 s)."""
     probe = text(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
@@ -86,7 +86,7 @@ def _until_waiting(admin: object, table: str) -> None:
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        with admin.connect() as conn:  # type: ignore[attr-defined]
+        with admin.connect() as conn:
             if conn.execute(probe, {"q": f"%{table}%"}).scalar():
                 return
         time.sleep(0.02)
