@@ -11,17 +11,24 @@ Every text of a row is a plain `str`, escaped once, by the template's autoescapi
 out unescaped; with autoescaping back on, Jinja copied each Markup into a new one as it
 wrote it out: ~1,500 such copies for a 100-session sheet, more CPU than escaping the
 strings themselves (issue 22).
+
+Each row's HTML (reception/_sheet_row.html) depends on its values only, so each worker keeps
+it by them (`rows_html`, booking/fragments.py): a sheet renders just the rows that changed
+since it was last shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+
 from booking.domain.formatting import format_time
+from booking.fragments import kept
 from booking.links import id_links
 from booking.models import AppointmentStatus
 from booking.services.booking.listings import SheetSession
@@ -34,9 +41,19 @@ ARRIVAL = {
 }
 
 
-@dataclass(slots=True)
-class SheetRow:
-    """One row of the sheet: its texts (plain, escaped by the template) and links."""
+# Rows kept rendered per worker: a chain's whole day at 1,000,000 appointments is ~700
+# sessions, at ~1.2 KB of HTML each (~2.5 MB at most).
+ROWS_KEPT = 2048
+ROW = "reception/_sheet_row.html"
+# Where each form of a kept row takes the request's CSRF field (reception/_sheet_row.html).
+CSRF_MARK = "<!--meridian-csrf-->"
+
+
+class SheetRow(NamedTuple):
+    """One row of the sheet: its texts (plain, escaped by the template) and links.
+
+    A tuple: the key its rendered HTML is kept by (`rows_html`), hashed and compared in C.
+    """
 
     id: int
     time: str
@@ -49,7 +66,7 @@ class SheetRow:
     room: str
     arrival: str
     missed: int | None  # shown when at or over the clinic's threshold
-    flags: list[str]
+    flags: tuple[str, ...]
     intake: str
     intake_url: str | None
     status: str
@@ -103,7 +120,7 @@ def sheet_rows(
                 room="None" if s.room_name is None else s.room_name,
                 arrival=ARRIVAL[s.status.value],
                 missed=count if count >= threshold else None,
-                flags=note["flags"],
+                flags=tuple(note["flags"]),
                 intake=note["intake"],
                 intake_url=note["intake_url"],
                 status=s.status.value,
@@ -114,3 +131,22 @@ def sheet_rows(
             )
         )
     return rows
+
+
+def rows_html(rows: Iterable[SheetRow], form: FlaskForm) -> Markup:
+    """The rows' HTML (reception/_sheet_row.html, kept per worker by each row's values),
+    each form in it with `form`'s CSRF field, which is new with each request."""
+    render = kept(ROW, size=ROWS_KEPT)
+    html = "".join([render(row) for row in rows])
+    return Markup(html.replace(CSRF_MARK, csrf_input(form)))  # noqa: S704 - HTML from Markups
+
+
+def csrf_input(form: FlaskForm) -> str:
+    """`form`'s hidden CSRF field, without an id (the sheet repeats it in every row's form:
+    one id many times is invalid HTML); "" where CSRF protection is off (some tests)."""
+    field = getattr(form, "csrf_token", None)
+    if field is None:
+        return ""
+    return Markup('<input name="{}" type="hidden" value="{}">').format(
+        field.name, field.current_token
+    )

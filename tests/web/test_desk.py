@@ -4,6 +4,7 @@ sheet's check-in, undo and no-show with a fixed number of queries."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import meta
 from sqlalchemy import select, update
 
 from booking.extensions import db
@@ -26,6 +28,8 @@ from booking.models import (
     Practitioner,
     SessionType,
 )
+from booking.reception.day_sheet import ROW
+from booking.reception.views import PAGINATION
 from tests.conftest import count_queries
 from tests.factories import make_appointment, make_patient
 from tests.web.booking_helpers import Clock, demo_ids, error_summary, post, text
@@ -556,3 +560,44 @@ def test_a_large_day_is_paged_by_whole_locations(demo: Flask, desk: FlaskClient)
     page = desk.get("/reception/").get_data(as_text=True)
     assert "Day sheet pages" not in page
     assert f'id="a{in_dublin}"' in page
+
+
+def test_day_sheet_rows_are_kept_rendered_with_a_csrf_field_in_each_form(
+    demo: Flask, desk: FlaskClient
+) -> None:
+    """Each row's HTML is kept per worker by the row's values (booking/fragments.py, issue
+    22); the CSRF field, new with each request, is put into every form of every row."""
+    ids = [_today_session(demo, hour) for hour in (10, 11, 12)]
+    form = re.compile(
+        r'<form method="post" action="/reception/sessions/(\d+)/[a-z-]+" [^>]*>\s*'
+        r'<input name="csrf_token" type="hidden" value="([^"]+)">'
+    )
+    first = desk.get("/reception/").get_data(as_text=True)
+    renderers = demo.extensions["meridian.fragments"]
+    (row_renderer,) = [r for (name, _), r in renderers.items() if name == ROW]
+    before = row_renderer.cache_info()  # type: ignore[attr-defined]
+    second = desk.get("/reception/").get_data(as_text=True)
+    after = row_renderer.cache_info()  # type: ignore[attr-defined]
+    assert after.hits - before.hits == len(ids)
+    assert after.misses == before.misses
+    for page in (first, second):
+        assert sorted(int(i) for i, _ in form.findall(page)) == ids
+        assert 'id="csrf_token"' not in page.split("<tbody", 1)[1]  # one id, many forms
+    # The same rows, but for the field's value (signed with the second it was made in).
+    rows = [[re.sub(r'value="[^"]+"', "", _row(p, i)) for i in ids] for p in (first, second)]
+    assert rows[0] == rows[1]
+    # The field is this request's and works: a kept row still checks the patient in.
+    token = dict(form.findall(second))[str(ids[0])]
+    done = desk.post(f"/reception/sessions/{ids[0]}/check-in", data={"csrf_token": token})
+    assert done.status_code == 303
+    assert "Arrived" in _row(desk.get("/reception/").get_data(as_text=True), ids[0])
+
+
+def test_kept_fragments_use_nothing_but_their_value(demo: Flask) -> None:
+    """A kept rendering must not depend on the request (user, session, clock): the fragment
+    templates name only `r` and url_for (whose links are kept per application root)."""
+    env = demo.jinja_env
+    assert env.loader is not None
+    for name in (ROW, PAGINATION):
+        source = env.loader.get_source(env, name)[0]
+        assert meta.find_undeclared_variables(env.parse(source)) <= {"r", "url_for", "range"}
