@@ -28,6 +28,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus, PatientProfile, Role, RoomKind, User
+from booking.services.booking.staff_actions import staff_appointment, staff_reschedule
 from booking.services.plans import planning
 from tests.conftest import make_app
 from tests.factories import (
@@ -46,6 +47,7 @@ MONDAY = date(2027, 9, 20)
 NOW = datetime(2027, 9, 1, 8, 0, tzinfo=UTC)
 GATE = 22_0522  # the advisory lock key of the test's gate
 GATE_TRIGGER = "zz_stamp_deadlock_gate"  # fires after availability_version_bump (by name)
+BASE = "http://127.0.0.1:5000"
 
 
 def at(day: date, hour: int) -> datetime:
@@ -114,75 +116,132 @@ def setup(pg_app: Flask, request: pytest.FixtureRequest) -> Setup:
 def test_two_series_in_rooms_in_opposite_orders_do_not_deadlock(
     pg_app: Flask, setup: Setup
 ) -> None:
-    url = pg_app.config["SQLALCHEMY_DATABASE_URI"]
+    firsts = ", ".join(f"'{starts[0].isoformat()}'::timestamptz" for _, _, starts in setup.series)
+    # Each series stops once its first session (and so its first room's stamp) is written.
+    when = f"AFTER INSERT ON appointment FOR EACH ROW WHEN (NEW.starts_at IN ({firsts}))"
+
+    def book(index: int) -> None:
+        practitioner_id, patient_id, starts = setup.series[index]
+        planning.book_series(
+            patient=db.session.get_one(PatientProfile, patient_id),
+            practitioner_id=practitioner_id,
+            session_type_id=setup.session_type_id,
+            starts=starts,
+            goal="Less neck pain",
+            actor=db.session.get_one(User, setup.desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    assert _race(pg_app, when, [lambda: book(0), lambda: book(1)]) == []
+    with pg_app.app_context():
+        booked = db.session.scalar(
+            select(func.count(Appointment.id)).where(Appointment.status == AppointmentStatus.booked)
+        )
+    assert booked == len(setup.series) * 2 + setup.taken  # both series and the others
+
+
+def test_two_changes_of_time_swapping_rooms_do_not_deadlock(pg_app: Flask) -> None:
+    """X (room A) moves to a time when A is taken, so to room B; Y (room B) moves to room A.
+
+    The UPDATE's trigger bumps the old room's stamp, then the new room's: the test stops
+    each move after its first room stamp is written (a trigger on the stamp table)."""
+    with pg_app.app_context():
+        location = make_location()
+        room_a = make_room(location=location, sort_order=1)
+        room_b = make_room(location=location, sort_order=2)
+        session_type = make_session_type(room_kind=RoomKind.treatment)
+        people = [make_practitioner(session_types=[session_type]) for _ in range(3)]
+        for person in people:
+            make_hours(practitioner=person, location=location)
+        moved = []
+        for person, room in ((people[0], room_a), (people[1], room_b), (people[2], room_a)):
+            hour = 11 if person is people[2] else 9
+            moved.append(
+                make_appointment(
+                    starts_at=at(MONDAY, hour),
+                    practitioner=person,
+                    location=location,
+                    session_type=session_type,
+                    room_id=room.id,
+                    room_place=1,
+                ).id
+            )
+        desk_id = make_user(role=Role.receptionist).id
+        rooms = room_a.id, room_b.id
+        db.session.commit()
+    # X to 11:00 (A is the third practitioner's: B), Y to 14:00 (A is free).
+    moves = [(moved[0], at(MONDAY, 11), rooms[1]), (moved[1], at(MONDAY, 14), rooms[0])]
+    when = "AFTER INSERT OR UPDATE ON availability_version FOR EACH ROW WHEN (NEW.kind = 'r')"
+
+    def move(index: int) -> None:
+        appointment_id, starts_at, _room = moves[index]
+        staff_reschedule(
+            staff_appointment(appointment_id),
+            starts_at=starts_at,
+            actor=db.session.get_one(User, desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    assert _race(pg_app, when, [lambda: move(0), lambda: move(1)]) == []
+    with pg_app.app_context():
+        for appointment_id, starts_at, room_id in moves:
+            row = db.session.get_one(Appointment, appointment_id)
+            assert (row.starts_at, row.room_id) == (starts_at, room_id)
+
+
+def _race(app: Flask, when: str, jobs: list[Callable[[], None]]) -> list[BaseException]:
+    """Run each job in its own app context and transaction, all stopped at a gate (a test
+    trigger `when`, e.g. "AFTER INSERT ON t FOR EACH ROW") until every job waits on a lock;
+    return what they raised."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    table = when.split(" ON ", 1)[1].split()[0]
     gate_keeper = admin.connect()
     gate_keeper.execute(text("SELECT pg_advisory_lock(:k)"), {"k": GATE})
-    firsts = ", ".join(f"'{starts[0].isoformat()}'::timestamptz" for _, _, starts in setup.series)
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "CREATE FUNCTION stamp_deadlock_gate() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                f"BEGIN PERFORM pg_advisory_xact_lock_shared({GATE}); RETURN NULL; END $$"
-            )
-        )
-        conn.execute(
-            text(
-                f"CREATE TRIGGER {GATE_TRIGGER} AFTER INSERT ON appointment FOR EACH ROW "
-                f"WHEN (NEW.starts_at IN ({firsts})) EXECUTE FUNCTION stamp_deadlock_gate()"
-            )
-        )
     errors: list[BaseException] = []
     try:
-        writers = [
-            threading.Thread(target=_book, args=(pg_app, setup, index, errors.append))
-            for index in range(2)
-        ]
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION stamp_deadlock_gate() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    f"BEGIN PERFORM pg_advisory_xact_lock_shared({GATE}); RETURN NULL; END $$"
+                )
+            )
+            conn.execute(
+                text(f"CREATE TRIGGER {GATE_TRIGGER} {when} EXECUTE FUNCTION stamp_deadlock_gate()")
+            )
+        writers = [threading.Thread(target=_run, args=(app, job, errors.append)) for job in jobs]
         for writer in writers:
             writer.start()
         try:
-            # Both writers wait: at the gate (each holding its first room's stamp), or, once
-            # stamps are locked in one order, one at the gate and one for the other's lock.
-            _until_waiting(admin, count=2)
+            # All wait: at the gate (each holding its first stamps), or, once stamps are
+            # locked in one order, one at the gate and the others for its locks.
+            _until_waiting(admin, count=len(jobs))
         finally:
             gate_keeper.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": GATE})
             for writer in writers:
                 writer.join(timeout=60)
         assert not any(writer.is_alive() for writer in writers)
-        assert errors == []
-        with pg_app.app_context():
-            booked = db.session.scalar(
-                select(func.count(Appointment.id)).where(
-                    Appointment.status == AppointmentStatus.booked
-                )
-            )
-        assert booked == len(setup.series) * 2 + setup.taken  # both series and the others
     finally:
         gate_keeper.close()
         with admin.connect() as conn:
-            conn.execute(text(f"DROP TRIGGER IF EXISTS {GATE_TRIGGER} ON appointment"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {GATE_TRIGGER} ON {table}"))
             conn.execute(text("DROP FUNCTION IF EXISTS stamp_deadlock_gate()"))
         admin.dispose()
+    return errors
 
 
-def _book(app: Flask, setup: Setup, index: int, failed: Callable[[BaseException], None]) -> None:
-    """Book series `index` in its own app context (its own session and connection)."""
-    practitioner_id, patient_id, starts = setup.series[index]
+def _run(app: Flask, job: Callable[[], None], failed: Callable[[BaseException], None]) -> None:
+    """`job` in its own app context (its own session and connection), then commit."""
     with app.app_context():
         try:
             # A deadlock is found in 100 ms, not the default second.
             db.session.execute(text("SET LOCAL deadlock_timeout = '100ms'"))
-            planning.book_series(
-                patient=db.session.get_one(PatientProfile, patient_id),
-                practitioner_id=practitioner_id,
-                session_type_id=setup.session_type_id,
-                starts=starts,
-                goal="Less neck pain",
-                actor=db.session.get_one(User, setup.desk_id),
-                now=NOW,
-                base_url="http://127.0.0.1:5000",
-                clinic_name="Meridian",
-            )
+            job()
             db.session.commit()
         except BaseException as error:  # reported to the test's thread
             db.session.rollback()
