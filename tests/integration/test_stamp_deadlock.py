@@ -27,9 +27,18 @@ from flask import Flask
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from booking.extensions import db
-from booking.models import Appointment, AppointmentStatus, PatientProfile, Role, RoomKind, User
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    PatientProfile,
+    Role,
+    RoomKind,
+    TreatmentPlan,
+    User,
+)
+from booking.services.api.booking import book_directly
 from booking.services.booking.staff_actions import staff_appointment, staff_reschedule
-from booking.services.plans import planning
+from booking.services.plans import planning, progress
 from tests.conftest import make_app
 from tests.factories import (
     make_appointment,
@@ -120,21 +129,8 @@ def test_two_series_in_rooms_in_opposite_orders_do_not_deadlock(
     # Each series stops once its first session (and so its first room's stamp) is written.
     when = f"AFTER INSERT ON appointment FOR EACH ROW WHEN (NEW.starts_at IN ({firsts}))"
 
-    def book(index: int) -> None:
-        practitioner_id, patient_id, starts = setup.series[index]
-        planning.book_series(
-            patient=db.session.get_one(PatientProfile, patient_id),
-            practitioner_id=practitioner_id,
-            session_type_id=setup.session_type_id,
-            starts=starts,
-            goal="Less neck pain",
-            actor=db.session.get_one(User, setup.desk_id),
-            now=NOW,
-            base_url=BASE,
-            clinic_name="Meridian",
-        )
-
-    assert _race(pg_app, when, [lambda: book(0), lambda: book(1)]) == []
+    jobs = [lambda: _book_series(setup, 0), lambda: _book_series(setup, 1)]
+    assert _race(pg_app, when, jobs) == []
     with pg_app.app_context():
         booked = db.session.scalar(
             select(func.count(Appointment.id)).where(Appointment.status == AppointmentStatus.booked)
@@ -191,6 +187,71 @@ def test_two_changes_of_time_swapping_rooms_do_not_deadlock(pg_app: Flask) -> No
         for appointment_id, starts_at, room_id in moves:
             row = db.session.get_one(Appointment, appointment_id)
             assert (row.starts_at, row.room_id) == (starts_at, room_id)
+
+
+@pytest.mark.parametrize("setup", ["all stamps exist"], indirect=True)
+def test_a_plan_paused_while_its_room_is_booked_does_not_deadlock(
+    pg_app: Flask, setup: Setup
+) -> None:
+    """The first series' plan (rooms A then B) is paused while the second practitioner is
+    booked at once (the API's booking) on Monday 10:00, in room B (A is taken then).
+
+    The pause appends each cancel's audit row (the chain's advisory lock, held to commit)
+    before the next cancel bumps its stamps; a booking bumps its stamps, then appends.
+    """
+    with pg_app.app_context():
+        plan_id = _book_series(setup, 0).plan.id
+        db.session.commit()
+    when = "AFTER UPDATE ON availability_version FOR EACH ROW WHEN (NEW.kind = 'r')"
+    practitioner_id, patient_id, _ = setup.series[1]
+
+    def pause() -> None:
+        progress.pause_plan(
+            db.session.get_one(TreatmentPlan, plan_id),
+            reason="Away for a month",
+            actor=db.session.get_one(User, setup.desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic="Meridian",
+        )
+
+    def book() -> None:
+        book_directly(
+            session_type_id=setup.session_type_id,
+            practitioner_id=practitioner_id,
+            starts_at=at(MONDAY, 10),
+            patient=db.session.get_one(PatientProfile, patient_id),
+            actor=db.session.get_one(User, setup.desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    assert _race(pg_app, when, [pause, book]) == []
+    with pg_app.app_context():
+        statuses = db.session.scalars(
+            select(Appointment.status).where(Appointment.practitioner_id != practitioner_id)
+        )
+        booked = db.session.scalar(
+            select(Appointment.room_id).where(Appointment.practitioner_id == practitioner_id)
+        )
+        assert sorted(statuses).count(AppointmentStatus.cancelled) == 2
+        assert booked is not None
+
+
+def _book_series(setup: Setup, index: int) -> planning.BookedSeries:
+    practitioner_id, patient_id, starts = setup.series[index]
+    return planning.book_series(
+        patient=db.session.get_one(PatientProfile, patient_id),
+        practitioner_id=practitioner_id,
+        session_type_id=setup.session_type_id,
+        starts=starts,
+        goal="Less neck pain",
+        actor=db.session.get_one(User, setup.desk_id),
+        now=NOW,
+        base_url=BASE,
+        clinic_name="Meridian",
+    )
 
 
 def _race(app: Flask, when: str, jobs: list[Callable[[], None]]) -> list[BaseException]:
