@@ -37,7 +37,11 @@ from booking.models import (
     User,
 )
 from booking.services.api.booking import book_directly
-from booking.services.booking.staff_actions import staff_appointment, staff_reschedule
+from booking.services.booking.staff_actions import (
+    check_in,
+    staff_appointment,
+    staff_reschedule,
+)
 from booking.services.plans import planning, progress
 from tests.conftest import make_app
 from tests.factories import (
@@ -239,6 +243,50 @@ def test_a_plan_paused_while_its_room_is_booked_does_not_deadlock(
         assert booked is not None
 
 
+def test_a_check_in_while_its_practitioner_is_booked_does_not_deadlock(pg_app: Flask) -> None:
+    """The desk checks a patient in while the same practitioner is booked (the API's
+    booking): the check-in appended its audit row (the chain's lock, held to commit) before
+    its status change bumped the practitioner's stamp at the flush; the booking bumps the
+    stamp, then appends."""
+    with pg_app.app_context():
+        location = make_location()
+        session_type = make_session_type()
+        person = make_practitioner(session_types=[session_type])
+        make_hours(practitioner=person, location=location)
+        arrived = make_appointment(
+            starts_at=datetime(2027, 9, 1, 9, 0, tzinfo=UTC),
+            practitioner=person,
+            location=location,
+            session_type=session_type,
+        ).id
+        ids = person.id, session_type.id, make_patient().id, make_user(role=Role.receptionist).id
+        db.session.commit()
+    practitioner_id, session_type_id, patient_id, desk_id = ids
+    when = "AFTER INSERT ON appointment FOR EACH ROW"  # the booking, after its stamps
+
+    def book() -> None:
+        book_directly(
+            session_type_id=session_type_id,
+            practitioner_id=practitioner_id,
+            starts_at=at(MONDAY, 9),
+            patient=db.session.get_one(PatientProfile, patient_id),
+            actor=db.session.get_one(User, desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    def arrive() -> None:
+        check_in(staff_appointment(arrived), actor=db.session.get_one(User, desk_id), now=NOW)
+
+    assert _race(pg_app, when, [book, arrive]) == []
+    with pg_app.app_context():
+        statuses = db.session.scalars(
+            select(Appointment.status).order_by(Appointment.starts_at)
+        ).all()
+        assert statuses == [AppointmentStatus.checked_in, AppointmentStatus.booked]
+
+
 def _book_series(setup: Setup, index: int) -> planning.BookedSeries:
     practitioner_id, patient_id, starts = setup.series[index]
     return planning.book_series(
@@ -255,9 +303,9 @@ def _book_series(setup: Setup, index: int) -> planning.BookedSeries:
 
 
 def _race(app: Flask, when: str, jobs: list[Callable[[], None]]) -> list[BaseException]:
-    """Run each job in its own app context and transaction, all stopped at a gate (a test
-    trigger `when`, e.g. "AFTER INSERT ON t FOR EACH ROW") until every job waits on a lock;
-    return what they raised."""
+    """Run each job in its own app context and transaction, started in turn once the one
+    before waits, all stopped at a gate (a test trigger `when`, e.g. "AFTER INSERT ON t FOR
+    EACH ROW") until every job waits on a lock; return what they raised."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     table = when.split(" ON ", 1)[1].split()[0]
@@ -276,16 +324,17 @@ def _race(app: Flask, when: str, jobs: list[Callable[[], None]]) -> list[BaseExc
                 text(f"CREATE TRIGGER {GATE_TRIGGER} {when} EXECUTE FUNCTION stamp_deadlock_gate()")
             )
         writers = [threading.Thread(target=_run, args=(app, job, errors.append)) for job in jobs]
-        for writer in writers:
-            writer.start()
         try:
-            # All wait: at the gate (each holding its first stamps), or, once stamps are
-            # locked in one order, one at the gate and the others for its locks.
-            _until_waiting(admin, count=len(jobs))
+            # One after the other, each until it waits: at the gate (holding its first
+            # stamps), or, once stamps are locked in one order, for an earlier job's locks.
+            for started, writer in enumerate(writers, start=1):
+                writer.start()
+                _until_waiting(admin, count=started)
         finally:
             gate_keeper.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": GATE})
             for writer in writers:
-                writer.join(timeout=60)
+                if writer.is_alive():
+                    writer.join(timeout=60)
         assert not any(writer.is_alive() for writer in writers)
     finally:
         gate_keeper.close()

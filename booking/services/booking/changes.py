@@ -84,6 +84,9 @@ def cancel_appointment(
     appointment.late_cancel = late
     appointment.ics_sequence += 1
     appointment.updated_at = now
+    # The change (and its stamp bumps) before the audit row: appending takes the audit
+    # chain's lock to commit, which writers take after their stamps (stamp_locks.py).
+    db.session.flush()
     if notify:
         queue_patient_email(
             appointment,

@@ -9,6 +9,10 @@ opposite orders, or two changes of time swapping rooms, each held a stamp the ot
 for, and PostgreSQL's deadlock detector failed one (a 503). Such a write calls `lock_stamps`
 first with every scope it will touch, so all of them queue in the same order.
 
+The audit chain's advisory lock (platform/audit.py), held to commit, comes after every
+stamp: a writer bumps its stamps (or locks them here) before it appends its audit row, so a
+change is flushed before `record_event`.
+
 SQLite needs nothing: a write transaction holds the database's one write lock.
 """
 
