@@ -1,14 +1,16 @@
-"""PostgreSQL: two writes of several appointments that lock stamp rows in opposite orders.
+"""PostgreSQL: writes that took availability stamp rows (and the audit lock) in opposite orders.
 
 The triggers of 20261207_s22cache_versions bump the availability stamps in the writer's own
 transaction, locking each stamp row until commit in the order the rows are written. Two plan
 series booked at the same moment with their sessions in two rooms in opposite order each
-held one room's stamp and waited for the other's; the deadlock detector failed one, a 503.
-A multi-scope write now locks its stamp rows first, in one order (`lock_stamps`).
+held one room's stamp and waited for the other's; so did two changes of time swapping rooms;
+the deadlock detector failed one, a 503. A multi-scope write now locks its stamp rows first,
+in one order (`stamp_locks.lock_stamps`). The audit chain's advisory lock, held to commit,
+comes after every stamp too: a plan pause or a check-in took it before its stamps, while a
+booking takes it after.
 
 The interleaving is made, not hoped for: a test trigger (after the stamp trigger) stops
-each series after its first session's stamps are locked, until the test opens the gate
-once both writers wait.
+each writer at its first stamps, until the test opens the gate once all of them wait.
 """
 
 from __future__ import annotations
