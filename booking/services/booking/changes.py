@@ -15,6 +15,7 @@ from booking.services.booking.cutoff import is_late, location_phone, policy_for
 from booking.services.booking.emails import queue_patient_email
 from booking.services.booking.guard import clear_expired_holds, guarded_write, release_holds
 from booking.services.booking.manage_links import first_use_of_new_link, waiting_link_exists
+from booking.services.booking.stamp_locks import lock_stamps
 from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import token_hash
 from booking.services.waitlist.offers import FreedTime, offer_freed_time
@@ -83,6 +84,9 @@ def cancel_appointment(
     appointment.late_cancel = late
     appointment.ics_sequence += 1
     appointment.updated_at = now
+    # The change (and its stamp bumps) before the audit row: appending takes the audit
+    # chain's lock to commit, which writers take after their stamps (stamp_locks.py).
+    db.session.flush()
     if notify:
         queue_patient_email(
             appointment,
@@ -136,16 +140,24 @@ def reschedule_appointment(
         raise PolicyRefused("Only a booked session can be moved.", code="wrong_status")
     late = False if by_staff else _check_patient_may_change(appointment, now=now)
     old_time = FreedTime(appointment.practitioner_id, appointment.busy_from, appointment.busy_until)
-    release_holds(hold_owner)
     slot = validate_start(
         session_type_id=appointment.session_type_id,
         location_id=appointment.location_id,
         practitioner_id=appointment.practitioner_id,
         starts_at=starts_at,
         now=now,
+        ignore_hold_owner=hold_owner,
         ignore_appointment_id=appointment.id,
         override_limits=override_limits and by_staff,
     )
+    # The move bumps its old room's stamp then its new room's, and releasing the browser's
+    # hold its own: two moves swapping rooms would deadlock on them (PostgreSQL). All are
+    # locked first, in one order; the hold is released after the check, which ignores it.
+    lock_stamps(
+        [("p", appointment.practitioner_id), ("r", appointment.room_id), ("r", slot.room_id)],
+        hold_owner=hold_owner,
+    )
+    release_holds(hold_owner)
     clear_expired_holds(
         practitioner_id=appointment.practitioner_id,
         room_id=slot.room_id,

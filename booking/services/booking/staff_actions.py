@@ -249,6 +249,9 @@ def _set(
     previous = appointment.status
     appointment.status = status
     appointment.updated_at = now
+    # The change (and its stamp bumps) before the audit row: appending takes the audit
+    # chain's lock to commit, which writers take after their stamps (stamp_locks.py).
+    db.session.flush()
     record_event(
         action,
         actor=actor,

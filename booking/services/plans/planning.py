@@ -56,6 +56,7 @@ from booking.services.booking.availability_loading import (
 )
 from booking.services.booking.guard import appointment_at, clear_expired_holds, guarded_write
 from booking.services.booking.holds import is_first_visit
+from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
 from booking.services.plans.emails import queue_plan_email
 from booking.services.plans.patient_side import scores_link
 from booking.services.plans.sequence import COUNTED
@@ -397,6 +398,14 @@ def book_series(
     tokens: list[str] = []
     try:
         with guarded_write():
+            # Every stamp the series bumps, locked in one order before its first write: two
+            # series in the same rooms (or with the same practitioners) in opposite orders
+            # would otherwise deadlock on them (PostgreSQL).
+            lock_stamps(
+                scope
+                for slot in slots
+                for scope in appointment_scopes(slot.practitioner_id, slot.room_id)
+            )
             for slot in slots:
                 clear_expired_holds(
                     practitioner_id=slot.practitioner_id,

@@ -28,6 +28,7 @@ from booking.models import (
     User,
 )
 from booking.services.booking.changes import cancel_appointment
+from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
 from booking.services.clinic import care
 from booking.services.plans.emails import queue_plan_email
 from booking.services.plans.sequence import COUNTED, sequence_of, sequence_words
@@ -122,21 +123,30 @@ def _cancel_future(
 ) -> int:
     """Cancel the plan's future booked sessions; the patient gets ONE email listing them."""
     cancelled: list[Appointment] = []
-    for item in plan_sessions(plan):
-        row = item.appointment
-        if row.status == AppointmentStatus.booked and row.starts_at > now:
-            cancel_appointment(
-                row,
-                now=now,
-                actor=actor,
-                by_staff=True,
-                reason=reason,
-                base_url=base_url,
-                clinic_name=clinic,
-                detail=f"plan {plan.id}",
-                notify=False,
-            )
-            cancelled.append(row)
+    future = [
+        item.appointment
+        for item in plan_sessions(plan)
+        if item.appointment.status == AppointmentStatus.booked and item.appointment.starts_at > now
+    ]
+    # Each cancel appends its audit row (the chain's lock, held to commit) before the next
+    # one bumps its stamps, which other writers take before that lock: every stamp first,
+    # in one order, or a concurrent booking in one of the rooms deadlocks (PostgreSQL).
+    lock_stamps(
+        scope for row in future for scope in appointment_scopes(row.practitioner_id, row.room_id)
+    )
+    for row in future:
+        cancel_appointment(
+            row,
+            now=now,
+            actor=actor,
+            by_staff=True,
+            reason=reason,
+            base_url=base_url,
+            clinic_name=clinic,
+            detail=f"plan {plan.id}",
+            notify=False,
+        )
+        cancelled.append(row)
     queue_plan_email(plan, cancelled, kind=kind, base_url=base_url, clinic_name=clinic, now=now)
     return len(cancelled)
 

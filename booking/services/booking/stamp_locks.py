@@ -1,0 +1,81 @@
+"""Lock the availability stamps a write will bump, all in one order, before it writes.
+
+The bump triggers (migration 20261207_s22cache_versions) lock each stamp row the writer
+touches until commit, in the order its statements touch them: an appointment row locks its
+practitioner's ('p') then its room's ('r') stamp, an UPDATE its old scopes then its new. A
+single appointment written on its own locks them in the canonical order (kind, then ref_id).
+A transaction writing several rows does not: two plan series booked at once in two rooms in
+opposite orders, or two changes of time swapping rooms, each held a stamp the other waited
+for, and PostgreSQL's deadlock detector failed one (a 503). Such a write calls `lock_stamps`
+first with every scope it will touch, so all of them queue in the same order.
+
+The audit chain's advisory lock (platform/audit.py), held to commit, comes after every
+stamp: a writer bumps its stamps (or locks them here) before it appends its audit row, so a
+change is flushed before `record_event`.
+
+SQLite needs nothing: a write transaction holds the database's one write lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from sqlalchemy import TextClause, text
+
+from booking.extensions import db
+
+# A stamp's key: (kind, ref_id), as in AvailabilityVersion.
+Scope = tuple[str, int | None]
+
+
+def appointment_scopes(practitioner_id: int, room_id: int | None) -> list[Scope]:
+    """The stamps an appointment row on this practitioner and room bumps."""
+    return [("p", practitioner_id), ("r", room_id)]
+
+
+def lock_stamps(scopes: Iterable[Scope], *, hold_owner: str | None = None) -> None:
+    """Lock the stamp rows of `scopes` (and of `hold_owner`'s holds) in (kind, ref_id) order.
+
+    Missing rows are made (as the triggers would: a random first stamp); existing rows are
+    locked, never changed (the write's own triggers bump them). Call it before the first
+    write of the transaction that touches a stamp, with every scope the transaction will
+    write; a transaction that bumps one stamp, or one practitioner's then one room's, is in
+    order already and skips it. `hold_owner` adds the scopes of that browser's holds, which
+    the caller is about to release. No-op on SQLite.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return
+    keys = sorted({(kind, ref) for kind, ref in scopes if ref is not None})
+    if hold_owner is None and len(keys) < 2:
+        return
+    db.session.execute(
+        _lock_statement(),
+        {
+            "kinds": [kind for kind, _ in keys],
+            "refs": [ref for _, ref in keys],
+            "owner": hold_owner,
+        },
+    )
+
+
+@cache
+def _lock_statement() -> TextClause:
+    """One statement: the keys in order, ON CONFLICT DO UPDATE ... WHERE false.
+
+    An INSERT handles its rows in the order its SELECT gives them; DO UPDATE locks the
+    existing row even when its WHERE is false (PostgreSQL's INSERT documentation), so no
+    row is rewritten, and a row another writer is making is waited for as by the trigger.
+    Kinds sort by "C" collation, as Python sorts them.
+    """
+    return text(
+        "INSERT INTO availability_version (kind, ref_id, version) "
+        "SELECT k, r, floor(random() * 1e12)::bigint FROM ("
+        "SELECT k, r FROM unnest(CAST(:kinds AS text[]), CAST(:refs AS integer[])) AS s(k, r) "
+        "UNION SELECT 'p', practitioner_id FROM appointment "
+        "WHERE hold_owner = :owner AND status = 'held' "
+        "UNION SELECT 'r', room_id FROM appointment "
+        "WHERE hold_owner = :owner AND status = 'held' AND room_id IS NOT NULL"
+        ') AS wanted ORDER BY k COLLATE "C", r '
+        "ON CONFLICT (kind, ref_id) DO UPDATE SET version = EXCLUDED.version WHERE false"
+    )

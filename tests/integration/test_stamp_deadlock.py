@@ -1,0 +1,377 @@
+"""PostgreSQL: writes that took availability stamp rows (and the audit lock) in opposite orders.
+
+The triggers of 20261207_s22cache_versions bump the availability stamps in the writer's own
+transaction, locking each stamp row until commit in the order the rows are written. Two plan
+series booked at the same moment with their sessions in two rooms in opposite order each
+held one room's stamp and waited for the other's; so did two changes of time swapping rooms;
+the deadlock detector failed one, a 503. A multi-scope write now locks its stamp rows first,
+in one order (`stamp_locks.lock_stamps`). The audit chain's advisory lock, held to commit,
+comes after every stamp too: a plan pause or a check-in took it before its stamps, while a
+booking takes it after.
+
+The interleaving is made, not hoped for: a test trigger (after the stamp trigger) stops
+each writer at its first stamps, until the test opens the gate once all of them wait.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, create_engine, func, select, text
+
+from booking.extensions import db
+from booking.models import (
+    Appointment,
+    AppointmentStatus,
+    PatientProfile,
+    Role,
+    RoomKind,
+    TreatmentPlan,
+    User,
+)
+from booking.services.api.booking import book_directly
+from booking.services.booking.staff_actions import (
+    check_in,
+    staff_appointment,
+    staff_reschedule,
+)
+from booking.services.plans import planning, progress
+from tests.conftest import make_app
+from tests.factories import (
+    make_appointment,
+    make_hours,
+    make_location,
+    make_patient,
+    make_practitioner,
+    make_room,
+    make_session_type,
+    make_user,
+)
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY = date(2027, 9, 20)
+NOW = datetime(2027, 9, 1, 8, 0, tzinfo=UTC)
+GATE = 22_0522  # the advisory lock key of the test's gate
+GATE_TRIGGER = "zz_stamp_deadlock_gate"  # fires after availability_version_bump (by name)
+BASE = "http://127.0.0.1:5000"
+
+
+def at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, clock(hour), tzinfo=LONDON).astimezone(UTC)
+
+
+@dataclass
+class Setup:
+    session_type_id: int
+    desk_id: int
+    # (practitioner id, patient id, starts): each series books its first start in one room
+    # and its second in the other, the two series in opposite orders.
+    series: list[tuple[int, int, list[datetime]]]
+    taken: int  # the third practitioner's sessions
+
+
+@pytest.fixture
+def pg_app(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    with make_app("postgresql", tmp_path, request) as application:
+        yield application
+
+
+@pytest.fixture(params=["new room stamp", "all stamps exist"])
+def setup(pg_app: Flask, request: pytest.FixtureRequest) -> Setup:
+    """Rooms A and B; a third practitioner's sessions fill room A on Monday 10:00 and
+    Tuesday 09:00, so the first free room (by sort order) is A, B for the first series
+    (Monday 09:00, Tuesday 09:00) and B, A for the second (Monday 10:00, Tuesday 10:00).
+
+    Room B's stamp row is made by the series themselves (each waits for the other's
+    insert), or exists already (each waits for the other's row lock)."""
+    tuesday = MONDAY + timedelta(days=1)
+    with pg_app.app_context():
+        location = make_location()
+        room_a = make_room(location=location, sort_order=1)
+        room_b = make_room(location=location, sort_order=2)
+        session_type = make_session_type(room_kind=RoomKind.treatment)
+        people = [make_practitioner(session_types=[session_type]) for _ in range(3)]
+        for person in people:
+            make_hours(practitioner=person, location=location)
+        taken = [(at(MONDAY, 10), room_a.id), (at(tuesday, 9), room_a.id)]
+        if request.param == "all stamps exist":
+            taken.append((at(MONDAY + timedelta(days=2), 9), room_b.id))
+        for start, room_id in taken:
+            make_appointment(
+                starts_at=start,
+                practitioner=people[2],
+                location=location,
+                session_type=session_type,
+                room_id=room_id,
+                room_place=1,
+            )
+        desk: User = make_user(role=Role.receptionist)
+        patients: list[PatientProfile] = [make_patient(), make_patient()]
+        db.session.commit()
+        return Setup(
+            session_type.id,
+            desk.id,
+            [
+                (people[0].id, patients[0].id, [at(MONDAY, 9), at(tuesday, 9)]),
+                (people[1].id, patients[1].id, [at(MONDAY, 10), at(tuesday, 10)]),
+            ],
+            len(taken),
+        )
+
+
+def test_two_series_in_rooms_in_opposite_orders_do_not_deadlock(
+    pg_app: Flask, setup: Setup
+) -> None:
+    firsts = ", ".join(f"'{starts[0].isoformat()}'::timestamptz" for _, _, starts in setup.series)
+    # Each series stops once its first session (and so its first room's stamp) is written.
+    when = f"AFTER INSERT ON appointment FOR EACH ROW WHEN (NEW.starts_at IN ({firsts}))"
+
+    jobs = [lambda: _book_series(setup, 0), lambda: _book_series(setup, 1)]
+    assert _race(pg_app, when, jobs) == []
+    with pg_app.app_context():
+        booked = db.session.scalar(
+            select(func.count(Appointment.id)).where(Appointment.status == AppointmentStatus.booked)
+        )
+    assert booked == len(setup.series) * 2 + setup.taken  # both series and the others
+
+
+def test_two_changes_of_time_swapping_rooms_do_not_deadlock(pg_app: Flask) -> None:
+    """X (room A) moves to a time when A is taken, so to room B; Y (room B) moves to room A.
+
+    The UPDATE's trigger bumps the old room's stamp, then the new room's: the test stops
+    each move after its first room stamp is written (a trigger on the stamp table)."""
+    with pg_app.app_context():
+        location = make_location()
+        room_a = make_room(location=location, sort_order=1)
+        room_b = make_room(location=location, sort_order=2)
+        session_type = make_session_type(room_kind=RoomKind.treatment)
+        people = [make_practitioner(session_types=[session_type]) for _ in range(3)]
+        for person in people:
+            make_hours(practitioner=person, location=location)
+        moved = []
+        for person, room in ((people[0], room_a), (people[1], room_b), (people[2], room_a)):
+            hour = 11 if person is people[2] else 9
+            moved.append(
+                make_appointment(
+                    starts_at=at(MONDAY, hour),
+                    practitioner=person,
+                    location=location,
+                    session_type=session_type,
+                    room_id=room.id,
+                    room_place=1,
+                ).id
+            )
+        desk_id = make_user(role=Role.receptionist).id
+        rooms = room_a.id, room_b.id
+        db.session.commit()
+    # X to 11:00 (A is the third practitioner's: B), Y to 14:00 (A is free).
+    moves = [(moved[0], at(MONDAY, 11), rooms[1]), (moved[1], at(MONDAY, 14), rooms[0])]
+    when = "AFTER INSERT OR UPDATE ON availability_version FOR EACH ROW WHEN (NEW.kind = 'r')"
+
+    def move(index: int) -> None:
+        appointment_id, starts_at, _room = moves[index]
+        staff_reschedule(
+            staff_appointment(appointment_id),
+            starts_at=starts_at,
+            actor=db.session.get_one(User, desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    assert _race(pg_app, when, [lambda: move(0), lambda: move(1)]) == []
+    with pg_app.app_context():
+        for appointment_id, starts_at, room_id in moves:
+            row = db.session.get_one(Appointment, appointment_id)
+            assert (row.starts_at, row.room_id) == (starts_at, room_id)
+
+
+@pytest.mark.parametrize("setup", ["all stamps exist"], indirect=True)
+def test_a_plan_paused_while_its_room_is_booked_does_not_deadlock(
+    pg_app: Flask, setup: Setup
+) -> None:
+    """The first series' plan (rooms A then B) is paused while the second practitioner is
+    booked at once (the API's booking) on Monday 10:00, in room B (A is taken then).
+
+    The pause appends each cancel's audit row (the chain's advisory lock, held to commit)
+    before the next cancel bumps its stamps; a booking bumps its stamps, then appends.
+    """
+    with pg_app.app_context():
+        plan_id = _book_series(setup, 0).plan.id
+        db.session.commit()
+    when = "AFTER UPDATE ON availability_version FOR EACH ROW WHEN (NEW.kind = 'r')"
+    practitioner_id, patient_id, _ = setup.series[1]
+
+    def pause() -> None:
+        progress.pause_plan(
+            db.session.get_one(TreatmentPlan, plan_id),
+            reason="Away for a month",
+            actor=db.session.get_one(User, setup.desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic="Meridian",
+        )
+
+    def book() -> None:
+        book_directly(
+            session_type_id=setup.session_type_id,
+            practitioner_id=practitioner_id,
+            starts_at=at(MONDAY, 10),
+            patient=db.session.get_one(PatientProfile, patient_id),
+            actor=db.session.get_one(User, setup.desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    assert _race(pg_app, when, [pause, book]) == []
+    with pg_app.app_context():
+        statuses = db.session.scalars(
+            select(Appointment.status).where(Appointment.practitioner_id != practitioner_id)
+        )
+        booked = db.session.scalar(
+            select(Appointment.room_id).where(Appointment.practitioner_id == practitioner_id)
+        )
+        assert sorted(statuses).count(AppointmentStatus.cancelled) == 2
+        assert booked is not None
+
+
+def test_a_check_in_while_its_practitioner_is_booked_does_not_deadlock(pg_app: Flask) -> None:
+    """The desk checks a patient in while the same practitioner is booked (the API's
+    booking): the check-in appended its audit row (the chain's lock, held to commit) before
+    its status change bumped the practitioner's stamp at the flush; the booking bumps the
+    stamp, then appends."""
+    with pg_app.app_context():
+        location = make_location()
+        session_type = make_session_type()
+        person = make_practitioner(session_types=[session_type])
+        make_hours(practitioner=person, location=location)
+        arrived = make_appointment(
+            starts_at=datetime(2027, 9, 1, 9, 0, tzinfo=UTC),
+            practitioner=person,
+            location=location,
+            session_type=session_type,
+        ).id
+        ids = person.id, session_type.id, make_patient().id, make_user(role=Role.receptionist).id
+        db.session.commit()
+    practitioner_id, session_type_id, patient_id, desk_id = ids
+    when = "AFTER INSERT ON appointment FOR EACH ROW"  # the booking, after its stamps
+
+    def book() -> None:
+        book_directly(
+            session_type_id=session_type_id,
+            practitioner_id=practitioner_id,
+            starts_at=at(MONDAY, 9),
+            patient=db.session.get_one(PatientProfile, patient_id),
+            actor=db.session.get_one(User, desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    def arrive() -> None:
+        check_in(staff_appointment(arrived), actor=db.session.get_one(User, desk_id), now=NOW)
+
+    assert _race(pg_app, when, [book, arrive]) == []
+    with pg_app.app_context():
+        statuses = db.session.scalars(
+            select(Appointment.status).order_by(Appointment.starts_at)
+        ).all()
+        assert statuses == [AppointmentStatus.checked_in, AppointmentStatus.booked]
+
+
+def _book_series(setup: Setup, index: int) -> planning.BookedSeries:
+    practitioner_id, patient_id, starts = setup.series[index]
+    return planning.book_series(
+        patient=db.session.get_one(PatientProfile, patient_id),
+        practitioner_id=practitioner_id,
+        session_type_id=setup.session_type_id,
+        starts=starts,
+        goal="Less neck pain",
+        actor=db.session.get_one(User, setup.desk_id),
+        now=NOW,
+        base_url=BASE,
+        clinic_name="Meridian",
+    )
+
+
+def _race(app: Flask, when: str, jobs: list[Callable[[], None]]) -> list[BaseException]:
+    """Run each job in its own app context and transaction, started in turn once the one
+    before waits, all stopped at a gate (a test trigger `when`, e.g. "AFTER INSERT ON t FOR
+    EACH ROW") until every job waits on a lock; return what they raised."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    table = when.split(" ON ", 1)[1].split()[0]
+    gate_keeper = admin.connect()
+    gate_keeper.execute(text("SELECT pg_advisory_lock(:k)"), {"k": GATE})
+    errors: list[BaseException] = []
+    try:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION stamp_deadlock_gate() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    f"BEGIN PERFORM pg_advisory_xact_lock_shared({GATE}); RETURN NULL; END $$"
+                )
+            )
+            conn.execute(
+                text(f"CREATE TRIGGER {GATE_TRIGGER} {when} EXECUTE FUNCTION stamp_deadlock_gate()")
+            )
+        writers = [threading.Thread(target=_run, args=(app, job, errors.append)) for job in jobs]
+        try:
+            # One after the other, each until it waits: at the gate (holding its first
+            # stamps), or, once stamps are locked in one order, for an earlier job's locks.
+            for started, writer in enumerate(writers, start=1):
+                writer.start()
+                _until_waiting(admin, count=started)
+        finally:
+            gate_keeper.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": GATE})
+            for writer in writers:
+                if writer.is_alive():
+                    writer.join(timeout=60)
+        assert not any(writer.is_alive() for writer in writers)
+    finally:
+        gate_keeper.close()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {GATE_TRIGGER} ON {table}"))
+            conn.execute(text("DROP FUNCTION IF EXISTS stamp_deadlock_gate()"))
+        admin.dispose()
+    return errors
+
+
+def _run(app: Flask, job: Callable[[], None], failed: Callable[[BaseException], None]) -> None:
+    """`job` in its own app context (its own session and connection), then commit."""
+    with app.app_context():
+        try:
+            # A deadlock is found in 100 ms, not the default second.
+            db.session.execute(text("SET LOCAL deadlock_timeout = '100ms'"))
+            job()
+            db.session.commit()
+        except BaseException as error:  # reported to the test's thread
+            db.session.rollback()
+            failed(error)
+        finally:
+            db.session.remove()
+
+
+def _until_waiting(admin: Engine, *, count: int) -> None:
+    """Until `count` sessions of this database wait on a lock (at most 20 s)."""
+    probe = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with admin.connect() as conn:
+            if conn.execute(probe).scalar() == count:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"{count} writers never waited together")
