@@ -250,6 +250,11 @@ SAFE_ALLOWLIST = {
     # SVG built by booking/domain/plans/chart.py from numbers and dates, every text in it
     # passed through html.escape
     ("booking/plan_pages.py", "Markup("),
+    # kept fragments (booking/fragments.py): the output of an autoescaped template, kept
+    ("booking/fragments.py", "Markup("),
+    # the day sheet's rows (booking/reception/day_sheet.py): kept fragments joined, and the
+    # CSRF field built by Markup.format, which escapes the field's name and token
+    ("booking/reception/day_sheet.py", "Markup("),
 }
 _MARKED_SAFE = re.compile(r"[\w.]+\s*\|\s*safe\b|Markup\(|autoescape\s+false|\|\s*unescape")
 
