@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -152,6 +153,40 @@ def test_a_hold_hides_the_time_from_everyone_else(ctx: Flask) -> None:
     assert first.starts_at not in {s.starts_at for s in _slots()}
     with pytest.raises(SlotTaken):
         _hold(first.starts_at, owner="owner-b")
+
+
+def test_a_new_hold_releases_the_browsers_last_and_only_then_locks_stamps(
+    ctx: Flask, query_counter: Callable[[], Any]
+) -> None:
+    """A first hold reads whether the browser holds anything instead of a release that
+    deletes nothing, and locks no stamps: the journey's hot path (issue 22). A second hold
+    of the browser locks the stamps (PostgreSQL), then releases the first, then inserts."""
+    first, second = _slots()[0].starts_at, _slots()[1].starts_at
+    with query_counter() as statements:
+        _hold(first)
+    assert _writes(statements) == ["clear expired", "insert"]
+    db.session.commit()
+    with query_counter() as statements:
+        held = _hold(second)
+    db.session.commit()
+    postgres = ctx.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    locks = ["lock stamps"] if postgres else []
+    assert _writes(statements) == [*locks, "release", "clear expired", "insert"]
+    owned = db.session.scalars(select(Appointment).where(Appointment.hold_owner == "owner-a"))
+    assert [(row.id, row.starts_at) for row in owned] == [(held.id, second)]
+
+
+def _writes(statements: list[str]) -> list[str]:
+    """What each writing statement of a hold does, in order."""
+    named = []
+    for statement in statements:
+        if "INTO availability_version" in statement:
+            named.append("lock stamps")
+        elif statement.startswith("DELETE"):
+            named.append("clear expired" if "hold_expires_at <=" in statement else "release")
+        elif statement.startswith(("INSERT", "UPDATE")):
+            named.append("insert" if "INTO appointment " in statement else statement)
+    return named
 
 
 def test_an_expired_hold_is_ignored_without_any_job(ctx: Flask) -> None:

@@ -3,8 +3,10 @@
 The triggers of 20261207_s22cache_versions bump the availability stamps in the writer's own
 transaction, locking each stamp row until commit in the order the rows are written. Two plan
 series booked at the same moment with their sessions in two rooms in opposite order each
-held one room's stamp and waited for the other's; so did two changes of time swapping rooms;
-the deadlock detector failed one, a 503. A multi-scope write now locks its stamp rows first,
+held one room's stamp and waited for the other's; so did two changes of time swapping rooms,
+and two browsers re-holding into each other's rooms or practitioners (the release of the old
+hold bumps its stamps before the new hold bumps its own); the deadlock detector failed one,
+a 503. A multi-scope write now locks its stamp rows first,
 in one order (`stamp_locks.lock_stamps`). The audit chain's advisory lock, held to commit,
 comes after every stamp too: a plan pause or a check-in took it before its stamps, while a
 booking takes it after.
@@ -39,6 +41,7 @@ from booking.models import (
     User,
 )
 from booking.services.api.booking import book_directly
+from booking.services.booking.holds import hold_slot
 from booking.services.booking.staff_actions import (
     check_in,
     staff_appointment,
@@ -193,6 +196,108 @@ def test_two_changes_of_time_swapping_rooms_do_not_deadlock(pg_app: Flask) -> No
         for appointment_id, starts_at, room_id in moves:
             row = db.session.get_one(Appointment, appointment_id)
             assert (row.starts_at, row.room_id) == (starts_at, room_id)
+
+
+def test_two_browsers_re_holding_into_each_others_rooms_do_not_deadlock(pg_app: Flask) -> None:
+    """Browser X holds Monday 9:00 in room A, Y in room B; X re-holds 11:00 (A is the third
+    practitioner's: B), Y 14:00 (A is free).
+
+    Releasing a hold bumps its practitioner's then its room's stamp, the new hold its own:
+    the test stops each re-hold after its first room stamp is written (its release)."""
+    with pg_app.app_context():
+        location = make_location()
+        room_a = make_room(location=location, sort_order=1)
+        room_b = make_room(location=location, sort_order=2)
+        session_type = make_session_type(room_kind=RoomKind.treatment)
+        people = [make_practitioner(session_types=[session_type]) for _ in range(3)]
+        for person in people:
+            make_hours(practitioner=person, location=location)
+        make_appointment(
+            starts_at=at(MONDAY, 11),
+            practitioner=people[2],
+            location=location,
+            session_type=session_type,
+            room_id=room_a.id,
+            room_place=1,
+        )
+        ids = location.id, session_type.id, [person.id for person in people[:2]]
+        rooms = room_a.id, room_b.id
+        db.session.commit()
+    location_id, session_type_id, practitioner_ids = ids
+
+    def hold(index: int, starts_at: datetime) -> Appointment:
+        return hold_slot(
+            session_type_id=session_type_id,
+            location_id=location_id,
+            practitioner_id=practitioner_ids[index],
+            starts_at=starts_at,
+            hold_owner=f"browser-{index}",
+            now=NOW,
+        )
+
+    with pg_app.app_context():
+        assert [hold(index, at(MONDAY, 9)).room_id for index in (0, 1)] == list(rooms)
+        db.session.commit()
+    # X to 11:00 in room B, Y to 14:00 in room A.
+    moves = [(at(MONDAY, 11), rooms[1]), (at(MONDAY, 14), rooms[0])]
+    when = "AFTER INSERT OR UPDATE ON availability_version FOR EACH ROW WHEN (NEW.kind = 'r')"
+
+    jobs = [lambda: hold(0, moves[0][0]), lambda: hold(1, moves[1][0])]
+    assert _race(pg_app, when, jobs) == []
+    with pg_app.app_context():
+        held = db.session.execute(
+            select(Appointment.hold_owner, Appointment.starts_at, Appointment.room_id)
+            .where(Appointment.status == AppointmentStatus.held)
+            .order_by(Appointment.hold_owner)
+        ).all()
+        assert [tuple(row) for row in held] == [
+            (f"browser-{index}", *move) for index, move in enumerate(moves)
+        ]
+
+
+def test_two_browsers_re_holding_each_others_practitioners_do_not_deadlock(
+    pg_app: Flask,
+) -> None:
+    """Browser X holds practitioner P at 9:00, Y holds Q at 10:00; X re-holds Q at 11:00,
+    Y re-holds P at 12:00 (no rooms). Each stops once its release bumped its old
+    practitioner's stamp, before its new hold bumps the other's."""
+    with pg_app.app_context():
+        location = make_location()
+        session_type = make_session_type()
+        people = [make_practitioner(session_types=[session_type]) for _ in range(2)]
+        for person in people:
+            make_hours(practitioner=person, location=location)
+        ids = location.id, session_type.id, [person.id for person in people]
+        db.session.commit()
+    location_id, session_type_id, practitioner_ids = ids
+
+    def hold(browser: int, practitioner: int, hour: int) -> None:
+        hold_slot(
+            session_type_id=session_type_id,
+            location_id=location_id,
+            practitioner_id=practitioner_ids[practitioner],
+            starts_at=at(MONDAY, hour),
+            hold_owner=f"browser-{browser}",
+            now=NOW,
+        )
+
+    with pg_app.app_context():
+        hold(0, 0, 9)
+        hold(1, 1, 10)
+        db.session.commit()
+    when = "AFTER UPDATE ON availability_version FOR EACH ROW WHEN (NEW.kind = 'p')"
+
+    assert _race(pg_app, when, [lambda: hold(0, 1, 11), lambda: hold(1, 0, 12)]) == []
+    with pg_app.app_context():
+        held = db.session.execute(
+            select(Appointment.hold_owner, Appointment.practitioner_id, Appointment.starts_at)
+            .where(Appointment.status == AppointmentStatus.held)
+            .order_by(Appointment.hold_owner)
+        ).all()
+        assert [tuple(row) for row in held] == [
+            ("browser-0", practitioner_ids[1], at(MONDAY, 11)),
+            ("browser-1", practitioner_ids[0], at(MONDAY, 12)),
+        ]
 
 
 @pytest.mark.parametrize("setup", ["all stamps exist"], indirect=True)

@@ -137,6 +137,20 @@ def expired_holds_probe(
     return exists().where(*where)
 
 
+def holds_exist(hold_owner: str) -> bool:
+    """Whether `release_holds(hold_owner)` would delete anything (a read)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Appointment.hold_owner == hold_owner,
+                    Appointment.status == AppointmentStatus.held,
+                )
+            )
+        )
+    )
+
+
 def release_holds(hold_owner: str) -> None:
     # "fetch" drops the deleted holds from the session too: SQLite may reuse a deleted row's
     # id for the next insert, which would clash with a stale object in the identity map.

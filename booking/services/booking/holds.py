@@ -25,7 +25,14 @@ from booking.models import (
 )
 from booking.services.booking.availability import AvailabilityQuery, find_slots, validate_start
 from booking.services.booking.emails import record_booking
-from booking.services.booking.guard import guarded_write, insert_live, release_holds
+from booking.services.booking.guard import (
+    appointment_at,
+    guarded_write,
+    holds_exist,
+    insert_live,
+    release_holds,
+)
+from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
 from booking.services.platform.tokens import new_token, token_hash
 
 HOLD_CAP = timedelta(minutes=30)
@@ -102,7 +109,6 @@ def hold_slot(
             now=now,
             zone=location.zone,
         )
-    release_holds(hold_owner)
 
     def pick() -> tuple[int, Slot]:
         return location_id, validate_start(
@@ -115,17 +121,27 @@ def hold_slot(
             override_limits=override_limits,
         )
 
-    return insert_live(
-        pick,
-        practitioner_id=practitioner_id,
-        now=now,
-        status=AppointmentStatus.held,
-        session_type_id=session_type_id,
-        source=BookingSource.online,
-        hold_owner=hold_owner,
-        hold_created_at=now,
-        hold_expires_at=now + timedelta(minutes=hold_minutes),
-    )
+    fields: dict[str, Any] = {
+        "status": AppointmentStatus.held,
+        "session_type_id": session_type_id,
+        "source": BookingSource.online,
+        "hold_owner": hold_owner,
+        "hold_created_at": now,
+        "hold_expires_at": now + timedelta(minutes=hold_minutes),
+    }
+    first = None
+    # (The read replaces the release's DELETE for a browser with no hold: a first hold runs
+    # no more statements than before, issue 22.)
+    if holds_exist(hold_owner):
+        # Releasing the browser's hold bumps its practitioner's and room's stamps, the new
+        # hold its own: two browsers re-holding into each other's rooms (or practitioners)
+        # would deadlock on them (PostgreSQL). The pick ignores the hold, so all are locked
+        # first, in one order, and the hold released after. A first hold is in order already.
+        first_location, slot = pick()
+        lock_stamps(appointment_scopes(practitioner_id, slot.room_id), hold_owner=hold_owner)
+        release_holds(hold_owner)
+        first = appointment_at(slot, practitioner_id, first_location, now=now, **fields)
+    return insert_live(pick, practitioner_id=practitioner_id, now=now, first=first, **fields)
 
 
 def extend_hold(
