@@ -42,19 +42,20 @@ def overlap_kind(error: IntegrityError) -> str | None:
     return None
 
 
-def overlap_deadlock(error: OperationalError) -> bool:
-    """True for PostgreSQL's deadlock between two writes of overlapping live rows.
+def write_deadlock(error: OperationalError) -> bool:
+    """True for a PostgreSQL deadlock that failed this guarded write (the time is contested).
 
     Two transactions that insert conflicting rows at the same moment each find the other's
-    row while checking the exclusion constraint and wait for it; the deadlock detector then
-    fails one of them. For that one the time is taken, by a write not yet committed: it is
-    the same refusal as a conflict with a committed row (a 409, not a 503).
+    row while checking the exclusion constraint and wait for it. Or one inserts its row and
+    its stamp trigger waits for a stamp the other holds (a plan series locks its stamps
+    first, lock_stamps), while the other, inserting a row that overlaps this one, waits for
+    it in the exclusion check. Either way the deadlock detector fails one of them, and for
+    that one the time is being taken by a write not yet committed: the same refusal as a
+    conflict with a committed row (a 409, not a 503). Its savepoint's rollback frees what the
+    attempt locked, so `insert_live` may try its pick once more.
     """
     orig: Any = error.orig
-    if getattr(orig, "sqlstate", None) != DEADLOCK_DETECTED:
-        return False
-    context = getattr(getattr(orig, "diag", None), "context", "") or ""
-    return "exclusion constraint" in context
+    return getattr(orig, "sqlstate", None) == DEADLOCK_DETECTED
 
 
 @contextmanager
@@ -75,7 +76,7 @@ def guarded_write() -> Iterator[None]:
             raise
         raise SlotTaken("That time has just been taken.", code=f"taken_{kind}") from None
     except OperationalError as error:
-        if not overlap_deadlock(error):
+        if not write_deadlock(error):
             raise
         savepoint.rollback()
         raise SlotTaken("That time has just been taken.", code=RACED) from None
