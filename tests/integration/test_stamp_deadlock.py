@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -34,9 +34,13 @@ from booking.extensions import db
 from booking.models import (
     Appointment,
     AppointmentStatus,
+    Location,
     PatientProfile,
+    Practitioner,
     Role,
+    Room,
     RoomKind,
+    SessionType,
     TreatmentPlan,
     User,
 )
@@ -98,13 +102,7 @@ def setup(pg_app: Flask, request: pytest.FixtureRequest) -> Setup:
     insert), or exists already (each waits for the other's row lock)."""
     tuesday = MONDAY + timedelta(days=1)
     with pg_app.app_context():
-        location = make_location()
-        room_a = make_room(location=location, sort_order=1)
-        room_b = make_room(location=location, sort_order=2)
-        session_type = make_session_type(room_kind=RoomKind.treatment)
-        people = [make_practitioner(session_types=[session_type]) for _ in range(3)]
-        for person in people:
-            make_hours(practitioner=person, location=location)
+        location, (room_a, room_b), session_type, people = _two_rooms_three_people()
         taken = [(at(MONDAY, 10), room_a.id), (at(tuesday, 9), room_a.id)]
         if request.param == "all stamps exist":
             taken.append((at(MONDAY + timedelta(days=2), 9), room_b.id))
@@ -153,13 +151,7 @@ def test_two_changes_of_time_swapping_rooms_do_not_deadlock(pg_app: Flask) -> No
     The UPDATE's trigger bumps the old room's stamp, then the new room's: the test stops
     each move after its first room stamp is written (a trigger on the stamp table)."""
     with pg_app.app_context():
-        location = make_location()
-        room_a = make_room(location=location, sort_order=1)
-        room_b = make_room(location=location, sort_order=2)
-        session_type = make_session_type(room_kind=RoomKind.treatment)
-        people = [make_practitioner(session_types=[session_type]) for _ in range(3)]
-        for person in people:
-            make_hours(practitioner=person, location=location)
+        location, (room_a, room_b), session_type, people = _two_rooms_three_people()
         moved = []
         for person, room in ((people[0], room_a), (people[1], room_b), (people[2], room_a)):
             hour = 11 if person is people[2] else 9
@@ -205,13 +197,7 @@ def test_two_browsers_re_holding_into_each_others_rooms_do_not_deadlock(pg_app: 
     Releasing a hold bumps its practitioner's then its room's stamp, the new hold its own:
     the test stops each re-hold after its first room stamp is written (its release)."""
     with pg_app.app_context():
-        location = make_location()
-        room_a = make_room(location=location, sort_order=1)
-        room_b = make_room(location=location, sort_order=2)
-        session_type = make_session_type(room_kind=RoomKind.treatment)
-        people = [make_practitioner(session_types=[session_type]) for _ in range(3)]
-        for person in people:
-            make_hours(practitioner=person, location=location)
+        location, (room_a, room_b), session_type, people = _two_rooms_three_people()
         make_appointment(
             starts_at=at(MONDAY, 11),
             practitioner=people[2],
@@ -394,6 +380,23 @@ def test_a_check_in_while_its_practitioner_is_booked_does_not_deadlock(pg_app: F
         assert statuses == [AppointmentStatus.checked_in, AppointmentStatus.booked]
 
 
+def _two_rooms_three_people() -> tuple[
+    Location, tuple[Room, Room], SessionType, list[Practitioner]
+]:
+    """A location with treatment rooms A and B (in that sort order), a session type that
+    needs one, and three practitioners who offer it and work there on weekdays."""
+    location = make_location()
+    rooms = (
+        make_room(location=location, sort_order=1),
+        make_room(location=location, sort_order=2),
+    )
+    session_type = make_session_type(room_kind=RoomKind.treatment)
+    people = [make_practitioner(session_types=[session_type]) for _ in range(3)]
+    for person in people:
+        make_hours(practitioner=person, location=location)
+    return location, rooms, session_type, people
+
+
 def _book_series(setup: Setup, index: int) -> planning.BookedSeries:
     practitioner_id, patient_id, starts = setup.series[index]
     return planning.book_series(
@@ -409,7 +412,7 @@ def _book_series(setup: Setup, index: int) -> planning.BookedSeries:
     )
 
 
-def _race(app: Flask, when: str, jobs: list[Callable[[], None]]) -> list[BaseException]:
+def _race(app: Flask, when: str, jobs: Sequence[Callable[[], object]]) -> list[BaseException]:
     """Run each job in its own app context and transaction, started in turn once the one
     before waits, all stopped at a gate (a test trigger `when`, e.g. "AFTER INSERT ON t FOR
     EACH ROW") until every job waits on a lock; return what they raised."""
@@ -452,7 +455,7 @@ def _race(app: Flask, when: str, jobs: list[Callable[[], None]]) -> list[BaseExc
     return errors
 
 
-def _run(app: Flask, job: Callable[[], None], failed: Callable[[BaseException], None]) -> None:
+def _run(app: Flask, job: Callable[[], object], failed: Callable[[BaseException], None]) -> None:
     """`job` in its own app context (its own session and connection), then commit."""
     with app.app_context():
         try:
