@@ -16,18 +16,18 @@ booking's row in the exclusion check (a 503 in tests/concurrency/test_plan_races
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 
 from booking.domain.errors import SlotTaken
 from booking.extensions import db
 from booking.services.booking.guard import RACED, guarded_write
 from tests.conftest import make_app
+from tests.integration.lock_waits import until_waiting
 
 TABLE = "overlap_deadlock_probe"
 INSERT = text(
@@ -67,7 +67,7 @@ def test_the_deadlocked_write_is_refused_as_a_taken_time(pg_app: Flask) -> None:
             waiting = threading.Thread(target=rival.execute, args=(INSERT, {"k": 2}))
             waiting.start()  # waits for this request's row k=2
             try:
-                _until_waiting(admin, "overlap_deadlock_probe")
+                until_waiting(admin, on="overlap_deadlock_probe", seconds=10)
                 with pytest.raises(SlotTaken) as refused, guarded_write():
                     db.session.execute(INSERT, {"k": 1})  # waits for the rival's k=1: deadlock
                 assert refused.value.code == RACED
@@ -105,7 +105,7 @@ def test_a_deadlock_on_a_row_lock_in_the_guarded_write_is_a_taken_time(pg_app: F
                 with guarded_write():
                     db.session.execute(bump, {"k": 2})  # this write's row
                     waiting.start()  # the rival waits for it
-                    _until_waiting(admin, "stamp_deadlock_probe")
+                    until_waiting(admin, on="stamp_deadlock_probe", seconds=10)
                     db.session.execute(bump, {"k": 1})  # this one the rival's: deadlock
 
             try:
@@ -127,18 +127,3 @@ def test_a_deadlock_on_a_row_lock_in_the_guarded_write_is_a_taken_time(pg_app: F
         with admin.connect() as conn:
             conn.execute(text("DROP TABLE IF EXISTS stamp_deadlock_probe"))
         admin.dispose()
-
-
-def _until_waiting(admin: Engine, table: str) -> None:
-    """Until some session waits on a lock in a statement on `table` (at most 10 s)."""
-    probe = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-        "AND query LIKE :q AND datname = current_database()"
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with admin.connect() as conn:
-            if conn.execute(probe, {"q": f"%{table}%"}).scalar():
-                return
-        time.sleep(0.02)
-    raise AssertionError("the rival's insert never waited")

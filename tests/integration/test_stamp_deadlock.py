@@ -18,7 +18,6 @@ each writer at its first stamps, until the test opens the gate once all of them 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from booking.extensions import db
 from booking.models import (
@@ -63,6 +62,7 @@ from tests.factories import (
     make_session_type,
     make_user,
 )
+from tests.integration.lock_waits import until_waiting
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = date(2027, 9, 20)
@@ -439,7 +439,7 @@ def _race(app: Flask, when: str, jobs: Sequence[Callable[[], object]]) -> list[B
             # stamps), or, once stamps are locked in one order, for an earlier job's locks.
             for started, writer in enumerate(writers, start=1):
                 writer.start()
-                _until_waiting(admin, count=started)
+                until_waiting(admin, count=started)
         finally:
             gate_keeper.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": GATE})
             for writer in writers:
@@ -468,18 +468,3 @@ def _run(app: Flask, job: Callable[[], object], failed: Callable[[BaseException]
             failed(error)
         finally:
             db.session.remove()
-
-
-def _until_waiting(admin: Engine, *, count: int) -> None:
-    """Until `count` sessions of this database wait on a lock (at most 20 s)."""
-    probe = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-        "AND datname = current_database()"
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with admin.connect() as conn:
-            if conn.execute(probe).scalar() == count:
-                return
-        time.sleep(0.02)
-    raise AssertionError(f"{count} writers never waited together")
