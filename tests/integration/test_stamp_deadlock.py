@@ -48,6 +48,7 @@ from booking.services.booking.holds import hold_slot
 from booking.services.booking.staff_actions import (
     check_in,
     staff_appointment,
+    staff_cancel,
     staff_reschedule,
 )
 from booking.services.plans import planning, progress
@@ -380,6 +381,156 @@ def test_a_check_in_while_its_practitioner_is_booked_does_not_deadlock(pg_app: F
         assert statuses == [AppointmentStatus.checked_in, AppointmentStatus.booked]
 
 
+@pytest.mark.parametrize("change", ["cancel", "check in"])
+def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
+    pg_app: Flask, change: str
+) -> None:
+    """The scale-out test's cancel answered 503: its UPDATE was written (so a writer of an
+    overlapping row waits for it in the exclusion check), then its AFTER trigger waited for
+    its practitioner's stamp, which that writer had locked first (as a move or a plan series
+    does). Here the writer locks the stamp, the change starts, then the writer inserts a row
+    on the same time. The change now locks its stamps before it writes: the writer is
+    refused at once (the time is still live) and the change goes through."""
+    with pg_app.app_context():
+        location = make_location()
+        session_type = make_session_type()
+        person = make_practitioner(session_types=[session_type])
+        make_hours(practitioner=person, location=location)
+        starts = datetime(2027, 9, 1, 9, 0, tzinfo=UTC)  # NOW's day: a check-in is allowed
+        changed = make_appointment(
+            starts_at=starts, practitioner=person, location=location, session_type=session_type
+        ).id
+        ids = person.id, location.id, session_type.id, make_user(role=Role.receptionist).id
+        db.session.commit()
+    practitioner_id, location_id, session_type_id, desk_id = ids
+    url = pg_app.config["SQLALCHEMY_DATABASE_URI"]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    stamp_locked, insert = threading.Event(), threading.Event()
+    writer_errors: list[BaseException] = []
+    change_errors: list[BaseException] = []
+
+    def writer() -> None:
+        db.session.execute(
+            text(
+                "SELECT version FROM availability_version "
+                "WHERE kind = 'p' AND ref_id = :p FOR UPDATE"
+            ),
+            {"p": practitioner_id},
+        )
+        stamp_locked.set()
+        assert insert.wait(30)
+        make_appointment(
+            starts_at=starts,
+            practitioner=db.session.get_one(Practitioner, practitioner_id),
+            location=db.session.get_one(Location, location_id),
+            session_type=db.session.get_one(SessionType, session_type_id),
+        )
+
+    def change_it() -> None:
+        desk = db.session.get_one(User, desk_id)
+        if change == "cancel":
+            staff_cancel(
+                staff_appointment(changed),
+                actor=desk,
+                now=NOW,
+                reason="Unwell",
+                base_url=BASE,
+                clinic_name="Meridian",
+            )
+        else:
+            check_in(staff_appointment(changed), actor=desk, now=NOW)
+
+    # The change's deadlock check runs once, a second after it starts to wait: by then the
+    # writer waits too (before the fix), so the change is the one the detector fails.
+    threads = [
+        threading.Thread(target=_run, args=(pg_app, writer, writer_errors.append, "30s")),
+        threading.Thread(target=_run, args=(pg_app, change_it, change_errors.append, "1s")),
+    ]
+    try:
+        threads[0].start()
+        assert stamp_locked.wait(30)
+        threads[1].start()
+        until_waiting(admin, count=1)
+        insert.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        insert.set()
+        admin.dispose()
+    assert not any(thread.is_alive() for thread in threads)
+    assert change_errors == []
+    assert [getattr(error.orig, "sqlstate", None) for error in writer_errors] == ["23P01"]
+    with pg_app.app_context():
+        statuses = db.session.scalars(select(Appointment.status)).all()
+    expected = AppointmentStatus.cancelled if change == "cancel" else AppointmentStatus.checked_in
+    assert statuses == [expected]
+
+
+@pytest.mark.parametrize("setup", ["all stamps exist"], indirect=True)
+def test_a_session_cancelled_while_its_plan_is_paused_does_not_deadlock(
+    pg_app: Flask, setup: Setup
+) -> None:
+    """A cancel locks its row, then its stamps; a plan pause locked its sessions' stamps,
+    then each row. Here a third writer holds the first session's practitioner stamp while
+    the pause, then the cancel of that session, start: the pause queues first for the stamp
+    and the cancel holds the row. The pause now locks its rows before their stamps."""
+    with pg_app.app_context():
+        series = _book_series(setup, 0)
+        plan_id, session_id = series.plan.id, series.appointments[0].id
+        db.session.commit()
+    practitioner_id = setup.series[0][0]
+    url = pg_app.config["SQLALCHEMY_DATABASE_URI"]
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    blocker = admin.connect()
+    errors: list[BaseException] = []
+
+    def pause() -> None:
+        progress.pause_plan(
+            db.session.get_one(TreatmentPlan, plan_id),
+            reason="Away for a month",
+            actor=db.session.get_one(User, setup.desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic="Meridian",
+        )
+
+    def cancel() -> None:
+        staff_cancel(
+            staff_appointment(session_id),
+            actor=db.session.get_one(User, setup.desk_id),
+            now=NOW,
+            reason="Unwell",
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    threads = [
+        threading.Thread(target=_run, args=(pg_app, job, errors.append)) for job in (pause, cancel)
+    ]
+    try:
+        blocker.execute(text("BEGIN"))
+        blocker.execute(
+            text("SELECT 1 FROM availability_version WHERE kind = 'p' AND ref_id = :p FOR UPDATE"),
+            {"p": practitioner_id},
+        )
+        for started, thread in enumerate(threads, start=1):
+            thread.start()
+            until_waiting(admin, count=started)
+        blocker.execute(text("ROLLBACK"))
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        blocker.close()
+        admin.dispose()
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    with pg_app.app_context():
+        plan_rows = db.session.scalars(
+            select(Appointment.status).where(Appointment.practitioner_id == practitioner_id)
+        ).all()
+    assert plan_rows == [AppointmentStatus.cancelled] * 2
+
+
 def _two_rooms_three_people() -> tuple[
     Location, tuple[Room, Room], SessionType, list[Practitioner]
 ]:
@@ -455,12 +606,17 @@ def _race(app: Flask, when: str, jobs: Sequence[Callable[[], object]]) -> list[B
     return errors
 
 
-def _run(app: Flask, job: Callable[[], object], failed: Callable[[BaseException], None]) -> None:
+def _run(
+    app: Flask,
+    job: Callable[[], object],
+    failed: Callable[[BaseException], None],
+    deadlock_timeout: str = "100ms",
+) -> None:
     """`job` in its own app context (its own session and connection), then commit."""
     with app.app_context():
         try:
-            # A deadlock is found in 100 ms, not the default second.
-            db.session.execute(text("SET LOCAL deadlock_timeout = '100ms'"))
+            # A deadlock is found in 100 ms by default, not PostgreSQL's default second.
+            db.session.execute(text(f"SET LOCAL deadlock_timeout = '{deadlock_timeout}'"))
             job()
             db.session.commit()
         except BaseException as error:  # reported to the test's thread

@@ -9,6 +9,14 @@ opposite orders, or two changes of time swapping rooms, each held a stamp the ot
 for, and PostgreSQL's deadlock detector failed one (a 503). Such a write calls `lock_stamps`
 first with every scope it will touch, so all of them queue in the same order.
 
+A change to an existing live row (a cancel, a status change) locks its stamps before it
+writes, even one: the moment its UPDATE is written, a writer inserting an overlapping row
+waits for it in the exclusion check, and its AFTER trigger would then wait for a stamp that
+writer locked first (a plan series, a move: a deadlock, a 503 for the cancel in the scale-out
+test). Locked first, while the row is only locked FOR UPDATE, the overlapping writer is
+refused at once instead of waiting (a 409 for it). Existing rows are locked (FOR UPDATE)
+before any stamp: a change reads its row, locked, before it knows the scopes.
+
 The audit chain's advisory lock (platform/audit.py), held to commit, comes after every
 stamp: a writer bumps its stamps (or locks them here) before it appends its audit row, so a
 change is flushed before `record_event`.
@@ -18,12 +26,13 @@ SQLite needs nothing: a write transaction holds the database's one write lock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import TextClause, select, text
 
 from booking.extensions import db
+from booking.models import Appointment
 
 # A stamp's key: (kind, ref_id), as in AvailabilityVersion.
 Scope = tuple[str, int | None]
@@ -34,20 +43,23 @@ def appointment_scopes(practitioner_id: int, room_id: int | None) -> list[Scope]
     return [("p", practitioner_id), ("r", room_id)]
 
 
-def lock_stamps(scopes: Iterable[Scope], *, hold_owner: str | None = None) -> None:
+def lock_stamps(
+    scopes: Iterable[Scope], *, hold_owner: str | None = None, changing: bool = False
+) -> None:
     """Lock the stamp rows of `scopes` (and of `hold_owner`'s holds) in (kind, ref_id) order.
 
     Missing rows are made (as the triggers would: a random first stamp); existing rows are
     locked, never changed (the write's own triggers bump them). Call it before the first
     write of the transaction that touches a stamp, with every scope the transaction will
     write; a transaction that bumps one stamp, or one practitioner's then one room's, is in
-    order already and skips it. `hold_owner` adds the scopes of that browser's holds, which
-    the caller is about to release. No-op on SQLite.
+    order already and skips it, unless it is `changing` an existing live row (see above).
+    `hold_owner` adds the scopes of that browser's holds, which the caller is about to
+    release. No-op on SQLite.
     """
     if db.engine.dialect.name != "postgresql":
         return
     keys = sorted({(kind, ref) for kind, ref in scopes if ref is not None})
-    if hold_owner is None and len(keys) < 2:
+    if hold_owner is None and len(keys) < (1 if changing else 2):
         return
     db.session.execute(
         _lock_statement(),
@@ -57,6 +69,27 @@ def lock_stamps(scopes: Iterable[Scope], *, hold_owner: str | None = None) -> No
             "owner": hold_owner,
         },
     )
+
+
+def lock_appointments(rows: Sequence[Appointment]) -> list[Appointment]:
+    """Lock `rows` (FOR UPDATE, in id order) and read them again; return them.
+
+    A writer changing several existing rows locks them all before its stamps, as a single
+    change locks its row first (`changes._latest`): a plan pause took its stamps and then
+    each row, while a cancel of one of its sessions held the row and waited for a stamp.
+    No-op on SQLite.
+    """
+    if db.engine.dialect.name != "postgresql" or not rows:
+        return list(rows)
+    db.session.flush()
+    db.session.execute(
+        select(Appointment)
+        .where(Appointment.id.in_([row.id for row in rows]))
+        .order_by(Appointment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
 
 
 @cache

@@ -28,7 +28,11 @@ from booking.models import (
     User,
 )
 from booking.services.booking.changes import cancel_appointment
-from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
+from booking.services.booking.stamp_locks import (
+    appointment_scopes,
+    lock_appointments,
+    lock_stamps,
+)
 from booking.services.clinic import care
 from booking.services.plans.emails import queue_plan_email
 from booking.services.plans.sequence import COUNTED, sequence_of, sequence_words
@@ -131,6 +135,12 @@ def _cancel_future(
     # Each cancel appends its audit row (the chain's lock, held to commit) before the next
     # one bumps its stamps, which other writers take before that lock: every stamp first,
     # in one order, or a concurrent booking in one of the rooms deadlocks (PostgreSQL).
+    # The rows come before their stamps, as for a single cancel of one of them.
+    future = [
+        row
+        for row in lock_appointments(future)
+        if row.status == AppointmentStatus.booked and row.starts_at > now
+    ]
     lock_stamps(
         scope for row in future for scope in appointment_scopes(row.practitioner_id, row.room_id)
     )
