@@ -159,18 +159,19 @@ def test_a_new_hold_releases_the_browsers_last_and_only_then_locks_stamps(
     ctx: Flask, query_counter: Callable[[], Any]
 ) -> None:
     """A first hold reads whether the browser holds anything instead of a release that
-    deletes nothing, and locks no stamps: the journey's hot path (issue 22). A second hold
-    of the browser locks the stamps (PostgreSQL), then releases the first, then inserts."""
+    deletes nothing: the journey's hot path (issue 22). Each hold locks its stamps first
+    (PostgreSQL), once: a second hold of the browser locks them with the first's, then
+    releases the first, then inserts."""
+    postgres = ctx.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    locks = ["lock stamps"] if postgres else []
     first, second = _slots()[0].starts_at, _slots()[1].starts_at
     with query_counter() as statements:
         _hold(first)
-    assert _writes(statements) == ["clear expired", "insert"]
+    assert _writes(statements) == [*locks, "clear expired", "insert"]
     db.session.commit()
     with query_counter() as statements:
         held = _hold(second)
     db.session.commit()
-    postgres = ctx.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-    locks = ["lock stamps"] if postgres else []
     assert _writes(statements) == [*locks, "release", "clear expired", "insert"]
     owned = db.session.scalars(select(Appointment).where(Appointment.hold_owner == "owner-a"))
     assert [(row.id, row.starts_at) for row in owned] == [(held.id, second)]

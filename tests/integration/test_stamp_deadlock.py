@@ -466,6 +466,83 @@ def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
     assert statuses == [expected]
 
 
+def test_a_booking_queues_for_its_stamps_before_it_writes_its_row(pg_app: Flask) -> None:
+    """Two bookings of overlapping times for one practitioner at the same moment each
+    inserted their row, found the other's in the exclusion check and waited for it: a
+    deadlock, found only after deadlock_timeout (a second in the booking POST's tail at
+    50 clients). A booking now locks its stamps before its row: here another writer holds
+    the practitioner's stamp while it books the same time; the booking waits on the stamp,
+    not in its INSERT, then meets the committed row (a plain 409, no deadlock)."""
+    with pg_app.app_context():
+        location = make_location()
+        session_type = make_session_type()
+        person = make_practitioner(session_types=[session_type])
+        make_hours(practitioner=person, location=location)
+        make_appointment(  # makes the practitioner's stamp row
+            starts_at=at(MONDAY, 15),
+            practitioner=person,
+            location=location,
+            session_type=session_type,
+        )
+        ids = person.id, location.id, session_type.id, make_patient().id
+        desk_id = make_user(role=Role.receptionist).id
+        db.session.commit()
+    practitioner_id, location_id, session_type_id, patient_id = ids
+    admin = create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    stamp_locked, insert = threading.Event(), threading.Event()
+    other_errors: list[BaseException] = []
+    booking_errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        db.session.execute(
+            text(
+                "SELECT version FROM availability_version "
+                "WHERE kind = 'p' AND ref_id = :p FOR UPDATE"
+            ),
+            {"p": practitioner_id},
+        )
+        stamp_locked.set()
+        assert insert.wait(30)
+        make_appointment(
+            starts_at=at(MONDAY, 9),
+            practitioner=db.session.get_one(Practitioner, practitioner_id),
+            location=db.session.get_one(Location, location_id),
+            session_type=db.session.get_one(SessionType, session_type_id),
+        )
+
+    def book() -> None:
+        book_directly(
+            session_type_id=session_type_id,
+            practitioner_id=practitioner_id,
+            starts_at=at(MONDAY, 9),
+            patient=db.session.get_one(PatientProfile, patient_id),
+            actor=db.session.get_one(User, desk_id),
+            now=NOW,
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    threads = [
+        threading.Thread(target=_run, args=(pg_app, other_writer, other_errors.append, "30s")),
+        threading.Thread(target=_run, args=(pg_app, book, booking_errors.append, "30s")),
+    ]
+    try:
+        threads[0].start()
+        assert stamp_locked.wait(30)
+        threads[1].start()
+        # Waiting in the stamp lock's statement, not in the INSERT of its row.
+        until_waiting(admin, on="INSERT INTO availability_version", seconds=10)
+        insert.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        insert.set()
+        admin.dispose()
+    assert not any(thread.is_alive() for thread in threads)
+    assert other_errors == []
+    assert [getattr(error, "code", None) for error in booking_errors] == ["taken_practitioner"]
+
+
 @pytest.mark.parametrize("setup", ["all stamps exist"], indirect=True)
 def test_a_session_cancelled_while_its_plan_is_paused_does_not_deadlock(
     pg_app: Flask, setup: Setup

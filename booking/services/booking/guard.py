@@ -20,6 +20,7 @@ from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus
 from booking.services.booking.availability_loading import BUSY_SCAN
+from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
 
 OVERLAP_MARKER = "appointment_overlap_"
 
@@ -193,6 +194,7 @@ def insert_live(
     now: datetime,
     first: Appointment | None = None,
     clear_holds: bool = True,
+    stamps_locked: bool = False,
     **fields: Any,
 ) -> Appointment:
     """Insert a hold or booking on the slot `pick` validates, under the overlap guards.
@@ -202,7 +204,8 @@ def insert_live(
     `first`, when given, is the row for the first attempt, built by the caller with
     `appointment_at` from its own fresh `pick()` and `fields`. `clear_holds=False` skips the
     expired-holds cleanup of the first attempt, for a caller that found none in its range
-    (`expired_holds_block`); a retry always cleans up.
+    (`expired_holds_block`); a retry always cleans up. `stamps_locked`: the caller locked
+    the stamps of `first` (`lock_stamps`); a retry locks its own.
     """
     for attempt in range(2):
         if first is not None and attempt == 0:
@@ -210,6 +213,13 @@ def insert_live(
         else:
             location_id, slot = pick()
             row = appointment_at(slot, practitioner_id, location_id, now=now, **fields)
+        # Its stamps before its row (PostgreSQL): two overlapping inserts of one practitioner
+        # or room otherwise each found the other's row in the exclusion check and waited for
+        # it, a deadlock found only after deadlock_timeout (a second: the tail of the booking
+        # POST). Queued here, the second meets the first's committed row, a plain 409. The
+        # trigger would lock the same rows at the insert, so nothing is held much longer.
+        if not (stamps_locked and attempt == 0):
+            lock_stamps(appointment_scopes(practitioner_id, row.room_id), changing=True)
         if clear_holds or attempt > 0:
             clear_expired_holds(
                 practitioner_id=practitioner_id,

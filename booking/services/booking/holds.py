@@ -136,12 +136,19 @@ def hold_slot(
         # Releasing the browser's hold bumps its practitioner's and room's stamps, the new
         # hold its own: two browsers re-holding into each other's rooms (or practitioners)
         # would deadlock on them (PostgreSQL). The pick ignores the hold, so all are locked
-        # first, in one order, and the hold released after. A first hold is in order already.
+        # first, in one order, and the hold released after. A first hold's insert locks its own.
         first_location, slot = pick()
         lock_stamps(appointment_scopes(practitioner_id, slot.room_id), hold_owner=hold_owner)
         release_holds(hold_owner)
         first = appointment_at(slot, practitioner_id, first_location, now=now, **fields)
-    return insert_live(pick, practitioner_id=practitioner_id, now=now, first=first, **fields)
+    return insert_live(
+        pick,
+        practitioner_id=practitioner_id,
+        now=now,
+        first=first,
+        stamps_locked=first is not None,
+        **fields,
+    )
 
 
 def extend_hold(
