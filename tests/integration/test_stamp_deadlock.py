@@ -466,6 +466,64 @@ def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
     assert statuses == [expected]
 
 
+def test_a_check_in_and_a_cancel_of_one_session_do_not_deadlock(pg_app: Flask) -> None:
+    """A cancel locks its row, then its stamps; a check-in must too. Here a third writer
+    holds the practitioner's stamp while the check-in, then the cancel, start: the check-in
+    queues first for the stamp, the cancel would hold the row. Both go through, in turn."""
+    with pg_app.app_context():
+        location = make_location()
+        session_type = make_session_type()
+        person = make_practitioner(session_types=[session_type])
+        make_hours(practitioner=person, location=location)
+        session_id = make_appointment(
+            starts_at=datetime(2027, 9, 1, 9, 0, tzinfo=UTC),  # NOW's day: a check-in is allowed
+            practitioner=person,
+            location=location,
+            session_type=session_type,
+        ).id
+        practitioner_id, desk_id = person.id, make_user(role=Role.receptionist).id
+        db.session.commit()
+    admin = create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    blocker = admin.connect()
+    errors: list[BaseException] = []
+
+    def arrive() -> None:
+        check_in(staff_appointment(session_id), actor=db.session.get_one(User, desk_id), now=NOW)
+
+    def cancel() -> None:
+        staff_cancel(
+            staff_appointment(session_id),
+            actor=db.session.get_one(User, desk_id),
+            now=NOW,
+            reason="Unwell",
+            base_url=BASE,
+            clinic_name="Meridian",
+        )
+
+    threads = [
+        threading.Thread(target=_run, args=(pg_app, job, errors.append)) for job in (arrive, cancel)
+    ]
+    try:
+        blocker.execute(text("BEGIN"))
+        blocker.execute(
+            text("SELECT 1 FROM availability_version WHERE kind = 'p' AND ref_id = :p FOR UPDATE"),
+            {"p": practitioner_id},
+        )
+        for started, thread in enumerate(threads, start=1):
+            thread.start()
+            until_waiting(admin, count=started)
+        blocker.execute(text("ROLLBACK"))
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        blocker.close()
+        admin.dispose()
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    with pg_app.app_context():
+        assert db.session.get_one(Appointment, session_id).status == AppointmentStatus.cancelled
+
+
 def test_a_booking_queues_for_its_stamps_before_it_writes_its_row(pg_app: Flask) -> None:
     """Two bookings of overlapping times for one practitioner at the same moment each
     inserted their row, found the other's in the exclusion check and waited for it: a

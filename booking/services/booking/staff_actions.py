@@ -38,7 +38,11 @@ from booking.models import Appointment, AppointmentStatus, User
 from booking.services.booking.availability import AvailabilityQuery, find_slots
 from booking.services.booking.changes import cancel_appointment, reschedule_appointment
 from booking.services.booking.guard import guarded_write
-from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
+from booking.services.booking.stamp_locks import (
+    appointment_scopes,
+    lock_appointments,
+    lock_stamps,
+)
 from booking.services.platform.audit import record_event
 
 REASON_MAX = 500
@@ -248,6 +252,13 @@ def _set(
     now: datetime,
 ) -> Appointment:
     previous = appointment.status
+    # The row, then its stamps, as a cancel or a move takes them (stamp_locks.py): a check-in
+    # that took the stamps first deadlocked with a cancel of the same session (PostgreSQL).
+    lock_appointments([appointment])
+    if appointment.status != previous:
+        raise PolicyRefused(
+            "This session has just been changed. Check it and try again.", code="changed"
+        )
     lock_stamps(appointment_scopes(appointment.practitioner_id, appointment.room_id), changing=True)
     appointment.status = status
     appointment.updated_at = now
