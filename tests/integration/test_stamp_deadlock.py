@@ -44,7 +44,7 @@ from booking.models import (
     User,
 )
 from booking.services.api.booking import book_directly
-from booking.services.booking.holds import hold_slot
+from booking.services.booking.holds import book_hold, hold_slot
 from booking.services.booking.staff_actions import (
     check_in,
     staff_appointment,
@@ -381,7 +381,7 @@ def test_a_check_in_while_its_practitioner_is_booked_does_not_deadlock(pg_app: F
         assert statuses == [AppointmentStatus.checked_in, AppointmentStatus.booked]
 
 
-@pytest.mark.parametrize("change", ["cancel", "check in"])
+@pytest.mark.parametrize("change", ["cancel", "check in", "confirm a hold"])
 def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
     pg_app: Flask, change: str
 ) -> None:
@@ -398,8 +398,13 @@ def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
         make_hours(practitioner=person, location=location)
         starts = datetime(2027, 9, 1, 9, 0, tzinfo=UTC)  # NOW's day: a check-in is allowed
         changed = make_appointment(
-            starts_at=starts, practitioner=person, location=location, session_type=session_type
+            starts_at=starts,
+            practitioner=person,
+            location=location,
+            session_type=session_type,
+            status="held" if change == "confirm a hold" else "booked",
         ).id
+        patient_id = make_patient().id
         ids = person.id, location.id, session_type.id, make_user(role=Role.receptionist).id
         db.session.commit()
     practitioner_id, location_id, session_type_id, desk_id = ids
@@ -437,8 +442,23 @@ def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
                 base_url=BASE,
                 clinic_name="Meridian",
             )
-        else:
+        elif change == "check in":
             check_in(staff_appointment(changed), actor=desk, now=NOW)
+        else:
+            book_hold(
+                hold_id=changed,
+                hold_owner="factory-owner",
+                retake={
+                    "session_type_id": session_type_id,
+                    "location_id": location_id,
+                    "practitioner_id": practitioner_id,
+                    "starts_at": starts,
+                },
+                patient=db.session.get_one(PatientProfile, patient_id),
+                now=NOW,
+                base_url=BASE,
+                clinic_name="Meridian",
+            )
 
     # The change's deadlock check runs once, a second after it starts to wait: by then the
     # writer waits too (before the fix), so the change is the one the detector fails.
@@ -462,8 +482,12 @@ def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
     assert [getattr(error.orig, "sqlstate", None) for error in writer_errors] == ["23P01"]
     with pg_app.app_context():
         statuses = db.session.scalars(select(Appointment.status)).all()
-    expected = AppointmentStatus.cancelled if change == "cancel" else AppointmentStatus.checked_in
-    assert statuses == [expected]
+    expected = {
+        "cancel": AppointmentStatus.cancelled,
+        "check in": AppointmentStatus.checked_in,
+        "confirm a hold": AppointmentStatus.booked,
+    }
+    assert statuses == [expected[change]]
 
 
 def test_a_check_in_and_a_cancel_of_one_session_do_not_deadlock(pg_app: Flask) -> None:

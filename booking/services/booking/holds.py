@@ -221,15 +221,14 @@ def book_hold(
     audit row's note, e.g. the override's reason).
     """
     token = new_token()
-    if hold_id is not None:
-        existing = db.session.get(Appointment, hold_id)
-        if (
-            existing is not None
-            and existing.hold_owner == hold_owner
-            and existing.status != AppointmentStatus.held
-            and existing.patient_id == patient.id
-        ):
-            return Booked(existing, None)
+    existing = db.session.get(Appointment, hold_id) if hold_id is not None else None
+    if (
+        existing is not None
+        and existing.hold_owner == hold_owner
+        and existing.status != AppointmentStatus.held
+        and existing.patient_id == patient.id
+    ):
+        return Booked(existing, None)
     values = {
         "status": AppointmentStatus.booked,
         "patient_id": patient.id,
@@ -243,6 +242,14 @@ def book_hold(
     }
     updated = 0
     if hold_id is not None:
+        if existing is not None and existing.status == AppointmentStatus.held:
+            # Its stamps before its UPDATE, as any change of a live row (stamp_locks.py): a
+            # writer of an overlapping row would otherwise wait for the written row while
+            # this confirm's trigger waited for that writer's stamps (a deadlock, refused
+            # here as a taken time: the patient would lose the time they held).
+            lock_stamps(
+                appointment_scopes(existing.practitioner_id, existing.room_id), changing=True
+            )
         with guarded_write():
             result = db.session.execute(
                 update(Appointment)

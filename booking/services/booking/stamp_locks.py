@@ -9,13 +9,16 @@ opposite orders, or two changes of time swapping rooms, each held a stamp the ot
 for, and PostgreSQL's deadlock detector failed one (a 503). Such a write calls `lock_stamps`
 first with every scope it will touch, so all of them queue in the same order.
 
-A change to an existing live row (a cancel, a status change) locks its stamps before it
-writes, even one: the moment its UPDATE is written, a writer inserting an overlapping row
-waits for it in the exclusion check, and its AFTER trigger would then wait for a stamp that
-writer locked first (a plan series, a move: a deadlock, a 503 for the cancel in the scale-out
-test). Locked first, while the row is only locked FOR UPDATE, the overlapping writer is
-refused at once instead of waiting (a 409 for it). Existing rows are locked (FOR UPDATE)
-before any stamp: a change reads its row, locked, before it knows the scopes.
+Every write of a live row locks its stamps before it writes, even one (`changing=True`): a
+new booking or hold before its INSERT (`guard.insert_live`: two overlapping inserts each
+found the other's row in the exclusion check, a deadlock found only after a second), a
+cancel, a status change or a hold's confirmation before its UPDATE. The moment an UPDATE is
+written, a writer inserting an overlapping row waits for it in the exclusion check, and its
+AFTER trigger would then wait for a stamp that writer locked first (a plan series, a move:
+a deadlock, a 503 for the cancel in the scale-out test). Locked first, while the row is only
+locked FOR UPDATE, the overlapping writer is refused at once instead of waiting (a 409 for
+it). Existing rows are locked (FOR UPDATE) before any stamp: a change reads its row, locked,
+before it knows the scopes.
 
 The audit chain's advisory lock (platform/audit.py), held to commit, comes after every
 stamp: a writer bumps its stamps (or locks them here) before it appends its audit row, so a
