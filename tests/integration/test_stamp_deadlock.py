@@ -71,6 +71,10 @@ NOW = datetime(2027, 9, 1, 8, 0, tzinfo=UTC)
 GATE = 22_0522  # the advisory lock key of the test's gate
 GATE_TRIGGER = "zz_stamp_deadlock_gate"  # fires after availability_version_bump (by name)
 BASE = "http://127.0.0.1:5000"
+# A practitioner's stamp row, locked as another writer's lock_stamps would.
+LOCK_STAMP = text(
+    "SELECT version FROM availability_version WHERE kind = 'p' AND ref_id = :p FOR UPDATE"
+)
 
 
 def at(day: date, hour: int) -> datetime:
@@ -304,26 +308,10 @@ def test_a_plan_paused_while_its_room_is_booked_does_not_deadlock(
     practitioner_id, patient_id, _ = setup.series[1]
 
     def pause() -> None:
-        progress.pause_plan(
-            db.session.get_one(TreatmentPlan, plan_id),
-            reason="Away for a month",
-            actor=db.session.get_one(User, setup.desk_id),
-            now=NOW,
-            base_url=BASE,
-            clinic="Meridian",
-        )
+        _pause(plan_id, setup.desk_id)
 
     def book() -> None:
-        book_directly(
-            session_type_id=setup.session_type_id,
-            practitioner_id=practitioner_id,
-            starts_at=at(MONDAY, 10),
-            patient=db.session.get_one(PatientProfile, patient_id),
-            actor=db.session.get_one(User, setup.desk_id),
-            now=NOW,
-            base_url=BASE,
-            clinic_name="Meridian",
-        )
+        _book(setup.session_type_id, practitioner_id, at(MONDAY, 10), patient_id, setup.desk_id)
 
     assert _race(pg_app, when, [pause, book]) == []
     with pg_app.app_context():
@@ -359,16 +347,7 @@ def test_a_check_in_while_its_practitioner_is_booked_does_not_deadlock(pg_app: F
     when = "AFTER INSERT ON appointment FOR EACH ROW"  # the booking, after its stamps
 
     def book() -> None:
-        book_directly(
-            session_type_id=session_type_id,
-            practitioner_id=practitioner_id,
-            starts_at=at(MONDAY, 9),
-            patient=db.session.get_one(PatientProfile, patient_id),
-            actor=db.session.get_one(User, desk_id),
-            now=NOW,
-            base_url=BASE,
-            clinic_name="Meridian",
-        )
+        _book(session_type_id, practitioner_id, at(MONDAY, 9), patient_id, desk_id)
 
     def arrive() -> None:
         check_in(staff_appointment(arrived), actor=db.session.get_one(User, desk_id), now=NOW)
@@ -408,28 +387,6 @@ def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
         ids = person.id, location.id, session_type.id, make_user(role=Role.receptionist).id
         db.session.commit()
     practitioner_id, location_id, session_type_id, desk_id = ids
-    url = pg_app.config["SQLALCHEMY_DATABASE_URI"]
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    stamp_locked, insert = threading.Event(), threading.Event()
-    writer_errors: list[BaseException] = []
-    change_errors: list[BaseException] = []
-
-    def writer() -> None:
-        db.session.execute(
-            text(
-                "SELECT version FROM availability_version "
-                "WHERE kind = 'p' AND ref_id = :p FOR UPDATE"
-            ),
-            {"p": practitioner_id},
-        )
-        stamp_locked.set()
-        assert insert.wait(30)
-        make_appointment(
-            starts_at=starts,
-            practitioner=db.session.get_one(Practitioner, practitioner_id),
-            location=db.session.get_one(Location, location_id),
-            session_type=db.session.get_one(SessionType, session_type_id),
-        )
 
     def change_it() -> None:
         desk = db.session.get_one(User, desk_id)
@@ -462,24 +419,13 @@ def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
 
     # The change's deadlock check runs once, a second after it starts to wait: by then the
     # writer waits too (before the fix), so the change is the one the detector fails.
-    threads = [
-        threading.Thread(target=_run, args=(pg_app, writer, writer_errors.append, "30s")),
-        threading.Thread(target=_run, args=(pg_app, change_it, change_errors.append, "1s")),
-    ]
-    try:
-        threads[0].start()
-        assert stamp_locked.wait(30)
-        threads[1].start()
-        until_waiting(admin, count=1)
-        insert.set()
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        insert.set()
-        admin.dispose()
-    assert not any(thread.is_alive() for thread in threads)
+    writer_errors, change_errors = _against_a_writer_of_its_time(
+        pg_app, (practitioner_id, location_id, session_type_id), starts, change_it, "1s"
+    )
     assert change_errors == []
-    assert [getattr(error.orig, "sqlstate", None) for error in writer_errors] == ["23P01"]
+    assert [getattr(getattr(error, "orig", None), "sqlstate", None) for error in writer_errors] == [
+        "23P01"
+    ]
     with pg_app.app_context():
         statuses = db.session.scalars(select(Appointment.status)).all()
     expected = {
@@ -507,43 +453,14 @@ def test_a_check_in_and_a_cancel_of_one_session_do_not_deadlock(pg_app: Flask) -
         ).id
         practitioner_id, desk_id = person.id, make_user(role=Role.receptionist).id
         db.session.commit()
-    admin = create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
-    blocker = admin.connect()
-    errors: list[BaseException] = []
 
     def arrive() -> None:
         check_in(staff_appointment(session_id), actor=db.session.get_one(User, desk_id), now=NOW)
 
     def cancel() -> None:
-        staff_cancel(
-            staff_appointment(session_id),
-            actor=db.session.get_one(User, desk_id),
-            now=NOW,
-            reason="Unwell",
-            base_url=BASE,
-            clinic_name="Meridian",
-        )
+        _cancel(session_id, desk_id)
 
-    threads = [
-        threading.Thread(target=_run, args=(pg_app, job, errors.append)) for job in (arrive, cancel)
-    ]
-    try:
-        blocker.execute(text("BEGIN"))
-        blocker.execute(
-            text("SELECT 1 FROM availability_version WHERE kind = 'p' AND ref_id = :p FOR UPDATE"),
-            {"p": practitioner_id},
-        )
-        for started, thread in enumerate(threads, start=1):
-            thread.start()
-            until_waiting(admin, count=started)
-        blocker.execute(text("ROLLBACK"))
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        blocker.close()
-        admin.dispose()
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    assert _behind_a_held_stamp(pg_app, practitioner_id, [arrive, cancel]) == []
     with pg_app.app_context():
         assert db.session.get_one(Appointment, session_id).status == AppointmentStatus.cancelled
 
@@ -570,57 +487,18 @@ def test_a_booking_queues_for_its_stamps_before_it_writes_its_row(pg_app: Flask)
         desk_id = make_user(role=Role.receptionist).id
         db.session.commit()
     practitioner_id, location_id, session_type_id, patient_id = ids
-    admin = create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
-    stamp_locked, insert = threading.Event(), threading.Event()
-    other_errors: list[BaseException] = []
-    booking_errors: list[BaseException] = []
-
-    def other_writer() -> None:
-        db.session.execute(
-            text(
-                "SELECT version FROM availability_version "
-                "WHERE kind = 'p' AND ref_id = :p FOR UPDATE"
-            ),
-            {"p": practitioner_id},
-        )
-        stamp_locked.set()
-        assert insert.wait(30)
-        make_appointment(
-            starts_at=at(MONDAY, 9),
-            practitioner=db.session.get_one(Practitioner, practitioner_id),
-            location=db.session.get_one(Location, location_id),
-            session_type=db.session.get_one(SessionType, session_type_id),
-        )
 
     def book() -> None:
-        book_directly(
-            session_type_id=session_type_id,
-            practitioner_id=practitioner_id,
-            starts_at=at(MONDAY, 9),
-            patient=db.session.get_one(PatientProfile, patient_id),
-            actor=db.session.get_one(User, desk_id),
-            now=NOW,
-            base_url=BASE,
-            clinic_name="Meridian",
-        )
+        _book(session_type_id, practitioner_id, at(MONDAY, 9), patient_id, desk_id)
 
-    threads = [
-        threading.Thread(target=_run, args=(pg_app, other_writer, other_errors.append, "30s")),
-        threading.Thread(target=_run, args=(pg_app, book, booking_errors.append, "30s")),
-    ]
-    try:
-        threads[0].start()
-        assert stamp_locked.wait(30)
-        threads[1].start()
-        # Waiting in the stamp lock's statement, not in the INSERT of its row.
-        until_waiting(admin, on="INSERT INTO availability_version", seconds=10)
-        insert.set()
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        insert.set()
-        admin.dispose()
-    assert not any(thread.is_alive() for thread in threads)
+    # Waiting in the stamp lock's statement, not in the INSERT of its row.
+    other_errors, booking_errors = _against_a_writer_of_its_time(
+        pg_app,
+        (practitioner_id, location_id, session_type_id),
+        at(MONDAY, 9),
+        book,
+        waiting_in="INSERT INTO availability_version",
+    )
     assert other_errors == []
     assert [getattr(error, "code", None) for error in booking_errors] == ["taken_practitioner"]
 
@@ -638,51 +516,14 @@ def test_a_session_cancelled_while_its_plan_is_paused_does_not_deadlock(
         plan_id, session_id = series.plan.id, series.appointments[0].id
         db.session.commit()
     practitioner_id = setup.series[0][0]
-    url = pg_app.config["SQLALCHEMY_DATABASE_URI"]
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    blocker = admin.connect()
-    errors: list[BaseException] = []
 
     def pause() -> None:
-        progress.pause_plan(
-            db.session.get_one(TreatmentPlan, plan_id),
-            reason="Away for a month",
-            actor=db.session.get_one(User, setup.desk_id),
-            now=NOW,
-            base_url=BASE,
-            clinic="Meridian",
-        )
+        _pause(plan_id, setup.desk_id)
 
     def cancel() -> None:
-        staff_cancel(
-            staff_appointment(session_id),
-            actor=db.session.get_one(User, setup.desk_id),
-            now=NOW,
-            reason="Unwell",
-            base_url=BASE,
-            clinic_name="Meridian",
-        )
+        _cancel(session_id, setup.desk_id)
 
-    threads = [
-        threading.Thread(target=_run, args=(pg_app, job, errors.append)) for job in (pause, cancel)
-    ]
-    try:
-        blocker.execute(text("BEGIN"))
-        blocker.execute(
-            text("SELECT 1 FROM availability_version WHERE kind = 'p' AND ref_id = :p FOR UPDATE"),
-            {"p": practitioner_id},
-        )
-        for started, thread in enumerate(threads, start=1):
-            thread.start()
-            until_waiting(admin, count=started)
-        blocker.execute(text("ROLLBACK"))
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        blocker.close()
-        admin.dispose()
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    assert _behind_a_held_stamp(pg_app, practitioner_id, [pause, cancel]) == []
     with pg_app.app_context():
         plan_rows = db.session.scalars(
             select(Appointment.status).where(Appointment.practitioner_id == practitioner_id)
@@ -762,6 +603,117 @@ def _race(app: Flask, when: str, jobs: Sequence[Callable[[], object]]) -> list[B
             conn.execute(text(f"DROP TRIGGER IF EXISTS {GATE_TRIGGER} ON {table}"))
             conn.execute(text("DROP FUNCTION IF EXISTS stamp_deadlock_gate()"))
         admin.dispose()
+    return errors
+
+
+def _book(
+    session_type_id: int, practitioner_id: int, starts_at: datetime, patient_id: int, desk_id: int
+) -> None:
+    """The API's booking, made by the desk."""
+    book_directly(
+        session_type_id=session_type_id,
+        practitioner_id=practitioner_id,
+        starts_at=starts_at,
+        patient=db.session.get_one(PatientProfile, patient_id),
+        actor=db.session.get_one(User, desk_id),
+        now=NOW,
+        base_url=BASE,
+        clinic_name="Meridian",
+    )
+
+
+def _pause(plan_id: int, desk_id: int) -> None:
+    progress.pause_plan(
+        db.session.get_one(TreatmentPlan, plan_id),
+        reason="Away for a month",
+        actor=db.session.get_one(User, desk_id),
+        now=NOW,
+        base_url=BASE,
+        clinic="Meridian",
+    )
+
+
+def _cancel(appointment_id: int, desk_id: int) -> None:
+    staff_cancel(
+        staff_appointment(appointment_id),
+        actor=db.session.get_one(User, desk_id),
+        now=NOW,
+        reason="Unwell",
+        base_url=BASE,
+        clinic_name="Meridian",
+    )
+
+
+def _against_a_writer_of_its_time(
+    app: Flask,
+    ids: tuple[int, int, int],
+    starts: datetime,
+    job: Callable[[], object],
+    job_deadlock_timeout: str = "30s",
+    waiting_in: str = "",
+) -> tuple[list[BaseException], list[BaseException]]:
+    """Another writer locks the practitioner's stamp (as lock_stamps would); `job` starts and
+    runs until it waits on a lock (in a statement naming `waiting_in`, if given); the writer
+    then inserts a session of that practitioner (ids: practitioner, location, session type)
+    at `starts` and commits. Returns what the writer and the job raised."""
+    practitioner_id, location_id, session_type_id = ids
+    admin = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    stamp_locked, insert = threading.Event(), threading.Event()
+    writer_errors: list[BaseException] = []
+    job_errors: list[BaseException] = []
+
+    def writer() -> None:
+        db.session.execute(LOCK_STAMP, {"p": practitioner_id})
+        stamp_locked.set()
+        assert insert.wait(30)
+        make_appointment(
+            starts_at=starts,
+            practitioner=db.session.get_one(Practitioner, practitioner_id),
+            location=db.session.get_one(Location, location_id),
+            session_type=db.session.get_one(SessionType, session_type_id),
+        )
+
+    threads = [
+        threading.Thread(target=_run, args=(app, writer, writer_errors.append, "30s")),
+        threading.Thread(target=_run, args=(app, job, job_errors.append, job_deadlock_timeout)),
+    ]
+    try:
+        threads[0].start()
+        assert stamp_locked.wait(30)
+        threads[1].start()
+        until_waiting(admin, on=waiting_in, seconds=10)
+        insert.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        insert.set()
+        admin.dispose()
+    assert not any(thread.is_alive() for thread in threads)
+    return writer_errors, job_errors
+
+
+def _behind_a_held_stamp(
+    app: Flask, practitioner_id: int, jobs: Sequence[Callable[[], object]]
+) -> list[BaseException]:
+    """Hold the practitioner's stamp while each job starts, in turn, until it waits on a
+    lock; then let it go and return what the jobs raised."""
+    admin = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    blocker = admin.connect()
+    errors: list[BaseException] = []
+    threads = [threading.Thread(target=_run, args=(app, job, errors.append)) for job in jobs]
+    try:
+        blocker.execute(text("BEGIN"))
+        blocker.execute(LOCK_STAMP, {"p": practitioner_id})
+        for started, thread in enumerate(threads, start=1):
+            thread.start()
+            until_waiting(admin, count=started)
+        blocker.execute(text("ROLLBACK"))
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        blocker.close()
+        admin.dispose()
+    assert not any(thread.is_alive() for thread in threads)
     return errors
 
 
