@@ -15,7 +15,7 @@ from booking.services.booking.cutoff import is_late, location_phone, policy_for
 from booking.services.booking.emails import queue_patient_email
 from booking.services.booking.guard import clear_expired_holds, guarded_write, release_holds
 from booking.services.booking.manage_links import first_use_of_new_link, waiting_link_exists
-from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
+from booking.services.booking.stamp_locks import lock_row_stamps, lock_stamps
 from booking.services.platform.audit import record_event
 from booking.services.platform.tokens import token_hash
 from booking.services.waitlist.offers import FreedTime, offer_freed_time
@@ -72,7 +72,7 @@ def cancel_appointment(
     _latest(appointment)
     if appointment.status == AppointmentStatus.cancelled:
         return appointment
-    lock_stamps(appointment_scopes(appointment.practitioner_id, appointment.room_id), changing=True)
+    lock_row_stamps(appointment)
     late = False
     if by_staff:
         if appointment.status not in (AppointmentStatus.booked, AppointmentStatus.checked_in):

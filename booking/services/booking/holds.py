@@ -32,7 +32,7 @@ from booking.services.booking.guard import (
     insert_live,
     release_holds,
 )
-from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
+from booking.services.booking.stamp_locks import appointment_scopes, lock_row_stamps, lock_stamps
 from booking.services.platform.tokens import new_token, token_hash
 
 HOLD_CAP = timedelta(minutes=30)
@@ -247,9 +247,7 @@ def book_hold(
             # writer of an overlapping row would otherwise wait for the written row while
             # this confirm's trigger waited for that writer's stamps (a deadlock, refused
             # here as a taken time: the patient would lose the time they held).
-            lock_stamps(
-                appointment_scopes(existing.practitioner_id, existing.room_id), changing=True
-            )
+            lock_row_stamps(existing)
         with guarded_write():
             result = db.session.execute(
                 update(Appointment)

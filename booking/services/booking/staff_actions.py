@@ -38,11 +38,7 @@ from booking.models import Appointment, AppointmentStatus, User
 from booking.services.booking.availability import AvailabilityQuery, find_slots
 from booking.services.booking.changes import cancel_appointment, reschedule_appointment
 from booking.services.booking.guard import guarded_write
-from booking.services.booking.stamp_locks import (
-    appointment_scopes,
-    lock_appointments,
-    lock_stamps,
-)
+from booking.services.booking.stamp_locks import lock_appointments, lock_row_stamps
 from booking.services.platform.audit import record_event
 
 REASON_MAX = 500
@@ -259,7 +255,7 @@ def _set(
         raise PolicyRefused(
             "This session has just been changed. Check it and try again.", code="changed"
         )
-    lock_stamps(appointment_scopes(appointment.practitioner_id, appointment.room_id), changing=True)
+    lock_row_stamps(appointment)
     appointment.status = status
     appointment.updated_at = now
     # The change (and its stamp bumps) before the audit row: appending takes the audit

@@ -74,8 +74,13 @@ def lock_stamps(
     )
 
 
-def lock_appointments(rows: Sequence[Appointment]) -> list[Appointment]:
-    """Lock `rows` (FOR UPDATE, in id order) and read them again; return them.
+def lock_row_stamps(row: Appointment) -> None:
+    """Lock the stamps of a live appointment row about to change (`changing`, see above)."""
+    lock_stamps(appointment_scopes(row.practitioner_id, row.room_id), changing=True)
+
+
+def lock_appointments(rows: Sequence[Appointment]) -> None:
+    """Lock `rows` (FOR UPDATE, in id order) and read them again.
 
     A writer changing several existing rows locks them all before its stamps, as a single
     change locks its row first (`changes._latest`): a plan pause took its stamps and then
@@ -83,7 +88,7 @@ def lock_appointments(rows: Sequence[Appointment]) -> list[Appointment]:
     No-op on SQLite.
     """
     if db.engine.dialect.name != "postgresql" or not rows:
-        return list(rows)
+        return
     db.session.flush()
     db.session.execute(
         select(Appointment)
@@ -92,7 +97,6 @@ def lock_appointments(rows: Sequence[Appointment]) -> list[Appointment]:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return list(rows)
 
 
 @cache

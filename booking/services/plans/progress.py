@@ -136,10 +136,9 @@ def _cancel_future(
     # one bumps its stamps, which other writers take before that lock: every stamp first,
     # in one order, or a concurrent booking in one of the rooms deadlocks (PostgreSQL).
     # The rows come before their stamps, as for a single cancel of one of them.
+    lock_appointments(future)
     future = [
-        row
-        for row in lock_appointments(future)
-        if row.status == AppointmentStatus.booked and row.starts_at > now
+        row for row in future if row.status == AppointmentStatus.booked and row.starts_at > now
     ]
     lock_stamps(
         scope for row in future for scope in appointment_scopes(row.practitioner_id, row.room_id)
