@@ -331,10 +331,7 @@ def test_a_check_in_while_its_practitioner_is_booked_does_not_deadlock(pg_app: F
     its status change bumped the practitioner's stamp at the flush; the booking bumps the
     stamp, then appends."""
     with pg_app.app_context():
-        location = make_location()
-        session_type = make_session_type()
-        person = make_practitioner(session_types=[session_type])
-        make_hours(practitioner=person, location=location)
+        location, session_type, person = _one_practitioner()
         arrived = make_appointment(
             starts_at=datetime(2027, 9, 1, 9, 0, tzinfo=UTC),
             practitioner=person,
@@ -371,10 +368,7 @@ def test_a_change_of_a_session_does_not_deadlock_with_a_writer_of_its_time(
     on the same time. The change now locks its stamps before it writes: the writer is
     refused at once (the time is still live) and the change goes through."""
     with pg_app.app_context():
-        location = make_location()
-        session_type = make_session_type()
-        person = make_practitioner(session_types=[session_type])
-        make_hours(practitioner=person, location=location)
+        location, session_type, person = _one_practitioner()
         starts = datetime(2027, 9, 1, 9, 0, tzinfo=UTC)  # NOW's day: a check-in is allowed
         changed = make_appointment(
             starts_at=starts,
@@ -441,10 +435,7 @@ def test_a_check_in_and_a_cancel_of_one_session_do_not_deadlock(pg_app: Flask) -
     holds the practitioner's stamp while the check-in, then the cancel, start: the check-in
     queues first for the stamp, the cancel would hold the row. Both go through, in turn."""
     with pg_app.app_context():
-        location = make_location()
-        session_type = make_session_type()
-        person = make_practitioner(session_types=[session_type])
-        make_hours(practitioner=person, location=location)
+        location, session_type, person = _one_practitioner()
         session_id = make_appointment(
             starts_at=datetime(2027, 9, 1, 9, 0, tzinfo=UTC),  # NOW's day: a check-in is allowed
             practitioner=person,
@@ -473,10 +464,7 @@ def test_a_booking_queues_for_its_stamps_before_it_writes_its_row(pg_app: Flask)
     the practitioner's stamp while it books the same time; the booking waits on the stamp,
     not in its INSERT, then meets the committed row (a plain 409, no deadlock)."""
     with pg_app.app_context():
-        location = make_location()
-        session_type = make_session_type()
-        person = make_practitioner(session_types=[session_type])
-        make_hours(practitioner=person, location=location)
+        location, session_type, person = _one_practitioner()
         make_appointment(  # makes the practitioner's stamp row
             starts_at=at(MONDAY, 15),
             practitioner=person,
@@ -529,6 +517,15 @@ def test_a_session_cancelled_while_its_plan_is_paused_does_not_deadlock(
             select(Appointment.status).where(Appointment.practitioner_id == practitioner_id)
         ).all()
     assert plan_rows == [AppointmentStatus.cancelled] * 2
+
+
+def _one_practitioner() -> tuple[Location, SessionType, Practitioner]:
+    """A location, a session type and a practitioner who offers it and works there."""
+    location = make_location()
+    session_type = make_session_type()
+    person = make_practitioner(session_types=[session_type])
+    make_hours(practitioner=person, location=location)
+    return location, session_type, person
 
 
 def _two_rooms_three_people() -> tuple[
