@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -149,6 +151,70 @@ def rss_mb(pid: int) -> float | None:
         return None
     match = re.search(r"^VmRSS:\s+(\d+)\s+kB", text, re.MULTILINE)
     return round(int(match.group(1)) / 1024, 1) if match else None
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of a process, in clock ticks (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _database_pids() -> list[int]:
+    """The PostgreSQL server's processes (its backends serve the app's queries)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@contextmanager
+def cpu_split(app_pids: list[int]) -> Iterator[dict[str, float]]:
+    """Where the machine's CPU went while the block ran: CPU seconds of the app's workers,
+    of PostgreSQL's processes and of the load generator (a child waited for, as wrk is), the
+    rest of the machine, and the idle share of all cores. Filled in when the block ends.
+
+    Per request (divide by the requests served) it says which side a load's cost is on.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    database = _database_pids()
+    app_before = {pid: _cpu_ticks(pid) for pid in app_pids}
+    database_before = {pid: _cpu_ticks(pid) for pid in database}
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stat_before = _machine_ticks()
+    found: dict[str, float] = {}
+    yield found
+    stat_after = _machine_ticks()
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # Backends started during the block are counted from zero.
+    database_after = {pid: _cpu_ticks(pid) for pid in set(database) | set(_database_pids())}
+    app = sum(_cpu_ticks(pid) - before for pid, before in app_before.items()) / tick
+    db = sum(t - database_before.get(pid, 0) for pid, t in database_after.items()) / tick
+    load = (children_after.ru_utime + children_after.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
+    total = (stat_after[0] - stat_before[0]) / tick
+    idle = (stat_after[1] - stat_before[1]) / tick
+    found.update(
+        app_s=round(app, 2),
+        database_s=round(db, 2),
+        load_s=round(load, 2),
+        other_s=round(max(0.0, total - idle - app - db - load), 2),
+        idle_share=round(idle / total, 3) if total else 0.0,
+    )
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """All cores' ticks so far, and their idle (and I/O wait) ticks, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return sum(values[:8]), values[3] + values[4]
 
 
 # --- wrk ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time as clock
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -55,6 +55,7 @@ from _common import (  # noqa: E402 - benchmarks/ is on the path only from here
     HELLO_TARGET,
     Result,
     Workload,
+    cpu_split,
     gunicorn,
     offered_bookings,
     request,
@@ -679,6 +680,7 @@ class Measured:
     connections: int
     result: Result
     first_status: int | None = None
+    cpu: dict[str, float] | None = None  # cpu_split's figures for the load
 
 
 def check_status(port: int, load: Workload) -> int:
@@ -701,6 +703,7 @@ def measure_server(
     staff: dict[str, str],
     rng: random.Random,
     walk: int,
+    app_pids: Callable[[], list[int]],
 ) -> list[Measured]:
     out: list[Measured] = []
 
@@ -709,8 +712,9 @@ def measure_server(
             return
         first = check_status(port, workload)
         say(f"    {name}…" + ("" if 200 <= first < 300 else f" (first answer {first})"))
-        result = run_wrk(port, workload, connections, args.duration, folder)
-        out.append(Measured(name, kind, connections, result, first))
+        with cpu_split(app_pids()) as cpu:
+            result = run_wrk(port, workload, connections, args.duration, folder)
+        out.append(Measured(name, kind, connections, result, first, cpu))
 
     gets = args.connections
     load("start_page", "journey", Workload("start_page", "GET", ["/"]), gets)
@@ -825,7 +829,7 @@ def print_block(
 ) -> None:
     header = (
         f"{'endpoint':<32}{'conn':>5}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'×hello':>8}"
-        f"{'p99':>6}{'≥25%':>6}{'errs':>6}  statuses"
+        f"{'p99':>6}{'≥25%':>6}{'errs':>6}{'app ms':>8}{'db ms':>7}{'idle':>6}  statuses"
     )
     say("")
     say(f"{engine}, {workers} workers")
@@ -834,14 +838,35 @@ def print_block(
     for r in rows:
         ratio = f"{r['ratio_to_hello']:.2f}" if r["ratio_to_hello"] is not None else "-"
         statuses = ", ".join(f"{k}: {v}" for k, v in r["statuses"].items())
+        cpu = r.get("cpu_ms_per_request")
+        spent = (
+            f"{cpu['app']:>8.2f}{cpu['database']:>7.2f}{r['idle_share']:>6.0%}"
+            if cpu
+            else f"{'-':>8}{'-':>7}{'-':>6}"
+        )
         say(
             f"{r['name']:<32}{r['connections']:>5}{r['rps']:>9.1f}{r['p50_ms']:>9.2f}"
             f"{r['p99_ms']:>9.2f}{ratio:>8}{mark(r['p99_ok']):>6}{mark(r['share_ok']):>6}"
-            f"{r['errors']:>6}  {statuses}"
+            f"{r['errors']:>6}{spent}  {statuses}"
         )
     shown = ", ".join("?" if m is None else f"{m:.0f}" for m in rss)
     ok = bool(rss) and all(m is not None and m < WORKER_MB for m in rss)
     say(f"worker resident memory MB: {shown} ({mark(ok)}, limit {WORKER_MB:.0f})")
+
+
+def cpu_per_request(measured: Measured) -> dict[str, Any]:
+    """CPU ms per request of the app's workers, PostgreSQL and wrk, and the idle share of the
+    cores, during the load (none for hello: its server is not Meridian's)."""
+    cpu, requests = measured.cpu, measured.result.requests
+    if not cpu or not requests:
+        return {}
+    return {
+        "cpu_ms_per_request": {
+            side: round(1000 * cpu[f"{side}_s"] / requests, 2)
+            for side in ("app", "database", "load", "other")
+        },
+        "idle_share": cpu["idle_share"],
+    }
 
 
 # --- main --------------------------------------------------------------------------------
@@ -881,7 +906,14 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
                                 browser = sign_in(server.port, email, password, key, home)
                                 staff[role] = browser.cookie_header()
                         measured += measure_server(
-                            args, server.port, folder, prepared, staff, rng, number
+                            args,
+                            server.port,
+                            folder,
+                            prepared,
+                            staff,
+                            rng,
+                            number,
+                            server.worker_pids,
                         )
                         rss = [rss_mb(pid) for pid in server.worker_pids()]
                         log = server.log()
@@ -902,6 +934,7 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
                         "p99_ms": round(m.result.p99_ms, 2),
                         "statuses": m.result.statuses,
                         "first_status": m.first_status,
+                        **cpu_per_request(m),
                     }
                     for m in measured
                 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -97,6 +98,40 @@ def test_wrk_output_gives_rate_percentiles_and_statuses(common: ModuleType) -> N
 def test_wrk_output_without_a_summary_is_refused(common: ModuleType) -> None:
     with pytest.raises(ValueError, match="not wrk output"):
         common.parse_wrk("unable to connect to 127.0.0.1:1 Connection refused")
+
+
+def test_cpu_split_puts_the_workers_and_the_load_on_their_sides(common: ModuleType) -> None:
+    """A busy "worker" (a child left running) and a busy "wrk" (a child waited for) are each
+    counted on their own side, not on the other's or in the machine's rest."""
+    spin = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\n"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", spin + "print('spun', flush=True)\ninput()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        with common.cpu_split([worker.pid]) as cpu:
+            subprocess.run([sys.executable, "-c", spin], check=True)
+            assert worker.stdout is not None
+            assert worker.stdout.readline() == b"spun\n"
+    finally:
+        worker.communicate(b"\n", timeout=10)
+    assert cpu["app_s"] == pytest.approx(0.3, abs=0.1)
+    assert cpu["load_s"] == pytest.approx(0.3, abs=0.1)
+    assert 0.0 <= cpu["idle_share"] <= 1.0
+
+
+def test_cpu_per_request_divides_each_side_by_the_requests(pages: ModuleType) -> None:
+    result = pages.Result(
+        requests=200, seconds=1.0, rps=200.0, p50_ms=1.0, p99_ms=2.0, statuses={"201": 200}
+    )
+    cpu = {"app_s": 1.0, "database_s": 0.5, "load_s": 0.02, "other_s": 0.0, "idle_share": 0.1}
+    measured = pages.Measured("booking_post", "post", 50, result, 201, cpu)
+    assert pages.cpu_per_request(measured) == {
+        "cpu_ms_per_request": {"app": 5.0, "database": 2.5, "load": 0.1, "other": 0.0},
+        "idle_share": 0.1,
+    }
+    assert pages.cpu_per_request(pages.Measured("hello", "hello", 8, result)) == {}
 
 
 def row(name: str, kind: str, rps: float, p99: float, **statuses: int) -> dict[str, object]:
