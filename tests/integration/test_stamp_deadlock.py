@@ -75,6 +75,9 @@ BASE = "http://127.0.0.1:5000"
 LOCK_STAMP = text(
     "SELECT version FROM availability_version WHERE kind = 'p' AND ref_id = :p FOR UPDATE"
 )
+LOCK_ROOM_STAMP = text(
+    "SELECT version FROM availability_version WHERE kind = 'r' AND ref_id = :r FOR UPDATE"
+)
 
 
 def at(day: date, hour: int) -> datetime:
@@ -517,6 +520,68 @@ def test_a_session_cancelled_while_its_plan_is_paused_does_not_deadlock(
             select(Appointment.status).where(Appointment.practitioner_id == practitioner_id)
         ).all()
     assert plan_rows == [AppointmentStatus.cancelled] * 2
+
+
+def test_a_booking_that_clears_another_practitioners_expired_hold_does_not_deadlock(
+    pg_app: Flask,
+) -> None:
+    """A booking deletes the expired holds in its way (the database cannot read the clock),
+    and each deleted hold bumps its own practitioner's stamp, here another practitioner's.
+    That stamp was taken by the DELETE after the booking's own, its room's among them, while
+    a writer holding that practitioner's stamp went on to lock the room's: a deadlock,
+    outside the overlap guard (a 503). The booking now locks the expired holds' stamps with
+    its own, in one order: it waits for the writer, which goes through, then books."""
+    with pg_app.app_context():
+        location = make_location()
+        room = make_room(location=location)
+        session_type = make_session_type(room_kind=RoomKind.treatment)
+        booker, holder = (make_practitioner(session_types=[session_type]) for _ in range(2))
+        for person in (booker, holder):
+            make_hours(practitioner=person, location=location)
+        hold = make_appointment(  # made 11 minutes ago, expired a minute ago, in the one room
+            starts_at=at(MONDAY, 9),
+            practitioner=holder,
+            location=location,
+            session_type=session_type,
+            status=AppointmentStatus.held,
+            room_id=room.id,
+            room_place=1,
+            hold_created_at=NOW - timedelta(minutes=11),
+            hold_expires_at=NOW - timedelta(minutes=1),
+        )
+        ids = booker.id, holder.id, room.id, hold.id, session_type.id, make_patient().id
+        desk_id = make_user(role=Role.receptionist).id
+        db.session.commit()
+    booker_id, holder_id, room_id, hold_id, session_type_id, patient_id = ids
+
+    def book() -> None:
+        _book(session_type_id, booker_id, at(MONDAY, 9), patient_id, desk_id)
+
+    admin = create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    writer = admin.connect()
+    errors: list[BaseException] = []
+    booking = threading.Thread(target=_run, args=(pg_app, book, errors.append))
+    try:
+        writer.execute(text("BEGIN"))
+        writer.execute(LOCK_STAMP, {"p": holder_id})
+        booking.start()
+        until_waiting(admin)  # for the holder's stamp
+        writer.execute(LOCK_ROOM_STAMP, {"r": room_id})  # the writer's next stamp
+        writer.execute(text("COMMIT"))
+        booking.join(timeout=60)
+    finally:
+        writer.close()
+        admin.dispose()
+    assert not booking.is_alive()
+    assert errors == []
+    with pg_app.app_context():
+        assert db.session.get(Appointment, hold_id) is None
+        booked = db.session.scalars(
+            select(Appointment).where(Appointment.practitioner_id == booker_id)
+        ).all()
+        assert [(row.status, row.room_id) for row in booked] == [
+            (AppointmentStatus.booked, room_id)
+        ]
 
 
 def _one_practitioner() -> tuple[Location, SessionType, Practitioner]:

@@ -13,7 +13,12 @@ from booking.models import Appointment, AppointmentStatus, LateCancelMode, User
 from booking.services.booking.availability import validate_start
 from booking.services.booking.cutoff import is_late, location_phone, policy_for
 from booking.services.booking.emails import queue_patient_email
-from booking.services.booking.guard import clear_expired_holds, guarded_write, release_holds
+from booking.services.booking.guard import (
+    clear_expired_holds,
+    expired_hold_scopes,
+    guarded_write,
+    release_holds,
+)
 from booking.services.booking.manage_links import first_use_of_new_link, waiting_link_exists
 from booking.services.booking.stamp_locks import lock_row_stamps, lock_stamps
 from booking.services.platform.audit import record_event
@@ -154,17 +159,20 @@ def reschedule_appointment(
     # The move bumps its old room's stamp then its new room's, and releasing the browser's
     # hold its own: two moves swapping rooms would deadlock on them (PostgreSQL). All are
     # locked first, in one order; the hold is released after the check, which ignores it.
+    clearing = (appointment.practitioner_id, slot.room_id, slot.busy_from, slot.busy_until)
     lock_stamps(
-        [("p", appointment.practitioner_id), ("r", appointment.room_id), ("r", slot.room_id)],
+        [
+            ("p", appointment.practitioner_id),
+            ("r", appointment.room_id),
+            ("r", slot.room_id),
+            *expired_hold_scopes([clearing], now=now),
+        ],
         hold_owner=hold_owner,
     )
     release_holds(hold_owner)
+    practitioner_id, room_id, start, end = clearing
     clear_expired_holds(
-        practitioner_id=appointment.practitioner_id,
-        room_id=slot.room_id,
-        start=slot.busy_from,
-        end=slot.busy_until,
-        now=now,
+        practitioner_id=practitioner_id, room_id=room_id, start=start, end=end, now=now
     )
     with guarded_write():
         appointment.starts_at = slot.starts_at

@@ -7,7 +7,7 @@ then let the guard decide races.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from booking.domain.scheduling.values import Slot
 from booking.extensions import db
 from booking.models import Appointment, AppointmentStatus
 from booking.services.booking.availability_loading import BUSY_SCAN
-from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
+from booking.services.booking.stamp_locks import Scope, appointment_scopes, lock_stamps
 
 OVERLAP_MARKER = "appointment_overlap_"
 
@@ -115,6 +115,39 @@ def clear_expired_holds(
     )
 
 
+def expired_hold_scopes(
+    ranges: Iterable[tuple[int, int | None, datetime, datetime]], *, now: datetime
+) -> list[Scope]:
+    """The stamps that `clear_expired_holds` of each (practitioner_id, room_id, start, end)
+    range would bump: its holds' practitioners' and rooms' (PostgreSQL; SQLite locks none).
+
+    Deleting an expired hold bumps its own practitioner's and room's stamps, which may be
+    another practitioner's, so a writer that clears holds locks these with its own, in one
+    order (`lock_stamps`), before it writes: taken by the DELETE after the writer's own
+    stamps, they deadlocked with a writer holding that practitioner's stamp and waiting for
+    the room's, outside the overlap guard (a 503). No hold expires between this read and the
+    DELETE that was not expired at it (`now` is fixed), so the DELETE bumps no other stamp.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return []
+    where = [
+        and_(
+            *_expired_holds_in(
+                practitioner_id=practitioner_id, room_id=room_id, start=start, end=end, now=now
+            )
+        )
+        for practitioner_id, room_id, start, end in ranges
+    ]
+    if not where:
+        return []
+    found = db.session.execute(
+        select(Appointment.practitioner_id, Appointment.room_id).where(or_(*where)).distinct()
+    )
+    return [
+        scope for practitioner, room in found for scope in appointment_scopes(practitioner, room)
+    ]
+
+
 def expired_holds_block(
     *, practitioner_id: int, room_id: int | None, start: datetime, end: datetime, now: datetime
 ) -> bool:
@@ -205,7 +238,8 @@ def insert_live(
     `appointment_at` from its own fresh `pick()` and `fields`. `clear_holds=False` skips the
     expired-holds cleanup of the first attempt, for a caller that found none in its range
     (`expired_holds_block`); a retry always cleans up. `stamps_locked`: the caller locked
-    the stamps of `first` (`lock_stamps`); a retry locks its own.
+    the stamps of `first` and of the expired holds it clears (`lock_stamps`,
+    `expired_hold_scopes`); a retry locks its own.
     """
     for attempt in range(2):
         if first is not None and attempt == 0:
@@ -218,9 +252,15 @@ def insert_live(
         # it, a deadlock found only after deadlock_timeout (a second: the tail of the booking
         # POST). Queued here, the second meets the first's committed row, a plain 409. The
         # trigger would lock the same rows at the insert, so nothing is held much longer.
+        clearing = clear_holds or attempt > 0
         if not (stamps_locked and attempt == 0):
-            lock_stamps(appointment_scopes(practitioner_id, row.room_id), changing=True)
-        if clear_holds or attempt > 0:
+            scopes = appointment_scopes(practitioner_id, row.room_id)
+            if clearing:
+                scopes += expired_hold_scopes(
+                    [(practitioner_id, row.room_id, row.busy_from, row.busy_until)], now=now
+                )
+            lock_stamps(scopes, changing=True)
+        if clearing:
             clear_expired_holds(
                 practitioner_id=practitioner_id,
                 room_id=row.room_id,

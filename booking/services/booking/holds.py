@@ -27,6 +27,7 @@ from booking.services.booking.availability import AvailabilityQuery, find_slots,
 from booking.services.booking.emails import record_booking
 from booking.services.booking.guard import (
     appointment_at,
+    expired_hold_scopes,
     guarded_write,
     holds_exist,
     insert_live,
@@ -138,7 +139,12 @@ def hold_slot(
         # would deadlock on them (PostgreSQL). The pick ignores the hold, so all are locked
         # first, in one order, and the hold released after. A first hold's insert locks its own.
         first_location, slot = pick()
-        lock_stamps(appointment_scopes(practitioner_id, slot.room_id), hold_owner=hold_owner)
+        expired = expired_hold_scopes(
+            [(practitioner_id, slot.room_id, slot.busy_from, slot.busy_until)], now=now
+        )
+        lock_stamps(
+            [*appointment_scopes(practitioner_id, slot.room_id), *expired], hold_owner=hold_owner
+        )
         release_holds(hold_owner)
         first = appointment_at(slot, practitioner_id, first_location, now=now, **fields)
     return insert_live(

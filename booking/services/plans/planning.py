@@ -54,7 +54,12 @@ from booking.services.booking.availability_loading import (
     load_context,
     load_data,
 )
-from booking.services.booking.guard import appointment_at, clear_expired_holds, guarded_write
+from booking.services.booking.guard import (
+    appointment_at,
+    clear_expired_holds,
+    expired_hold_scopes,
+    guarded_write,
+)
 from booking.services.booking.holds import is_first_visit
 from booking.services.booking.stamp_locks import appointment_scopes, lock_stamps
 from booking.services.plans.emails import queue_plan_email
@@ -401,10 +406,17 @@ def book_series(
             # Every stamp the series bumps, locked in one order before its first write: two
             # series in the same rooms (or with the same practitioners) in opposite orders
             # would otherwise deadlock on them (PostgreSQL).
+            # With those of the expired holds it clears (`expired_hold_scopes`).
+            ranges = [(s.practitioner_id, s.room_id, s.busy_from, s.busy_until) for s in slots]
             lock_stamps(
-                scope
-                for slot in slots
-                for scope in appointment_scopes(slot.practitioner_id, slot.room_id)
+                [
+                    *(
+                        scope
+                        for s in slots
+                        for scope in appointment_scopes(s.practitioner_id, s.room_id)
+                    ),
+                    *expired_hold_scopes(ranges, now=now),
+                ]
             )
             for slot in slots:
                 clear_expired_holds(
