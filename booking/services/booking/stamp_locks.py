@@ -18,7 +18,8 @@ AFTER trigger would then wait for a stamp that writer locked first (a plan serie
 a deadlock, a 503 for the cancel in the scale-out test). Locked first, while the row is only
 locked FOR UPDATE, the overlapping writer is refused at once instead of waiting (a 409 for
 it). Existing rows are locked (FOR UPDATE) before any stamp: a change reads its row, locked,
-before it knows the scopes.
+before it knows the scopes. A writer that deletes expired holds in its way locks their
+stamps with its own (`guard.expired_hold_scopes`): they may be another practitioner's.
 
 The audit chain's advisory lock (platform/audit.py), held to commit, comes after every
 stamp: a writer bumps its stamps (or locks them here) before it appends its audit row, so a
