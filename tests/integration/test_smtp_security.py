@@ -17,8 +17,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask
+from sqlalchemy import select
 
 from booking.extensions import db
+from booking.models import OutboxMessage
 from booking.services.platform.outbox import enqueue
 from tests.smtp import Inbox, free_port
 
@@ -68,7 +70,9 @@ def _authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, 
         USER.encode(),
         PASSWORD.encode(),
     )
-    return AuthResult(success=ok)
+    # handled=False: a refusal is answered 535, as a relay does (the default, handled=True,
+    # answers nothing, and the client failed only when its 10 s timeout ran out).
+    return AuthResult(success=ok, handled=False)
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +167,9 @@ def test_a_wrong_password_is_a_failed_attempt_retried_later(
     )
     assert "1 failed and will be retried" in _queue_and_send(sqlite_app)
     assert inbox.messages == []
+    with sqlite_app.app_context():
+        error = db.session.scalars(select(OutboxMessage.last_error)).one()
+    assert "535" in error, error  # refused by the relay, not timed out
 
 
 def test_plain_smtp_to_a_relay_that_demands_starttls_fails(
