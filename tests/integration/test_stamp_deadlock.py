@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import TextClause, create_engine, func, select, text
 
 from booking.extensions import db
 from booking.models import (
@@ -557,22 +557,8 @@ def test_a_booking_that_clears_another_practitioners_expired_hold_does_not_deadl
     def book() -> None:
         _book(session_type_id, booker_id, at(MONDAY, 9), patient_id, desk_id)
 
-    admin = create_engine(pg_app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
-    writer = admin.connect()
-    errors: list[BaseException] = []
-    booking = threading.Thread(target=_run, args=(pg_app, book, errors.append))
-    try:
-        writer.execute(text("BEGIN"))
-        writer.execute(LOCK_STAMP, {"p": holder_id})
-        booking.start()
-        until_waiting(admin)  # for the holder's stamp
-        writer.execute(LOCK_ROOM_STAMP, {"r": room_id})  # the writer's next stamp
-        writer.execute(text("COMMIT"))
-        booking.join(timeout=60)
-    finally:
-        writer.close()
-        admin.dispose()
-    assert not booking.is_alive()
+    # The other writer, holding the holder's stamp, goes on to lock the room's.
+    errors = _behind_a_held_stamp(pg_app, holder_id, [book], then=(LOCK_ROOM_STAMP, {"r": room_id}))
     assert errors == []
     with pg_app.app_context():
         assert db.session.get(Appointment, hold_id) is None
@@ -755,10 +741,14 @@ def _against_a_writer_of_its_time(
 
 
 def _behind_a_held_stamp(
-    app: Flask, practitioner_id: int, jobs: Sequence[Callable[[], object]]
+    app: Flask,
+    practitioner_id: int,
+    jobs: Sequence[Callable[[], object]],
+    then: tuple[TextClause, dict[str, int]] | None = None,
 ) -> list[BaseException]:
     """Hold the practitioner's stamp while each job starts, in turn, until it waits on a
-    lock; then let it go and return what the jobs raised."""
+    lock; run `then` (a statement and its values, e.g. another lock) in the same
+    transaction; then let it all go and return what the jobs raised."""
     admin = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
     blocker = admin.connect()
     errors: list[BaseException] = []
@@ -769,6 +759,8 @@ def _behind_a_held_stamp(
         for started, thread in enumerate(threads, start=1):
             thread.start()
             until_waiting(admin, count=started)
+        if then is not None:
+            blocker.execute(*then)
         blocker.execute(text("ROLLBACK"))
         for thread in threads:
             thread.join(timeout=60)
