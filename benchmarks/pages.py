@@ -869,6 +869,65 @@ def cpu_per_request(measured: Measured) -> dict[str, Any]:
     }
 
 
+def post_phases(
+    log: str, clients: int, *, path: str = "/api/v1/appointments", window_s: float = 1.0
+) -> list[dict[str, Any]]:
+    """The booking POST load second by second, from the server's JSON access lines.
+
+    The load books each offered time once and is refused (409) when it comes round again,
+    so its mix drifts from bookings to cheap refusals as it runs. For each whole window: the
+    201s, the 409s, the other answers, req/s and, with `clients` closed-loop clients and no
+    think time, the mean latency that rate implies (clients ÷ req/s, Little's law). The
+    load's p99 is set by its slowest windows, the ones that still book.
+    """
+    stamps: list[tuple[float, int]] = []
+    for line in log.splitlines():
+        if '"gunicorn.access"' not in line or '"POST"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+            if entry.get("method") != "POST" or entry.get("path") != path:
+                continue
+            stamps.append((datetime.fromisoformat(entry["time"]).timestamp(), entry["status"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    if not stamps:
+        return []
+    stamps.sort()
+    first, last = stamps[0][0], stamps[-1][0]
+    whole = int((last - first) // window_s)  # the last, partial window is left out
+    counts = [{"201": 0, "409": 0, "other": 0} for _ in range(whole)]
+    for at, status in stamps:
+        index = int((at - first) // window_s)
+        if index < whole:
+            key = str(status) if str(status) in ("201", "409") else "other"
+            counts[index][key] += 1
+    phases = []
+    for index, seen in enumerate(counts):
+        rps = sum(seen.values()) / window_s
+        phases.append(
+            {
+                "from_s": round(index * window_s, 2),
+                **seen,
+                "rps": round(rps, 1),
+                "implied_mean_ms": round(1000 * clients / rps, 1) if rps else None,
+            }
+        )
+    return phases
+
+
+def print_phases(phases: list[dict[str, Any]], clients: int) -> None:
+    if not phases:
+        return
+    say(f"booking_post second by second (mean latency implied by {clients} clients ÷ req/s):")
+    say(f"{'from s':>8}{'201':>6}{'409':>6}{'other':>7}{'req/s':>8}{'mean ms':>9}")
+    for p in phases:
+        mean = "-" if p["implied_mean_ms"] is None else f"{p['implied_mean_ms']:.0f}"
+        say(
+            f"{p['from_s']:>8.1f}{p['201']:>6}{p['409']:>6}{p['other']:>7}{p['rps']:>8.0f}{mean:>9}"
+        )
+
+
 # --- main --------------------------------------------------------------------------------
 
 
@@ -940,6 +999,8 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
                 ]
                 rows, failed, memory_ok = evaluate(rows, rss)
                 print_block(engine, workers, rows, rss)
+                phases = post_phases(log, args.post_connections)
+                print_phases(phases, args.post_connections)
                 say(f"hello req/s before and after Meridian's loads: {hello_rps} (faster = 1.00)")
                 tracebacks = log.count("Traceback")
                 if tracebacks:
@@ -957,6 +1018,7 @@ def run_engine(args: argparse.Namespace, engine: str, rng: random.Random) -> lis
                         "memory_ok": memory_ok,
                         "server_tracebacks": tracebacks,
                         "failed": failed,
+                        "booking_post_phases": phases,
                     }
                 )
     finally:

@@ -249,3 +249,37 @@ def test_failed_checks_are_listed_per_endpoint(pages: ModuleType) -> None:
     assert pages.failed_words(failed) == (
         "start_page (p99, share), booking_post (errors), worker memory"
     )
+
+
+def _access(at: str, method: str, path: str, status: int) -> str:
+    return (
+        f'{{"time": "2026-12-07T21:00:{at}+00:00", "level": "INFO", "logger": "gunicorn.access",'
+        f' "method": "{method}", "path": "{path}", "status": {status}, "duration_ms": 3.1}}'
+    )
+
+
+def test_post_phases_count_each_whole_second_and_the_latency_its_rate_implies(
+    pages: ModuleType,
+) -> None:
+    booking = "/api/v1/appointments"
+    log = "\n".join(
+        [
+            '{"time": "2026-12-07T21:00:00+00:00", "logger": "gunicorn.error", "msg": "Booting"}',
+            _access("00.000000", "GET", "/", 200),  # another load's request: not counted
+            _access("00.100000", "POST", booking, 201),
+            _access("00.400000", "POST", booking, 201),
+            _access("00.900000", "POST", booking, 409),
+            _access("01.200000", "POST", booking, 409),
+            _access("01.300000", "POST", "/api/v1/appointments/7/cancel", 200),
+            _access("01.500000", "POST", booking, 503),
+            _access("01.700000", "POST", booking, 409),
+            _access("01.800000", "POST", booking, 409),
+            _access("02.300000", "POST", booking, 409),  # the last, partial second: left out
+            "not json at all",
+        ]
+    )
+    assert pages.post_phases(log, 50) == [
+        {"from_s": 0.0, "201": 2, "409": 1, "other": 0, "rps": 3.0, "implied_mean_ms": 16666.7},
+        {"from_s": 1.0, "201": 0, "409": 3, "other": 1, "rps": 4.0, "implied_mean_ms": 12500.0},
+    ]
+    assert pages.post_phases(_access("00.1", "GET", "/", 200), 50) == []
