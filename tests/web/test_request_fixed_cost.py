@@ -30,6 +30,39 @@ from tests.web.test_api import app_only
 
 
 @contextmanager
+def libpq_sent(engines: list[Any]) -> Iterator[list[list[str]]]:
+    """PostgreSQL: libpq's own trace of every connection `engines` check out meanwhile. The
+    list yielded is filled at exit with the fields of each message the client sent (message
+    type first: Query, Parse, Bind, Sync, ...). Other engines: it stays empty."""
+    sent: list[list[str]] = []
+    if engines[0].dialect.name != "postgresql":
+        yield sent
+        return
+    trace = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed below
+    traced: list[Any] = []
+
+    def _checkout(dbapi_conn: Any, *_args: Any) -> None:
+        dbapi_conn.pgconn.trace(trace.fileno())
+        traced.append(dbapi_conn.pgconn)
+
+    for engine in engines:
+        event.listen(engine, "checkout", _checkout)
+    try:
+        yield sent
+    finally:
+        for engine in engines:
+            event.remove(engine, "checkout", _checkout)
+        for pgconn in traced:
+            pgconn.untrace()
+        trace.seek(0)
+        for line in trace.read().decode(errors="replace").splitlines():
+            fields = line.split("\t")  # timestamp, F or B, length, type, contents
+            if len(fields) > 3 and fields[1] == "F":
+                sent.append(fields[3:])
+        trace.close()
+
+
+@contextmanager
 def database_work(app: Flask) -> Iterator[Counter[str]]:
     """Statements (BEGIN included), transactions begun and pings on the app's engines: its
     engine and, on PostgreSQL, that engine's autocommit twin (db_hooks)."""
@@ -53,39 +86,23 @@ def database_work(app: Flask) -> Iterator[Counter[str]]:
 
         return _ping
 
-    # PostgreSQL: libpq's own record of the messages each pooled connection sends; a round
-    # trip ends with a simple Query or with the Sync of an extended-protocol statement.
-    trace = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed below
-    traced: list[Any] = []
-
-    def _checkout(dbapi_conn: Any, *_args: Any) -> None:
-        if main.dialect.name == "postgresql":
-            dbapi_conn.pgconn.trace(trace.fileno())
-            traced.append(dbapi_conn.pgconn)
-
     for engine in engines:
         event.listen(engine, "before_cursor_execute", _statement)
         event.listen(engine, "begin", _begin)
-        event.listen(engine, "checkout", _checkout)
         engine.dialect.do_ping = _counting(engine.dialect.do_ping)  # type: ignore[method-assign]
     try:
-        yield counts
+        with libpq_sent(engines) as sent:
+            yield counts
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", _statement)
             event.remove(engine, "begin", _begin)
-            event.remove(engine, "checkout", _checkout)
             del engine.dialect.do_ping
-        for pgconn in traced:
-            pgconn.untrace()
-        trace.seek(0)
-        for line in trace.read().decode(errors="replace").splitlines():
-            fields = line.split("\t")
-            if "F" in fields[:2] and any(f in {"Query", "Sync"} for f in fields[1:4]):
-                counts["round_trips"] += 1
-        trace.close()
-        counts["statements"] = len(app_only(statements))
-        counts["stamp_reads"] = sum("availability_version" in s for s in statements)
+    # PostgreSQL: a round trip ends with a simple Query or with the Sync of an
+    # extended-protocol statement.
+    counts["round_trips"] = sum(fields[0] in {"Query", "Sync"} for fields in sent)
+    counts["statements"] = len(app_only(statements))
+    counts["stamp_reads"] = sum("availability_version" in s for s in statements)
 
 
 @pytest.fixture
@@ -494,35 +511,26 @@ def driver_statements(app: Flask) -> Iterator[list[str]]:
         main = db.engine
     engines = [main, *filter(None, [autocommit_engine(main)])]
     seen: list[str] = []
-    trace = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed below
+    if main.dialect.name == "postgresql":
+        with libpq_sent(engines) as sent:
+            yield seen
+        seen += [
+            f[0] + " " + " ".join(f[1:])[:60] for f in sent if f[0] in {"Query", "Parse", "Sync"}
+        ]
+        return
     traced: list[Any] = []
 
     def _checkout(dbapi_conn: Any, *_args: Any) -> None:
-        if main.dialect.name == "postgresql":
-            dbapi_conn.pgconn.trace(trace.fileno())
-            traced.append(dbapi_conn.pgconn)
-        else:
-            dbapi_conn.set_trace_callback(seen.append)
-            traced.append(dbapi_conn)
+        dbapi_conn.set_trace_callback(seen.append)
+        traced.append(dbapi_conn)
 
-    for engine in engines:
-        event.listen(engine, "checkout", _checkout)
+    event.listen(main, "checkout", _checkout)
     try:
         yield seen
     finally:
-        for engine in engines:
-            event.remove(engine, "checkout", _checkout)
+        event.remove(main, "checkout", _checkout)
         for each in traced:
-            if main.dialect.name == "postgresql":
-                each.untrace()
-            else:
-                each.set_trace_callback(None)
-        trace.seek(0)
-        for line in trace.read().decode(errors="replace").splitlines():
-            fields = line.split("\t")
-            if len(fields) > 3 and fields[1] == "F" and fields[3] in {"Query", "Parse", "Sync"}:
-                seen.append(fields[3] + " " + " ".join(fields[4:])[:60])
-        trace.close()
+            each.set_trace_callback(None)
 
 
 def _stamp_query(ids: Demo) -> Any:
