@@ -564,6 +564,21 @@ def login_as(demo: Flask) -> Callable[[str], FlaskClient]:
 
 
 @contextmanager
+def listening(targets: list[Any], *listeners: tuple[str, Callable[..., Any]]) -> Iterator[None]:
+    """SQLAlchemy event listeners, each (event name, function), on every one of `targets`
+    for the block; removed after it."""
+    for target in targets:
+        for name, function in listeners:
+            event.listen(target, name, function)
+    try:
+        yield
+    finally:
+        for target in targets:
+            for name, function in listeners:
+                event.remove(target, name, function)
+
+
+@contextmanager
 def count_queries(app: Flask) -> Iterator[list[str]]:
     """Collect the SQL statements run on the app's engine (and, on PostgreSQL, its
     autocommit twin: booking/db_hooks.py) inside the block."""
@@ -580,13 +595,8 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
             statements.append(statement)
 
-    for each in engines:
-        event.listen(each, "before_cursor_execute", _listener)
-    try:
+    with listening(engines, ("before_cursor_execute", _listener)):
         yield statements
-    finally:
-        for each in engines:
-            event.remove(each, "before_cursor_execute", _listener)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from sqlalchemy import event
 
 from booking.db_hooks import autocommit_engine
 from booking.extensions import db
+from tests.conftest import listening
 from tests.web.booking_helpers import DAY, Clock, Demo, demo_ids
 from tests.web.test_api import app_only
 
@@ -45,13 +46,10 @@ def libpq_sent(engines: list[Any]) -> Iterator[list[list[str]]]:
         dbapi_conn.pgconn.trace(trace.fileno())
         traced.append(dbapi_conn.pgconn)
 
-    for engine in engines:
-        event.listen(engine, "checkout", _checkout)
     try:
-        yield sent
+        with listening(engines, ("checkout", _checkout)):
+            yield sent
     finally:
-        for engine in engines:
-            event.remove(engine, "checkout", _checkout)
         for pgconn in traced:
             pgconn.untrace()
         trace.seek(0)
@@ -87,16 +85,15 @@ def database_work(app: Flask) -> Iterator[Counter[str]]:
         return _ping
 
     for engine in engines:
-        event.listen(engine, "before_cursor_execute", _statement)
-        event.listen(engine, "begin", _begin)
         engine.dialect.do_ping = _counting(engine.dialect.do_ping)  # type: ignore[method-assign]
     try:
-        with libpq_sent(engines) as sent:
+        with (
+            listening(engines, ("before_cursor_execute", _statement), ("begin", _begin)),
+            libpq_sent(engines) as sent,
+        ):
             yield counts
     finally:
         for engine in engines:
-            event.remove(engine, "before_cursor_execute", _statement)
-            event.remove(engine, "begin", _begin)
             del engine.dialect.do_ping
     # PostgreSQL: a round trip ends with a simple Query or with the Sync of an
     # extended-protocol statement.
@@ -524,11 +521,10 @@ def driver_statements(app: Flask) -> Iterator[list[str]]:
         dbapi_conn.set_trace_callback(seen.append)
         traced.append(dbapi_conn)
 
-    event.listen(main, "checkout", _checkout)
     try:
-        yield seen
+        with listening([main], ("checkout", _checkout)):
+            yield seen
     finally:
-        event.remove(main, "checkout", _checkout)
         for each in traced:
             each.set_trace_callback(None)
 
