@@ -88,7 +88,7 @@ format: install-dev
 # --dist loadgroup: the gunicorn group (tests/concurrency, tests/scaleout) is the largest unit,
 # so xdist hands it out first and one worker runs it while the other starts on the browser
 # tests (collected next); --durations shows where the time goes in each CI log.
-test: install-dev chromium scaleout-tools lint
+test: install-dev chromium scaleout-tools wrk lint
 	$(VENV)/bin/pytest -n auto --dist loadgroup --durations=30
 
 # The quick loop while coding (under 2 minutes on 2 cores): SQLite only, no browser, no gunicorn,
@@ -97,7 +97,8 @@ test-fast: install-dev
 	env -u TEST_DATABASE_URL -u CI $(VENV)/bin/pytest -n auto -q \
 		-m "not browser and not concurrency and not scaleout and not slow" -k "not postgresql" $(PYTEST_ARGS)
 
-# wrk drives benchmarks/api_load.py (it falls back to a slower Python load generator).
+# wrk drives the benchmarks' loads; the tests run it too (the benchmark smoke tests and the
+# wrk script's own test), so `make test` installs it.
 wrk:
 	@if ! command -v wrk >/dev/null; then \
 		echo "Installing Debian's wrk for the API load benchmark"; \
