@@ -244,24 +244,30 @@ local items = {}
 local method = "%(method)s"
 local headers = %(headers)s
 for line in io.lines("%(data)s") do items[#items + 1] = line end
+-- Each thread takes every %(threads)d-th item from its own first one, so no item is sent by two
+-- threads in one pass (each thread's Lua state draws the same math.random numbers: random
+-- starts put the threads in step, sending each booking body twice at once).
+local stride = %(threads)d
 local counter = 0
 statuses = {}  -- global: done() reads it from each thread with thread:get
 local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("id", #threads)
 end
 
 function init(args)
-  counter = math.random(#items)
+  counter = id - 1 - stride
 end
 
 function request()
-  counter = counter %% #items + 1
+  counter = counter + stride
+  local index = counter %% #items + 1
   if method == "GET" then
-    return wrk.format("GET", items[counter], headers)
+    return wrk.format("GET", items[index], headers)
   end
-  return wrk.format("POST", "%(post_path)s", headers, items[counter])
+  return wrk.format("POST", "%(post_path)s", headers, items[index])
 end
 
 function response(status, hdrs, body)
@@ -300,6 +306,7 @@ def wrk_command(
         + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in load.headers.items())
         + "}"
     )
+    threads = max(1, min(2, connections))
     script = folder / f"{load.name}.lua"
     script.write_text(
         WRK_SCRIPT
@@ -308,9 +315,9 @@ def wrk_command(
             "headers": headers,
             "data": data,
             "post_path": load.paths[0] if load.paths else "/",
+            "threads": threads,
         }
     )
-    threads = max(1, min(2, connections))
     return [
         "wrk",
         f"--threads={threads}",
