@@ -37,8 +37,8 @@ MEI, ISLINGTON, FOLLOW_UP = 1, 1, 2  # demo seed order
 
 @pytest.fixture
 def patient(live_app: Flask) -> Iterator[tuple[int, date]]:
-    """A demo patient Mei treats (one session yesterday); what it made is removed after
-    (audit rows stay: the trail is append-only)."""
+    """A demo patient Mei treats (one session yesterday) and a Monday to start a plan from;
+    what it made is removed after (audit rows stay: the trail is append-only)."""
     today = datetime.now(UTC).astimezone(LONDON).date()
     start = datetime.combine(today - timedelta(days=1), time(10), LONDON).astimezone(UTC)
     with live_app.app_context():
@@ -60,7 +60,11 @@ def patient(live_app: Flask) -> Iterator[tuple[int, date]]:
         db.session.add(row)
         db.session.commit()
         patient_id, seeded = person.id, row.id
-    yield patient_id, today + timedelta(days=35)
+    # The plan's start: a Monday five weeks on or more. The new-plan form's weekday is Monday
+    # unless changed and the first session falls on it, on or after the start (a start of
+    # today + 35 days put session 1 in the week after the start's on six days out of seven).
+    later = today + timedelta(days=35)
+    yield patient_id, later + timedelta(days=-later.weekday() % 7)
     with live_app.app_context():
         ids = [seeded, *db.session.scalars(select(PlanAppointment.appointment_id))]
         for appointment_id in ids:
