@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +33,7 @@ from booking.models import (
 )
 from booking.services.api.tokens import create_token
 from booking.services.platform.tokens import token_hash as hash_token
-from tests.conftest import DEMO_EMAILS, FrozenClock, count_queries, freeze_clock
+from tests.conftest import DEMO_EMAILS, FrozenClock, count_queries, freeze_clock, listening
 from tests.web.booking_helpers import Demo, demo_ids
 
 # Monday 1 March 2027, 8am in London (GMT): the demo's hours and no appointments.
@@ -122,6 +124,23 @@ def conforms(response: TestResponse, path: str, method: str = "get") -> Any:
         text = (body["detail"] + " " + json.dumps(body.get("errors", []))).lower()
         assert not [w for w in BANNED if w in text.split() or f" {w} " in f" {text} "], text
     return body
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """Every statement the request runs (BEGIN IMMEDIATE included), and COMMIT."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
+        seen.append(" ".join(text.split()))
+
+    def commit(_conn: Any) -> None:
+        seen.append("COMMIT")
+
+    with listening([engine], ("before_cursor_execute", statement), ("commit", commit)):
+        yield seen
 
 
 def app_only(statements: list[str]) -> list[str]:
@@ -447,30 +466,13 @@ def test_a_booking_runs_nothing_after_its_commit(
 ) -> None:
     """The answer is built before the commit: a read of the expired row afterwards would open
     a second transaction (on SQLite a second BEGIN IMMEDIATE, queueing for the write lock)."""
-    from sqlalchemy import event
-
-    with demo.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
-        seen.append(text)
-
-    def commit(_conn: Any) -> None:
-        seen.append("COMMIT")
-
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
+    with statements(demo) as seen:
         response = book(api, tokens, booking_body(ids))
-        assert response.status_code == 201, response.get_json()
-        assert response.headers["Location"] == f"/api/v1/appointments/{response.json['id']}"
-        mine = app_only(seen)
-        assert "COMMIT" in mine
-        assert mine[len(mine) - mine[::-1].index("COMMIT") :] == []
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
+    assert response.status_code == 201, response.get_json()
+    assert response.headers["Location"] == f"/api/v1/appointments/{response.json['id']}"
+    mine = app_only(seen)
+    assert "COMMIT" in mine
+    assert mine[len(mine) - mine[::-1].index("COMMIT") :] == []
 
 
 def test_booking_an_existing_patient_by_id(

@@ -6,15 +6,13 @@ Counts, never times: a new statement in the booking path shows up here first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 
 from booking.api import views as api_views
 from booking.extensions import db
@@ -33,7 +31,15 @@ from booking.services.platform.audit import verify_chain
 from tests.conftest import FrozenClock, freeze_clock
 from tests.factories import make_appointment
 from tests.web.booking_helpers import Demo, demo_ids
-from tests.web.test_api import NOW, START, app_only, book, booking_body, make_tokens
+from tests.web.test_api import (
+    NOW,
+    START,
+    app_only,
+    book,
+    booking_body,
+    make_tokens,
+    statements,
+)
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -56,28 +62,6 @@ def tokens(demo: Flask) -> dict[str, str]:
 @pytest.fixture
 def api(demo: Flask, clock: FrozenClock, tokens: dict[str, str]) -> FlaskClient:
     return demo.test_client()
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """Every statement the request runs (BEGIN IMMEDIATE included), and COMMIT."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def statement(_conn: Any, _cursor: Any, text: str, *_args: Any) -> None:
-        seen.append(" ".join(text.split()))
-
-    def commit(_conn: Any) -> None:
-        seen.append("COMMIT")
-
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
 
 
 def queries(seen: list[str]) -> list[str]:

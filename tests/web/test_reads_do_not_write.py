@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from booking.extensions import db
 from booking.models import Article, ArticleStatus
+from tests.conftest import listening
 from tests.web.booking_helpers import (
     DAY,
     NEW_PATIENT,
@@ -54,11 +54,8 @@ class Statements:
 @contextmanager
 def recording() -> Iterator[Statements]:
     statements = Statements()
-    event.listen(Engine, "before_cursor_execute", statements)
-    try:
+    with listening([Engine], ("before_cursor_execute", statements)):
         yield statements
-    finally:
-        event.remove(Engine, "before_cursor_execute", statements)
 
 
 def read(client: FlaskClient, statements: Statements, path: str, status: int = 200) -> str:

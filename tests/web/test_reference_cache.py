@@ -11,11 +11,12 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from booking.extensions import db
 from booking.models import Article, ArticleStatus, SessionType
+from tests.conftest import listening
 
 
 def selects_of(app: Flask, path: str) -> list[str]:
@@ -26,11 +27,8 @@ def selects_of(app: Flask, path: str) -> list[str]:
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append(" ".join(statement.split())[:100])
 
-    event.listen(Engine, "before_cursor_execute", note)
-    try:
+    with listening([Engine], ("before_cursor_execute", note)):
         assert app.test_client().get(path).status_code == 200
-    finally:
-        event.remove(Engine, "before_cursor_execute", note)
     return seen
 
 

@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 from flask import Flask, render_template_string, template_rendered, url_for
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from booking.domain.scheduling.dst import day_bounds, local_today
 from booking.extensions import db
 from booking.models import Appointment, AuditEvent
 from booking.services.clinic.settings import clinic_zone
 from booking.services.intake import answers
-from tests.conftest import ROLES
+from tests.conftest import ROLES, listening
 from tests.web.access_matrix import MATRIX, URL_ARGS
 from tests.web.intake_helpers import book_first_visit, new_guest_patient
 
@@ -66,13 +66,12 @@ def writes_while_rendering(app: Flask) -> Iterator[list[str]]:
     with app.app_context():
         engine = db.engine
     app.update_template_context = update_template_context  # type: ignore[method-assign]
-    event.listen(engine, "before_cursor_execute", statement)
     template_rendered.connect(rendered, app)
     try:
-        yield found
+        with listening([engine], ("before_cursor_execute", statement)):
+            yield found
     finally:
         template_rendered.disconnect(rendered, app)
-        event.remove(engine, "before_cursor_execute", statement)
         del app.update_template_context  # the class's method again
 
 
