@@ -244,7 +244,7 @@ local items = {}
 local method = "%(method)s"
 local headers = %(headers)s
 for line in io.lines("%(data)s") do items[#items + 1] = line end
--- Each thread takes every %(threads)d-th item from its own first one, so no item is sent by two
+-- Each thread takes every stride-th item from its own first one, so no item is sent by two
 -- threads in one pass (each thread's Lua state draws the same math.random numbers: random
 -- starts put the threads in step, sending each booking body twice at once).
 local stride = %(threads)d

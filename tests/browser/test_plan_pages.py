@@ -64,7 +64,7 @@ def patient(live_app: Flask) -> Iterator[tuple[int, date]]:
     # unless changed and the first session falls on it, on or after the start (a start of
     # today + 35 days put session 1 in the week after the start's on six days out of seven).
     later = today + timedelta(days=35)
-    yield patient_id, later + timedelta(days=-later.weekday() % 7)
+    yield patient_id, later + timedelta(days=(-later.weekday()) % 7)
     with live_app.app_context():
         ids = [seeded, *db.session.scalars(select(PlanAppointment.appointment_id))]
         for appointment_id in ids:

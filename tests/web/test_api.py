@@ -143,9 +143,9 @@ def statements(app: Flask) -> Iterator[list[str]]:
         yield seen
 
 
-def app_only(statements: list[str]) -> list[str]:
+def app_only(seen: list[str]) -> list[str]:
     """The statements of the request itself, without the rate limiter's counter writes."""
-    return [s for s in statements if "rate_limit_counter" not in s and "synchronous" not in s]
+    return [s for s in seen if "rate_limit_counter" not in s and "synchronous" not in s]
 
 
 # --- fixtures ---------------------------------------------------------------------------
